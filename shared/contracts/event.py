@@ -1,0 +1,57 @@
+"""Base class of every domain event: a versioned, frozen pydantic model.
+
+Each concrete event names itself with `event_name` (e.g. "application.submitted") and
+`event_version`; its CloudEvents type is `kz.qyzmet.<event_name>.v<version>`. Fields
+that carry personal data are declared with `PersonalData[...]` so that schemas, logs and
+access checks can see them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CE_TYPE_PREFIX = "kz.qyzmet."
+
+PERSONAL_DATA_MARK = "x-personal-data"
+
+
+def _personal(schema: dict[str, Any]) -> None:
+    schema[PERSONAL_DATA_MARK] = True
+
+
+PersonalStr = Annotated[str, Field(json_schema_extra=_personal)]
+"""A string holding personal data (ИИН, a name, a phone number)."""
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_name: ClassVar[str]
+    event_version: ClassVar[int] = 1
+
+    @classmethod
+    def ce_type(cls) -> str:
+        return ce_type_of(cls.event_name, cls.event_version)
+
+    @classmethod
+    def personal_fields(cls) -> frozenset[str]:
+        schema = cls.model_json_schema()
+        return frozenset(
+            name for name, prop in schema.get("properties", {}).items() if prop.get(PERSONAL_DATA_MARK)
+        )
+
+
+def ce_type_of(event_name: str, version: int) -> str:
+    return f"{CE_TYPE_PREFIX}{event_name}.v{version}"
+
+
+def parse_ce_type(ce_type: str) -> tuple[str, int]:
+    """Split `kz.qyzmet.application.submitted.v2` into ("application.submitted", 2)."""
+    if not ce_type.startswith(CE_TYPE_PREFIX):
+        raise ValueError(f"event type {ce_type!r} does not start with {CE_TYPE_PREFIX!r}")
+    name, _, version = ce_type[len(CE_TYPE_PREFIX) :].rpartition(".v")
+    if not name or not version.isdigit():
+        raise ValueError(f"event type {ce_type!r} does not end with a version such as '.v1'")
+    return name, int(version)

@@ -1,0 +1,53 @@
+"""Plain records of the event store: what is appended and what is read back."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append; `event_id` makes the append idempotent."""
+
+    event_type: str
+    data: JsonObject
+    schema_version: int = 1
+    metadata: JsonObject = field(default_factory=dict)
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored, with its place in the stream and in the global commit order."""
+
+    position: int
+    txid: int
+    stream_id: str
+    version: int
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int
+    data: JsonObject
+    metadata: JsonObject
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class GlobalCursor:
+    """Where a gap-safe reader stands: after (txid, position) in commit order."""
+
+    txid: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    version: int
+    appended: int
+    """How many events this call stored (0 when every event id was already stored)."""

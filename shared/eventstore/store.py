@@ -1,0 +1,199 @@
+"""PostgreSQL event store of one service schema.
+
+Every method takes the connection to work on, so the caller decides the transaction:
+events, projection rows and audit records commit together (the transactional outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from shared.db.identifiers import checked_identifier
+from shared.eventstore.errors import ConcurrencyConflict, PartialDuplicate
+from shared.eventstore.records import AppendResult, GlobalCursor, NewEvent, StoredEvent
+
+ANY_VERSION: int | None = None
+"""Pass as `expected_version` to append whatever the stream's version is."""
+
+_COLUMNS = (
+    "position, txid::text::bigint AS txid, stream_id, version, event_id, event_type,"
+    " schema_version, data, metadata, recorded_at"
+)
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        txid=row["txid"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        data=row["data"],
+        metadata=row["metadata"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+class EventStore:
+    def __init__(self, schema: str) -> None:
+        self.schema = checked_identifier(schema)
+        self._table = f"{self.schema}.events"
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+    ) -> AppendResult:
+        """Append `events` to `stream_id` if it is at `expected_version` (None: any version).
+
+        Appending event ids that are all stored already is a no-op. A concurrent writer that
+        got there first makes this raise `ConcurrencyConflict`.
+        """
+        if not events:
+            return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
+        ids = [e.event_id for e in events]
+        current = 0
+        try:
+            async with conn.transaction():
+                stored = await conn.fetchval(
+                    f"SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])", ids
+                )
+                if stored == len(ids):
+                    return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
+                if stored:
+                    raise PartialDuplicate(stream_id, stored, len(ids))
+                current = await self.stream_version(conn, stream_id)
+                if expected_version is not None and current != expected_version:
+                    raise ConcurrencyConflict(stream_id, expected_version, current)
+                await self._insert(conn, [(stream_id, current + i + 1, e) for i, e in enumerate(events)])
+        except asyncpg.UniqueViolationError as exc:
+            # A concurrent writer committed first; its transaction is visible now.
+            stored = await conn.fetchval(
+                f"SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])", ids
+            )
+            actual = await self.stream_version(conn, stream_id)
+            if stored == len(ids):
+                return AppendResult(stream_id, actual, 0)
+            raise ConcurrencyConflict(
+                stream_id, current if expected_version is None else expected_version, actual
+            ) from exc
+        return AppendResult(stream_id, current + len(events), len(events))
+
+    async def append_batch(
+        self, conn: asyncpg.Connection, batch: Sequence[tuple[str, Sequence[NewEvent]]]
+    ) -> int:
+        """Append events to many streams in one statement, each at its current version.
+
+        For bulk ingestion (imports, benchmarks): no expected-version check, but a concurrent
+        writer to one of the streams still makes the whole batch fail with a conflict.
+        """
+        streams = sorted({stream for stream, _ in batch})
+        async with conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT stream_id, max(version) AS v FROM {self._table}"
+                " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+                streams,
+            )
+            versions = {row["stream_id"]: row["v"] for row in rows}
+            planned: list[tuple[str, int, NewEvent]] = []
+            for stream, events in batch:
+                for event in events:
+                    versions[stream] = versions.get(stream, 0) + 1
+                    planned.append((stream, versions[stream], event))
+            try:
+                await self._insert(conn, planned)
+            except asyncpg.UniqueViolationError as exc:
+                raise ConcurrencyConflict(streams[0] if len(streams) == 1 else "<batch>", -1, -1) from exc
+        return len(planned)
+
+    async def _insert(self, conn: asyncpg.Connection, planned: Sequence[tuple[str, int, NewEvent]]) -> None:
+        await conn.execute(
+            f"INSERT INTO {self._table}"
+            " (stream_id, version, event_id, event_type, schema_version, data, metadata)"
+            " SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[],"
+            " $6::jsonb[], $7::jsonb[])",
+            [p[0] for p in planned],
+            [p[1] for p in planned],
+            [p[2].event_id for p in planned],
+            [p[2].event_type for p in planned],
+            [p[2].schema_version for p in planned],
+            [p[2].data for p in planned],
+            [p[2].metadata for p in planned],
+        )
+
+    async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        version: int = await conn.fetchval(
+            f"SELECT coalesce(max(version), 0) FROM {self._table} WHERE stream_id = $1", stream_id
+        )
+        return version
+
+    async def load(self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM {self._table} WHERE stream_id = $1 AND version > $2 ORDER BY version",
+            stream_id,
+            after_version,
+        )
+        return [_stored(row) for row in rows]
+
+    async def read_committed(
+        self, conn: asyncpg.Connection, after: GlobalCursor, limit: int = 1000
+    ) -> list[StoredEvent]:
+        """Read events in commit order, never skipping one that commits later.
+
+        Only events written by transactions older than every transaction still running are
+        returned (`txid < pg_snapshot_xmin(pg_current_snapshot())`), ordered by
+        (txid, position); so a later call cannot find an event "behind" the cursor.
+        """
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM {self._table}"
+            " WHERE (txid, position) > ($1::text::xid8, $2)"
+            " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY txid, position LIMIT $3",
+            str(after.txid),
+            after.position,
+            limit,
+        )
+        return [_stored(row) for row in rows]
+
+    async def head(self, conn: asyncpg.Connection) -> GlobalCursor:
+        """The cursor after the last event visible to a gap-safe reader now."""
+        row = await conn.fetchrow(
+            f"SELECT txid::text::bigint AS txid, position FROM {self._table}"
+            " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY txid DESC, position DESC LIMIT 1"
+        )
+        return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])
+
+    async def count(self, conn: asyncpg.Connection) -> int:
+        total: int = await conn.fetchval(f"SELECT count(*) FROM {self._table}")
+        return total
+
+
+def cursor_of(event: StoredEvent | None, default: GlobalCursor | None = None) -> GlobalCursor:
+    if event is None:
+        return default or GlobalCursor()
+    return GlobalCursor(event.txid, event.position)
+
+
+async def read_naive(
+    conn: asyncpg.Connection, schema: str, after_position: int, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The WRONG way to tail the log (`position > last`), kept to prove the gap-safe reader's worth.
+
+    Sequence values commit out of order: this reader can move past an event whose
+    transaction commits later, and never see it. Only tests use it.
+    """
+    rows = await conn.fetch(
+        f"SELECT position, event_id FROM {checked_identifier(schema)}.events"
+        " WHERE position > $1 ORDER BY position LIMIT $2",
+        after_position,
+        limit,
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,111 @@
+"""Idempotent event consumer: decode, dead-letter poison, retry transient errors, handle once.
+
+`EventConsumer.process` is the whole per-message policy and knows nothing of the stream
+runtime; workers (faust agents or a plain aiokafka loop) feed it records and commit after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from shared.contracts.event import DomainEvent
+from shared.contracts.registry import EventRegistry, InvalidEventData, UnknownEventType
+from shared.messaging.dead_letter import dead_letter
+from shared.messaging.envelope import Envelope, PoisonMessage, decode
+from shared.messaging.inbox import Inbox, inbox_id
+from shared.messaging.transient import is_transient
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[asyncpg.Connection, Envelope, DomainEvent], Awaitable[None]]
+"""Applies one event's effects on the given connection, inside the inbox transaction."""
+
+
+class Outcome(Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass
+class RetryPolicy:
+    initial_delay: float = 0.1
+    max_delay: float = 5.0
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        name: str,
+        pool: asyncpg.Pool,
+        schema: str,
+        registry: EventRegistry,
+        handler: Handler,
+        producer: AIOKafkaProducer,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.pool = pool
+        self.registry = registry
+        self.handler = handler
+        self.producer = producer
+        self.inbox = Inbox(schema, name)
+        self.retry = retry or RetryPolicy()
+        self.counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
+        outcome = await self._process(record)
+        self.counts[outcome] += 1
+        return outcome
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
+        try:
+            envelope = decode(record.value, list(record.headers or ()))
+            event = self.registry.decode(envelope.type, envelope.data)
+        except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
+            return await self._dead_letter(record, str(exc))
+        delay = self.retry.initial_delay
+        while True:
+            try:
+                return await self._apply(envelope, event)
+            except PoisonMessage as exc:
+                return await self._dead_letter(record, exc.reason)
+            except Exception as exc:
+                if not is_transient(exc):
+                    return await self._dead_letter(record, f"handler failed: {type(exc).__name__}: {exc}")
+                log.warning(
+                    "transient error, retrying",
+                    consumer=self.name,
+                    error=type(exc).__name__,
+                    delay_s=delay,
+                    topic=record.topic,
+                    offset=record.offset,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry.max_delay)
+
+    async def _apply(self, envelope: Envelope, event: DomainEvent) -> Outcome:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
+                return Outcome.DUPLICATE
+            await self.handler(conn, envelope, event)
+        return Outcome.HANDLED
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> Outcome:
+        log.warning(
+            "dead-lettered",
+            consumer=self.name,
+            topic=record.topic,
+            offset=record.offset,
+            reason_kind=reason.split(":", 1)[0][:80],
+        )
+        await dead_letter(self.producer, record, reason, self.name)
+        return Outcome.DEAD_LETTERED

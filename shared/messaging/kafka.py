@@ -1,0 +1,46 @@
+"""aiokafka clients configured the same way in every process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+def make_producer(bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet") -> AIOKafkaProducer:
+    """A producer that waits for all in-sync replicas; idempotent where the broker supports it."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=idempotent,
+        linger_ms=5,
+        max_batch_size=1024 * 1024,
+    )
+
+
+def make_consumer(
+    bootstrap_servers: str,
+    topics: Sequence[str],
+    *,
+    group_id: str,
+    instance_id: str | None,
+    session_timeout_ms: int = 6000,
+    heartbeat_interval_ms: int = 2000,
+) -> AIOKafkaConsumer:
+    """A group consumer with manual commits and static membership (stable `instance_id`).
+
+    Static membership lets a worker killed with SIGKILL and restarted under the same id get
+    its partitions back at once (KIP-345; see ARCHITECTURE.md on noida-db).
+    """
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        group_instance_id=instance_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+        max_poll_records=500,
+    )

@@ -1,0 +1,124 @@
+"""Transactional-outbox relay: publish a service's stored events to Kafka in commit order.
+
+The event table is the outbox. The relay tails it with the gap-safe reader, sends each
+event to the topic its route names, keyed by stream id (one application's events stay in
+one partition, in order), waits for the broker's acknowledgements and only then moves its
+checkpoint in PostgreSQL. A crash between send and checkpoint re-sends: delivery is
+at-least-once and consumers are idempotent. One relay per (schema, name) runs at a time,
+guarded by a session advisory lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.eventstore.records import GlobalCursor, StoredEvent
+from shared.eventstore.store import EventStore
+from shared.messaging.envelope import envelope_of
+
+Route = Callable[[StoredEvent], str | None]
+"""Topic for an event, or None for an event that stays inside the service."""
+
+
+def _lock_key(schema: str, name: str) -> int:
+    digest = hashlib.sha256(f"qyzmet-relay:{schema}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        producer: AIOKafkaProducer,
+        route: Route,
+        source: str,
+        name: str = "kafka",
+        batch_size: int = 1000,
+    ) -> None:
+        self.pool = pool
+        self.store = store
+        self.producer = producer
+        self.route = route
+        self.source = source
+        self.name = name
+        self.batch_size = batch_size
+        self.published = 0
+
+    async def checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
+        row = await conn.fetchrow(
+            f"SELECT txid::text::bigint AS txid, position FROM {self.store.schema}.relay_checkpoints"
+            " WHERE relay = $1",
+            self.name,
+        )
+        return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])
+
+    async def run_once(self) -> int:
+        """Publish one batch; return how many events were read (0 when caught up)."""
+        async with self.pool.acquire() as conn:
+            cursor = await self.checkpoint(conn)
+            events = await self.store.read_committed(conn, cursor, self.batch_size)
+        if not events:
+            return 0
+        futures = []
+        for event in events:
+            topic = self.route(event)
+            if topic is None:
+                continue
+            envelope = envelope_of(event, self.source)
+            futures.append(
+                await self.producer.send(
+                    topic,
+                    value=envelope.body(),
+                    key=event.stream_id.encode(),
+                    headers=envelope.to_headers(),
+                )
+            )
+        await asyncio.gather(*futures)
+        last = events[-1]
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                f"INSERT INTO {self.store.schema}.relay_checkpoints (relay, txid, position)"
+                " VALUES ($1, $2::text::xid8, $3)"
+                " ON CONFLICT (relay) DO UPDATE SET txid = excluded.txid, position = excluded.position,"
+                " updated_at = now()",
+                self.name,
+                str(last.txid),
+                last.position,
+            )
+        self.published += len(futures)
+        return len(events)
+
+    async def lag(self) -> int:
+        """Events stored but not yet published."""
+        async with self.pool.acquire() as conn:
+            cursor = await self.checkpoint(conn)
+            lag: int = await conn.fetchval(
+                f"SELECT count(*) FROM {self.store.schema}.events WHERE (txid, position) > ($1::text::xid8, $2)",
+                str(cursor.txid),
+                cursor.position,
+            )
+            return lag
+
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
+        """Publish until `stop` is set; only one relay of this name runs at a time."""
+        async with self.pool.acquire() as lock_conn:
+            key = _lock_key(self.store.schema, self.name)
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                if stop.is_set():
+                    return
+                await asyncio.sleep(1.0)
+            try:
+                while not stop.is_set():
+                    if await self.run_once() == 0:
+                        try:
+                            await asyncio.wait_for(stop.wait(), idle_sleep)
+                        except TimeoutError:
+                            pass
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)

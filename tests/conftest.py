@@ -1,0 +1,89 @@
+"""Fixtures: a real PostgreSQL and a real Kafka-protocol broker, found as ARCHITECTURE.md §1 says.
+
+PostgreSQL: DATABASE_URL, else testcontainers, else the embedded server (one per run).
+Kafka: KAFKA_BOOTSTRAP_SERVERS, else testcontainers, else the local noida-db binary; tests
+marked `tansu` also run on tansu (the broker-compatibility subset).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.db.pool import create_pool
+from shared.eventstore import apply_migrations
+from shared.infra import KafkaHandle, PostgresHandle, postgres_url_from_env_or_start, start_kafka
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "broker" in metafunc.fixturenames:
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            kinds = ["external"]
+        elif metafunc.definition.get_closest_marker("tansu"):
+            kinds = ["noida", "tansu"]
+        else:
+            kinds = ["noida"]
+        metafunc.parametrize("broker", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("infra")
+
+
+@pytest.fixture(scope="session")
+def postgres(infra_dir: Path) -> Iterator[PostgresHandle]:
+    handle = postgres_url_from_env_or_start(infra_dir / "pg")
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: PostgresHandle) -> str:
+    return postgres.url
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, min_size=2, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A fresh service schema with the platform migrations applied; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, name)
+    yield name
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+_brokers: dict[str, KafkaHandle] = {}
+
+
+@pytest.fixture(scope="session")
+def broker(request: pytest.FixtureRequest, infra_dir: Path) -> Iterator[KafkaHandle]:
+    kind: str = request.param
+    if kind not in _brokers:
+        _brokers[kind] = start_kafka(infra_dir / f"kafka-{kind}", kind=None if kind == "external" else kind)
+    yield _brokers[kind]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for handle in _brokers.values():
+        handle.stop()
+    _brokers.clear()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Unique topic (and group) names per test."""
+    return f"t{uuid.uuid4().hex[:10]}."
