@@ -96,7 +96,9 @@ class AuditLog:
                     False, checked, record.seq, "link to the previous record is broken (removed or reordered)"
                 )
             if chain_hash(record.seq, record.recorded_at, record.entry, prev) != record.hash:
-                return VerificationResult(False, checked, record.seq, "content does not match its hash (edited)")
+                return VerificationResult(
+                    False, checked, record.seq, "content does not match its hash (edited)"
+                )
             prev = record.hash
             expected_seq += 1
             checked += 1

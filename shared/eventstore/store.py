@@ -134,7 +134,9 @@ class EventStore:
         )
         return version
 
-    async def load(self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+    async def load(
+        self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
+    ) -> list[StoredEvent]:
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM {self._table} WHERE stream_id = $1 AND version > $2 ORDER BY version",
             stream_id,

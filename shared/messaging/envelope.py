@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.eventstore.records import StoredEvent
 from shared.contracts.event import ce_type_of
+from shared.eventstore.records import StoredEvent
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"

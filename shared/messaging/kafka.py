@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-def make_producer(bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet") -> AIOKafkaProducer:
+def make_producer(
+    bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet"
+) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas; idempotent where the broker supports it."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,

@@ -99,7 +99,8 @@ class OutboxRelay:
         async with self.pool.acquire() as conn:
             cursor = await self.checkpoint(conn)
             lag: int = await conn.fetchval(
-                f"SELECT count(*) FROM {self.store.schema}.events WHERE (txid, position) > ($1::text::xid8, $2)",
+                f"SELECT count(*) FROM {self.store.schema}.events"
+                " WHERE (txid, position) > ($1::text::xid8, $2)",
                 str(cursor.txid),
                 cursor.position,
             )

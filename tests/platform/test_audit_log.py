@@ -12,7 +12,10 @@ async def _fill(pool: asyncpg.Pool, log: AuditLog, n: int) -> None:
     async with pool.acquire() as conn:
         for i in range(n):
             await log.append(
-                conn, AuditEntry(actor=f"user-{i}", role="clerk", action="test.act", subject=f"case-{i}", details={"i": i})
+                conn,
+                AuditEntry(
+                    actor=f"user-{i}", role="clerk", action="test.act", subject=f"case-{i}", details={"i": i}
+                ),
             )
 
 
@@ -80,8 +83,8 @@ async def test_verifier_names_reordered_record(pool: asyncpg.Pool, schema: str) 
     await _tamper(
         pool,
         schema,
-        "UPDATE {schema}.audit_log AS a SET recorded_at = b.recorded_at, actor = b.actor, subject = b.subject,"
-        " details = b.details, prev_hash = b.prev_hash, hash = b.hash"
+        "UPDATE {schema}.audit_log AS a SET recorded_at = b.recorded_at, actor = b.actor,"
+        " subject = b.subject, details = b.details, prev_hash = b.prev_hash, hash = b.hash"
         " FROM {schema}.audit_log AS b WHERE (a.seq, b.seq) IN ((2, 3), (3, 2))",
     )
     async with pool.acquire() as conn:

@@ -59,7 +59,9 @@ def _handler(schema: str):  # type: ignore[no-untyped-def]
 
 
 async def _drain(bootstrap: str, topic: str, expected: int, timeout_s: float = 20) -> list:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     out = []
     try:
@@ -89,7 +91,11 @@ async def test_redelivered_message_has_no_second_effect_and_poison_is_dead_lette
         good_value, good_headers = _good(1)
         poison = [
             (b"{not json", good_headers, "not valid JSON"),
-            (good_value, [(k, b"kz.qyzmet.test.unknown.v1" if k == "ce_type" else v) for k, v in good_headers], "unknown event type"),
+            (
+                good_value,
+                [(k, b"kz.qyzmet.test.unknown.v1" if k == "ce_type" else v) for k, v in good_headers],
+                "unknown event type",
+            ),
             (b'{"account": "acc-1", "amount": "lots", "holder": "x"}', good_headers, "amount"),
             (good_value, [(k, v) for k, v in good_headers if k != "ce_id"], "missing header ce_id"),
         ]
@@ -155,7 +161,9 @@ async def test_database_outage_is_retried_not_dead_lettered(
 
     producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
     await producer.start()
-    kafka_consumer = make_consumer(broker.bootstrap_servers, [topic], group_id=topic_prefix + "g", instance_id=None)
+    kafka_consumer = make_consumer(
+        broker.bootstrap_servers, [topic], group_id=topic_prefix + "g", instance_id=None
+    )
     await kafka_consumer.start()
     consumer = EventConsumer(
         "balance", pool, schema, REGISTRY, flaky, producer, RetryPolicy(initial_delay=0.01, max_delay=0.05)

@@ -9,7 +9,14 @@ import uuid
 import asyncpg
 import pytest
 
-from shared.eventstore import ConcurrencyConflict, EventStore, GlobalCursor, NewEvent, PartialDuplicate, cursor_of
+from shared.eventstore import (
+    ConcurrencyConflict,
+    EventStore,
+    GlobalCursor,
+    NewEvent,
+    PartialDuplicate,
+    cursor_of,
+)
 from shared.eventstore.store import read_naive
 
 

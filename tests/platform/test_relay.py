@@ -16,8 +16,12 @@ from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import TopicSpec, ensure_topics
 
 
-async def _read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 30) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+async def _read_all(
+    bootstrap: str, topic: str, expected: int, timeout_s: float = 30
+) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     out: list[tuple[str, dict]] = []  # type: ignore[type-arg]
     try:

@@ -1,0 +1,76 @@
+"""Bearer tokens (JWT, HS256) carrying the holder's role and office.
+
+Locally the signing secret is generated once and kept in `<data dir>/token_secret`; in
+production set QYZMET_TOKEN_SECRET.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+
+from shared.auth.roles import CROSS_OFFICE_ROLES, Role
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired or signed with another secret."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    office: str
+
+    def may_see_office(self, office: str) -> bool:
+        return self.role in CROSS_OFFICE_ROLES or office == self.office
+
+
+def local_secret(data_dir: Path) -> str:
+    """The development secret in `data_dir`, created on first use (readable by the owner only)."""
+    path = data_dir / "token_secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def issue_token(
+    secret: str,
+    *,
+    subject: str,
+    role: Role,
+    office: str,
+    issuer: str = "qyzmet",
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "role": role.value,
+        "office": office,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str, *, issuer: str = "qyzmet") -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=issuer, options={"require": ["sub", "exp", "iss"]}
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    try:
+        return Principal(subject=str(claims["sub"]), role=Role(claims["role"]), office=str(claims["office"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken(f"token lacks a valid role or office: {exc}") from exc

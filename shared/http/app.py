@@ -1,0 +1,81 @@
+"""Common FastAPI application set-up: problem details, /healthz, /metrics, body-size limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.http.problems import install_problem_handlers, problem_response
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+class BodySizeLimit:
+    """Refuse request bodies larger than `limit` bytes with 413 before reading them whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(413, "Request body too large", f"the limit is {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    title: str,
+    *,
+    version: str = "1.0.0",
+    metrics: CollectorRegistry,
+    health: HealthCheck,
+    max_body_bytes: int = 1024 * 1024,
+) -> FastAPI:
+    app = FastAPI(title=title, version=version)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> Response:
+        ok = await health()
+        return Response(
+            '{"status":"ok"}' if ok else '{"status":"unavailable"}',
+            status_code=200 if ok else 503,
+            media_type="application/json",
+        )
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+
+    return app

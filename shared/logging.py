@@ -1,0 +1,79 @@
+"""Structured JSON logs with correlation ids, and never personal data.
+
+A processor drops the values of keys that name personal data and masks anything shaped
+like an ИИН/БИН (twelve digits) in the remaining strings, so a careless log call cannot
+leak it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+PERSONAL_KEYS = frozenset(
+    {
+        "iin",
+        "bin",
+        "name",
+        "full_name",
+        "first_name",
+        "last_name",
+        "patronymic",
+        "phone",
+        "email",
+        "address",
+        "income",
+        "incomes",
+        "applicant",
+        "members",
+        "family",
+        "birth_date",
+    }
+)
+_TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+REDACTED = "[redacted]"
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TWELVE_DIGITS.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {k: REDACTED if str(k).lower() in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if key.lower() in PERSONAL_KEYS:
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_personal_data,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def bind_correlation(correlation_id: str | None, **extra: Any) -> None:
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id, **extra)
