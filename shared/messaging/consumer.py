@@ -14,13 +14,13 @@ from enum import Enum
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
 
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry, InvalidEventData, UnknownEventType
 from shared.messaging.dead_letter import dead_letter
 from shared.messaging.envelope import Envelope, PoisonMessage, decode
 from shared.messaging.inbox import Inbox, inbox_id
+from shared.messaging.raw import RawMessage
 from shared.messaging.transient import is_transient
 
 log = structlog.get_logger(__name__)
@@ -61,12 +61,12 @@ class EventConsumer:
         self.retry = retry or RetryPolicy()
         self.counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
+    async def process(self, record: RawMessage) -> Outcome:
         outcome = await self._process(record)
         self.counts[outcome] += 1
         return outcome
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
+    async def _process(self, record: RawMessage) -> Outcome:
         try:
             envelope = decode(record.value, list(record.headers or ()))
             event = self.registry.decode(envelope.type, envelope.data)
@@ -99,7 +99,7 @@ class EventConsumer:
             await self.handler(conn, envelope, event)
         return Outcome.HANDLED
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> Outcome:
+    async def _dead_letter(self, record: RawMessage, reason: str) -> Outcome:
         log.warning(
             "dead-lettered",
             consumer=self.name,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
 
+from shared.messaging.raw import RawMessage
 from shared.messaging.topics import dlq_of
 
 
 async def dead_letter(
-    producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], reason: str, consumer: str
+    producer: AIOKafkaProducer, record: RawMessage, reason: str, consumer: str
 ) -> None:
     """Publish the original bytes and headers plus the reason and origin; wait for the ack."""
     headers = list(record.headers or ())
