@@ -19,9 +19,11 @@ ANY_VERSION: int | None = None
 """Pass as `expected_version` to append whatever the stream's version is."""
 
 _COLUMNS = (
-    "position, txid::text::bigint AS txid, stream_id, version, event_id, event_type,"
-    " schema_version, data, metadata, recorded_at"
+    "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
+    " e.schema_version, e.data, e.metadata, e.recorded_at"
 )
+# Always qualify `e.txid` in WHERE/ORDER BY: bare `txid` in ORDER BY would name the bigint output
+# column and force a sort of the whole table instead of an index scan on (txid, position).
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -138,7 +140,8 @@ class EventStore:
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
     ) -> list[StoredEvent]:
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self._table} WHERE stream_id = $1 AND version > $2 ORDER BY version",
+            f"SELECT {_COLUMNS} FROM {self._table} e WHERE e.stream_id = $1 AND e.version > $2"
+            " ORDER BY e.version",
             stream_id,
             after_version,
         )
@@ -154,22 +157,45 @@ class EventStore:
         (txid, position); so a later call cannot find an event "behind" the cursor.
         """
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self._table}"
-            " WHERE (txid, position) > ($1::text::xid8, $2)"
-            " AND txid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY txid, position LIMIT $3",
+            f"SELECT {_COLUMNS} FROM {self._table} e"
+            " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
+            " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY e.txid, e.position LIMIT $3",
             str(after.txid),
             after.position,
             limit,
         )
         return [_stored(row) for row in rows]
 
+    async def read_committed_for_publishing(
+        self, conn: asyncpg.Connection, after: GlobalCursor, limit: int = 1000
+    ) -> list[asyncpg.Record]:
+        """Like `read_committed`, but the data stays JSON text and metadata comes as columns.
+
+        The relay only forwards bytes: decoding and re-encoding every payload would cost more
+        than the rest of its work.
+        """
+        rows: list[asyncpg.Record] = await conn.fetch(
+            f"SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.event_id, e.event_type,"
+            " e.schema_version, e.data::text AS data_json, e.recorded_at,"
+            " e.metadata->>'correlation_id' AS correlation_id, e.metadata->>'causation_id' AS causation_id,"
+            " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office"
+            f" FROM {self._table} e"
+            " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
+            " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY e.txid, e.position LIMIT $3",
+            str(after.txid),
+            after.position,
+            limit,
+        )
+        return rows
+
     async def head(self, conn: asyncpg.Connection) -> GlobalCursor:
         """The cursor after the last event visible to a gap-safe reader now."""
         row = await conn.fetchrow(
-            f"SELECT txid::text::bigint AS txid, position FROM {self._table}"
-            " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY txid DESC, position DESC LIMIT 1"
+            f"SELECT e.txid::text::bigint AS txid, e.position FROM {self._table} e"
+            " WHERE e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY e.txid DESC, e.position DESC LIMIT 1"
         )
         return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])
 

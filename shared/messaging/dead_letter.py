@@ -8,9 +8,7 @@ from shared.messaging.raw import RawMessage
 from shared.messaging.topics import dlq_of
 
 
-async def dead_letter(
-    producer: AIOKafkaProducer, record: RawMessage, reason: str, consumer: str
-) -> None:
+async def dead_letter(producer: AIOKafkaProducer, record: RawMessage, reason: str, consumer: str) -> None:
     """Publish the original bytes and headers plus the reason and origin; wait for the ack."""
     headers = list(record.headers or ())
     headers += [

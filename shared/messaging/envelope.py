@@ -8,6 +8,7 @@ not a well-formed event raises `PoisonMessage` with the reason, for the dead-let
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,6 +84,23 @@ def envelope_of(event: StoredEvent, source: str) -> Envelope:
         actor=meta.get("actor"),
         office=meta.get("office"),
     )
+
+
+def publishable(row: Mapping[str, Any], source: str) -> tuple[bytes, Headers]:
+    """Body and headers of a row from `EventStore.read_committed_for_publishing`."""
+    envelope = Envelope(
+        id=str(row["event_id"]),
+        source=source,
+        type=ce_type_of(row["event_type"], row["schema_version"]),
+        data={},
+        time=row["recorded_at"],
+        subject=row["stream_id"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        actor=row["actor"],
+        office=row["office"],
+    )
+    return row["data_json"].encode("utf-8"), envelope.to_headers()
 
 
 def _text(headers: dict[str, bytes], name: str, *, required: bool) -> str | None:

@@ -17,7 +17,6 @@ def make_producer(
         acks="all",
         enable_idempotence=idempotent,
         linger_ms=5,
-        max_batch_size=1024 * 1024,
     )
 
 

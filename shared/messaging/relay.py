@@ -17,12 +17,12 @@ from collections.abc import Callable
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from shared.eventstore.records import GlobalCursor, StoredEvent
+from shared.eventstore.records import GlobalCursor
 from shared.eventstore.store import EventStore
-from shared.messaging.envelope import envelope_of
+from shared.messaging.envelope import publishable
 
-Route = Callable[[StoredEvent], str | None]
-"""Topic for an event, or None for an event that stays inside the service."""
+Route = Callable[[str], str | None]
+"""Topic for an event type, or None for an event that stays inside the service."""
 
 
 def _lock_key(schema: str, name: str) -> int:
@@ -62,25 +62,20 @@ class OutboxRelay:
         """Publish one batch; return how many events were read (0 when caught up)."""
         async with self.pool.acquire() as conn:
             cursor = await self.checkpoint(conn)
-            events = await self.store.read_committed(conn, cursor, self.batch_size)
-        if not events:
+            rows = await self.store.read_committed_for_publishing(conn, cursor, self.batch_size)
+        if not rows:
             return 0
         futures = []
-        for event in events:
-            topic = self.route(event)
+        for row in rows:
+            topic = self.route(row["event_type"])
             if topic is None:
                 continue
-            envelope = envelope_of(event, self.source)
+            body, headers = publishable(row, self.source)
             futures.append(
-                await self.producer.send(
-                    topic,
-                    value=envelope.body(),
-                    key=event.stream_id.encode(),
-                    headers=envelope.to_headers(),
-                )
+                await self.producer.send(topic, value=body, key=row["stream_id"].encode(), headers=headers)
             )
         await asyncio.gather(*futures)
-        last = events[-1]
+        last = rows[-1]
         async with self.pool.acquire() as conn:
             await conn.execute(
                 f"INSERT INTO {self.store.schema}.relay_checkpoints (relay, txid, position)"
@@ -88,11 +83,11 @@ class OutboxRelay:
                 " ON CONFLICT (relay) DO UPDATE SET txid = excluded.txid, position = excluded.position,"
                 " updated_at = now()",
                 self.name,
-                str(last.txid),
-                last.position,
+                str(last["txid"]),
+                last["position"],
             )
         self.published += len(futures)
-        return len(events)
+        return len(rows)
 
     async def lag(self) -> int:
         """Events stored but not yet published."""

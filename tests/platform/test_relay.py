@@ -8,7 +8,7 @@ from collections import defaultdict
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from shared.eventstore import EventStore, NewEvent, StoredEvent
+from shared.eventstore import EventStore, NewEvent
 from shared.infra import KafkaHandle
 from shared.messaging.envelope import decode
 from shared.messaging.kafka import make_producer
@@ -48,7 +48,7 @@ async def _write(pool: asyncpg.Pool, store: EventStore, streams: int, per_stream
 
 
 def _route(topic: str):  # type: ignore[no-untyped-def]
-    def route(event: StoredEvent) -> str:
+    def route(event_type: str) -> str:
         return topic
 
     return route
