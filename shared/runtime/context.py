@@ -37,7 +37,7 @@ class ServiceContext:
 def require_infrastructure(settings: PlatformSettings) -> tuple[str, str]:
     if not settings.database_url or not settings.kafka_bootstrap_servers:
         raise InfrastructureMissing(
-            "DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set; run `eval \"$(qyzmet infra up)\"` first"
+            'DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set; run `eval "$(qyzmet infra up)"` first'
             " or use `qyzmet run`, which starts everything"
         )
     return settings.database_url, settings.kafka_bootstrap_servers
