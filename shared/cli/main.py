@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shared.cli.run",
     "shared.cli.replay",
     "shared.cli.audit",
+    "shared.cli.topics",
 )
 
 
