@@ -38,7 +38,7 @@ def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres(infra_dir: Path) -> Iterator[PostgresHandle]:
-    handle = postgres_url_from_env_or_start(infra_dir / "pg")
+    handle = postgres_url_from_env_or_start(infra_dir)
     yield handle
     handle.stop()
 
@@ -73,7 +73,7 @@ _brokers: dict[str, KafkaHandle] = {}
 def broker(request: pytest.FixtureRequest, infra_dir: Path) -> Iterator[KafkaHandle]:
     kind: str = request.param
     if kind not in _brokers:
-        _brokers[kind] = start_kafka(infra_dir / f"kafka-{kind}", kind=None if kind == "external" else kind)
+        _brokers[kind] = start_kafka(infra_dir / kind, kind=None if kind == "external" else kind)
     yield _brokers[kind]
 
 

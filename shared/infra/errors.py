@@ -10,13 +10,17 @@ class InfraError(RuntimeError):
 class PortInUseError(InfraError):
     """The requested TCP port is already bound by some other process."""
 
-    def __init__(self, port: int, host: str, what: str) -> None:
+    def __init__(self, port: int, host: str, what: str, listening: bool = True) -> None:
         self.port = port
         self.host = host
-        super().__init__(
-            f"cannot start {what}: port {port} on {host} is already in use "
-            f"(something else listens there; stop it, or choose another port)"
+        self.listening = listening
+        why = (
+            "something else listens there; stop it, or choose another port"
+            if listening
+            else "no one listens, but a socket still holds it, e.g. a closed connection in "
+            "TIME_WAIT that clears within a minute; wait, or choose another port"
         )
+        super().__init__(f"cannot start {what}: port {port} on {host} is already in use ({why})")
 
 
 class BinaryNotFoundError(InfraError):

@@ -21,6 +21,7 @@ import os
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -130,19 +131,22 @@ class KafkaHandle:
 
 def kafka_metadata_ok(bootstrap_servers: str, timeout: float = 3.0) -> None:
     """One metadata request through kafka-python; raises if the broker does not answer."""
-    from kafka import KafkaAdminClient
+    with warnings.catch_warnings():
+        # kafka-python 3 loads its protocol schemas with deprecated importlib.resources calls.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from kafka import KafkaAdminClient
 
-    timeout_ms = max(500, int(timeout * 1000))
-    client = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
-        client_id="qyzmet-infra-probe",
-        request_timeout_ms=timeout_ms,
-        bootstrap_timeout_ms=timeout_ms,
-    )
-    try:
-        client.list_topics()
-    finally:
-        client.close()
+        timeout_ms = max(500, int(timeout * 1000))
+        client = KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers,
+            client_id="qyzmet-infra-probe",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+        )
+        try:
+            client.list_topics()
+        finally:
+            client.close()
 
 
 def wait_kafka_ready(

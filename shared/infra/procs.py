@@ -48,7 +48,7 @@ def port_is_free(port: int, host: str = LOCALHOST) -> bool:
 def ensure_port_free(port: int, what: str, host: str = LOCALHOST) -> None:
     """Raise :class:`PortInUseError` at once if ``host:port`` is taken."""
     if not port_is_free(port, host):
-        raise PortInUseError(port, host, what)
+        raise PortInUseError(port, host, what, listening=port_accepts(port, host))
 
 
 def port_accepts(port: int, host: str = LOCALHOST, timeout: float = 0.5) -> bool:
