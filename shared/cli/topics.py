@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("topics", help="topics of the event contract")
     commands = parser.add_subparsers(dest="topics_command", required=True)
     create = commands.add_parser("create", help="create missing topics (never relies on auto-creation)")
-    create.add_argument("--partitions", type=int, help="partitions of domain topics (default TOPIC_PARTITIONS)")
+    create.add_argument(
+        "--partitions", type=int, help="partitions of domain topics (default TOPIC_PARTITIONS)"
+    )
     create.set_defaults(handler=_create)
     commands.add_parser("list", help="the topics the contract names").set_defaults(handler=_list)
