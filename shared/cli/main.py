@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shared.cli.replay",
     "shared.cli.audit",
     "shared.cli.topics",
+    "shared.cli.contracts",
 )
 
 
