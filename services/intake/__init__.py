@@ -1,0 +1,1 @@
+"""Intake service: receives applications from offices and ЦОН, issues talons, tracks status."""

@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for process in processes:
             service = process.rsplit("-", 1)[0]
-            child_env = {**env, f"{service.upper()}_PORT": str(API_PORTS[service])}
+            child_env = {**env, f"{service.upper()}_API_PORT": str(API_PORTS[service])}
             children[process] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli.main", "serve", process], env=child_env
             )

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
+
+
+def _json_default(value: object) -> str:
+    """Exact decimals stay exact (as strings); times and ids in their ISO/canonical form."""
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name,
-            encoder=lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+            encoder=dumps,
             decoder=json.loads,
             schema="pg_catalog",
         )

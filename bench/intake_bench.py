@@ -1,0 +1,328 @@
+"""Intake benchmarks: accepted submissions/s over HTTP and over Kafka, each next to a raw baseline.
+
+HTTP: the intake API (validation against the catalog, events + idempotency key + registration
+number + audit record in one transaction) against a FastAPI endpoint that only inserts one row;
+both served by uvicorn on this machine and driven by the same concurrent httpx client.
+Kafka: the intake command consumer (inbox, the same use case, commit) against a raw aiokafka
+loop that consumes and inserts one row per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from services.intake.bootstrap import SUBMISSIONS_TOPIC, build, migrate
+from services.intake.commands import submission_consumer
+from services.intake.domain.identity import make_iin
+from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
+from shared.contracts.applications import SubmitApplication
+from shared.db.pool import create_pool
+from shared.messaging.consumer import Outcome
+from shared.messaging.envelope import Envelope
+from shared.messaging.kafka import make_consumer, make_producer
+from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
+from shared.messaging.worker import consume_until
+
+Row = dict[str, Any]
+SECRET = "bench-secret-" + "x" * 40
+OFFICE = "karaganda-dept-01"
+HTTP_SECONDS = 6.0
+HTTP_CONCURRENCY = 32
+KAFKA_MESSAGES = 1000
+IIN = make_iin(date(1985, 4, 12), 17)
+
+
+def _submission() -> dict[str, Any]:
+    return {
+        "idempotency_key": str(uuid.uuid4()),
+        "service_id": "unemployed_registration",
+        "channel": "department",
+        "office_id": OFFICE,
+        "applicant": {"iin": IIN, "full_name": "Айгүл Нұрланова", "contacts": {"phone": "+7 701 000 00 00"}},
+        "documents": [
+            {"document_id": d}
+            for d in (
+                "identity_card",
+                "labour_activity_documents",
+                "sic_certificate",
+                "taxpayer_number",
+                "income_statement",
+            )
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+class _Server:
+    """A server in its own process (one process per side: no GIL shared with the load generator)."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.args = args
+        self.env = {**os.environ, **env, "INTAKE_API_PORT": str(self.port), "BENCH_PORT": str(self.port)}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def __aenter__(self) -> str:
+        args = [a.replace("{port}", str(self.port)) for a in self.args]
+        self.proc = _spawn(args, self.env)
+        url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient(base_url=url) as client:
+            while True:
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        return url
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"server {args} did not start")
+                await asyncio.sleep(0.1)
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.to_thread(self.proc.wait, 15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def baseline_app() -> FastAPI:
+    """The raw HTTP baseline: a FastAPI endpoint that only inserts one row (uvicorn --factory)."""
+    database_url, schema = os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_SCHEMA"]
+    state: dict[str, asyncpg.Pool] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["pool"] = await create_pool(database_url, min_size=2, max_size=20)
+        yield
+        await state["pool"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/raw", status_code=201)
+    async def insert(body: dict[str, Any]) -> dict[str, str]:
+        row_id = uuid.uuid4()
+        async with state["pool"].acquire() as conn:
+            await conn.execute(
+                f"INSERT INTO {schema}.raw_submissions (id, body) VALUES ($1, $2)", row_id, body
+            )
+        return {"id": str(row_id)}
+
+    return app
+
+
+async def _drive(url: str, path: str, headers: dict[str, str], seconds: float) -> float:
+    """Accepted (201) requests per second from HTTP_CONCURRENCY concurrent clients."""
+    accepted = 0
+    failed = 0
+    limits = httpx.Limits(max_connections=HTTP_CONCURRENCY, max_keepalive_connections=HTTP_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
+        for _ in range(20):  # warm-up
+            await client.post(path, json=_submission())
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal accepted, failed
+            while time.perf_counter() < deadline:
+                response = await client.post(path, json=_submission())
+                if response.status_code == 201:
+                    accepted += 1
+                else:
+                    failed += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(HTTP_CONCURRENCY)])
+        elapsed = time.perf_counter() - started
+    if failed:
+        raise RuntimeError(f"{failed} requests were not accepted")
+    return accepted / elapsed
+
+
+async def _http(database_url: str, schema: str) -> tuple[float, float]:
+    token = issue_token(SECRET, subject="bench.clerk", role=Role.CLERK, office=OFFICE)
+    python = sys.executable
+    intake = _Server(
+        [str(Path(python).with_name("qyzmet")), "serve", "intake-api"],
+        {"DATABASE_URL": database_url, "INTAKE_SCHEMA": schema, "QYZMET_TOKEN_SECRET": SECRET},
+    )
+    async with intake as url:
+        value = await _drive(url, "/v1/applications", {"Authorization": f"Bearer {token}"}, HTTP_SECONDS)
+    baseline = _Server(
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.intake_bench:baseline_app",
+            "--port",
+            "{port}",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {"BENCH_DATABASE_URL": database_url, "BENCH_SCHEMA": schema},
+    )
+    async with baseline as url:
+        raw = await _drive(url, "/raw", {}, HTTP_SECONDS)
+    return value, raw
+
+
+async def _produce(bootstrap: str, topic: str, count: int) -> None:
+    producer = make_producer(bootstrap, idempotent=False)
+    await producer.start()
+    try:
+        futures = []
+        for _ in range(count):
+            envelope = Envelope(
+                id=str(uuid.uuid4()),
+                source="/bench/office-system",
+                type=SubmitApplication.ce_type(),
+                data=_submission(),
+                actor="bench.clerk",
+                office=OFFICE,
+            )
+            futures.append(
+                await producer.send(
+                    topic, value=envelope.body(), key=OFFICE.encode(), headers=envelope.to_headers()
+                )
+            )
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _kafka_intake(
+    pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str, idempotent: bool
+) -> float:
+    deps = build(pool, schema)
+    producer = make_producer(bootstrap, idempotent=idempotent)
+    await producer.start()
+    consumer = make_consumer(bootstrap, [topic], group_id=topic + ".g", instance_id=topic + ".g-0")
+    await consumer.start()
+    handler = submission_consumer(pool, schema, deps.service, producer)
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    task = asyncio.create_task(consume_until(consumer, handler, stop))
+    try:
+        while handler.counts[Outcome.HANDLED] + handler.counts[Outcome.DEAD_LETTERED] < KAFKA_MESSAGES:
+            if time.perf_counter() - started > 60:
+                raise RuntimeError("intake consumer too slow")
+            await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        await task
+        await consumer.stop()
+        await producer.stop()
+    if handler.counts[Outcome.DEAD_LETTERED]:
+        raise RuntimeError("bench commands were dead-lettered")
+    async with pool.acquire() as conn:
+        accepted: int = await conn.fetchval(
+            f"SELECT count(*) FROM {schema}.events WHERE event_type = 'application.submitted'"
+        )
+    return accepted / elapsed
+
+
+async def _kafka_raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> float:
+    consumer = make_consumer(bootstrap, [topic], group_id=topic + ".raw", instance_id=None)
+    await consumer.start()
+    handled = 0
+    started = time.perf_counter()
+    try:
+        while handled < KAFKA_MESSAGES:
+            if time.perf_counter() - started > 60:
+                raise RuntimeError("raw consumer too slow")
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    async with pool.acquire() as conn:
+                        await conn.execute(
+                            f"INSERT INTO {schema}.raw_submissions (id, body) VALUES ($1, $2::text::jsonb)",
+                            uuid.uuid4(),
+                            (record.value or b"{}").decode(),
+                        )
+                    handled += 1
+            await consumer.commit()
+        elapsed = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+    return handled / elapsed
+
+
+def _row(name: str, value: float, baseline: float, unit: str) -> Row:
+    return {
+        "name": name,
+        "value": round(value, 1),
+        "baseline": round(baseline, 1),
+        "unit": unit,
+        "ratio": round(value / baseline, 3) if baseline else None,
+    }
+
+
+async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
+    schema = f"bench_intake_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    topic, raw_topic = prefix + SUBMISSIONS_TOPIC, prefix + "raw.submissions"
+    ensure_topics(
+        bootstrap_servers, [TopicSpec(topic, 6), TopicSpec(dlq_of(topic), 1), TopicSpec(raw_topic, 6)]
+    )
+    pool = await create_pool(database_url, min_size=2, max_size=20)
+    try:
+        await migrate(pool, schema)
+        async with pool.acquire() as conn:
+            await conn.execute(
+                f"CREATE TABLE {schema}.raw_submissions (id uuid PRIMARY KEY, body jsonb NOT NULL)"
+            )
+        http, http_base = await _http(database_url, schema)
+        await _produce(bootstrap_servers, topic, KAFKA_MESSAGES)
+        await _produce(bootstrap_servers, raw_topic, KAFKA_MESSAGES)
+        kafka = await _kafka_intake(pool, schema, bootstrap_servers, topic, idempotent=True)
+        kafka_base = await _kafka_raw(pool, schema, bootstrap_servers, raw_topic)
+        return [
+            _row("intake_http_submissions", http, http_base, "submissions/s"),
+            _row("intake_kafka_submissions", kafka, kafka_base, "submissions/s"),
+        ]
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await pool.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+
+    rows = asyncio.run(run(os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"]))
+    json.dump(rows, sys.stdout, indent=2)

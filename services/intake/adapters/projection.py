@@ -1,0 +1,195 @@
+"""The application status projection: built by a projector tailing the event store.
+
+The projector reads events with the gap-safe reader (`EventStore.read_committed`) and keeps its
+checkpoint in `projection_checkpoints`, in the same transaction as the rows it writes, so a
+crash never skips or doubles an event. Several projectors (the worker and an API process) may
+run: the checkpoint row lock serialises them. `rebuild_projection` replays the whole store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+
+from services.intake.adapters.repository import decode_stored
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DocumentsSupplemented,
+)
+from shared.db.identifiers import checked_identifier
+from shared.eventstore import EventStore, GlobalCursor, StoredEvent
+
+log = structlog.get_logger(__name__)
+
+PROJECTION = "intake.applications"
+
+
+class ApplicationProjector:
+    def __init__(self, pool: asyncpg.Pool, schema: str, batch_size: int = 500) -> None:
+        self.pool = pool
+        self.schema = checked_identifier(schema)
+        self.store = EventStore(schema)
+        self.batch_size = batch_size
+        self.lag_events = 0
+
+    async def _checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
+        await conn.execute(
+            f"INSERT INTO {self.schema}.projection_checkpoints (projection, txid, position)"
+            " VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
+            PROJECTION,
+        )
+        row = await conn.fetchrow(
+            f"SELECT txid::text::bigint AS txid, position FROM {self.schema}.projection_checkpoints"
+            " WHERE projection = $1 FOR UPDATE",
+            PROJECTION,
+        )
+        assert row is not None
+        return GlobalCursor(row["txid"], row["position"])
+
+    async def run_once(self) -> int:
+        """Project one batch; return how many events were read (0 when caught up)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await self._batch(conn)
+
+    async def _batch(self, conn: asyncpg.Connection) -> int:
+        cursor = await self._checkpoint(conn)
+        events = await self.store.read_committed(conn, cursor, self.batch_size)
+        for event in events:
+            await apply_event(conn, self.schema, event)
+        if events:
+            last = events[-1]
+            await conn.execute(
+                f"UPDATE {self.schema}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
+                " updated_at = now() WHERE projection = $1",
+                PROJECTION,
+                str(last.txid),
+                last.position,
+            )
+        return len(events)
+
+    async def lag(self) -> int:
+        """Events stored after the checkpoint (not yet projected)."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT txid::text AS txid, position FROM {self.schema}.projection_checkpoints"
+                " WHERE projection = $1",
+                PROJECTION,
+            )
+            txid, position = ("0", 0) if row is None else (row["txid"], row["position"])
+            lag: int = await conn.fetchval(
+                f"SELECT count(*) FROM {self.schema}.events WHERE (txid, position) > ($1::text::xid8, $2)",
+                txid,
+                position,
+            )
+        self.lag_events = lag
+        return lag
+
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
+        """Project until `stop` is set; transient database errors are retried."""
+        while not stop.is_set():
+            try:
+                read = await self.run_once()
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+                log.warning("projector: database unavailable, retrying", error=type(exc).__name__)
+                read = 0
+                idle = 1.0
+            else:
+                idle = idle_sleep
+            if read == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), idle)
+                except TimeoutError:
+                    pass
+
+
+async def apply_event(conn: asyncpg.Connection, schema: str, stored: StoredEvent) -> None:
+    """Apply one stored event to the projection rows (idempotent: replays change nothing)."""
+    event = decode_stored(stored)
+    actor = stored.metadata.get("actor")
+    if isinstance(event, ApplicationSubmitted | ApplicationRejectedAtIntake):
+        submitted = isinstance(event, ApplicationSubmitted)
+        await conn.execute(
+            f"INSERT INTO {schema}.applications (application_id, registration_number, status, service_id,"
+            " subtype, edition_id, channel, office_id, region, received_by, submitted_at, due_at, documents,"
+            " problems, applicant_iin, correlation_id, updated_at, last_version)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            " ON CONFLICT (application_id) DO NOTHING",
+            event.application_id,
+            event.registration_number if isinstance(event, ApplicationSubmitted) else None,
+            "submitted" if submitted else "rejected",
+            event.service_id,
+            event.subtype if isinstance(event, ApplicationSubmitted) else None,
+            event.edition_id,
+            event.channel,
+            event.office_id,
+            event.region,
+            event.received_by,
+            event.received_at if isinstance(event, ApplicationSubmitted) else event.rejected_at,
+            event.due_at if isinstance(event, ApplicationSubmitted) else None,
+            [d.document_id for d in event.documents] if isinstance(event, ApplicationSubmitted) else [],
+            []
+            if isinstance(event, ApplicationSubmitted)
+            else [p.model_dump(mode="json") for p in event.problems],
+            event.applicant.iin if isinstance(event, ApplicationSubmitted) else event.applicant_iin,
+            stored.metadata.get("correlation_id"),
+            stored.recorded_at,
+            stored.version,
+        )
+    elif isinstance(event, DocumentsSupplemented):
+        await conn.execute(
+            f"UPDATE {schema}.applications SET documents = documents || $2::jsonb, updated_at = $3,"
+            " last_version = $4 WHERE application_id = $1 AND last_version < $4",
+            event.application_id,
+            [d.document_id for d in event.documents],
+            stored.recorded_at,
+            stored.version,
+        )
+    elif isinstance(event, ApplicationWithdrawn):
+        await conn.execute(
+            f"UPDATE {schema}.applications SET status = 'withdrawn', updated_at = $2, last_version = $3"
+            " WHERE application_id = $1 AND last_version < $3",
+            event.application_id,
+            stored.recorded_at,
+            stored.version,
+        )
+    else:  # pragma: no cover - every intake event is handled above
+        return
+    await conn.execute(
+        f"INSERT INTO {schema}.application_history (application_id, version, event_type, recorded_at, actor)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        event.application_id,
+        stored.version,
+        stored.event_type,
+        stored.recorded_at,
+        actor,
+    )
+
+
+async def rebuild_projection(pool: asyncpg.Pool, schema: str = "intake", batch_size: int = 1000) -> int:
+    """Drop the projection rows and replay every stored event; return how many were replayed.
+
+    Runs in one transaction: readers see the old rows until the new ones commit, and a running
+    projector waits on the checkpoint lock, then carries on from the rebuilt checkpoint.
+    """
+    schema = checked_identifier(schema)
+    projector = ApplicationProjector(pool, schema, batch_size)
+    total = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await projector._checkpoint(conn)
+        await conn.execute(f"DELETE FROM {schema}.application_history")
+        await conn.execute(f"DELETE FROM {schema}.applications")
+        await conn.execute(
+            f"UPDATE {schema}.projection_checkpoints SET txid = '0'::xid8, position = 0, updated_at = now()"
+            " WHERE projection = $1",
+            PROJECTION,
+        )
+        while True:
+            read = await projector._batch(conn)
+            total += read
+            if read == 0:
+                break
+    return total

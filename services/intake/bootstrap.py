@@ -1,0 +1,75 @@
+"""Wiring by hand: catalog, offices, repositories, use cases and the projector for one schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.intake.adapters.catalog import CatalogAdapter, default_catalog
+from services.intake.adapters.offices import OfficeBook, load_offices
+from services.intake.adapters.projection import ApplicationProjector
+from services.intake.adapters.queries import ApplicationQueries
+from services.intake.service import Clock, IntakeService, utc_now
+from shared.eventstore import apply_migrations
+
+SERVICE = "intake"
+SCHEMA = "intake"
+MIGRATIONS: tuple[str, ...] = ("services.intake.adapters.sql",)
+SOURCE = "/qyzmet/intake"
+APPLICATIONS_TOPIC = "applications.v1"
+SUBMISSIONS_TOPIC = "intake.submissions.v1"
+
+
+def schema_from_env() -> str:
+    """The intake schema: `$INTAKE_SCHEMA` (tests, side-by-side installs) or "intake"."""
+    import os
+
+    return os.environ.get("INTAKE_SCHEMA") or SCHEMA
+
+
+@dataclass
+class IntakeDeps:
+    pool: asyncpg.Pool
+    schema: str
+    service: IntakeService
+    queries: ApplicationQueries
+    projector: ApplicationProjector
+    catalog: CatalogAdapter
+    offices: OfficeBook
+
+
+async def migrate(pool: asyncpg.Pool, schema: str = SCHEMA) -> None:
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, schema, *MIGRATIONS)
+
+
+def build(
+    pool: asyncpg.Pool,
+    schema: str = SCHEMA,
+    *,
+    catalog: CatalogAdapter | None = None,
+    offices: OfficeBook | None = None,
+    clock: Clock = utc_now,
+) -> IntakeDeps:
+    catalog = catalog or default_catalog()
+    offices = offices or load_offices()
+    return IntakeDeps(
+        pool=pool,
+        schema=schema,
+        service=IntakeService(schema, catalog, offices, clock),
+        queries=ApplicationQueries(schema),
+        projector=ApplicationProjector(pool, schema),
+        catalog=catalog,
+        offices=offices,
+    )
+
+
+def application_route(topic: str) -> Callable[[str], str | None]:
+    """Every intake event is an application event published on `topic` (applications.v1)."""
+
+    def route(event_type: str) -> str | None:
+        return topic if event_type.startswith("application.") else None
+
+    return route

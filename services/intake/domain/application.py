@@ -1,0 +1,153 @@
+"""One application stream: its state (evolve) and the commands on an existing application (decide)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from shared.catalog.models import Document
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DocumentsSupplemented,
+    IntakeProblem,
+    PresentedDocument,
+    ReceivedDocument,
+)
+from shared.contracts.event import DomainEvent
+
+
+class Status(StrEnum):
+    NONE = "none"
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+def stream_id(application_id: str) -> str:
+    return f"application-{application_id}"
+
+
+@dataclass(frozen=True)
+class ApplicationState:
+    application_id: str | None = None
+    status: Status = Status.NONE
+    office_id: str | None = None
+    service_id: str | None = None
+    edition_id: str | None = None
+    received_by: str | None = None
+    documents: tuple[str, ...] = ()
+    version: int = 0
+
+
+def evolve(state: ApplicationState, event: DomainEvent) -> ApplicationState:
+    state = replace(state, version=state.version + 1)
+    if isinstance(event, ApplicationSubmitted):
+        return replace(
+            state,
+            application_id=event.application_id,
+            status=Status.SUBMITTED,
+            office_id=event.office_id,
+            service_id=event.service_id,
+            edition_id=event.edition_id,
+            received_by=event.received_by,
+            documents=tuple(d.document_id for d in event.documents),
+        )
+    if isinstance(event, ApplicationRejectedAtIntake):
+        return replace(
+            state,
+            application_id=event.application_id,
+            status=Status.REJECTED,
+            office_id=event.office_id,
+            service_id=event.service_id,
+            edition_id=event.edition_id,
+            received_by=event.received_by,
+        )
+    if isinstance(event, DocumentsSupplemented):
+        return replace(state, documents=state.documents + tuple(d.document_id for d in event.documents))
+    if isinstance(event, ApplicationWithdrawn):
+        return replace(state, status=Status.WITHDRAWN)
+    return state
+
+
+def fold(events: Iterable[DomainEvent]) -> ApplicationState:
+    state = ApplicationState()
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+class CommandRefused(Exception):
+    """The command cannot apply to the application in its current state."""
+
+    def __init__(self, status: int, title: str, detail: str, problems: Iterable[IntakeProblem] = ()) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.problems = tuple(problems)
+
+
+def _require_open(state: ApplicationState) -> str:
+    if state.status is Status.NONE or state.application_id is None:
+        raise CommandRefused(404, "Not found", "no such application")
+    if state.status is not Status.SUBMITTED:
+        raise CommandRefused(
+            409, "Conflict", f"the application is {state.status.value}; only a submitted one can change"
+        )
+    return state.application_id
+
+
+def decide_withdraw(
+    state: ApplicationState, *, by: str, at: datetime, reason: str | None
+) -> list[DomainEvent]:
+    application_id = _require_open(state)
+    return [
+        ApplicationWithdrawn(application_id=application_id, withdrawn_by=by, withdrawn_at=at, reason=reason)
+    ]
+
+
+def decide_supplement(
+    state: ApplicationState,
+    documents: Iterable[PresentedDocument],
+    edition_documents: Mapping[str, Document],
+    *,
+    by: str,
+    at: datetime,
+) -> list[DomainEvent]:
+    application_id = _require_open(state)
+    problems: list[IntakeProblem] = []
+    added: list[ReceivedDocument] = []
+    have = set(state.documents)
+    for i, presented in enumerate(documents):
+        doc = edition_documents.get(presented.document_id)
+        if doc is None:
+            problems.append(
+                IntakeProblem(
+                    code="unknown_document",
+                    field=f"documents.{i}.document_id",
+                    message=f"document {presented.document_id!r} is not in edition {state.edition_id!r}",
+                    document_id=presented.document_id,
+                )
+            )
+            continue
+        if doc.id in have:
+            continue
+        have.add(doc.id)
+        added.append(
+            ReceivedDocument(
+                document_id=doc.id, name_kk=doc.name_kk, name_en=doc.name_en, form=presented.form
+            )
+        )
+    if problems:
+        raise CommandRefused(422, "Documents not accepted", "some documents are invalid", problems)
+    if not added:
+        raise CommandRefused(409, "Conflict", "every document given was received already")
+    return [
+        DocumentsSupplemented(
+            application_id=application_id, documents=added, supplemented_by=by, supplemented_at=at
+        )
+    ]

@@ -1,0 +1,16 @@
+"""Projections of the intake service that `qyzmet replay intake.<name>` can rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from services.intake.adapters.projection import rebuild_projection
+
+
+async def _applications(pool: asyncpg.Pool) -> int:
+    return await rebuild_projection(pool)
+
+
+PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {"applications": _applications}

@@ -1,0 +1,163 @@
+"""PostgreSQL store of administrator decisions about the catalog, every change audited.
+
+Parameter values (poverty line, food-basket cost, ...) and edition adoptions are set by an
+administrator; each write and its audit record commit in one transaction. Records are
+append-only: a correction is a newer record. Readers build a `ParameterBook` or a list of
+adoptions from the example files plus the stored records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from shared.audit import AuditEntry, AuditLog
+from shared.catalog.catalog import Catalog
+from shared.catalog.editions import AdoptionRecord, select_edition
+from shared.catalog.loader import load_example_adoptions, load_parameter_book
+from shared.catalog.parameters import ParameterBook, ParameterRecord
+from shared.db.identifiers import checked_identifier
+from shared.eventstore import apply_migrations
+
+CATALOG_SCHEMA = "catalog"
+MIGRATIONS = "shared.catalog.sql"
+
+
+class CatalogStore:
+    def __init__(self, catalog: Catalog, schema: str = CATALOG_SCHEMA) -> None:
+        self.catalog = catalog
+        self.schema = checked_identifier(schema)
+        self.audit = AuditLog(self.schema)
+
+    async def migrate(self, conn: asyncpg.Connection) -> None:
+        await apply_migrations(conn, self.schema, MIGRATIONS)
+
+    async def set_parameter(
+        self, conn: asyncpg.Connection, record: ParameterRecord, *, actor: str, role: str
+    ) -> ParameterRecord:
+        """Validate `record` against its parameter's definition, store it and audit the change."""
+        if record.example:
+            raise ValueError("an administrator's record cannot be marked as an example")
+        if not record.source:
+            raise ValueError("a parameter value needs its source (the act that set it)")
+        ParameterBook(
+            self.catalog.parameters.values(), [record], regions=[r.id for r in self.catalog.regions]
+        )  # raises UnknownParameter / InvalidParameterRecord with the reason
+        async with conn.transaction():
+            recorded_at: datetime = await conn.fetchval(
+                f"INSERT INTO {self.schema}.parameter_values"
+                " (parameter, region, effective_from, effective_to, value, source, note, recorded_by)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING recorded_at",
+                record.parameter,
+                record.region,
+                record.effective_from,
+                record.effective_to,
+                record.value,
+                record.source,
+                record.note,
+                actor,
+            )
+            await self.audit.append(
+                conn,
+                AuditEntry(
+                    actor=actor,
+                    role=role,
+                    action="catalog.parameter.set",
+                    subject=f"parameter:{record.parameter}:{record.region}",
+                    details={
+                        "value": record.value,
+                        "effective_from": record.effective_from.isoformat(),
+                        "effective_to": record.effective_to.isoformat() if record.effective_to else None,
+                        "source": record.source,
+                    },
+                ),
+            )
+        return record.model_copy(update={"recorded_by": actor, "recorded_at": recorded_at})
+
+    async def parameter_records(self, conn: asyncpg.Connection) -> list[ParameterRecord]:
+        rows = await conn.fetch(f"SELECT * FROM {self.schema}.parameter_values ORDER BY id")
+        return [
+            ParameterRecord(
+                parameter=row["parameter"],
+                region=row["region"],
+                effective_from=row["effective_from"],
+                effective_to=row["effective_to"],
+                value=row["value"],
+                source=row["source"],
+                note=row["note"],
+                recorded_by=row["recorded_by"],
+                recorded_at=row["recorded_at"],
+            )
+            for row in rows
+        ]
+
+    async def parameter_book(
+        self, conn: asyncpg.Connection, *, include_examples: bool = True
+    ) -> ParameterBook:
+        return load_parameter_book(
+            self.catalog, await self.parameter_records(conn), include_examples=include_examples
+        )
+
+    async def adopt(self, conn: asyncpg.Connection, record: AdoptionRecord, *, role: str) -> AdoptionRecord:
+        """Store an edition adoption (checked against the catalog) and audit it."""
+        if record.example:
+            raise ValueError("an administrator's adoption cannot be marked as an example")
+        service = self.catalog.service(record.service)
+        self.catalog.region(record.region)
+        if record.edition not in {edition.id for edition in service.editions}:
+            raise ValueError(f"service {record.service!r} has no edition {record.edition!r}")
+        existing = await self.adoptions(conn, include_examples=False)
+        select_edition(service, record.region, record.effective_from, [*existing, record])  # refuses clashes
+        async with conn.transaction():
+            await conn.execute(
+                f"INSERT INTO {self.schema}.edition_adoptions"
+                " (service, edition, region, effective_from, effective_to, adopted_by, reason)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                record.service,
+                record.edition,
+                record.region,
+                record.effective_from,
+                record.effective_to,
+                record.adopted_by,
+                record.reason,
+            )
+            await self.audit.append(
+                conn,
+                AuditEntry(
+                    actor=record.adopted_by,
+                    role=role,
+                    action="catalog.edition.adopted",
+                    subject=f"service:{record.service}:{record.region}",
+                    details={
+                        "edition": record.edition,
+                        "effective_from": record.effective_from.isoformat(),
+                        "effective_to": record.effective_to.isoformat() if record.effective_to else None,
+                        "reason": record.reason,
+                    },
+                ),
+            )
+        return record
+
+    async def adoptions(
+        self, conn: asyncpg.Connection, *, include_examples: bool = True
+    ) -> list[AdoptionRecord]:
+        rows = await conn.fetch(f"SELECT * FROM {self.schema}.edition_adoptions ORDER BY id")
+        stored = [
+            AdoptionRecord(
+                service=row["service"],
+                edition=row["edition"],
+                region=row["region"],
+                effective_from=row["effective_from"],
+                effective_to=row["effective_to"],
+                adopted_by=row["adopted_by"],
+                reason=row["reason"],
+            )
+            for row in rows
+        ]
+        if not include_examples:
+            return stored
+        # An administrator's adoption replaces the example for that service and region.
+        decided = {(a.service, a.region) for a in stored}
+        examples = [a for a in load_example_adoptions(self.catalog) if (a.service, a.region) not in decided]
+        return [*examples, *stored]

@@ -1,0 +1,26 @@
+"""The decision contract: schemas generate, personal data is marked, names are stable."""
+
+from __future__ import annotations
+
+from shared.contracts.decisions import DECISION_EVENTS, INSPECTION_COMMANDS, DecisionMade, HouseholdMember
+from shared.contracts.schemas import event_schemas
+
+
+def test_every_decision_event_has_a_schema_and_a_versioned_type() -> None:
+    schemas = event_schemas(DECISION_EVENTS)
+    assert "kz.qyzmet.decision.made.v1" in schemas
+    assert "kz.qyzmet.inspection.completed.v1" in schemas
+    assert set(event_schemas(INSPECTION_COMMANDS)) == {
+        "kz.qyzmet.inspection.scheduled.v1",
+        "kz.qyzmet.inspection.completed.v1",
+    }
+    made = schemas["kz.qyzmet.decision.made.v1"]
+    for field in ("outcome", "grounds", "amount", "signed_by", "evaluation", "edition_id"):
+        assert field in made["properties"]
+
+
+def test_personal_data_is_marked() -> None:
+    schema = HouseholdMember.model_json_schema()
+    assert schema["properties"]["monthly_income"].get("x-personal-data") is True
+    assert schema["properties"]["full_name"]["anyOf"][0].get("x-personal-data") is True
+    assert DecisionMade.model_fields["amount"].annotation is not float

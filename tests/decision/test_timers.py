@@ -1,0 +1,121 @@
+"""SLA timers persist with the events, fire after a restart, and fire exactly once even with two
+schedulers running at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from services.decision.bootstrap import run_scheduler
+from services.decision.domain import commands as c
+from services.decision.service import DecisionService
+
+from .conftest import FakeClock
+from .helpers import submitted
+
+
+async def _event_types(pool: asyncpg.Pool, schema: str) -> Counter[tuple[str, str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(f"SELECT stream_id, event_type FROM {schema}.events")
+    return Counter((r["stream_id"], r["event_type"]) for r in rows)
+
+
+async def test_timer_due_while_stopped_fires_after_restart_exactly_once(
+    make_service: Callable[[], DecisionService], clock: FakeClock, pool: asyncpg.Pool, decision_schema: str
+) -> None:
+    first = make_service()
+    sub = submitted(due_in=timedelta(days=10))
+    await first.execute(sub.application_id, c.OpenCase(sub))
+    async with pool.acquire() as conn:
+        pending = await first.timers.pending(conn, sub.application_id)
+    assert {r["kind"] for r in pending} == {"deadline_approaching", "deadline_breached"}
+    del first  # "the worker stops"; time passes beyond the deadline
+
+    clock.now = sub.received_at + timedelta(days=11)
+    restarted = make_service()  # a new process: only the database remembers the timers
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_scheduler(restarted, stop))
+    stream = f"case-{sub.application_id}"
+    for _ in range(100):
+        counts = await _event_types(pool, decision_schema)
+        if counts[(stream, "decision.deadline_breached")]:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # several more scheduler rounds
+    stop.set()
+    await task
+    counts = await _event_types(pool, decision_schema)
+    assert counts[(stream, "decision.deadline_breached")] == 1
+    assert counts[(stream, "decision.deadline_approaching")] == 1
+    async with pool.acquire() as conn:
+        assert await restarted.timers.pending(conn, sub.application_id) == []
+        breached = await conn.fetchval(
+            f"SELECT breached FROM {decision_schema}.cases WHERE application_id = $1", sub.application_id
+        )
+    assert breached is True
+    state = await restarted.get(sub.application_id)
+    assert state.breached
+
+
+async def test_two_schedulers_never_fire_one_timer_twice(
+    make_service: Callable[[], DecisionService], clock: FakeClock, pool: asyncpg.Pool, decision_schema: str
+) -> None:
+    opener = make_service()
+    received = datetime(2012, 11, 15, 5, tzinfo=UTC)
+    ids = []
+    for _ in range(40):
+        sub = submitted(received_at=received, due_in=timedelta(days=5))
+        ids.append(sub.application_id)
+        await opener.execute(sub.application_id, c.OpenCase(sub))
+    clock.now = received + timedelta(days=6)
+
+    a, b = make_service(), make_service()
+    a.settings.scheduler_batch = b.settings.scheduler_batch = 3  # many small, interleaved batches
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(run_scheduler(a, stop, worker="scheduler-a")),
+        asyncio.create_task(run_scheduler(b, stop, worker="scheduler-b")),
+    ]
+    for _ in range(200):
+        async with pool.acquire() as conn:
+            left = await conn.fetchval(
+                f"SELECT count(*) FROM {decision_schema}.timers WHERE fired_at IS NULL"
+            )
+        if left == 0:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.gather(*tasks)
+
+    counts = await _event_types(pool, decision_schema)
+    for aid in ids:
+        assert counts[(f"case-{aid}", "decision.deadline_breached")] == 1
+        assert counts[(f"case-{aid}", "decision.deadline_approaching")] == 1
+    async with pool.acquire() as conn:
+        by = await conn.fetch(
+            f"SELECT fired_by, count(*) AS n FROM {decision_schema}.timers GROUP BY fired_by"
+        )
+    assert sum(r["n"] for r in by) == 80
+    assert {r["fired_by"] for r in by} == {"scheduler-a", "scheduler-b"}  # both really worked
+
+
+async def test_automated_decision_leaves_no_deadline_timers(
+    service: DecisionService, clock: FakeClock, pool: asyncpg.Pool, decision_schema: str
+) -> None:
+    sub = submitted(
+        service_id="pension_savings_account_info",
+        edition_id="kz_std_393_new_2012",
+        channel="tson",
+        due_in=timedelta(minutes=10),
+    )
+    result = await service.execute(sub.application_id, c.OpenCase(sub))
+    assert "decision.made" in [e.event_name for e in result.events]
+    clock.now = sub.received_at + timedelta(hours=1)
+    assert await service.fire_due_timers() == 0
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(f"SELECT count(*) FROM {decision_schema}.timers")
+    assert stored == 0  # set and cancelled by the same batch of events: never written

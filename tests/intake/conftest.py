@@ -1,0 +1,112 @@
+"""Fixtures of the intake tests: a fresh intake schema, tokens, a running API client."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.intake.adapters.catalog import CatalogAdapter, default_catalog
+from services.intake.adapters.offices import OfficeBook, load_offices
+from services.intake.bootstrap import migrate
+from services.intake.domain.identity import make_iin
+from services.intake.entrypoints.api import create_app
+from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
+
+SECRET = "intake-test-secret-" + "x" * 32
+DEPT = "karaganda-dept-01"
+TSON = "karaganda-tson-01"
+OTHER_DEPT = "akmola-dept-01"
+
+APPLICANT_IIN = make_iin(date(1985, 4, 12), 17)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> CatalogAdapter:
+    return default_catalog()
+
+
+@pytest.fixture(scope="session")
+def offices() -> OfficeBook:
+    return load_offices()
+
+
+@pytest.fixture
+async def intake_schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
+    name = f"ti_{uuid.uuid4().hex[:12]}"
+    await migrate(pool, name)
+    yield name
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def token(role: Role = Role.CLERK, office: str = DEPT, subject: str | None = None) -> str:
+    return issue_token(SECRET, subject=subject or f"{role.value}.officer@{office}", role=role, office=office)
+
+
+def auth(role: Role = Role.CLERK, office: str = DEPT, subject: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, office, subject)}"}
+
+
+@pytest.fixture
+async def app(
+    pool: asyncpg.Pool, intake_schema: str, catalog: CatalogAdapter, offices: OfficeBook
+) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        pool, schema=intake_schema, catalog=catalog, offices=offices, run_projector=True, token_secret=SECRET
+    )
+    await application.state.intake.start()
+    yield application
+    await application.state.intake.stop()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
+        yield c
+
+
+def unemployed_registration(**overrides: Any) -> dict[str, Any]:
+    """A complete submission of `unemployed_registration` at a Karaganda department (citizen)."""
+    body: dict[str, Any] = {
+        "idempotency_key": str(uuid.uuid4()),
+        "service_id": "unemployed_registration",
+        "channel": "department",
+        "office_id": DEPT,
+        "applicant": {
+            "iin": APPLICANT_IIN,
+            "full_name": "Айгүл Серікқызы Нұрланова",
+            "contacts": {"phone": "+7 701 000 00 00"},
+            "preferred_language": "kk",
+        },
+        "documents": [
+            {"document_id": "identity_card", "form": "original"},
+            {"document_id": "labour_activity_documents", "form": "copy"},
+            {"document_id": "sic_certificate", "form": "copy"},
+            {"document_id": "taxpayer_number", "form": "copy"},
+            {"document_id": "income_statement", "form": "original"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+async def wait_for(check: Callable[[], Any], timeout: float = 2.0, interval: float = 0.02) -> Any:  # noqa: ASYNC109
+    """Await `check()` until it returns a truthy value, or fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
