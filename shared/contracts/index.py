@@ -9,7 +9,7 @@ from shared.contracts.registry import EventRegistry
 TOPIC_CONTRACTS: dict[str, str] = {
     "intake.submissions.v1": "shared.contracts.applications:INTAKE_COMMANDS",
     "applications.v1": "shared.contracts.applications:APPLICATION_EVENTS",
-    "inspections.v1": "shared.contracts.decisions:INSPECTION_EVENTS",
+    "inspections.v1": "shared.contracts.decisions:INSPECTION_COMMANDS",
     "decisions.v1": "shared.contracts.decisions:DECISION_EVENTS",
 }
 

@@ -1,0 +1,203 @@
+"""Decision benchmark: automated decisions per second through the real pipeline
+(applications.v1 -> consumer with inbox -> case stream + timers + projection -> relay ->
+decisions.v1), next to a raw aiokafka consume-and-insert of the same events in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+
+from services.decision.adapters.catalog import DecisionCatalog
+from services.decision.bootstrap import (
+    APPLICATIONS_TOPIC,
+    DECISIONS_TOPIC,
+    INSPECTIONS_TOPIC,
+    MIGRATIONS,
+    run_worker,
+)
+from services.decision.service import DecisionService
+from services.decision.settings import DecisionSettings
+from shared.contracts.applications import Applicant, ApplicationSubmitted
+from shared.db.pool import create_pool
+from shared.eventstore import apply_migrations
+from shared.messaging.envelope import Envelope
+from shared.messaging.kafka import make_producer
+from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
+
+Row = dict[str, Any]
+EVENTS = 1500
+PARTITIONS = 6
+SERVICE = "pension_savings_account_info"
+EDITION = "kz_std_393_new_2012"
+
+
+def _application(i: int) -> ApplicationSubmitted:
+    received = datetime(2013, 3, 1, 5, 0, tzinfo=UTC) + timedelta(seconds=i)
+    aid = uuid.uuid4().hex
+    return ApplicationSubmitted(
+        application_id=aid,
+        registration_number=f"B-{i}",
+        service_id=SERVICE,
+        edition_id=EDITION,
+        edition_basis="adoption",
+        channel="tson",
+        office_id="astana-tson-1",
+        region="astana",
+        received_by="operator-1",
+        received_at=received,
+        due_at=received + timedelta(minutes=10),
+        applicant=Applicant(iin="900101300123", full_name="Bench Applicant"),
+        documents=[],
+        idempotency_key=aid,
+    )
+
+
+async def _produce(bootstrap: str, topic: str) -> None:
+    producer = make_producer(bootstrap)
+    await producer.start()
+    try:
+        futures = []
+        for i in range(EVENTS):
+            event = _application(i)
+            envelope = Envelope(
+                id=str(uuid.uuid4()),
+                source="/bench/intake",
+                type=event.ce_type(),
+                data=event.model_dump(mode="json"),
+                subject=event.application_id,
+            )
+            futures.append(
+                await producer.send(
+                    topic,
+                    value=envelope.body(),
+                    key=event.application_id.encode(),
+                    headers=envelope.to_headers(),
+                )
+            )
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _pipeline(pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str) -> float:
+    service = DecisionService(pool, schema, DecisionCatalog.load(), DecisionSettings())
+    producer = make_producer(bootstrap)
+    await producer.start()
+    decisions = AIOKafkaConsumer(
+        prefix + DECISIONS_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await decisions.start()
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    worker = asyncio.create_task(
+        run_worker(
+            service, producer, bootstrap, stop, prefix=prefix, instance_id=prefix + "bench", scheduler=False
+        )
+    )
+    made = 0
+    try:
+        deadline = started + 120
+        while made < EVENTS and time.perf_counter() < deadline:
+            batches = await decisions.getmany(timeout_ms=200)
+            for records in batches.values():
+                made += sum(
+                    1 for r in records if dict(r.headers).get("ce_type") == b"kz.qyzmet.decision.made.v1"
+                )
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        await worker
+        await decisions.stop()
+        await producer.stop()
+    return made / elapsed
+
+
+async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> float:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            f"CREATE TABLE {schema}.raw_applications (event_id text PRIMARY KEY, body jsonb NOT NULL)"
+        )
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    inserted = 0
+    started = time.perf_counter()
+    try:
+        while inserted < EVENTS and time.perf_counter() - started < 120:
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            rows = [
+                (dict(r.headers)["ce_id"].decode(), r.value.decode())
+                for records in batches.values()
+                for r in records
+                if r.value is not None
+            ]
+            if not rows:
+                continue
+            async with pool.acquire() as conn:
+                await conn.execute(
+                    f"INSERT INTO {schema}.raw_applications (event_id, body)"
+                    " SELECT * FROM unnest($1::text[], $2::text[]::jsonb[]) ON CONFLICT DO NOTHING",
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                )
+            inserted += len(rows)
+        return inserted / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
+    schema = f"bench_decision_{uuid.uuid4().hex[:8]}"
+    prefix = f"benchd{uuid.uuid4().hex[:6]}."
+    topics = [prefix + t for t in (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC, DECISIONS_TOPIC)]
+    ensure_topics(
+        bootstrap_servers,
+        [TopicSpec(t, PARTITIONS) for t in topics] + [TopicSpec(dlq_of(t), 1) for t in topics],
+    )
+    pool = await create_pool(database_url, min_size=2, max_size=8)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn, schema, *MIGRATIONS)
+        await _produce(bootstrap_servers, topics[0])
+        raw = await _raw(pool, schema, bootstrap_servers, topics[0])
+        pipeline = await _pipeline(pool, schema, bootstrap_servers, prefix)
+        ratio = pipeline / raw if raw else 0.0
+        return [
+            {
+                "name": "decision_automated_decisions",
+                "value": round(pipeline, 1),
+                "baseline": round(raw, 1),
+                "unit": "decisions/s",
+                "ratio": round(ratio, 3),
+                "baseline_name": "raw aiokafka consume + batched insert of the same events",
+                "events": EVENTS,
+            }
+        ]
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await pool.close()
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from shared.infra import postgres_url_from_env_or_start, start_kafka
+
+    with TemporaryDirectory(prefix="qyzmet-decision-bench-") as tmp:
+        postgres = postgres_url_from_env_or_start(Path(tmp) / "pg")
+        kafka = start_kafka(Path(tmp) / "kafka")
+        try:
+            print(asyncio.run(run(postgres.url, kafka.bootstrap_servers)), file=sys.stdout)
+        finally:
+            kafka.stop()
+            postgres.stop()

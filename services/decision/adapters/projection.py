@@ -1,0 +1,86 @@
+"""The `cases` projection (worklists), written in the same transaction as the events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from services.decision.domain.model import CaseState, replay
+from shared.contracts.decisions import DECISION_EVENTS
+from shared.contracts.event import ce_type_of
+from shared.db.identifiers import checked_identifier
+
+
+class CaseProjection:
+    def __init__(self, schema: str) -> None:
+        self.schema = checked_identifier(schema)
+        self.table = f"{self.schema}.cases"
+
+    async def upsert(self, conn: asyncpg.Connection, state: CaseState) -> None:
+        opened = state.opened
+        if opened is None:
+            return
+        decision = state.decision
+        flags = [{"reason": f.reason, "parameter": f.parameter, "message": f.message} for f in state.flags]
+        await conn.execute(
+            f"INSERT INTO {self.table} (application_id, registration_number, service_id, edition_id, channel,"
+            " office_id, region, status, executor, received_at, due_at, decided_at, outcome, breached, flags,"
+            " version, updated_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::jsonb,$16, now())"
+            " ON CONFLICT (application_id) DO UPDATE SET status = excluded.status,"
+            " executor = excluded.executor, due_at = excluded.due_at, decided_at = excluded.decided_at,"
+            " outcome = excluded.outcome, breached = excluded.breached, flags = excluded.flags,"
+            f" version = excluded.version, updated_at = now() WHERE {self.table}.version < excluded.version",
+            state.application_id,
+            opened.registration_number,
+            opened.service_id,
+            opened.edition_id,
+            opened.channel,
+            opened.office_id,
+            opened.region,
+            state.status.value,
+            state.executor,
+            opened.received_at,
+            state.due_at,
+            decision.decided_at if decision is not None else None,
+            decision.outcome if decision is not None else None,
+            state.breached,
+            flags,
+            state.version,
+        )
+
+    async def overdue(self, conn: asyncpg.Connection, office: str, now: datetime) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
+            f"SELECT application_id, registration_number, service_id, status, executor, received_at, due_at,"
+            f" breached, flags FROM {self.table}"
+            " WHERE office_id = $1 AND decided_at IS NULL AND due_at IS NOT NULL AND due_at < $2"
+            " AND status IN ('registered','under_review','awaiting_inspection','awaiting_signature')"
+            " ORDER BY due_at",
+            office,
+            now,
+        )
+        return rows
+
+
+async def rebuild_cases(conn: asyncpg.Connection, schema: str) -> int:
+    """Rebuild the `cases` projection from the event store (replay every case stream)."""
+    schema = checked_identifier(schema)
+    projection = CaseProjection(schema)
+    async with conn.transaction():
+        await conn.execute(f"TRUNCATE {schema}.cases")
+        streams = await conn.fetch(
+            f"SELECT DISTINCT stream_id FROM {schema}.events WHERE stream_id LIKE 'case-%'"
+        )
+        for row in streams:
+            events = await conn.fetch(
+                f"SELECT event_type, schema_version, data FROM {schema}.events"
+                " WHERE stream_id = $1 ORDER BY version",
+                row["stream_id"],
+            )
+            decoded = [
+                DECISION_EVENTS.decode(ce_type_of(e["event_type"], e["schema_version"]), e["data"])
+                for e in events
+            ]
+            await projection.upsert(conn, replay(row["stream_id"].removeprefix("case-"), decoded))
+    return len(streams)

@@ -1,0 +1,155 @@
+"""Wiring by hand: the decision service, its consumer, relay route and timer scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from services.decision.adapters.catalog import DecisionCatalog
+from services.decision.handlers import application_handler, inspection_handler
+from services.decision.service import DecisionService
+from services.decision.settings import DecisionSettings
+from shared.contracts.applications import APPLICATION_EVENTS, ApplicationSubmitted
+from shared.contracts.decisions import (
+    INSPECTION_TOPIC_EVENTS,
+    INTERNAL_EVENTS,
+    InspectionCompleted,
+    InspectionScheduled,
+)
+from shared.contracts.event import DomainEvent
+from shared.contracts.registry import EventRegistry
+from shared.eventstore import EventStore
+from shared.messaging.consumer import EventConsumer
+from shared.messaging.envelope import Envelope
+from shared.messaging.kafka import make_consumer
+from shared.messaging.relay import OutboxRelay, Route
+
+log = structlog.get_logger(__name__)
+
+SCHEMA = "decision"
+SERVICE = "decision"
+MIGRATIONS = ("services.decision.adapters.sql",)
+APPLICATIONS_TOPIC = "applications.v1"
+INSPECTIONS_TOPIC = "inspections.v1"
+DECISIONS_TOPIC = "decisions.v1"
+
+
+def route(prefix: str = "") -> Route:
+    """Inspection events to `inspections.v1`, every other public case event to `decisions.v1`."""
+
+    def topic(event_type: str) -> str | None:
+        if event_type in INTERNAL_EVENTS:
+            return None
+        if event_type in INSPECTION_TOPIC_EVENTS:
+            return prefix + INSPECTIONS_TOPIC
+        return prefix + DECISIONS_TOPIC
+
+    return topic
+
+
+def consumed_registry() -> EventRegistry:
+    return EventRegistry([*APPLICATION_EVENTS.classes(), InspectionScheduled, InspectionCompleted])
+
+
+def make_consumer_handler(service: DecisionService, source: str):  # type: ignore[no-untyped-def]
+    on_application = application_handler(service)
+    on_inspection = inspection_handler(service, source)
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if isinstance(event, (InspectionScheduled, InspectionCompleted)):
+            await on_inspection(conn, envelope, event)
+        elif isinstance(event, ApplicationSubmitted):
+            await on_application(conn, envelope, event)
+
+    return handle
+
+
+def build_service(
+    pool: asyncpg.Pool, schema: str = SCHEMA, settings: DecisionSettings | None = None
+) -> DecisionService:
+    return DecisionService(pool, schema, DecisionCatalog.load(), settings or DecisionSettings())
+
+
+async def run_scheduler(service: DecisionService, stop: asyncio.Event, *, worker: str = "scheduler") -> None:
+    """Fire due timers until `stop`; safe to run in several processes at once (SKIP LOCKED)."""
+    interval = service.settings.scheduler_interval_s
+    while not stop.is_set():
+        try:
+            fired = await service.fire_due_timers(worker=worker)
+        except (OSError, asyncpg.PostgresConnectionError) as exc:
+            log.warning("scheduler: database unavailable, retrying", error=type(exc).__name__)
+            fired = 0
+        if fired == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+
+async def consume_concurrently(
+    kafka: AIOKafkaConsumer, consumer: EventConsumer, stop: asyncio.Event, *, max_records: int = 500
+) -> None:
+    """Like `consume_until`, but the partitions of a polled batch are processed concurrently (each
+    partition in order, on its own connection); offsets are committed after every effect."""
+
+    async def one_partition(records: list[Any]) -> None:
+        for record in records:
+            await consumer.process(record)
+
+    while not stop.is_set():
+        batches = await kafka.getmany(timeout_ms=200, max_records=max_records)
+        if not batches:
+            continue
+        await asyncio.gather(*(one_partition(records) for records in batches.values()))
+        await kafka.commit()
+
+
+async def run_worker(
+    service: DecisionService,
+    producer: AIOKafkaProducer,
+    bootstrap_servers: str,
+    stop: asyncio.Event,
+    *,
+    prefix: str = "",
+    instance_id: str = "decision-worker-0",
+    scheduler: bool = True,
+) -> None:
+    """Consume applications and inspection commands, relay case events, fire timers."""
+    source = service.settings.source
+    consumer = EventConsumer(
+        "decision-applications",
+        service.pool,
+        service.schema,
+        consumed_registry(),
+        make_consumer_handler(service, source),
+        producer,
+    )
+    kafka = make_consumer(
+        bootstrap_servers,
+        [prefix + APPLICATIONS_TOPIC, prefix + INSPECTIONS_TOPIC],
+        group_id=prefix + "decision-worker",
+        instance_id=instance_id,
+    )
+    relay = OutboxRelay(service.pool, EventStore(service.schema), producer, route(prefix), source=source)
+    await kafka.start()
+    tasks = [
+        asyncio.create_task(consume_concurrently(kafka, consumer, stop), name="decision-consumer"),
+        asyncio.create_task(relay.run(stop), name="decision-relay"),
+    ]
+    if scheduler:
+        tasks.append(asyncio.create_task(run_scheduler(service, stop, worker=instance_id), name="scheduler"))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await kafka.stop()

@@ -1,0 +1,1 @@
+"""The Decision service's pure domain: case aggregate, workflow, rules engine, timers."""

@@ -1,0 +1,136 @@
+"""Commands to the case aggregate (plain frozen data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.decisions import DecisionOutcome, HouseholdMember, InspectionAct, TimerKind
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the token's subject, role and office (or a system for automated steps)."""
+
+    subject: str
+    role: str
+    office: str
+
+
+SYSTEM = Actor(subject="system:decision", role="system", office="*")
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    submitted: ApplicationSubmitted
+
+
+@dataclass(frozen=True)
+class AssignExecutor:
+    actor: Actor
+    executor: str
+
+
+@dataclass(frozen=True)
+class CheckDocuments:
+    actor: Actor
+    complete: bool
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduleInspection:
+    actor: Actor
+    inspection_date: date
+    inspecting_body: str = "district_commission"
+    communicated_to_applicant: bool = True
+
+
+@dataclass(frozen=True)
+class RecordInspection:
+    actor: Actor
+    act: InspectionAct
+
+
+@dataclass(frozen=True)
+class DraftDecision:
+    actor: Actor
+    household: tuple[HouseholdMember, ...] | None = None
+    housing_costs: str | None = None
+    registered_unemployed: bool | None = None
+    subject_birth_date: date | None = None
+    amount: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    outcome: DecisionOutcome | None = None
+    """Only where no computable rule decides (the officer records the outcome)."""
+    grounds: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnForRework:
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class SignDecision:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ExtendTerm:
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class FireTimer:
+    kind: TimerKind
+    target: datetime
+    """The instant or date the timer was set for (stale timers are ignored)."""
+
+
+Fact = Literal[
+    "death",
+    "moved_away",
+    "full_state_care",
+    "false_information",
+    "child_turned_18",
+    "refused_work",
+    "placed_in_job",
+    "reconfirmation_received",
+]
+
+
+@dataclass(frozen=True)
+class RecordFact:
+    actor: Actor
+    fact: Fact
+    on: date
+
+
+@dataclass(frozen=True)
+class ReopenApplication:
+    actor: Actor
+    complaint_id: str
+    reason: str
+
+
+Command = (
+    OpenCase
+    | AssignExecutor
+    | CheckDocuments
+    | ScheduleInspection
+    | RecordInspection
+    | DraftDecision
+    | ReturnForRework
+    | SignDecision
+    | ExtendTerm
+    | FireTimer
+    | RecordFact
+    | ReopenApplication
+)

@@ -1,0 +1,147 @@
+"""The case aggregate's state and `evolve(state, event) -> state` (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from shared.contracts.decisions import (
+    ApplicationReopened,
+    CaseFlagged,
+    CaseOpened,
+    DeadlineApproaching,
+    DeadlineBreached,
+    DecisionDrafted,
+    DecisionMade,
+    DecisionReturnedForRework,
+    DocumentsChecked,
+    EntitlementRestored,
+    EntitlementStarted,
+    EntitlementSuspended,
+    EntitlementTerminated,
+    ExecutorAssigned,
+    InspectionCompleted,
+    InspectionScheduled,
+    ReconfirmationDue,
+    ReconfirmationReceived,
+    TermExtended,
+)
+from shared.contracts.event import DomainEvent
+
+
+class Status(StrEnum):
+    NEW = "new"
+    REGISTERED = "registered"
+    """Waiting for the head to assign an executor."""
+    UNDER_REVIEW = "under_review"
+    AWAITING_INSPECTION = "awaiting_inspection"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    DECIDED = "decided"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ENDED = "ended"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.REGISTERED, Status.UNDER_REVIEW, Status.AWAITING_INSPECTION, Status.AWAITING_SIGNATURE}
+)
+ENTITLEMENT_STATUSES = frozenset({Status.ACTIVE, Status.SUSPENDED})
+
+
+@dataclass(frozen=True)
+class CaseState:
+    application_id: str
+    version: int = 0
+    status: Status = Status.NEW
+    opened: CaseOpened | None = None
+    due_at: datetime | None = None
+    executor: str | None = None
+    inspection_date: date | None = None
+    inspection: InspectionCompleted | None = None
+    documents_complete: bool | None = None
+    draft: DecisionDrafted | None = None
+    decision: DecisionMade | None = None
+    flags: tuple[CaseFlagged, ...] = ()
+    approaching_fired: bool = False
+    breached: bool = False
+    extensions: int = 0
+    returns: int = 0
+    reopened: int = 0
+    reconfirm_by: date | None = None
+    suspended_until: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def office_id(self) -> str:
+        assert self.opened is not None
+        return self.opened.office_id
+
+
+def initial(application_id: str) -> CaseState:
+    return CaseState(application_id=application_id)
+
+
+def evolve(state: CaseState, event: DomainEvent) -> CaseState:
+    s = replace(state, version=state.version + 1)
+    if isinstance(event, CaseOpened):
+        status = Status.REGISTERED if event.assignment_required else Status.UNDER_REVIEW
+        return replace(s, opened=event, due_at=event.due_at, status=status)
+    if isinstance(event, ExecutorAssigned):
+        return replace(s, executor=event.executor, status=Status.UNDER_REVIEW)
+    if isinstance(event, DocumentsChecked):
+        return replace(s, documents_complete=event.complete)
+    if isinstance(event, InspectionScheduled):
+        return replace(s, inspection_date=event.inspection_date, status=Status.AWAITING_INSPECTION)
+    if isinstance(event, InspectionCompleted):
+        return replace(s, inspection=event, status=Status.UNDER_REVIEW)
+    if isinstance(event, DecisionDrafted):
+        return replace(s, draft=event, status=Status.AWAITING_SIGNATURE)
+    if isinstance(event, DecisionReturnedForRework):
+        return replace(s, draft=None, returns=s.returns + 1, status=Status.UNDER_REVIEW)
+    if isinstance(event, DecisionMade):
+        return replace(s, decision=event, status=Status.DECIDED)
+    if isinstance(event, CaseFlagged):
+        return replace(s, flags=(*s.flags, event))
+    if isinstance(event, DeadlineApproaching):
+        return replace(s, approaching_fired=True)
+    if isinstance(event, DeadlineBreached):
+        return replace(s, breached=True)
+    if isinstance(event, TermExtended):
+        return replace(s, due_at=event.new_due_at, extensions=s.extensions + 1, approaching_fired=False)
+    if isinstance(event, EntitlementStarted):
+        return replace(s, status=Status.ACTIVE, reconfirm_by=event.reconfirm_by)
+    if isinstance(event, EntitlementSuspended):
+        return replace(s, status=Status.SUSPENDED, suspended_until=event.until)
+    if isinstance(event, EntitlementRestored):
+        return replace(s, status=Status.ACTIVE, suspended_until=None)
+    if isinstance(event, EntitlementTerminated):
+        return replace(s, status=Status.ENDED)
+    if isinstance(event, ReconfirmationReceived):
+        return replace(s, reconfirm_by=event.next_due_by)
+    if isinstance(event, ReconfirmationDue):
+        return s
+    if isinstance(event, ApplicationReopened):
+        return replace(
+            s,
+            status=Status.UNDER_REVIEW,
+            draft=None,
+            decision=None,
+            due_at=event.new_due_at,
+            approaching_fired=False,
+            breached=False,
+            reopened=s.reopened + 1,
+            reconfirm_by=None,
+            suspended_until=None,
+        )
+    return s
+
+
+def replay(application_id: str, events: list[DomainEvent]) -> CaseState:
+    state = initial(application_id)
+    for event in events:
+        state = evolve(state, event)
+    return state

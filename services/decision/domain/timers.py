@@ -1,0 +1,136 @@
+"""Which timers a case's new events set or cancel (pure). The timer store persists them in the
+same transaction as the events; the scheduler fires them as `FireTimer` commands.
+
+* the SLA: `deadline_approaching` at start + share x (due - start), `deadline_breached` at due;
+  both cancelled by the decision and re-set by an extension or a reopening;
+* entitlements: quarterly re-confirmation (notice, then "missed" -> suspension), the child's
+  18th birthday (termination), the end of a deprivation period (restoration).
+Date-based timers fire at local midnight of their day in the office's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from services.decision.domain.case import Env
+from services.decision.domain.model import CaseState, evolve
+from shared.catalog.deadlines import add_months
+from shared.contracts.decisions import (
+    ApplicationReopened,
+    CaseOpened,
+    DecisionMade,
+    EntitlementStarted,
+    EntitlementSuspended,
+    EntitlementTerminated,
+    ReconfirmationReceived,
+    TermExtended,
+    TimerKind,
+)
+from shared.contracts.event import DomainEvent
+
+DEADLINE_KINDS: frozenset[TimerKind] = frozenset({"deadline_approaching", "deadline_breached"})
+ENTITLEMENT_KINDS: frozenset[TimerKind] = frozenset(
+    {"reconfirmation_due", "reconfirmation_missed", "child_turns_18", "deprivation_ends"}
+)
+
+
+@dataclass(frozen=True)
+class ScheduleTimer:
+    kind: TimerKind
+    due_at: datetime
+    target: datetime
+
+
+@dataclass(frozen=True)
+class CancelTimers:
+    kinds: frozenset[TimerKind]
+
+
+TimerChange = ScheduleTimer | CancelTimers
+
+
+def approaching_at(start: datetime, due: datetime, share: Decimal) -> datetime:
+    """The instant when `share` of the term from `start` to `due` has passed."""
+    micros = (due - start) // timedelta(microseconds=1)
+    return start + timedelta(microseconds=int(Decimal(max(micros, 0)) * share))
+
+
+def _deadline(start: datetime, due: datetime, env: Env) -> list[TimerChange]:
+    return [
+        ScheduleTimer("deadline_approaching", approaching_at(start, due, env.approaching_share), due),
+        ScheduleTimer("deadline_breached", due, due),
+    ]
+
+
+def _midnight(day: date, env: Env) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=env.tz)
+
+
+def _reconfirmation(by: date, env: Env) -> list[TimerChange]:
+    notice = _midnight(by - env.reconfirmation_notice, env)
+    missed = _midnight(by, env)
+    return [
+        ScheduleTimer("reconfirmation_due", notice, notice),
+        ScheduleTimer("reconfirmation_missed", missed, missed),
+    ]
+
+
+def _child_18(state: CaseState, env: Env) -> list[TimerChange]:
+    decision = state.decision
+    if decision is None or not any(r in ("child_age", "age_limit") for r in decision.evaluation.rule_ids):
+        return []
+    inputs = decision.evaluation.inputs
+    births = [m.birth_date for m in inputs.household if m.relation == "child" and m.birth_date is not None]
+    if inputs.subject_birth_date is not None:
+        births.append(inputs.subject_birth_date)
+    if not births:
+        return []
+    at = _midnight(add_months(max(births), 18 * 12), env)
+    return [ScheduleTimer("child_turns_18", at, at)]
+
+
+def timer_changes(before: CaseState, events: list[DomainEvent], env: Env) -> list[TimerChange]:
+    changes: list[TimerChange] = []
+    state = before
+    for event in events:
+        state = evolve(state, event)
+        if isinstance(event, CaseOpened) and event.due_at is not None:
+            changes.extend(_deadline(event.received_at, event.due_at, env))
+        elif isinstance(event, TermExtended):
+            assert state.opened is not None
+            changes.append(CancelTimers(DEADLINE_KINDS))
+            changes.extend(_deadline(state.opened.received_at, event.new_due_at, env))
+        elif isinstance(event, DecisionMade):
+            changes.append(CancelTimers(DEADLINE_KINDS))
+        elif isinstance(event, ApplicationReopened):
+            changes.append(CancelTimers(DEADLINE_KINDS | ENTITLEMENT_KINDS))
+            if event.new_due_at is not None:
+                changes.extend(_deadline(event.reopened_at, event.new_due_at, env))
+        elif isinstance(event, EntitlementStarted):
+            if event.reconfirm_by is not None:
+                changes.extend(_reconfirmation(event.reconfirm_by, env))
+            changes.extend(_child_18(state, env))
+        elif isinstance(event, ReconfirmationReceived):
+            changes.extend(_reconfirmation(event.next_due_by, env))
+        elif isinstance(event, EntitlementSuspended) and event.until is not None:
+            at = _midnight(event.until, env)
+            changes.append(ScheduleTimer("deprivation_ends", at, at))
+        elif isinstance(event, EntitlementTerminated):
+            changes.append(CancelTimers(ENTITLEMENT_KINDS))
+    return _net(changes, stored_before=before.version > 0)
+
+
+def _net(changes: list[TimerChange], *, stored_before: bool) -> list[TimerChange]:
+    """Drop timers set and cancelled by the same batch of events (an automated decision sets none);
+    a cancel is only needed when earlier batches may have stored timers."""
+    out: list[TimerChange] = []
+    for change in changes:
+        if isinstance(change, CancelTimers):
+            out = [x for x in out if not (isinstance(x, ScheduleTimer) and x.kind in change.kinds)]
+            if stored_before:
+                out.append(change)
+        else:
+            out.append(change)
+    return out

@@ -1,0 +1,91 @@
+"""Handlers of the events the decision worker consumes (plain async functions; no faust here)."""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+
+from services.decision.domain import commands as c
+from services.decision.domain.errors import DomainError
+from services.decision.service import DecisionService
+from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.decisions import ApplicationReopened, InspectionCompleted, InspectionScheduled
+from shared.contracts.event import DomainEvent
+from shared.messaging.envelope import Envelope, PoisonMessage
+
+log = structlog.get_logger(__name__)
+
+
+def application_handler(service: DecisionService):  # type: ignore[no-untyped-def]
+    """`applications.v1`: every ApplicationSubmitted opens a case (other events are not ours)."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if not isinstance(event, ApplicationSubmitted):
+            return
+        await service.execute(
+            event.application_id,
+            c.OpenCase(event),
+            conn=conn,
+            correlation_id=envelope.correlation_id or event.application_id,
+            causation_id=envelope.id,
+        )
+
+    return handle
+
+
+def inspection_handler(service: DecisionService, own_source: str):  # type: ignore[no-untyped-def]
+    """`inspections.v1`: commands from office systems (our own published events are skipped)."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if envelope.source == own_source:
+            return
+        command: c.Command
+        if isinstance(event, InspectionCompleted):
+            actor = c.Actor(subject=event.recorded_by, role="inspector", office=event.office_id)
+            command = c.RecordInspection(actor=actor, act=event.act)
+        elif isinstance(event, InspectionScheduled):
+            actor = c.Actor(subject=event.scheduled_by, role="inspector", office=event.office_id)
+            command = c.ScheduleInspection(
+                actor=actor,
+                inspection_date=event.inspection_date,
+                inspecting_body=event.inspecting_body,
+                communicated_to_applicant=event.communicated_to_applicant,
+            )
+        else:
+            return
+        try:
+            await service.execute(
+                event.application_id,
+                command,
+                conn=conn,
+                correlation_id=envelope.correlation_id,
+                causation_id=envelope.id,
+            )
+        except DomainError as exc:
+            raise PoisonMessage(f"inspection command refused: {exc}") from exc
+
+    return handle
+
+
+def reopen_handler(service: DecisionService):  # type: ignore[no-untyped-def]
+    """An `ApplicationReopened` sent by the complaints service (upheld complaint) reopens the case.
+
+    Wire it to the topic the complaints contract uses once that is settled (see the report)."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if not isinstance(event, ApplicationReopened) or envelope.source == service.settings.source:
+            return
+        actor = c.Actor(subject=event.reopened_by, role="reviewer", office=envelope.office or "*")
+        command = c.ReopenApplication(actor=actor, complaint_id=event.complaint_id, reason=event.reason)
+        try:
+            await service.execute(
+                event.application_id,
+                command,
+                conn=conn,
+                correlation_id=envelope.correlation_id,
+                causation_id=envelope.id,
+            )
+        except DomainError as exc:
+            raise PoisonMessage(f"reopening refused: {exc}") from exc
+
+    return handle

@@ -1,0 +1,26 @@
+"""Configuration of the decision processes (environment variables, prefix DECISION_)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DecisionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DECISION_", extra="ignore")
+
+    approaching_share: Decimal = Field(
+        default=Decimal("0.75"),
+        gt=0,
+        lt=1,
+        description="share of the term after which DeadlineApproaching fires, unless the catalog parameter"
+        " deadline_approaching_share is in force",
+    )
+    reconfirmation_notice_days: int = Field(default=10, ge=0)
+    scheduler_interval_s: float = Field(default=1.0, gt=0)
+    scheduler_batch: int = Field(default=100, ge=1)
+    port: int = 8002
+    host: str = "127.0.0.1"
+    source: str = "/qyzmet/decision"
