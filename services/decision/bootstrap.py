@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.handlers import application_handler, inspection_handler
@@ -28,6 +27,7 @@ from shared.messaging.consumer import EventConsumer
 from shared.messaging.envelope import Envelope
 from shared.messaging.kafka import make_consumer
 from shared.messaging.relay import OutboxRelay, Route
+from shared.messaging.worker import consume_until
 
 log = structlog.get_logger(__name__)
 
@@ -89,24 +89,6 @@ async def run_scheduler(service: DecisionService, stop: asyncio.Event, *, worker
                 await asyncio.wait_for(stop.wait(), interval)
 
 
-async def consume_concurrently(
-    kafka: AIOKafkaConsumer, consumer: EventConsumer, stop: asyncio.Event, *, max_records: int = 500
-) -> None:
-    """Like `consume_until`, but the partitions of a polled batch are processed concurrently (each
-    partition in order, on its own connection); offsets are committed after every effect."""
-
-    async def one_partition(records: list[Any]) -> None:
-        for record in records:
-            await consumer.process(record)
-
-    while not stop.is_set():
-        batches = await kafka.getmany(timeout_ms=200, max_records=max_records)
-        if not batches:
-            continue
-        await asyncio.gather(*(one_partition(records) for records in batches.values()))
-        await kafka.commit()
-
-
 async def run_worker(
     service: DecisionService,
     producer: AIOKafkaProducer,
@@ -136,7 +118,7 @@ async def run_worker(
     relay = OutboxRelay(service.pool, EventStore(service.schema), producer, route(prefix), source=source)
     await kafka.start()
     tasks = [
-        asyncio.create_task(consume_concurrently(kafka, consumer, stop), name="decision-consumer"),
+        asyncio.create_task(consume_until(kafka, consumer, stop), name="decision-consumer"),
         asyncio.create_task(relay.run(stop), name="decision-relay"),
     ]
     if scheduler:

@@ -6,6 +6,7 @@ events, projection rows and audit records commit together (the transactional out
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,21 @@ class EventStore:
     def __init__(self, schema: str) -> None:
         self.schema = checked_identifier(schema)
         self._table = f"{self.schema}.events"
+        # Insert only if the stream is at the expected version ($2; NULL = any) and none of the
+        # event ids is stored yet; versions follow the stream's current one. A concurrent writer
+        # makes the unique index on (stream_id, version) refuse the insert.
+        self._append_sql = (
+            f"WITH current AS (SELECT coalesce(max(version), 0) AS v FROM {self._table} WHERE stream_id = $1)"
+            f" INSERT INTO {self._table}"
+            " (stream_id, version, event_id, event_type, schema_version, data, metadata)"
+            " SELECT $1, current.v + u.ord, u.event_id, u.event_type, u.schema_version, u.data, u.metadata"
+            " FROM current, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])"
+            " WITH ORDINALITY AS u(event_id, event_type, schema_version, data, metadata, ord)"
+            " WHERE ($2::int IS NULL OR current.v = $2::int)"
+            f" AND NOT EXISTS (SELECT 1 FROM {self._table} WHERE event_id = ANY($3::uuid[]))"
+            " ON CONFLICT (event_id) DO NOTHING"
+            " RETURNING version"
+        )
 
     async def append(
         self,
@@ -61,32 +77,48 @@ class EventStore:
         if not events:
             return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
         ids = [e.event_id for e in events]
-        current = 0
         try:
+            # One statement does the whole check-and-insert: the savepoint (or transaction) only
+            # matters when it fails, so that the caller's transaction survives a conflict.
             async with conn.transaction():
-                stored = await conn.fetchval(
-                    f"SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])", ids
+                versions = await conn.fetch(
+                    self._append_sql,
+                    stream_id,
+                    expected_version,
+                    ids,
+                    [e.event_type for e in events],
+                    [e.schema_version for e in events],
+                    [e.data for e in events],
+                    [e.metadata for e in events],
                 )
-                if stored == len(ids):
-                    return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
-                if stored:
-                    raise PartialDuplicate(stream_id, stored, len(ids))
-                current = await self.stream_version(conn, stream_id)
-                if expected_version is not None and current != expected_version:
-                    raise ConcurrencyConflict(stream_id, expected_version, current)
-                await self._insert(conn, [(stream_id, current + i + 1, e) for i, e in enumerate(events)])
+                if len(versions) == len(events):
+                    return AppendResult(stream_id, max(r["version"] for r in versions), len(events))
+                if versions:
+                    raise PartialDuplicate(stream_id, len(events) - len(versions), len(events))
         except asyncpg.UniqueViolationError as exc:
             # A concurrent writer committed first; its transaction is visible now.
-            stored = await conn.fetchval(
-                f"SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])", ids
-            )
-            actual = await self.stream_version(conn, stream_id)
-            if stored == len(ids):
-                return AppendResult(stream_id, actual, 0)
-            raise ConcurrencyConflict(
-                stream_id, current if expected_version is None else expected_version, actual
-            ) from exc
-        return AppendResult(stream_id, current + len(events), len(events))
+            raise await self._refusal(conn, stream_id, ids, expected_version) from exc
+        refusal = await self._refusal(conn, stream_id, ids, expected_version)
+        if isinstance(refusal, AppendResult):
+            return refusal
+        raise refusal
+
+    async def _refusal(
+        self, conn: asyncpg.Connection, stream_id: str, ids: list[uuid.UUID], expected: int | None
+    ) -> Any:
+        """Why nothing was appended: all ids stored already (a no-op result) or a typed error."""
+        row = await conn.fetchrow(
+            f"SELECT (SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])) AS stored,"
+            f" (SELECT coalesce(max(version), 0) FROM {self._table} WHERE stream_id = $2) AS version",
+            ids,
+            stream_id,
+        )
+        assert row is not None
+        if row["stored"] == len(ids):
+            return AppendResult(stream_id, row["version"], 0)
+        if row["stored"]:
+            return PartialDuplicate(stream_id, row["stored"], len(ids))
+        return ConcurrencyConflict(stream_id, -1 if expected is None else expected, row["version"])
 
     async def append_batch(
         self, conn: asyncpg.Connection, batch: Sequence[tuple[str, Sequence[NewEvent]]]

@@ -7,7 +7,7 @@ runtime; workers (faust agents or a plain aiokafka loop) feed it records and com
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -66,12 +66,56 @@ class EventConsumer:
         self.counts[outcome] += 1
         return outcome
 
+    async def process_batch(self, records: Sequence[RawMessage]) -> list[Outcome]:
+        """Handle records in one transaction (one commit for all); if anything in it fails,
+        roll it back and handle the records one by one with the single-record policy."""
+        outcomes: dict[int, Outcome] = {}
+        decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]] = []
+        for i, record in enumerate(records):
+            try:
+                envelope = decode(record.value, list(record.headers or ()))
+                event = self.registry.decode(envelope.type, envelope.data)
+            except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
+                outcomes[i] = await self._dead_letter(record, str(exc))
+                continue
+            decoded.append((i, record, envelope, event))
+        if len(decoded) > 1:
+            try:
+                outcomes.update(await self._apply_all(decoded))
+                decoded = []
+            except Exception as exc:
+                log.info(
+                    "batch rolled back, handling one by one", consumer=self.name, error=type(exc).__name__
+                )
+        for i, record, envelope, event in decoded:
+            outcomes[i] = await self._handle(record, envelope, event)
+        result = [outcomes[i] for i in range(len(records))]
+        for outcome in result:
+            self.counts[outcome] += 1
+        return result
+
+    async def _apply_all(
+        self, decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]]
+    ) -> dict[int, Outcome]:
+        out: dict[int, Outcome] = {}
+        async with self.pool.acquire() as conn, conn.transaction():
+            for i, _, envelope, event in decoded:
+                if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
+                    out[i] = Outcome.DUPLICATE
+                    continue
+                await self.handler(conn, envelope, event)
+                out[i] = Outcome.HANDLED
+        return out
+
     async def _process(self, record: RawMessage) -> Outcome:
         try:
             envelope = decode(record.value, list(record.headers or ()))
             event = self.registry.decode(envelope.type, envelope.data)
         except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
             return await self._dead_letter(record, str(exc))
+        return await self._handle(record, envelope, event)
+
+    async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
         delay = self.retry.initial_delay
         while True:
             try:

@@ -23,6 +23,9 @@ class AgentSpec:
     topics: Sequence[str]
     consumer: Callable[[], Awaitable[EventConsumer]]
     """Awaited inside the faust loop; returns once the service context is open."""
+    batch_size: int = 100
+    """Records handled in one transaction (faust `take_events`)."""
+    batch_within_s: float = 0.05
 
 
 def build_worker_app(
@@ -50,24 +53,25 @@ def build_worker_app(
     )
 
 
+def _raw(message: Any) -> RawRecord:
+    headers = message.headers or []
+    return RawRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=list(headers.items()) if isinstance(headers, dict) else list(headers),
+    )
+
+
 def attach_agent(app: faust.App, spec: AgentSpec) -> None:
     topic = app.topic(*spec.topics, value_type=bytes, key_type=bytes)
 
     async def agent(stream: Any) -> None:
         consumer = await spec.consumer()
-        async for event in stream.events():
-            message = event.message
-            headers = message.headers or []
-            await consumer.process(
-                RawRecord(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    headers=list(headers.items()) if isinstance(headers, dict) else list(headers),
-                )
-            )
+        async for events in stream.take_events(spec.batch_size, within=spec.batch_within_s):
+            await consumer.process_batch([_raw(event.message) for event in events])
 
     agent.__name__ = spec.name
     app.agent(topic, name=spec.name)(agent)

@@ -13,8 +13,9 @@ from shared.contracts.event import DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 from shared.infra import KafkaHandle
 from shared.messaging.consumer import EventConsumer, Outcome, RetryPolicy
-from shared.messaging.envelope import Envelope
+from shared.messaging.envelope import Envelope, PoisonMessage
 from shared.messaging.kafka import make_consumer, make_producer
+from shared.messaging.raw import RawRecord
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
 from shared.messaging.worker import consume_until
 
@@ -185,3 +186,48 @@ async def test_database_outage_is_retried_not_dead_lettered(
     assert consumer.counts[Outcome.DEAD_LETTERED] == 0
     async with pool.acquire() as conn:
         assert await conn.fetchval(f"SELECT total FROM {schema}.balance") == 7
+
+
+async def test_batch_with_a_failing_record_falls_back_to_one_by_one(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    """One transaction per batch; a record whose handler refuses it rolls the batch back, and the
+    records are then handled singly: the good ones once, the bad one dead-lettered."""
+    topic = topic_prefix + "decisions.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1), TopicSpec(dlq_of(topic), 1)])
+    await _setup_table(pool, schema)
+    real = _handler(schema)
+
+    async def refuse_negative(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        await real(conn, envelope, event)
+        assert isinstance(event, Deposited)
+        if event.amount < 0:
+            raise PoisonMessage("negative deposits are refused")
+
+    same = str(uuid.uuid4())
+    records = [
+        RawRecord(topic, 0, offset, b"acc-1", value, headers)
+        for offset, (value, headers) in enumerate(
+            [_good(1), _good(2, same), _good(-5), _good(2, same), _good(4)]
+        )
+    ]
+    producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
+    await producer.start()
+    try:
+        consumer = EventConsumer("balance", pool, schema, REGISTRY, refuse_negative, producer)
+        outcomes = await consumer.process_batch(records)
+        assert outcomes == [
+            Outcome.HANDLED,
+            Outcome.HANDLED,
+            Outcome.DEAD_LETTERED,
+            Outcome.DUPLICATE,
+            Outcome.HANDLED,
+        ]
+        clean = await consumer.process_batch([RawRecord(topic, 9, 9, b"acc-1", *_good(10))] * 2)
+        assert clean == [Outcome.HANDLED, Outcome.DUPLICATE]
+    finally:
+        await producer.stop()
+    async with pool.acquire() as conn:
+        assert await conn.fetchval(f"SELECT total FROM {schema}.balance") == 17
+    dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
+    assert dict(dead[0].headers)["dlq_reason"] == b"negative deposits are refused"
