@@ -106,8 +106,7 @@ async def _relay(pool: asyncpg.Pool, store: EventStore, bootstrap: str, topic: s
     try:
         relay = OutboxRelay(pool, store, producer, lambda _: topic, source="/bench", batch_size=BATCH)
         started = time.perf_counter()
-        while await relay.run_once():
-            pass
+        await relay.drain()
         return relay.published / (time.perf_counter() - started)
     finally:
         await producer.stop()

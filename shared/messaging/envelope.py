@@ -26,6 +26,8 @@ _EXTENSIONS = {
 }
 
 Headers = list[tuple[str, bytes]]
+_SPEC_BYTES = SPEC_VERSION.encode()
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 
 
 class PoisonMessage(ValueError):
@@ -87,20 +89,22 @@ def envelope_of(event: StoredEvent, source: str) -> Envelope:
 
 
 def publishable(row: Mapping[str, Any], source: str) -> tuple[bytes, Headers]:
-    """Body and headers of a row from `EventStore.read_committed_for_publishing`."""
-    envelope = Envelope(
-        id=str(row["event_id"]),
-        source=source,
-        type=ce_type_of(row["event_type"], row["schema_version"]),
-        data={},
-        time=row["recorded_at"],
-        subject=row["stream_id"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        actor=row["actor"],
-        office=row["office"],
-    )
-    return row["data_json"].encode("utf-8"), envelope.to_headers()
+    """Body and headers of a row from `EventStore.read_committed_for_publishing` (the relay's hot path:
+    headers are built directly rather than through an `Envelope`)."""
+    headers: Headers = [
+        ("ce_specversion", _SPEC_BYTES),
+        ("ce_id", str(row["event_id"]).encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", ce_type_of(row["event_type"], row["schema_version"]).encode()),
+        ("ce_time", row["recorded_at"].astimezone(UTC).isoformat().replace("+00:00", "Z").encode()),
+        ("content-type", _CONTENT_TYPE_BYTES),
+        ("ce_subject", row["stream_id"].encode()),
+    ]
+    for attr, header in _EXTENSIONS.items():
+        value = row[attr]
+        if value is not None:
+            headers.append((header, value.encode()))
+    return row["data_json"].encode("utf-8"), headers
 
 
 def _text(headers: dict[str, bytes], name: str, *, required: bool) -> str | None:

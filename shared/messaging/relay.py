@@ -63,8 +63,34 @@ class OutboxRelay:
         async with self.pool.acquire() as conn:
             cursor = await self.checkpoint(conn)
             rows = await self.store.read_committed_for_publishing(conn, cursor, self.batch_size)
-        if not rows:
-            return 0
+            if rows:
+                await asyncio.gather(*await self._send(rows))
+                await self._save_checkpoint(conn, rows[-1])
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Publish everything committed so far; return how many events were read.
+
+        The next batch is read from PostgreSQL while the broker acknowledges the previous one;
+        the checkpoint still moves only past acknowledged events.
+        """
+        total = 0
+        async with self.pool.acquire() as conn:
+            rows = await self.store.read_committed_for_publishing(
+                conn, await self.checkpoint(conn), self.batch_size
+            )
+            while rows:
+                in_flight = await self._send(rows)
+                last = rows[-1]
+                total += len(rows)
+                rows = await self.store.read_committed_for_publishing(
+                    conn, GlobalCursor(last["txid"], last["position"]), self.batch_size
+                )
+                await asyncio.gather(*in_flight)
+                await self._save_checkpoint(conn, last)
+        return total
+
+    async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future[object]]:
         futures = []
         for row in rows:
             topic = self.route(row["event_type"])
@@ -74,20 +100,19 @@ class OutboxRelay:
             futures.append(
                 await self.producer.send(topic, value=body, key=row["stream_id"].encode(), headers=headers)
             )
-        await asyncio.gather(*futures)
-        last = rows[-1]
-        async with self.pool.acquire() as conn:
-            await conn.execute(
-                f"INSERT INTO {self.store.schema}.relay_checkpoints (relay, txid, position)"
-                " VALUES ($1, $2::text::xid8, $3)"
-                " ON CONFLICT (relay) DO UPDATE SET txid = excluded.txid, position = excluded.position,"
-                " updated_at = now()",
-                self.name,
-                str(last["txid"]),
-                last["position"],
-            )
         self.published += len(futures)
-        return len(rows)
+        return futures
+
+    async def _save_checkpoint(self, conn: asyncpg.Connection, last: asyncpg.Record) -> None:
+        await conn.execute(
+            f"INSERT INTO {self.store.schema}.relay_checkpoints (relay, txid, position)"
+            " VALUES ($1, $2::text::xid8, $3)"
+            " ON CONFLICT (relay) DO UPDATE SET txid = excluded.txid, position = excluded.position,"
+            " updated_at = now()",
+            self.name,
+            str(last["txid"]),
+            last["position"],
+        )
 
     async def lag(self) -> int:
         """Events stored but not yet published."""
@@ -111,7 +136,7 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             try:
                 while not stop.is_set():
-                    if await self.run_once() == 0:
+                    if await self.drain() == 0:
                         try:
                             await asyncio.wait_for(stop.wait(), idle_sleep)
                         except TimeoutError:
