@@ -21,6 +21,6 @@ class DecisionSettings(BaseSettings):
     reconfirmation_notice_days: int = Field(default=10, ge=0)
     scheduler_interval_s: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=100, ge=1)
-    port: int = 8002
-    host: str = "127.0.0.1"
+    api_port: int = 8002
+    api_host: str = "127.0.0.1"
     source: str = "/qyzmet/decision"

@@ -29,7 +29,11 @@ def available_processes() -> list[str]:
     found = []
     for process in PROCESSES:
         service, kind = process.rsplit("-", 1)
-        if importlib.util.find_spec(f"services.{service}.entrypoints.{kind}") is not None:
+        try:
+            spec = importlib.util.find_spec(f"services.{service}.entrypoints.{kind}")
+        except ModuleNotFoundError:
+            spec = None
+        if spec is not None:
             found.append(process)
     return found
 
@@ -70,7 +74,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for process in processes:
             service = process.rsplit("-", 1)[0]
-            child_env = {**env, f"{service.upper()}_API_PORT": str(API_PORTS[service])}
+            port_variable = f"{service.upper()}_API_PORT"
+            child_env = {port_variable: str(API_PORTS[service]), **env}
             children[process] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli.main", "serve", process], env=child_env
             )
@@ -78,7 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         print(
             "Qyzmet is running: "
             + ", ".join(
-                f"{s} http://127.0.0.1:{p}/docs" for s, p in API_PORTS.items() if f"{s}-api" in children
+                f"{s} http://127.0.0.1:{env.get(f'{s.upper()}_API_PORT', p)}/docs"
+                for s, p in API_PORTS.items()
+                if f"{s}-api" in children
             )
             + "\nCtrl-C stops it.",
             file=sys.stderr,

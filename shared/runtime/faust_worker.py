@@ -7,14 +7,21 @@ never declared by faust; every worker has a stable static-membership id.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import faust
 
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.raw import RawRecord
+from shared.messaging.topics import contract_topics, ensure_topics
+from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.settings import PlatformSettings
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -85,3 +92,78 @@ def attach_background(app: faust.App, name: str, run: Callable[[], Awaitable[Non
 
     task.__name__ = name
     app.task(task)
+
+
+class LazyContext(Generic[P]):
+    """Opens a service's context once, inside faust's event loop, and builds the worker's parts
+    from it; `close()` (wired to faust's shutdown) stops background loops and closes it."""
+
+    def __init__(
+        self,
+        service: str,
+        schema: str,
+        migrations: tuple[str, ...],
+        settings: PlatformSettings,
+        build: Callable[[ServiceContext], P],
+    ) -> None:
+        self._open = (service, schema, migrations, settings)
+        self._build = build
+        self._stack = contextlib.AsyncExitStack()
+        self._parts: P | None = None
+        self._lock = asyncio.Lock()
+        self.stop = asyncio.Event()
+
+    async def parts(self) -> P:
+        async with self._lock:
+            if self._parts is None:
+                ctx = await self._stack.enter_async_context(service_context(*self._open))
+                self._parts = self._build(ctx)
+            return self._parts
+
+    async def close(self) -> None:
+        self.stop.set()
+        await self._stack.aclose()
+
+
+@dataclass(frozen=True)
+class ServiceWorker(Generic[P]):
+    """What a service's worker process runs: agents over topics, and background loops."""
+
+    service: str
+    schema: str
+    migrations: tuple[str, ...]
+    build: Callable[[ServiceContext], P]
+    agents: Sequence[tuple[str, Sequence[str], Callable[[P], EventConsumer]]]
+    """(agent name, topic names without prefix, the part's consumer)."""
+    backgrounds: Sequence[tuple[str, Callable[[P, asyncio.Event], Awaitable[None]]]] = ()
+
+
+def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> None:
+    """Create the topics, then run the worker under faust until it is stopped."""
+    _, bootstrap = require_infrastructure(settings)
+    ensure_topics(bootstrap, contract_topics(settings.topic_partitions, settings.topic_prefix))
+    lazy = LazyContext(worker.service, worker.schema, worker.migrations, settings, worker.build)
+    app = build_worker_app(
+        f"{settings.topic_prefix}qyzmet-{worker.service}-worker",
+        bootstrap,
+        f"{worker.service}-worker-{settings.instance_ordinal}",
+    )
+    for name, topics, pick in worker.agents:
+
+        async def consumer(pick: Callable[[P], EventConsumer] = pick) -> EventConsumer:
+            return pick(await lazy.parts())
+
+        attach_agent(app, AgentSpec(name, [settings.topic_prefix + t for t in topics], consumer))
+    for name, loop in worker.backgrounds:
+
+        async def background(loop: Callable[[P, asyncio.Event], Awaitable[None]] = loop) -> None:
+            await loop(await lazy.parts(), lazy.stop)
+
+        attach_background(app, name, background)
+
+    async def _close(sender: Any, *_: Any, signal: Any, **__: Any) -> None:  # after the consumer stopped
+        await lazy.close()
+
+    app.on_before_shutdown.connect(_close)  # type: ignore[arg-type]  # faust types it as sync or awaitable
+
+    faust.Worker(app, loglevel=settings.log_level.lower()).execute_from_commandline()

@@ -343,7 +343,9 @@ def main() -> None:
     platform = PlatformSettings()
     configure_logging(platform.log_level)
     settings = DecisionSettings()
-    uvicorn.run(create_app(token_issuer=platform.token_issuer), host=settings.host, port=settings.port)
+    uvicorn.run(
+        create_app(token_issuer=platform.token_issuer), host=settings.api_host, port=settings.api_port
+    )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ concurrently). `DECISION_SCHEDULER=0` turns the scheduler off here (run
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
+from collections.abc import Awaitable, Callable
 
 from services.decision.bootstrap import (
     APPLICATIONS_TOPIC,
@@ -36,7 +36,10 @@ from shared.messaging.consumer import EventConsumer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
 from shared.settings import PlatformSettings
+
+CONSUMED_TOPICS = (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC)
 
 
 def _scheduler_enabled() -> bool:
@@ -82,24 +85,8 @@ class _Parts:
         )
 
 
-class _Lazy:
-    """Opens the service context once, inside faust's event loop."""
-
-    def __init__(self, settings: PlatformSettings) -> None:
-        self.settings = settings
-        self._stack = contextlib.AsyncExitStack()
-        self._parts: _Parts | None = None
-        self._lock = asyncio.Lock()
-        self.stop = asyncio.Event()
-
-    async def parts(self) -> _Parts:
-        async with self._lock:
-            if self._parts is None:
-                ctx = await self._stack.enter_async_context(
-                    service_context(SERVICE, SCHEMA, MIGRATIONS, self.settings)
-                )
-                self._parts = _Parts(ctx)
-            return self._parts
+async def _relay(parts: _Parts, stop: asyncio.Event) -> None:
+    await parts.relay.run(stop)
 
 
 def main() -> None:
@@ -108,33 +95,25 @@ def main() -> None:
     if os.environ.get("DECISION_WORKER_RUNTIME", "faust") == "aiokafka":
         asyncio.run(serve())
         return
-    from shared.runtime.faust_worker import AgentSpec, attach_agent, attach_background, build_worker_app
-
-    _, bootstrap = require_infrastructure(settings)
-    ensure_topics(bootstrap, contract_topics(settings.topic_partitions, settings.topic_prefix))
-    lazy = _Lazy(settings)
     instance = f"{SERVICE}-worker-{settings.instance_ordinal}"
-    app = build_worker_app(f"{settings.topic_prefix}qyzmet-decision-worker", bootstrap, instance)
 
-    async def consumer() -> EventConsumer:
-        return (await lazy.parts()).consumer
+    async def scheduler(parts: _Parts, stop: asyncio.Event) -> None:
+        await run_scheduler(parts.service, stop, worker=instance)
 
-    async def relay() -> None:
-        await (await lazy.parts()).relay.run(lazy.stop)
-
-    async def scheduler() -> None:
-        await run_scheduler((await lazy.parts()).service, lazy.stop, worker=instance)
-
-    topics = [settings.topic_prefix + APPLICATIONS_TOPIC, settings.topic_prefix + INSPECTIONS_TOPIC]
-    attach_agent(app, AgentSpec("decision_applications", topics, consumer))
-    attach_background(app, "decision_relay", relay)
+    backgrounds: list[tuple[str, Callable[[_Parts, asyncio.Event], Awaitable[None]]]] = [
+        ("decision_relay", _relay)
+    ]
     if _scheduler_enabled():
-        attach_background(app, "decision_scheduler", scheduler)
-
-    import faust
-
-    worker = faust.Worker(app, loglevel=settings.log_level.lower())
-    worker.execute_from_commandline()
+        backgrounds.append(("decision_scheduler", scheduler))
+    worker = ServiceWorker(
+        service=SERVICE,
+        schema=SCHEMA,
+        migrations=MIGRATIONS,
+        build=_Parts,
+        agents=[("decision_applications", CONSUMED_TOPICS, lambda parts: parts.consumer)],
+        backgrounds=backgrounds,
+    )
+    run_faust_worker(worker, settings)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ directly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
 import structlog
@@ -28,8 +27,8 @@ from services.intake.commands import submission_consumer
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.relay import OutboxRelay
-from shared.messaging.topics import contract_topics, ensure_topics
-from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.runtime.context import ServiceContext
+from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
 from shared.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
@@ -51,54 +50,23 @@ def worker_parts(ctx: ServiceContext) -> WorkerParts:
     return WorkerParts(deps, consumer, relay)
 
 
-class _Lazy:
-    """Opens the service context once, inside faust's event loop."""
+async def _relay(parts: WorkerParts, stop: asyncio.Event) -> None:
+    await parts.relay.run(stop)
 
-    def __init__(self, settings: PlatformSettings) -> None:
-        self.settings = settings
-        self._stack = contextlib.AsyncExitStack()
-        self._parts: WorkerParts | None = None
-        self._lock = asyncio.Lock()
-        self.stop = asyncio.Event()
 
-    async def parts(self) -> WorkerParts:
-        async with self._lock:
-            if self._parts is None:
-                ctx = await self._stack.enter_async_context(
-                    service_context(SERVICE, schema_from_env(), MIGRATIONS, self.settings)
-                )
-                self._parts = worker_parts(ctx)
-            return self._parts
+async def _projector(parts: WorkerParts, stop: asyncio.Event) -> None:
+    await parts.deps.projector.run(stop)
 
 
 def main() -> None:
-    from shared.runtime.faust_worker import AgentSpec, attach_agent, attach_background, build_worker_app
-
     settings = PlatformSettings()
     configure_logging(settings.log_level)
-    _, bootstrap = require_infrastructure(settings)
-    ensure_topics(bootstrap, contract_topics(settings.topic_partitions, settings.topic_prefix))
-    lazy = _Lazy(settings)
-    app = build_worker_app(
-        f"{settings.topic_prefix}qyzmet-intake-worker",
-        bootstrap,
-        f"{SERVICE}-worker-{settings.instance_ordinal}",
+    worker = ServiceWorker(
+        service=SERVICE,
+        schema=schema_from_env(),
+        migrations=MIGRATIONS,
+        build=worker_parts,
+        agents=[("intake_submissions", [SUBMISSIONS_TOPIC], lambda parts: parts.consumer)],
+        backgrounds=[("intake_relay", _relay), ("intake_projector", _projector)],
     )
-
-    async def consumer() -> EventConsumer:
-        return (await lazy.parts()).consumer
-
-    async def relay() -> None:
-        await (await lazy.parts()).relay.run(lazy.stop)
-
-    async def projector() -> None:
-        await (await lazy.parts()).deps.projector.run(lazy.stop)
-
-    attach_agent(app, AgentSpec("intake_submissions", [settings.topic_prefix + SUBMISSIONS_TOPIC], consumer))
-    attach_background(app, "intake_relay", relay)
-    attach_background(app, "intake_projector", projector)
-
-    import faust
-
-    worker = faust.Worker(app, loglevel=settings.log_level.lower())
-    worker.execute_from_commandline()
+    run_faust_worker(worker, settings)
