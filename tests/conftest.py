@@ -8,6 +8,8 @@ marked `tansu` also run on tansu (the broker-compatibility subset).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,9 +33,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("broker", kinds, indirect=True, scope="session")
 
 
+_brokers: dict[str, KafkaHandle] = {}
+
+
 @pytest.fixture(scope="session")
-def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("infra")
+def infra_dir() -> Iterator[Path]:
+    """Where this session's servers keep data. Not under pytest's basetemp: a concurrent pytest
+    session rotates old basetemps away, which would delete a running server's data directory."""
+    path = Path(tempfile.mkdtemp(prefix="qyzmet-test-infra-"))
+    yield path
+    for handle in _brokers.values():  # brokers live for the session (their fixture is parametrized)
+        handle.stop()
+    _brokers.clear()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -66,21 +78,12 @@ async def schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
         await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
-_brokers: dict[str, KafkaHandle] = {}
-
-
 @pytest.fixture(scope="session")
 def broker(request: pytest.FixtureRequest, infra_dir: Path) -> Iterator[KafkaHandle]:
     kind: str = request.param
     if kind not in _brokers:
         _brokers[kind] = start_kafka(infra_dir / kind, kind=None if kind == "external" else kind)
     yield _brokers[kind]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    for handle in _brokers.values():
-        handle.stop()
-    _brokers.clear()
 
 
 @pytest.fixture

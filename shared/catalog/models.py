@@ -378,6 +378,9 @@ class Rule(Strict):
     id: Id = Field(pattern=_ID)
     text: str
     parameters: tuple[Id, ...] = ()
+    limits: dict[Id, int] = Field(default_factory=dict)
+    """Numbers the seed itself states for this rule (e.g. an age limit in years), so that no
+    evaluator writes them as literals; values the seeds do not give are `parameters`."""
 
 
 class ReviewTerm(Strict):

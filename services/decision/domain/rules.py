@@ -132,6 +132,19 @@ class RuleContext:
         self.used[parameter_id] = used
         return used.value
 
+    def limit(self, name: str) -> int:
+        """A number the seed states for this rule (catalog `limits`), never a literal in code."""
+        value = rule_limit(self.edition, self.key, name)
+        if value is None:
+            inputs = self.inputs
+            raise ParameterMissing(
+                f"{self.key}.limits.{name}",
+                inputs.region,
+                inputs.application_date,
+                f"edition {self.edition.id} rule {self.key!r} states no limit {name!r}",
+            )
+        return value
+
     def decimal(self, parameter_id: str) -> Decimal:
         return Decimal(self.parameter(parameter_id))
 
@@ -291,16 +304,24 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def rule_limit(edition: Edition, rule_id: str, name: str) -> int | None:
+    for rule in edition.rules or ():
+        if rule.id == rule_id:
+            return rule.limits.get(name)
+    return None
+
+
 def child_age(ctx: RuleContext) -> list[ConditionResult]:
-    text = "the child is under 18"
+    limit = ctx.limit("age_under_years")
+    text = f"the child is under {limit}"
     on = ctx.inputs.application_date
     births = [m.birth_date for m in ctx.inputs.household if m.relation == "child" and m.birth_date]
     if ctx.inputs.subject_birth_date is not None:
         births.append(ctx.inputs.subject_birth_date)
     if not births:
-        return [ctx.result("child_under_18", text, None, "no child's birth date recorded")]
+        return [ctx.result("child_under_age_limit", text, None, "no child's birth date recorded")]
     ages = [_age(b, on) for b in births]
-    return [ctx.result("child_under_18", text, min(ages) < 18, f"youngest child is {min(ages)}")]
+    return [ctx.result("child_under_age_limit", text, min(ages) < limit, f"youngest child is {min(ages)}")]
 
 
 def housing_costs(ctx: RuleContext) -> list[ConditionResult]:

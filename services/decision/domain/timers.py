@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from services.decision.domain.case import Env
 from services.decision.domain.model import CaseState, evolve
+from services.decision.domain.rules import rule_limit
 from shared.catalog.deadlines import add_months
 from shared.contracts.decisions import (
     ApplicationReopened,
@@ -79,7 +80,14 @@ def _reconfirmation(by: date, env: Env) -> list[TimerChange]:
 
 def _child_18(state: CaseState, env: Env) -> list[TimerChange]:
     decision = state.decision
-    if decision is None or not any(r in ("child_age", "age_limit") for r in decision.evaluation.rule_ids):
+    if decision is None:
+        return []
+    limits = [
+        limit
+        for rule_id in decision.evaluation.rule_ids
+        if (limit := rule_limit(env.edition, rule_id, "age_under_years")) is not None
+    ]
+    if not limits:
         return []
     inputs = decision.evaluation.inputs
     births = [m.birth_date for m in inputs.household if m.relation == "child" and m.birth_date is not None]
@@ -87,7 +95,7 @@ def _child_18(state: CaseState, env: Env) -> list[TimerChange]:
         births.append(inputs.subject_birth_date)
     if not births:
         return []
-    at = _midnight(add_months(max(births), 18 * 12), env)
+    at = _midnight(add_months(max(births), min(limits) * 12), env)
     return [ScheduleTimer("child_turns_18", at, at)]
 
 
