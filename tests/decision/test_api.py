@@ -101,6 +101,7 @@ async def test_case_through_http_with_roles_and_audit(
     assert ("insp-1", "inspection.record") in actions
     assert ("spec-1", "decision.draft") in actions
     assert ("head-1", "decision.sign") in actions
+    assert ("aud", "personal_data.read") in actions  # the evaluation holds household incomes
     assert all(r.entry.subject == f"application:{aid}" for r in records)
 
 

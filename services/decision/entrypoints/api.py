@@ -21,6 +21,7 @@ from services.decision.domain.errors import CaseNotFound, DomainError, Forbidden
 from services.decision.domain.model import CaseState
 from services.decision.domain.rules import reevaluate
 from services.decision.service import DecisionService
+from shared.audit import AuditEntry
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.decisions import CaseFlagged, DecisionOutcome, HouseholdMember, InspectionAct
@@ -222,13 +223,33 @@ def create_app(
         require_office_scope(principal, state.office_id)
         return state
 
+    async def audit_personal_data_read(principal: Principal, application_id: str, what: str) -> None:
+        """History and evaluations carry household names and incomes: every read is audited."""
+        service = svc()
+        async with service.pool.acquire() as conn:
+            await service.audit.append(
+                conn,
+                AuditEntry(
+                    actor=principal.subject,
+                    role=principal.role.value,
+                    office=principal.office,
+                    action="personal_data.read",
+                    subject=f"application:{application_id}",
+                    details={"what": what},
+                ),
+            )
+
     @app.get("/v1/cases/{application_id}", tags=["cases"])
     async def get_case(application_id: str, principal: Principal = ANY_ROLE) -> dict[str, Any]:
-        return _view(await scoped_case(application_id, principal))
+        view = _view(await scoped_case(application_id, principal))
+        if view.get("decision") is not None:  # its evaluation holds household names and incomes
+            await audit_personal_data_read(principal, application_id, "case with decision evaluation")
+        return view
 
     @app.get("/v1/cases/{application_id}/history", tags=["cases"])
     async def history(application_id: str, principal: Principal = ANY_ROLE) -> list[dict[str, Any]]:
         await scoped_case(application_id, principal)
+        await audit_personal_data_read(principal, application_id, "case history")
         return await svc().history(application_id)
 
     @app.post("/v1/cases/{application_id}/assign", tags=["cases"])
@@ -317,6 +338,7 @@ def create_app(
         decision = state.decision
         edition = svc().catalog.edition(decision.service_id, decision.edition_id)
         again = reevaluate(decision.evaluation, edition)
+        await audit_personal_data_read(principal, application_id, "decision evaluation")
         return {
             "reproduced": again == decision.evaluation,
             "recorded": decision.evaluation.model_dump(mode="json"),
