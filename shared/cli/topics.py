@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
 
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.settings import PlatformSettings
@@ -30,6 +33,55 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0) -> list[dict[str, Any]]:
+    """The first `limit` records of `topic`: position, key and CloudEvents/DLQ headers, never the body
+    (bodies may carry personal data)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(timeout_s * 1000),
+        client_id="qyzmet-topics-read",
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise LookupError(f"topic {topic!r} does not exist")
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+        rows: list[dict[str, Any]] = []
+        for record in consumer:
+            headers = {name: value.decode("utf-8", "replace") for name, value in record.headers or []}
+            rows.append(
+                {
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "key": record.key.decode("utf-8", "replace") if record.key else None,
+                    **{k: v for k, v in headers.items() if k.startswith(("ce_", "dlq_"))},
+                }
+            )
+            if len(rows) >= limit:
+                break
+        return rows
+    finally:
+        consumer.close()
+
+
+def _read(args: argparse.Namespace) -> int:
+    settings = PlatformSettings()
+    if not settings.kafka_bootstrap_servers:
+        print('qyzmet: KAFKA_BOOTSTRAP_SERVERS is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+        return 2
+    try:
+        rows = read_headers(settings.kafka_bootstrap_servers, settings.topic_prefix + args.topic, args.max)
+    except LookupError as exc:
+        print(f"qyzmet topics: {exc}", file=sys.stderr)
+        return 2
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("topics", help="topics of the event contract")
     commands = parser.add_subparsers(dest="topics_command", required=True)
@@ -39,3 +91,9 @@ def register(subparsers: Any) -> None:
     )
     create.set_defaults(handler=_create)
     commands.add_parser("list", help="the topics the contract names").set_defaults(handler=_list)
+    read = commands.add_parser(
+        "read", help="records of a topic (e.g. a .dlq with its reasons) as JSON lines, without bodies"
+    )
+    read.add_argument("topic", help="topic name without the TOPIC_PREFIX, e.g. applications.v1.dlq")
+    read.add_argument("--max", type=int, default=100, help="at most this many records")
+    read.set_defaults(handler=_read)

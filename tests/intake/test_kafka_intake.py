@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.intake.adapters.catalog import CatalogAdapter
@@ -82,6 +83,7 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ignored}
 
 
+@pytest.mark.tansu
 async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettered(
     pool: asyncpg.Pool,
     intake_schema: str,

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.eventstore import EventStore, NewEvent
@@ -54,6 +55,7 @@ def _route(topic: str):  # type: ignore[no-untyped-def]
     return route
 
 
+@pytest.mark.tansu
 async def test_relay_survives_restart_and_keeps_order(
     pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
 ) -> None:
