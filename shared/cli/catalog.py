@@ -13,12 +13,15 @@ cannot answer (no edition in force, no term in the seeds, broken data).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Any
 
 from shared.catalog import (
+    AdoptionRecord,
     AmbiguousEdition,
     AmbiguousSla,
     CatalogError,
@@ -79,6 +82,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     due.add_argument("--json", action="store_true", help="print JSON")
     due.set_defaults(handler=_due)
+
+
+def _adoptions(catalog: Catalog) -> tuple[AdoptionRecord, ...]:
+    """Administrator adoptions stored in PostgreSQL (with the examples they do not replace) when
+    DATABASE_URL is set; the shipped examples otherwise."""
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        return load_example_adoptions(catalog)
+
+    async def stored() -> tuple[AdoptionRecord, ...]:
+        from shared.catalog.store import CatalogStore
+        from shared.db.pool import connect
+
+        conn = await connect(database_url)
+        try:
+            store = CatalogStore(catalog)
+            await store.migrate(conn)
+            return tuple(await store.adoptions(conn))
+        finally:
+            await conn.close()
+
+    return asyncio.run(stored())
 
 
 def _fail(message: str, code: int) -> int:
@@ -260,7 +285,7 @@ def _due(args: argparse.Namespace) -> int:
         at = at.replace(tzinfo=tz)
     local_date = at.astimezone(tz).date()
     try:
-        adoptions = () if args.no_adoptions else load_example_adoptions(catalog)
+        adoptions = () if args.no_adoptions else _adoptions(catalog)
         choice = catalog.resolve_edition(service.id, region.id, local_date, adoptions)
         edition = choice.edition
         resolved = resolve_term(service, edition, args.channel, args.subtype)

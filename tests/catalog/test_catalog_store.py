@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -20,6 +22,9 @@ from shared.catalog import (
     load_catalog,
 )
 from shared.catalog.store import CatalogStore
+from shared.cli.main import main as cli_main
+from shared.db.pool import connect
+from shared.infra import create_database, drop_database
 
 
 @pytest.fixture
@@ -120,3 +125,44 @@ async def test_adoption_replaces_the_example_and_is_audited(pool: asyncpg.Pool, 
     assert catalog.edition_for(service.id, "karaganda", date(2031, 1, 1), adoptions).id == chosen.id
     assert not any(a.example and a.service == service.id and a.region == "karaganda" for a in adoptions)
     assert audit == ["catalog.edition.adopted"]
+
+
+def test_catalog_due_follows_an_administrator_adoption(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"qyzmet_cat_{uuid.uuid4().hex[:8]}"
+    url = create_database(database_url, name)
+    catalog = load_catalog()
+    service = catalog.service("targeted_social_assistance")
+    oldest = min(service.editions, key=lambda e: e.effective_from)
+
+    async def adopt() -> None:
+        conn = await connect(url)
+        try:
+            store = CatalogStore(catalog)
+            await store.migrate(conn)
+            await store.adopt(
+                conn,
+                AdoptionRecord(
+                    service=service.id,
+                    edition=oldest.id,
+                    region="karaganda",
+                    effective_from=date(2030, 1, 1),
+                    adopted_by="admin@karaganda",
+                    reason="test",
+                ),
+                role="admin",
+            )
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(adopt())
+        monkeypatch.setenv("DATABASE_URL", url)
+        args = ["catalog", "due", service.id, "--channel", "department", "--region", "karaganda"]
+        cli_main([*args, "--at", "2031-02-03T10:00", "--json"])
+        shown = json.loads(capsys.readouterr().out)
+        assert shown["edition"] == oldest.id
+        assert shown["adoption"]["adopted_by"] == "admin@karaganda"
+    finally:
+        drop_database(database_url, name)
