@@ -28,7 +28,9 @@ def submission_handler(service: IntakeService) -> Handler:
             raise PoisonMessage(f"not a submission command: {envelope.type}")
         if not envelope.actor:
             raise PoisonMessage("missing header ce_actor: the receiving officer must be named")
-        if envelope.office is not None and envelope.office != event.office_id:
+        if envelope.office is None:
+            raise PoisonMessage("missing header ce_office: the sending office must be named")
+        if envelope.office != event.office_id:
             raise PoisonMessage("header ce_office differs from the command's office_id")
         actor = Actor(subject=envelope.actor, role=OFFICE_SYSTEM_ROLE, office=event.office_id)
         try:

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from services.intake.adapters.projection import rebuild_projection
+from services.intake.bootstrap import schema_from_env
 
 
 async def _applications(pool: asyncpg.Pool) -> int:
-    return await rebuild_projection(pool)
+    return await rebuild_projection(pool, schema_from_env())
 
 
 PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {"applications": _applications}

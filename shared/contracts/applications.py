@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.contracts.event import DomainEvent, PersonalStr
+from shared.contracts.event import ContractModel, DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 
 Language = Literal["kk", "ru"]
@@ -27,8 +27,8 @@ _OFFICE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _MONEY = r"^\d{1,12}(\.\d{1,2})?$"
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Part(ContractModel):
+    pass
 
 
 class Contacts(_Part):

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.contracts.event import DomainEvent, PersonalStr
+from shared.contracts.event import ContractModel, DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 
 _MONEY = r"^-?\d{1,12}(\.\d{1,2})?$"
@@ -47,8 +47,8 @@ TimerKind = Literal[
 ]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Part(ContractModel):
+    pass
 
 
 class HouseholdMember(_Part):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CE_TYPE_PREFIX = "kz.qyzmet."
 
@@ -25,9 +25,28 @@ PersonalStr = Annotated[str, Field(json_schema_extra=_personal)]
 """A string holding personal data (ИИН, a name, a phone number)."""
 
 
-class DomainEvent(BaseModel):
+def reject_nul(value: Any) -> Any:
+    """PostgreSQL cannot store NUL in text or jsonb: refuse it at the edge, with the field's name."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class ContractModel(BaseModel):
+    """Base of every model of the contract (events, commands and their parts)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            for item in value:
+                reject_nul(item)
+        return reject_nul(value)
+
+
+class DomainEvent(ContractModel):
     event_name: ClassVar[str]
     event_version: ClassVar[int] = 1
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -75,6 +79,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    @app.exception_handler(asyncpg.DataError)
+    async def _unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # Input the database refuses (a NUL character, a value out of range): the client's to fix.
+        # PostgreSQL's message names the problem, not the value, so it is safe to return and log.
+        log.info("request refused by the database", path=request.url.path, error=type(exc).__name__)
+        return problem_response(422, "Request is invalid", f"a value cannot be stored: {exc}")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        log.info("value out of range", path=request.url.path)
+        return problem_response(422, "Request is invalid", "a date or number is out of the supported range")
+
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The type and place only: an exception's message may carry personal data.
+        log.error("unexpected error", path=request.url.path, error=type(exc).__name__)
         return problem_response(500, "Internal error", "the error was logged with its correlation id")

@@ -317,6 +317,27 @@ async def test_access_no_token_401_other_office_403(client: httpx.AsyncClient) -
     assert listed.status_code == 200 and listed.json()["items"] == []
 
 
+async def test_tson_operator_sees_and_changes_only_what_it_submitted(client: httpx.AsyncClient) -> None:
+    first = auth(Role.TSON, TSON, subject="operator.a")
+    second = auth(Role.TSON, TSON, subject="operator.b")
+    ok = await client.post("/v1/applications", json=_carer_allowance(), headers=first)
+    assert ok.status_code == 201, ok.text
+    app_id = ok.json()["application_id"]
+    await _status(client, app_id, "submitted", **first)
+    assert (await client.get(f"/v1/applications/{app_id}", headers=second)).status_code == 403
+    listed = await client.get("/v1/applications", headers=second)
+    assert app_id not in {item["application_id"] for item in listed.json()["items"]}
+    own = await client.get("/v1/applications", headers=first)
+    assert app_id in {item["application_id"] for item in own.json()["items"]}
+    iin = _carer_allowance()["applicant"]["iin"]
+    found = await client.post("/v1/applications/lookup-by-iin", json={"iin": iin}, headers=second)
+    assert app_id not in {item["application_id"] for item in found.json()["items"]}
+    refused = await client.post(f"/v1/applications/{app_id}/withdrawal", json={}, headers=second)
+    assert refused.status_code == 403
+    head = auth(Role.HEAD, TSON)  # the office's head sees every application of the office
+    assert (await client.get(f"/v1/applications/{app_id}", headers=head)).status_code == 200
+
+
 async def test_withdraw_and_supplement(
     client: httpx.AsyncClient, pool: asyncpg.Pool, intake_schema: str
 ) -> None:
@@ -463,3 +484,21 @@ async def test_metrics_report_projection_lag(client: httpx.AsyncClient) -> None:
     assert re.search(r"^intake_projection_lag_events \d", r.text, re.M)
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_unstorable_values_are_a_4xx_never_a_500(client: httpx.AsyncClient) -> None:
+    body = unemployed_registration()
+    body["applicant"]["full_name"] = "Айгүл\x00"
+    r = await client.post("/v1/applications", json=body, headers=auth())
+    assert r.status_code == 422
+    assert {"field": "body.applicant.full_name", "reason": "Value error, must not contain NUL characters"} in (
+        r.json()["errors"]
+    )
+    ok = await client.post("/v1/applications", json=unemployed_registration(), headers=auth())
+    app_id = ok.json()["application_id"]
+    r = await client.post(f"/v1/applications/{app_id}/withdrawal", json={"reason": "x\x00y"}, headers=auth())
+    assert r.status_code == 422
+    for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        r = await client.get("/v1/applications", params={"submitted_from": edge}, headers=auth())
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith(PROBLEM)

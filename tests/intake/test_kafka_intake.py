@@ -117,6 +117,7 @@ async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettere
             (*_command(good, "p4", ce_type=b"kz.qyzmet.intake.teleport.v1"), "unknown event type"),
             (*_command(reused_key, "p5"), "idempotency"),
             (*_command(unemployed_registration(), "p6", ce_office=b"akmola-dept-01"), "ce_office"),
+            (*_command(unemployed_registration(), "p7", ce_office=None), "missing header ce_office"),
         ]
         for value, headers in sends:
             await raw.send_and_wait(submissions, value=value, key=DEPT.encode(), headers=headers)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Query
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.decision.domain import commands as c
 from services.decision.domain.errors import CaseNotFound, DomainError, Forbidden, InvalidInput
@@ -25,14 +25,15 @@ from shared.audit import AuditEntry
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.decisions import CaseFlagged, DecisionOutcome, HouseholdMember, InspectionAct
+from shared.contracts.event import ContractModel
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import current_principal, require_office_scope, require_roles
 from shared.http.problems import Problem
 from shared.settings import PlatformSettings
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(ContractModel):
+    """Request bodies: extra fields and NUL characters refused (as in the event contract)."""
 
 
 class AssignBody(_Body):

@@ -35,6 +35,7 @@ class ApplicationProjector:
         self.store = EventStore(schema)
         self.batch_size = batch_size
         self.lag_events = 0
+        self.failures = 0
 
     async def _checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
         await conn.execute(
@@ -88,17 +89,24 @@ class ApplicationProjector:
         self.lag_events = lag
         return lag
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
-        """Project until `stop` is set; transient database errors are retried."""
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05, max_backoff: float = 30.0) -> None:
+        """Project until `stop` is set. No error ends the loop: a transient one is retried at once,
+        any other (a bug, an event the projection cannot apply) with growing back-off, logged and
+        counted in `failures` so the lag metric and the logs show a stuck projection."""
+        backoff = 1.0
         while not stop.is_set():
             try:
                 read = await self.run_once()
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
                 log.warning("projector: database unavailable, retrying", error=type(exc).__name__)
-                read = 0
-                idle = 1.0
+                read, idle = 0, 1.0
+            except Exception as exc:
+                self.failures += 1
+                log.error("projector: batch failed, retrying", error=type(exc).__name__, backoff_s=backoff)
+                read, idle = 0, backoff
+                backoff = min(backoff * 2, max_backoff)
             else:
-                idle = idle_sleep
+                idle, backoff = idle_sleep, 1.0
             if read == 0:
                 try:
                     await asyncio.wait_for(stop.wait(), idle)

@@ -45,6 +45,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 class ListFilter:
     offices: list[str] | None
     """None: every office (cross-office roles)."""
+    received_by: str | None = None
+    """Only what this person received (a ЦОН operator's own submissions)."""
     service: str | None = None
     status: str | None = None
     overdue: bool | None = None
@@ -83,6 +85,8 @@ class ApplicationQueries:
 
         if where.offices is not None:
             clauses.append(f"office_id = ANY({arg(where.offices)}::text[])")
+        if where.received_by is not None:
+            clauses.append(f"received_by = {arg(where.received_by)}")
         if where.service is not None:
             clauses.append(f"service_id = {arg(where.service)}")
         if where.status is not None:
@@ -110,19 +114,15 @@ class ApplicationQueries:
         return rows, next_cursor
 
     async def by_iin(
-        self, conn: asyncpg.Connection, iin: str, offices: list[str] | None
+        self, conn: asyncpg.Connection, iin: str, offices: list[str] | None, received_by: str | None = None
     ) -> list[dict[str, Any]]:
-        if offices is None:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM {self.schema}.applications WHERE applicant_iin = $1"
-                " ORDER BY submitted_at DESC LIMIT 200",
-                iin,
-            )
-        else:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM {self.schema}.applications WHERE applicant_iin = $1"
-                " AND office_id = ANY($2::text[]) ORDER BY submitted_at DESC LIMIT 200",
-                iin,
-                offices,
-            )
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.applications WHERE applicant_iin = $1"
+            " AND ($2::text[] IS NULL OR office_id = ANY($2::text[]))"
+            " AND ($3::text IS NULL OR received_by = $3)"
+            " ORDER BY submitted_at DESC LIMIT 200",
+            iin,
+            offices,
+            received_by,
+        )
         return [dict(r) for r in rows]

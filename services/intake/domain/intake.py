@@ -8,7 +8,7 @@ or invalid item, with field paths and document names in Kazakh and English).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from services.intake.domain.identity import age_on, iin_birth_date, iin_problem
 from services.intake.domain.ports import CatalogPort, Office
@@ -68,8 +68,9 @@ def income_tested(edition: Edition) -> bool:
     return any(INCOME_TEST_PARAMETERS & set(rule.parameters) for rule in edition.rules)
 
 
-def _check_people(cmd: SubmitApplication, problems: _Problems, received_at: datetime) -> None:
-    today = received_at.date()
+def _check_people(cmd: SubmitApplication, problems: _Problems, today: date) -> None:
+    """`today` is the office's local date (a power of attorney dated "tomorrow" in UTC may be
+    today's in Kazakhstan)."""
     reason = iin_problem(cmd.applicant.iin, today)
     if reason:
         problems.add("invalid_iin", "applicant.iin", f"invalid ИИН: {reason}")
@@ -229,7 +230,8 @@ def assess(
             "office_id",
             f"office {cmd.office_id!r} is not in the offices reference; its region and time zone are unknown",
         )
-    _check_people(cmd, problems, received_at)
+    local_today = received_at.astimezone(office.zone).date() if office is not None else received_at.date()
+    _check_people(cmd, problems, local_today)
     for i, category in enumerate(cmd.categories or ()):
         if not catalog.category_known(category):
             problems.add("unknown_category", f"categories.{i}", f"unknown category {category!r}")

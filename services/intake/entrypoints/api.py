@@ -19,7 +19,7 @@ import structlog
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.intake.adapters.catalog import CatalogAdapter
 from services.intake.adapters.offices import OfficeBook
@@ -36,6 +36,7 @@ from shared.contracts.applications import (
     ReceivedDocument,
     SubmitApplication,
 )
+from shared.contracts.event import ContractModel
 from shared.db.pool import create_pool
 from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app as create_base_app
@@ -84,18 +85,15 @@ class Talon(BaseModel):
     undetermined_documents: list[str] = Field(default_factory=list)
 
 
-class WithdrawRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WithdrawRequest(ContractModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class SupplementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SupplementRequest(ContractModel):
     documents: list[PresentedDocument] = Field(min_length=1, max_length=100)
 
 
-class IinLookup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IinLookup(ContractModel):
     iin: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$")
 
 
@@ -272,6 +270,16 @@ def _office_scope(principal: Principal) -> list[str] | None:
     return None if principal.role in CROSS_OFFICE_ROLES else [principal.office]
 
 
+def _own_submissions_only(principal: Principal) -> str | None:
+    """A ЦОН operator sees and changes only what it submitted itself: its subject, else None."""
+    return principal.subject if principal.role is Role.TSON else None
+
+
+def _may_see(principal: Principal, office_id: str, received_by: str | None) -> bool:
+    own = _own_submissions_only(principal)
+    return principal.may_see_office(office_id) and (own is None or received_by == own)
+
+
 def _talon(event: ApplicationSubmitted, deps: IntakeDeps) -> Talon:
     names: dict[str, str | None] = {"service_name_kk": None, "service_name_en": None}
     with contextlib.suppress(Exception):
@@ -413,7 +421,9 @@ def create_app(
                 application_id=exc.application_id,
             ) from exc
         if not result.replayed:
-            runtime.submissions.labels("accepted" if result.accepted else "rejected", cmd.channel[:40]).inc()
+            known = runtime.deps.catalog.channel_known(cmd.channel)
+            channel = cmd.channel if known else "unknown"  # never a label made up by a client
+            runtime.submissions.labels("accepted" if result.accepted else "rejected", channel).inc()
         log.info(
             "submission",
             outcome="accepted" if result.accepted else "rejected",
@@ -435,8 +445,8 @@ def create_app(
             state = await deps.service.load(conn, str(application_id))
             if state.status is Status.NONE or state.office_id is None:
                 raise Problem(404, "Not found", "no such application")
-            if not principal.may_see_office(state.office_id):
-                raise Problem(403, "Forbidden", "the application belongs to another office")
+            if not _may_see(principal, state.office_id, state.received_by):
+                raise Problem(403, "Forbidden", "the application belongs to another office or operator")
             events = await act(conn, state)
             status = (
                 Status.WITHDRAWN
@@ -513,8 +523,8 @@ def create_app(
             row = await deps.queries.get(conn, application_id)
         if row is None:
             raise Problem(404, "Not found", "no such application (a new one appears within seconds)")
-        if not principal.may_see_office(row["office_id"]):
-            raise Problem(403, "Forbidden", "the application belongs to another office")
+        if not _may_see(principal, row["office_id"], row["received_by"]):
+            raise Problem(403, "Forbidden", "the application belongs to another office or operator")
         return _view(row)
 
     @app.get("/v1/applications", response_model=ApplicationPage, tags=["status"])
@@ -543,6 +553,7 @@ def create_app(
         deps = runtime.deps
         where = ListFilter(
             offices=scope,
+            received_by=_own_submissions_only(principal),
             service=service,
             status=status,
             overdue=overdue,
@@ -576,7 +587,7 @@ def create_app(
         scope = _office_scope(principal)
 
         async def work(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-            rows = await deps.queries.by_iin(conn, body.iin, scope)
+            rows = await deps.queries.by_iin(conn, body.iin, scope, _own_submissions_only(principal))
             await deps.service.audit.append(
                 conn,
                 _audit_read(principal, correlation, [str(r["application_id"]) for r in rows]),
