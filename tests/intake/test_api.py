@@ -491,9 +491,10 @@ async def test_unstorable_values_are_a_4xx_never_a_500(client: httpx.AsyncClient
     body["applicant"]["full_name"] = "Айгүл\x00"
     r = await client.post("/v1/applications", json=body, headers=auth())
     assert r.status_code == 422
-    assert {"field": "body.applicant.full_name", "reason": "Value error, must not contain NUL characters"} in (
-        r.json()["errors"]
-    )
+    assert {
+        "field": "body.applicant.full_name",
+        "reason": "Value error, must not contain NUL characters",
+    } in (r.json()["errors"])
     ok = await client.post("/v1/applications", json=unemployed_registration(), headers=auth())
     app_id = ok.json()["application_id"]
     r = await client.post(f"/v1/applications/{app_id}/withdrawal", json={"reason": "x\x00y"}, headers=auth())
