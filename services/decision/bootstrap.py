@@ -72,7 +72,9 @@ def make_consumer_handler(service: DecisionService, source: str):  # type: ignor
 def build_service(
     pool: asyncpg.Pool, schema: str = SCHEMA, settings: DecisionSettings | None = None
 ) -> DecisionService:
-    return DecisionService(pool, schema, DecisionCatalog.load(), settings or DecisionSettings())
+    settings = settings or DecisionSettings()
+    catalog = DecisionCatalog.load(include_examples=settings.use_example_parameters)
+    return DecisionService(pool, schema, catalog, settings)
 
 
 async def run_scheduler(service: DecisionService, stop: asyncio.Event, *, worker: str = "scheduler") -> None:

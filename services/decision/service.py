@@ -3,6 +3,8 @@ audit record in one transaction (retrying on a concurrent append)."""
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from services.decision.domain.timers import timer_changes
 from services.decision.settings import DecisionSettings
 from shared.audit import AuditEntry, AuditLog
 from shared.catalog.errors import CatalogError
+from shared.catalog.store import CatalogStore
 from shared.contracts.decisions import DECISION_EVENTS
 from shared.contracts.event import DomainEvent, ce_type_of
 from shared.eventstore import ConcurrencyConflict, EventStore, NewEvent
@@ -81,6 +84,18 @@ class DecisionService:
         self.audit = AuditLog(schema)
         self.timers = TimerStore(schema)
         self.projection = CaseProjection(schema)
+        self._parameters_read_at = -math.inf
+
+    async def refresh_parameters(self, conn: asyncpg.Connection, *, force: bool = False) -> None:
+        """Re-read the parameter values administrators recorded (schema `catalog`), at most every
+        `parameter_refresh_s` seconds, so decisions use them rather than only the examples."""
+        if not force and time.monotonic() - self._parameters_read_at < self.settings.parameter_refresh_s:
+            return
+        store = CatalogStore(self.catalog.catalog, self.settings.catalog_schema)
+        await store.migrate(conn)
+        records = await store.parameter_records(conn)
+        self.catalog = self.catalog.with_stored(records)
+        self._parameters_read_at = time.monotonic()
 
     # ------------------------------------------------------------------ reading
 
@@ -164,6 +179,7 @@ class DecisionService:
         correlation_id: str | None,
         causation_id: str | None,
     ) -> Outcome:
+        await self.refresh_parameters(conn)
         state = await self.load(conn, application_id)
         if isinstance(command, c.OpenCase):
             sub = command.submitted
@@ -222,17 +238,32 @@ class DecisionService:
     # ------------------------------------------------------------------ timers
 
     async def fire_due_timers(self, *, limit: int | None = None, worker: str = "scheduler") -> int:
-        """Fire every due timer (one transaction per batch: events appended + timer marked fired)."""
+        """Fire due timers (one transaction per batch: events appended + timer marked fired).
+
+        Each timer runs in its own savepoint: one that fails (a bug, an event that no longer
+        decodes) is postponed with back-off and logged, and never blocks the timers behind it.
+        """
         fired = 0
         async with self.pool.acquire() as conn, conn.transaction():
             due = await self.timers.claim_due(conn, self.clock(), limit or self.settings.scheduler_batch)
             for timer in due:
                 command = c.FireTimer(kind=timer.kind, target=timer.target)  # type: ignore[arg-type]
                 try:
-                    await self._execute(conn, timer.application_id, command, None, f"timer:{timer.id}")
+                    async with conn.transaction():
+                        await self._execute(conn, timer.application_id, command, None, f"timer:{timer.id}")
                 except (DomainError, CatalogError) as exc:
-                    # Never let one bad timer block the queue: record it as fired, with the reason logged.
-                    log.warning("timer could not fire", timer=timer.id, kind=timer.kind, error=str(exc))
+                    # The case no longer needs it (decided, withdrawn...): recorded as fired, reason logged.
+                    log.warning(
+                        "timer had nothing to do", timer=timer.id, kind=timer.kind, error=type(exc).__name__
+                    )
+                except Exception as exc:
+                    log.error(
+                        "timer failed, postponed", timer=timer.id, kind=timer.kind, error=type(exc).__name__
+                    )
+                    await self.timers.postpone_after_failure(
+                        conn, timer.id, type(exc).__name__, self.settings.timer_max_backoff_s
+                    )
+                    continue
                 await self.timers.mark_fired(conn, timer.id, worker)
                 fired += 1
         return fired

@@ -29,6 +29,8 @@ async def decision_schema(pool: asyncpg.Pool, schema: str) -> AsyncIterator[str]
     async with pool.acquire() as conn:
         await apply_migrations(conn, schema, *MIGRATIONS)
     yield schema
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema}_cat CASCADE")
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def make_service(pool: asyncpg.Pool, decision_schema: str, clock: FakeClock) -> 
             pool,
             decision_schema,
             decision_catalog(*AKMOLA_Q4_2012),
-            DecisionSettings(scheduler_interval_s=0.05),
+            DecisionSettings(scheduler_interval_s=0.05, catalog_schema=f"{decision_schema}_cat"),
             clock,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -17,6 +17,8 @@ from services.decision.service import DecisionService
 from shared.audit import AuditLog
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
+from shared.catalog import ParameterRecord
+from shared.catalog.store import CatalogStore
 
 from .conftest import FakeClock
 from .helpers import act_json, submitted
@@ -122,6 +124,37 @@ async def test_parameter_missing_flags_the_case_via_http(
     r = await client.get(f"/v1/cases/{aid}", headers=SPEC)
     assert r.json()["flags"][0]["parameter"] == "poverty_line"
     assert r.json()["status"] == "under_review"  # not crashed, still workable
+
+
+async def test_a_value_an_administrator_recorded_is_used_by_the_next_decision(
+    client: httpx.AsyncClient, service: DecisionService, clock: FakeClock, pool: asyncpg.Pool
+) -> None:
+    store = CatalogStore(service.catalog.catalog, service.settings.catalog_schema)
+    async with pool.acquire() as conn:
+        await store.migrate(conn)
+        await store.set_parameter(
+            conn,
+            ParameterRecord(
+                parameter="poverty_line",
+                region="akmola",
+                effective_from=date(2013, 1, 1),
+                value="9876",
+                source="Akmola oblast akimat resolution (test)",
+            ),
+            actor="admin@akmola",
+            role="admin",
+        )
+        await service.refresh_parameters(conn, force=True)
+    aid = await _open(service, received_at=datetime(2013, 2, 1, 5, tzinfo=UTC))
+    clock.now = datetime(2013, 2, 2, tzinfo=UTC)
+    await client.post(
+        f"/v1/cases/{aid}/inspection/schedule", json={"inspection_date": "2013-02-03"}, headers=INSP
+    )
+    await client.post(f"/v1/cases/{aid}/inspection/complete", json={"act": act_json()}, headers=INSP)
+    r = await client.post(f"/v1/cases/{aid}/draft", json={"amount": "4000"}, headers=SPEC)
+    assert r.status_code == 200, r.text
+    used = r.json()["case"]["draft"]["evaluation"]["parameters"]
+    assert any(p["parameter"] == "poverty_line" and p["value"] == "9876" for p in used), used
 
 
 async def test_overdue_worklist_per_office(

@@ -119,3 +119,30 @@ async def test_automated_decision_leaves_no_deadline_timers(
     async with pool.acquire() as conn:
         stored = await conn.fetchval(f"SELECT count(*) FROM {decision_schema}.timers")
     assert stored == 0  # set and cancelled by the same batch of events: never written
+
+
+async def test_a_timer_that_fails_is_postponed_and_never_blocks_the_others(
+    make_service: Callable[[], DecisionService], clock: FakeClock, pool: asyncpg.Pool, decision_schema: str
+) -> None:
+    service = make_service()
+    broken, healthy = submitted(due_in=timedelta(days=5)), submitted(due_in=timedelta(days=6))
+    for sub in (broken, healthy):
+        await service.execute(sub.application_id, c.OpenCase(sub))
+    async with pool.acquire() as conn:  # an event this version cannot read: loading the case fails
+        await conn.execute(
+            f"INSERT INTO {decision_schema}.events (stream_id, version, event_id, event_type, schema_version,"
+            " data) VALUES ($1, 99, gen_random_uuid(), 'decision.from_the_future', 1, '{}')",
+            f"case-{broken.application_id}",
+        )
+    clock.now = broken.received_at + timedelta(days=30)
+    fired = await service.fire_due_timers()
+    assert fired == 2  # the healthy case's two timers
+    counts = await _event_types(pool, decision_schema)
+    assert counts[(f"case-{healthy.application_id}", "decision.deadline_breached")] == 1
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT attempts, last_error, due_at FROM {decision_schema}.timers WHERE application_id = $1",
+            broken.application_id,
+        )
+    assert rows and all(r["attempts"] == 1 and r["last_error"] == "UnknownEventType" for r in rows)
+    assert all(r["due_at"] > broken.received_at + timedelta(days=5) for r in rows)  # postponed

@@ -23,6 +23,7 @@ class DecisionCatalog:
         self.catalog = catalog
         self.parameters = parameters
         self.lookup: ParameterLookup = book_lookup(parameters)
+        self._base = parameters
 
     @classmethod
     def load(
@@ -32,6 +33,17 @@ class DecisionCatalog:
 
         catalog = load_catalog()
         return cls(catalog, load_parameter_book(catalog, records, include_examples=include_examples))
+
+    def with_stored(self, stored: Iterable[ParameterRecord]) -> DecisionCatalog:
+        """This catalog's own parameter records (examples, if it was built with them) plus the
+        records administrators stored; a stored record beats an example (ParameterBook's rules)."""
+        base = [r for pid in self._base.definitions for r in self._base.records(pid)]
+        book = ParameterBook(
+            self._base.definitions.values(), [*base, *stored], regions=[r.id for r in self.catalog.regions]
+        )
+        refreshed = DecisionCatalog(self.catalog, book)
+        refreshed._base = self._base
+        return refreshed
 
     def service(self, service_id: str) -> Service:
         return self.catalog.service(service_id)

@@ -62,6 +62,19 @@ class TimerStore:
             f"UPDATE {self.table} SET fired_at = now(), fired_by = $2 WHERE id = $1", timer_id, by
         )
 
+    async def postpone_after_failure(
+        self, conn: asyncpg.Connection, timer_id: int, error: str, max_backoff_s: float
+    ) -> None:
+        """Count a failed firing and try again later (exponential back-off, capped)."""
+        await conn.execute(
+            f"UPDATE {self.table} SET attempts = attempts + 1, last_error = $2,"
+            " due_at = now() + least(power(2, attempts) * interval '1 second', $3 * interval '1 second')"
+            " WHERE id = $1",
+            timer_id,
+            error,
+            max_backoff_s,
+        )
+
     async def pending(self, conn: asyncpg.Connection, application_id: str) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(
             f"SELECT kind, due_at, target FROM {self.table} WHERE application_id = $1"
