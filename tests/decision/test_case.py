@@ -303,6 +303,14 @@ def test_manual_service_outcome_and_grounds_only_from_the_catalog() -> None:
         decide(c.DraftDecision(SPECIALIST), state, e)
     with pytest.raises(InvalidInput, match="not in the catalog"):
         decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=("made_up",)), state, e)
+    with pytest.raises(InvalidInput, match="not in the catalog"):  # a rule the edition does not have
+        decide(
+            c.DraftDecision(SPECIALIST, outcome="refused", grounds=("rule:i_just_dont_like_it",)), state, e
+        )
+    if e.edition.termination_grounds:  # termination grounds are not refusal grounds
+        with pytest.raises(InvalidInput, match="not in the catalog"):
+            termination = e.edition.termination_grounds[0].id
+            decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=(termination,)), state, e)
     ground = e.edition.refusal_grounds[0].id
     events = decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=(ground,)), state, e)
     made = next(x for x in events if isinstance(x, DecisionMade))
@@ -342,3 +350,16 @@ def test_child_benefit_ends_when_the_child_turns_18() -> None:
     assert [(t.kind, t.target.date()) for t in timers] == [("child_turns_18", date(2013, 4, 2))]
     ended = decide(c.FireTimer("child_turns_18", timers[0].target), state, krg)
     assert isinstance(ended[0], EntitlementTerminated) and ended[0].ground.id == "rule:child_age"
+
+
+def test_a_scheduled_inspection_cannot_be_skipped_by_reassigning() -> None:
+    svc, ed = "semipalatinsk_victim_registration", "krg_2008_standard"  # inspection only when needed
+    e = env(svc, ed, region="karaganda")
+    state = _open(e, service_id=svc, edition_id=ed, channel="department", region="karaganda")
+    assert state.opened is not None and state.opened.inspection == "conditional"
+    state, _ = _run(state, c.AssignExecutor(HEAD, "spec-1"), e)
+    state, _ = _run(state, c.ScheduleInspection(INSPECTOR, date(2008, 12, 20)), e)
+    state, _ = _run(state, c.AssignExecutor(HEAD, "spec-2"), e)
+    assert state.status is Status.AWAITING_INSPECTION
+    with pytest.raises(InvalidState, match="inspection must be completed"):
+        decide(c.DraftDecision(SPECIALIST, outcome="approved"), state, e)

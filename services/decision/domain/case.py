@@ -122,20 +122,16 @@ def _result_id(edition: Edition, outcome: DecisionOutcome) -> str | None:
 
 
 def _grounds(edition: Edition, ids: tuple[str, ...] | list[str]) -> tuple[Ground, ...]:
+    """Refusal grounds: the edition's refusal grounds, or `rule:<id>` naming one of its rules
+    (a failed condition the catalog lists no ground for). Nothing else can be cited."""
     refusal = {g.id: g for g in edition.refusal_grounds}
-    termination = {g.id: g for g in edition.termination_grounds}
     rules = {r.id: r for r in edition.rules}
     out: list[Ground] = []
     for gid in ids:
         if gid in refusal:
             out.append(Ground(id=gid, text=refusal[gid].text, source="refusal_grounds"))
-        elif gid in termination:
-            out.append(Ground(id=gid, text=termination[gid].text, source="termination_grounds"))
-        elif gid.startswith("rule:"):
-            key = gid.removeprefix("rule:")
-            rule = rules.get(key)
-            text = rule.text if rule is not None else key
-            out.append(Ground(id=gid, text=text, source="rule"))
+        elif gid.startswith("rule:") and gid.removeprefix("rule:") in rules:
+            out.append(Ground(id=gid, text=rules[gid.removeprefix("rule:")].text, source="rule"))
         else:
             known = sorted(refusal) or ["(the catalog lists no refusal grounds for this edition)"]
             raise InvalidInput(f"ground {gid!r} is not in the catalog's list: {', '.join(known)}")
@@ -434,8 +430,11 @@ def _record_inspection(cmd: c.RecordInspection, state: CaseState, env: Env) -> l
 
 def _draft_decision(cmd: c.DraftDecision, state: CaseState, env: Env) -> list[DomainEvent]:
     _require(cmd.actor, state, SPECIALIST)
-    if state.status is Status.AWAITING_INSPECTION or (
-        env.workflow.inspection == "required" and state.inspection is None
+    scheduled_not_done = state.inspection_date is not None and state.inspection is None
+    if (
+        state.status is Status.AWAITING_INSPECTION
+        or scheduled_not_done
+        or (env.workflow.inspection == "required" and state.inspection is None)
     ):
         raise InvalidState("the inspection must be completed before a decision is drafted")
     _need_review(state, "draft a decision")

@@ -91,7 +91,9 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
         status = Status.REGISTERED if event.assignment_required else Status.UNDER_REVIEW
         return replace(s, opened=event, due_at=event.due_at, status=status)
     if isinstance(event, ExecutorAssigned):
-        return replace(s, executor=event.executor, status=Status.UNDER_REVIEW)
+        # A re-assignment while the commission's act is awaited does not skip the inspection.
+        status = s.status if s.status is Status.AWAITING_INSPECTION else Status.UNDER_REVIEW
+        return replace(s, executor=event.executor, status=status)
     if isinstance(event, DocumentsChecked):
         return replace(s, documents_complete=event.complete)
     if isinstance(event, InspectionScheduled):
