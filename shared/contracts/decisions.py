@@ -13,16 +13,16 @@ incomes of household members, living conditions) are `PersonalStr`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from shared.contracts.event import ContractModel, DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 
-_MONEY = r"^-?\d{1,12}(\.\d{1,2})?$"
-Money = str
-"""Tenge as a decimal string, e.g. "12345.50"."""
+_MONEY = r"^\d{1,12}(\.\d{1,2})?$"
+Money = Annotated[str, Field(pattern=_MONEY)]
+"""Tenge as a non-negative decimal string, e.g. "12345.50"."""
 
 DecisionOutcome = Literal["approved", "refused", "information"]
 Employment = Literal["employed", "unemployed", "student", "pensioner", "child", "carer", "other"]
@@ -56,8 +56,10 @@ class HouseholdMember(_Part):
 
     relation: str = Field(max_length=40, description="self, spouse, child, parent, ...")
     full_name: PersonalStr | None = Field(default=None, max_length=300)
-    monthly_income: PersonalStr = Field(
-        default="0", pattern=_MONEY, description="average monthly income (tenge) in the quarter before"
+    monthly_income: PersonalStr | None = Field(
+        default=None,
+        pattern=_MONEY,
+        description="average monthly income (tenge) in the quarter before; absent = not declared (unknown)",
     )
     birth_date: date | None = None
     able_bodied: bool = True

@@ -21,6 +21,16 @@ def test_every_decision_event_has_a_schema_and_a_versioned_type() -> None:
 
 def test_personal_data_is_marked() -> None:
     schema = HouseholdMember.model_json_schema()
-    assert schema["properties"]["monthly_income"].get("x-personal-data") is True
+    assert schema["properties"]["monthly_income"]["anyOf"][0].get("x-personal-data") is True
     assert schema["properties"]["full_name"]["anyOf"][0].get("x-personal-data") is True
-    assert DecisionMade.model_fields["amount"].annotation is not float
+
+
+def test_money_is_exact_decimal_text_never_a_json_number() -> None:
+    types = [
+        HouseholdMember.model_json_schema()["properties"]["monthly_income"],
+        DecisionMade.model_json_schema()["properties"]["amount"],
+    ]
+    for prop in types:
+        variants = prop.get("anyOf", [prop])
+        assert all(v.get("type") in ("string", "null") for v in variants), prop
+        assert any("pattern" in v and "-" not in v["pattern"] for v in variants), prop

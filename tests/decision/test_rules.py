@@ -52,6 +52,20 @@ def test_tsa_income_against_poverty_line(second: str, outcome: str) -> None:
     assert ev.edition_id == TSA_AKMOLA
 
 
+def test_an_undeclared_income_is_unknown_never_zero() -> None:
+    silent = HouseholdMember(relation="spouse")  # income not declared
+    ev = _run(TSA, TSA_AKMOLA, _inputs(_m("9000"), silent), *AKMOLA_Q4_2012)
+    income = next(x for x in ev.conditions if x.id == "per_capita_income")
+    assert income.holds is None
+    assert "member 1 (spouse)" in income.detail
+    assert ev.outcome != "approved"
+
+
+def test_negative_incomes_are_refused_by_the_contract() -> None:
+    with pytest.raises(ValueError, match="pattern"):
+        _m("-45000")
+
+
 @pytest.mark.parametrize(
     ("income", "outcome"), [("9500", "approved"), ("9499", "approved"), ("9501", "refused")]
 )

@@ -299,7 +299,7 @@ def _open(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
         HouseholdMember(
             relation=m.relation,
             full_name=m.full_name,
-            monthly_income=m.declared_monthly_income or "0",
+            monthly_income=m.declared_monthly_income,  # None stays unknown, never zero
         )
         for m in sub.family_members or ()
     )

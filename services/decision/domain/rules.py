@@ -198,7 +198,7 @@ def _money(value: str) -> Decimal:
 
 
 def _household_total(members: tuple[HouseholdMember, ...]) -> Decimal:
-    return sum((_money(m.monthly_income) for m in members), Decimal(0))
+    return sum((_money(m.monthly_income) for m in members if m.monthly_income is not None), Decimal(0))
 
 
 def _per_capita_test(
@@ -210,6 +210,10 @@ def _per_capita_test(
     text = f"average monthly per-capita income {'<=' if eligible_on_equality else '<'} {parameter}"
     if not members:
         return [ctx.result("per_capita_income", text, None, "household not recorded", grounds)]
+    undeclared = [f"member {i} ({m.relation})" for i, m in enumerate(members) if m.monthly_income is None]
+    if undeclared:
+        detail = "income not declared: " + ", ".join(undeclared)
+        return [ctx.result("per_capita_income", text, None, detail, grounds)]
     total = _household_total(members)
     n = len(members)
     # Compare total with threshold x members: exact, no rounding of the per-capita figure.
