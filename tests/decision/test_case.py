@@ -308,8 +308,8 @@ def test_manual_service_outcome_and_grounds_only_from_the_catalog() -> None:
             c.DraftDecision(SPECIALIST, outcome="refused", grounds=("rule:i_just_dont_like_it",)), state, e
         )
     if e.edition.termination_grounds:  # termination grounds are not refusal grounds
+        termination = e.edition.termination_grounds[0].id
         with pytest.raises(InvalidInput, match="not in the catalog"):
-            termination = e.edition.termination_grounds[0].id
             decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=(termination,)), state, e)
     ground = e.edition.refusal_grounds[0].id
     events = decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=(ground,)), state, e)
