@@ -39,6 +39,11 @@ def inspection_handler(service: DecisionService, own_source: str):  # type: igno
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         if envelope.source == own_source:
             return
+        # The sending office is the envelope's (its ce_office header), never only the body's claim.
+        if envelope.office is None:
+            raise PoisonMessage("missing header ce_office: the sending office must be named")
+        if envelope.office != event.office_id:
+            raise PoisonMessage("header ce_office differs from the act's office_id")
         command: c.Command
         if isinstance(event, InspectionCompleted):
             actor = c.Actor(subject=event.recorded_by, role="inspector", office=event.office_id)

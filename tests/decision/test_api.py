@@ -200,7 +200,10 @@ async def test_reopen_after_upheld_complaint_keeps_history(
     body = {"complaint_id": "cmp-42", "reason": "complaint upheld: inspection act ignored a member"}
     r = await client.post(f"/v1/cases/{aid}/reopen", json=body, headers=HEAD)
     assert r.status_code == 403
-    reviewer = token(Role.REVIEWER, "akim-reviewer", "akmola-oblast")  # a higher body
+    elsewhere = token(Role.REVIEWER, "other-reviewer", "karaganda")  # another region's body
+    r = await client.post(f"/v1/cases/{aid}/reopen", json=body, headers=elsewhere)
+    assert r.status_code == 403
+    reviewer = token(Role.REVIEWER, "akim-reviewer", "akmola")  # the region's higher body
     r = await client.post(f"/v1/cases/{aid}/reopen", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
     case = r.json()["case"]

@@ -28,7 +28,13 @@ from .test_api import HEAD, INSP, SECRET, SPEC
 
 
 async def _send(
-    producer: Any, topic: str, event: DomainEvent, key: str, source: str, ce_id: str | None = None
+    producer: Any,
+    topic: str,
+    event: DomainEvent,
+    key: str,
+    source: str,
+    ce_id: str | None = None,
+    office: str | None = None,
 ) -> None:
     envelope = Envelope(
         id=ce_id or str(uuid.uuid4()),
@@ -36,6 +42,7 @@ async def _send(
         type=event.ce_type(),
         data=event.model_dump(mode="json"),
         subject=key,
+        office=office,
     )
     await producer.send_and_wait(
         topic, value=envelope.body(), key=key.encode(), headers=envelope.to_headers()
@@ -119,7 +126,7 @@ async def test_full_tsa_case_through_the_pipeline(
                 recorded_by="commission-akmola-7",
                 recorded_at=clock.now,
             )
-            await _send(producer, topics[1], command, aid, "/office/akmola-village-1")
+            await _send(producer, topics[1], command, aid, "/office/akmola-village-1", office=sub.office_id)
 
             async def inspected() -> bool:
                 return (await service.get(aid)).inspection is not None

@@ -109,11 +109,16 @@ def decide(command: c.Command, state: CaseState, env: Env) -> list[DomainEvent]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _require(actor: c.Actor, state: CaseState, *roles: str, any_office: bool = False) -> None:
+def _require(actor: c.Actor, state: CaseState, *roles: str, regional: bool = False) -> None:
+    """Role and scope: the case's own office; with `regional`, also the region's higher body,
+    whose tokens carry the region id as their office (e.g. "akmola")."""
     if actor.role not in roles:
         raise Forbidden(f"role {actor.role!r} may not do this; allowed: {', '.join(roles)}")
-    if not any_office and actor.role != SYSTEM_ROLE and actor.office != state.office_id:
-        raise Forbidden(f"office {actor.office!r} may not act on a case of office {state.office_id!r}")
+    if actor.role == SYSTEM_ROLE or actor.office == state.office_id:
+        return
+    if regional and state.opened is not None and actor.office == state.opened.region:
+        return
+    raise Forbidden(f"office {actor.office!r} may not act on a case of office {state.office_id!r}")
 
 
 def _result_id(edition: Edition, outcome: DecisionOutcome) -> str | None:
@@ -644,8 +649,8 @@ def _record_fact(cmd: c.RecordFact, state: CaseState, env: Env) -> list[DomainEv
 
 
 def _reopen(cmd: c.ReopenApplication, state: CaseState, env: Env) -> list[DomainEvent]:
-    # Complaints are answered by higher bodies (akims, the oblast department): any office.
-    _require(cmd.actor, state, REVIEWER, SYSTEM_ROLE, any_office=True)
+    # Complaints are answered by the office or a higher body of the case's region.
+    _require(cmd.actor, state, REVIEWER, SYSTEM_ROLE, regional=True)
     if state.decision is None:
         raise InvalidState(f"only a decided case can be reopened (status {state.status.value})")
     opened = state.opened
