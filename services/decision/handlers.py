@@ -37,7 +37,7 @@ def inspection_handler(service: DecisionService, own_source: str):  # type: igno
     """`inspections.v1`: commands from office systems (our own published events are skipped)."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
-        if envelope.source == own_source:
+        if envelope.source == own_source or not isinstance(event, InspectionCompleted | InspectionScheduled):
             return
         # The sending office is the envelope's (its ce_office header), never only the body's claim.
         if envelope.office is None:

@@ -91,6 +91,9 @@ async def test_case_through_http_with_roles_and_audit(
     assert decision["outcome"] == "approved" and decision["signed_by"] == "head-1"
     assert decision["evaluation"]["edition_id"] == "akmola_2012_regulation"
 
+    desk = token(Role.CLERK, "clerk-1")  # the desk does not read household incomes
+    assert (await client.get(f"/v1/cases/{aid}/history", headers=desk)).status_code == 403
+    assert (await client.get(f"/v1/cases/{aid}/decision/reevaluation", headers=desk)).status_code == 403
     r = await client.get(f"/v1/cases/{aid}/decision/reevaluation", headers=token(Role.AUDITOR, "aud", "hq"))
     assert r.status_code == 200 and r.json()["reproduced"] is True
 

@@ -184,6 +184,18 @@ def test_extension_recorded_with_reason_where_allowed() -> None:
         decide(c.ExtendTerm(HEAD, "again"), state, e)
 
 
+def test_no_extension_once_the_term_has_passed() -> None:
+    svc, ed = "semipalatinsk_victim_registration", "krg_2008_standard"
+    received = datetime(2008, 12, 1, 5, tzinfo=UTC)
+    late = env(svc, ed, region="karaganda", now=received + timedelta(days=60))
+    state = _open(
+        late, service_id=svc, edition_id=ed, channel="department", region="karaganda", received_at=received
+    )
+    assert state.due_at is not None and state.due_at < late.now
+    with pytest.raises(InvalidState, match="already passed"):
+        decide(c.ExtendTerm(HEAD, "too late"), state, late)
+
+
 def test_deadline_timers_set_and_cancelled() -> None:
     e = env(TSA, TSA_AKMOLA, *AKMOLA_Q4_2012)
     sub = submitted(due_in=timedelta(days=20))

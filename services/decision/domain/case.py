@@ -484,6 +484,8 @@ def _extend(cmd: c.ExtendTerm, state: CaseState, env: Env) -> list[DomainEvent]:
         raise InvalidState(
             f"the catalog allows no extension for {env.service.id!r} edition {env.edition.id!r}"
         )
+    if state.breached or (state.due_at is not None and env.now > state.due_at):
+        raise InvalidState("the term has already passed: an extension must be decided before the due date")
     opened = state.opened
     assert opened is not None
     try:

@@ -19,13 +19,15 @@ from pydantic import Field
 from services.decision.domain import commands as c
 from services.decision.domain.errors import CaseNotFound, DomainError, Forbidden, InvalidInput
 from services.decision.domain.model import CaseState
-from services.decision.domain.rules import reevaluate
+from services.decision.domain.rules import ParameterMissing, reevaluate
 from services.decision.service import DecisionService
 from shared.audit import AuditEntry
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal, local_secret
+from shared.catalog.errors import CatalogError
 from shared.contracts.decisions import CaseFlagged, DecisionOutcome, HouseholdMember, InspectionAct
 from shared.contracts.event import ContractModel
+from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import current_principal, require_office_scope, require_roles
 from shared.http.problems import Problem
@@ -97,6 +99,8 @@ AS_INSPECTOR = Depends(require_roles(Role.INSPECTOR))
 AS_SCHEDULER = Depends(require_roles(Role.INSPECTOR, Role.SPECIALIST, Role.HEAD))
 AS_REVIEWER = Depends(require_roles(Role.REVIEWER))
 ANY_ROLE = Depends(current_principal)
+CASE_DETAIL = Depends(require_roles(Role.SPECIALIST, Role.HEAD, Role.INSPECTOR, Role.REVIEWER, Role.AUDITOR))
+"""Who may read a case's history and evaluations (household names and incomes): not the desk."""
 DEFAULT_ISSUER = "qyzmet"
 
 
@@ -201,6 +205,16 @@ def create_app(
         except DomainError as exc:
             commands_total.labels(name, "conflict").inc()
             raise Problem(409, "Command refused", str(exc), type_=f"urn:qyzmet:decision:{exc.code}") from exc
+        except ConcurrencyConflict as exc:
+            commands_total.labels(name, "busy").inc()
+            raise Problem(
+                409, "Case is busy", "the case kept changing while this command ran; try again"
+            ) from exc
+        except CatalogError as exc:
+            commands_total.labels(name, "catalog").inc()
+            raise Problem(
+                409, "The catalog cannot answer", str(exc), type_="urn:qyzmet:decision:catalog"
+            ) from exc
         flag = next((e for e in result.events if isinstance(e, CaseFlagged)), None)
         if flag is not None and len(result.events) == 1:
             commands_total.labels(name, "flagged").inc()
@@ -243,12 +257,12 @@ def create_app(
     @app.get("/v1/cases/{application_id}", tags=["cases"])
     async def get_case(application_id: str, principal: Principal = ANY_ROLE) -> dict[str, Any]:
         view = _view(await scoped_case(application_id, principal))
-        if view.get("decision") is not None:  # its evaluation holds household names and incomes
+        if view.get("decision") is not None or view.get("draft") is not None:  # household names, incomes
             await audit_personal_data_read(principal, application_id, "case with decision evaluation")
         return view
 
     @app.get("/v1/cases/{application_id}/history", tags=["cases"])
-    async def history(application_id: str, principal: Principal = ANY_ROLE) -> list[dict[str, Any]]:
+    async def history(application_id: str, principal: Principal = CASE_DETAIL) -> list[dict[str, Any]]:
         await scoped_case(application_id, principal)
         await audit_personal_data_read(principal, application_id, "case history")
         return await svc().history(application_id)
@@ -332,14 +346,21 @@ def create_app(
         )
 
     @app.get("/v1/cases/{application_id}/decision/reevaluation", tags=["decisions"])
-    async def reevaluation(application_id: str, principal: Principal = ANY_ROLE) -> dict[str, Any]:
+    async def reevaluation(application_id: str, principal: Principal = CASE_DETAIL) -> dict[str, Any]:
         state = await scoped_case(application_id, principal)
         if state.decision is None:
             raise Problem(409, "No decision", "the case has no decision yet")
         decision = state.decision
         edition = svc().catalog.edition(decision.service_id, decision.edition_id)
-        again = reevaluate(decision.evaluation, edition)
         await audit_personal_data_read(principal, application_id, "decision evaluation")
+        try:
+            again = reevaluate(decision.evaluation, edition)
+        except (ParameterMissing, CatalogError) as exc:
+            return {
+                "reproduced": False,
+                "reason": str(exc),
+                "recorded": decision.evaluation.model_dump(mode="json"),
+            }
         return {
             "reproduced": again == decision.evaluation,
             "recorded": decision.evaluation.model_dump(mode="json"),
