@@ -142,6 +142,9 @@ async def test_full_tsa_case_through_the_pipeline(
         assert len(made) == 1
         data = made[0].data
         assert made[0].subject == f"case-{aid}"
+        household = data["evaluation"]["inputs"]["household"]
+        assert household and all(m["full_name"] is None for m in household)  # minimal personal data
+        assert "kz.qyzmet.decision.drafted.v1" not in {e.type for e in published}  # drafts stay inside
         assert data["application_id"] == aid and data["outcome"] == "refused"
         assert [g["id"] for g in data["grounds"]] == ["income_above_poverty_line"]
         assert data["signed_by"] == "head-1" and data["drafted_by"] == "spec-1"

@@ -167,7 +167,8 @@ def _inputs(state: CaseState, env: Env, cmd: c.DraftDecision | None) -> Eligibil
         application_date=opened.received_at.astimezone(env.tz).date(),
         region=opened.region,
         channel=opened.channel,
-        household=household,
+        # Names decide nothing: the evaluation (published with DecisionMade) carries none.
+        household=tuple(m.model_copy(update={"full_name": None}) for m in household),
         housing_costs=cmd.housing_costs if cmd else None,
         registered_unemployed=(
             cmd.registered_unemployed
