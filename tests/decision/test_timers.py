@@ -75,6 +75,17 @@ async def test_two_schedulers_never_fire_one_timer_twice(
 
     a, b = make_service(), make_service()
     a.settings.scheduler_batch = b.settings.scheduler_batch = 3  # many small, interleaved batches
+    # Count every firing attempt: the case itself would swallow a second firing, so the events
+    # alone could not show one.
+    attempts: Counter[str] = Counter()
+    for scheduler in (a, b):
+        real = scheduler._execute
+
+        async def spy(conn, application_id, command, correlation, causation, real=real):  # type: ignore[no-untyped-def]
+            attempts[causation] += 1
+            return await real(conn, application_id, command, correlation, causation)
+
+        scheduler._execute = spy  # type: ignore[method-assign]
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(run_scheduler(a, stop, worker="scheduler-a")),
@@ -101,6 +112,8 @@ async def test_two_schedulers_never_fire_one_timer_twice(
         )
     assert sum(r["n"] for r in by) == 80
     assert {r["fired_by"] for r in by} == {"scheduler-a", "scheduler-b"}  # both really worked
+    assert len(attempts) == 80
+    assert set(attempts.values()) == {1}, "a timer was fired more than once"
 
 
 async def test_automated_decision_leaves_no_deadline_timers(
