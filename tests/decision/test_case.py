@@ -257,6 +257,12 @@ def test_entitlement_suspension_termination_and_reconfirmation() -> None:
     # Death terminates.
     died = decide(c.RecordFact(SPECIALIST, "death", date(2013, 1, 5)), state, e)
     assert isinstance(died[0], EntitlementTerminated) and died[0].ground.source == "fact"
+    # The specialist may name the catalog ground; only the edition's own grounds are accepted.
+    named = e.edition.termination_grounds[0].id
+    moved = decide(c.RecordFact(SPECIALIST, "moved_away", date(2013, 1, 5), ground_id=named), state, e)
+    assert moved[0].ground.id == named  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="not in edition"):
+        decide(c.RecordFact(SPECIALIST, "moved_away", date(2013, 1, 5), ground_id="made_up"), state, e)
 
 
 def test_six_month_deprivation_from_the_catalog_period() -> None:

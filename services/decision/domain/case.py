@@ -574,7 +574,14 @@ def _fire(cmd: c.FireTimer, state: CaseState, env: Env) -> list[DomainEvent]:
     if kind == "deprivation_ends":
         if state.status is not Status.SUSPENDED or state.suspended_until != target_day:
             return []
-        ground = _fact_ground(env.edition, "placed_in_job")
+        # The deprivation period ran out: the ground is the one whose effect is to restore, or,
+        # where the catalog has none, the end of the period itself (never "placed in a job").
+        restore = next((g for g in env.edition.termination_grounds if g.effect.value == "restore"), None)
+        ground = (
+            Ground(id=restore.id, text=restore.text, source="termination_grounds")
+            if restore is not None
+            else Ground(id="deprivation_period_ended", text="the deprivation period ended", source="fact")
+        )
         return [
             EntitlementRestored(
                 application_id=aid, ground=ground, effective=target_day, recorded_by="system:timer"
@@ -598,13 +605,30 @@ _FACT_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fact_ground(edition: Edition, fact: str) -> Ground:
-    for g in edition.termination_grounds:
-        if any(word in g.id for word in _FACT_WORDS.get(fact, ())):
-            return Ground(id=g.id, text=g.text, source="termination_grounds")
-    for g in edition.refusal_grounds:
-        if any(word in g.id for word in _FACT_WORDS.get(fact, ())):
-            return Ground(id=g.id, text=g.text, source="refusal_grounds")
+def _fact_ground(edition: Edition, fact: str, ground_id: str | None = None) -> Ground:
+    """The catalog ground a recorded fact falls under.
+
+    The specialist may name it (`ground_id`, checked against the edition's lists); otherwise it
+    is found by the fact's words in the grounds' ids, and when several grounds match (an
+    applicant's death vs a child's death) the specialist must choose: nothing is guessed."""
+    grounds = [(g, "termination_grounds") for g in edition.termination_grounds] + [
+        (g, "refusal_grounds") for g in edition.refusal_grounds
+    ]
+    if ground_id is not None:
+        for g, source in grounds:
+            if g.id == ground_id:
+                return Ground(id=g.id, text=g.text, source=source)
+        raise InvalidInput(f"ground {ground_id!r} is not in edition {edition.id!r}'s lists")
+    words = _FACT_WORDS.get(fact, ())
+    matches = [(g, source) for g, source in grounds if any(word in g.id for word in words)]
+    termination = [m for m in matches if m[1] == "termination_grounds"]
+    candidates = termination or matches
+    if len(candidates) > 1:
+        ids = ", ".join(g.id for g, _ in candidates)
+        raise InvalidInput(f"fact {fact!r} matches several grounds ({ids}): name one as ground_id")
+    if candidates:
+        g, source = candidates[0]
+        return Ground(id=g.id, text=g.text, source=source)
     return Ground(id=fact, text=f"recorded fact: {fact.replace('_', ' ')}", source="fact")
 
 
@@ -621,7 +645,7 @@ def _record_fact(cmd: c.RecordFact, state: CaseState, env: Env) -> list[DomainEv
                 application_id=aid, received_on=cmd.on, next_due_by=add_months(current, 3), recorded_by=who
             )
         ]
-    ground = _fact_ground(env.edition, cmd.fact)
+    ground = _fact_ground(env.edition, cmd.fact, cmd.ground_id)
     if cmd.fact == "placed_in_job":
         if state.status is not Status.SUSPENDED:
             raise InvalidState("the entitlement is not suspended")

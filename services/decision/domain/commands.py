@@ -111,6 +111,8 @@ class RecordFact:
     actor: Actor
     fact: Fact
     on: date
+    ground_id: str | None = None
+    """The catalog ground the fact falls under, when the edition has more than one candidate."""
 
 
 @dataclass(frozen=True)

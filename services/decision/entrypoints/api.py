@@ -86,6 +86,7 @@ class FactBody(_Body):
         "reconfirmation_received",
     ]
     on: date
+    ground_id: str | None = Field(default=None, max_length=120, description="catalog ground, if several fit")
 
 
 class ReopenBody(_Body):
@@ -335,7 +336,7 @@ def create_app(
     async def fact(
         application_id: str, body: FactBody, principal: Principal = AS_SPECIALIST
     ) -> dict[str, Any]:
-        return await run(application_id, c.RecordFact(_actor(principal), body.fact, body.on))
+        return await run(application_id, c.RecordFact(_actor(principal), body.fact, body.on, body.ground_id))
 
     @app.post("/v1/cases/{application_id}/reopen", tags=["cases"])
     async def reopen(
