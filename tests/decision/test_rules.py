@@ -242,6 +242,13 @@ def test_housing_share_without_value_in_force() -> None:
     assert info.value.parameter == "housing_max_share_of_income"
 
 
+def test_housing_share_recorded_as_a_percentage_is_refused_not_guessed() -> None:
+    inputs = _inputs(_m("30000"), on=date(2008, 12, 1), region="karaganda", housing_costs="9000")
+    as_percent = record("housing_max_share_of_income", "karaganda", date(2008, 10, 1), "10")
+    with pytest.raises(ParameterMissing, match="share between 0 and 1"):
+        _run(HA, KRG, inputs, as_percent)
+
+
 # ----------------------------------------------------------------------------- unemployed certificate
 
 UC = "unemployed_certificate"

@@ -330,14 +330,22 @@ def child_age(ctx: RuleContext) -> list[ConditionResult]:
 
 def housing_costs(ctx: RuleContext) -> list[ConditionResult]:
     share = ctx.decimal("housing_max_share_of_income")
-    if share > 1:
-        share = share / 100  # recorded as a percentage
+    if not 0 < share <= 1:
+        inputs = ctx.inputs
+        raise ParameterMissing(
+            "housing_max_share_of_income",
+            inputs.region,
+            inputs.application_date,
+            f"housing_max_share_of_income is {share}: it must be a share between 0 and 1 (e.g. 0.10)",
+        )
     text = "housing costs exceed housing_max_share_of_income x aggregate family income"
     grounds = ("per_maslikhat_rules",)
     if ctx.inputs.housing_costs is None or not ctx.inputs.household:
         return [
             ctx.result("housing_costs_share", text, None, "housing costs or household not recorded", grounds)
         ]
+    if any(m.monthly_income is None for m in ctx.inputs.household):
+        return [ctx.result("housing_costs_share", text, None, "a member's income is not declared", grounds)]
     income = _household_total(ctx.inputs.household)
     costs = _money(ctx.inputs.housing_costs)
     limit = share * income
