@@ -368,6 +368,8 @@ def test_child_benefit_ends_when_the_child_turns_18() -> None:
     assert [(t.kind, t.target.date()) for t in timers] == [("child_turns_18", date(2013, 4, 2))]
     ended = decide(c.FireTimer("child_turns_18", timers[0].target), state, krg)
     assert isinstance(ended[0], EntitlementTerminated) and ended[0].ground.id == "rule:child_age"
+    with pytest.raises(InvalidInput, match="no re-confirmation"):  # only TSA has quarterly re-confirmation
+        decide(c.RecordFact(SPECIALIST, "reconfirmation_received", date(2009, 1, 10)), state, krg)
 
 
 def test_a_scheduled_inspection_cannot_be_skipped_by_reassigning() -> None:

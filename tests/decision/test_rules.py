@@ -61,6 +61,13 @@ def test_an_undeclared_income_is_unknown_never_zero() -> None:
     assert ev.outcome != "approved"
 
 
+def test_a_work_refusal_without_a_catalog_period_is_unknown_not_a_bar_for_ever() -> None:
+    ev = _run(TSA, TSA_AKMOLA, _inputs(_m("5000", refused_work_on=date(2001, 1, 1))), *AKMOLA_Q4_2012)
+    refusal = next(x for x in ev.conditions if x.id == "work_refusal")
+    assert refusal.holds is None
+    assert "no period" in refusal.detail
+
+
 def test_negative_incomes_are_refused_by_the_contract() -> None:
     with pytest.raises(ValueError, match="pattern"):
         _m("-45000")

@@ -639,6 +639,8 @@ def _record_fact(cmd: c.RecordFact, state: CaseState, env: Env) -> list[DomainEv
     aid = state.application_id
     who = cmd.actor.subject
     if cmd.fact == "reconfirmation_received":
+        if not env.workflow.quarterly_reconfirmation:
+            raise InvalidInput(f"edition {env.edition.id!r} of {env.service.id!r} has no re-confirmation")
         current = state.reconfirm_by or next_quarter_start(cmd.on)
         return [
             ReconfirmationReceived(

@@ -269,7 +269,10 @@ def work_refusal_sanction(ctx: RuleContext) -> list[ConditionResult]:
         if refused is None or refused > on:
             continue
         if period is None:
-            return [ctx.result("work_refusal", text, False, f"member {i} refused on {refused}", (ground_id,))]
+            # The edition gives no period: the bar's length is unknown, so the condition is too
+            # (a specialist decides), rather than a refusal for ever.
+            detail = f"member {i} refused work on {refused}; the catalog gives no period for {ground_id}"
+            return [ctx.result("work_refusal", text, None, detail, (ground_id,))]
         until = _add(refused, period.value, period.unit)
         if on < until:
             detail = f"member {i} refused on {refused}; right lost until {until}"
