@@ -301,10 +301,17 @@ def test_reopening_puts_the_case_back_to_review_with_a_new_deadline() -> None:
     state2, events = _run(
         state, c.ReopenApplication(REVIEWER, "cmp-1", "complaint upheld: income miscounted"), e
     )
-    reopened = events[0]
+    suspended, reopened = events[0], events[1]
+    # The running payment stops while the case is reviewed again, and that is published.
+    assert isinstance(suspended, EntitlementSuspended)
+    assert suspended.ground.id == "reopened_after_complaint"
     assert reopened.new_due_at is not None and reopened.new_due_at > e.now  # type: ignore[attr-defined]
     assert state2.status is Status.UNDER_REVIEW and state2.decision is None and state2.reopened == 1
     assert state2.inspection is not None  # history kept
+    # The commission may inspect again; the draft then waits for the new act.
+    again, _ = _run(state2, c.ScheduleInspection(INSPECTOR, date(2012, 12, 12)), e)
+    with pytest.raises(InvalidState, match="inspection must be completed"):
+        decide(c.DraftDecision(SPECIALIST, amount="6000"), again, e)
     changes = timer_changes(state, events, e)
     assert any(isinstance(x, ScheduleTimer) and x.kind == "deadline_breached" for x in changes)
     # Decide again.

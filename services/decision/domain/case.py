@@ -401,7 +401,7 @@ def _schedule(cmd: c.ScheduleInspection, state: CaseState, env: Env) -> list[Dom
     if env.workflow.inspection == "none":
         raise InvalidState(f"edition {env.edition.id!r} of {env.service.id!r} has no inspection")
     _need_review(state, "schedule an inspection")
-    if state.inspection is not None:
+    if state.inspection is not None and not state.reopened:  # a reopened case may be inspected again
         raise InvalidState("the inspection was already completed")
     return [
         InspectionScheduled(
@@ -421,7 +421,7 @@ def _record_inspection(cmd: c.RecordInspection, state: CaseState, env: Env) -> l
     if env.workflow.inspection == "none":
         raise InvalidState(f"edition {env.edition.id!r} of {env.service.id!r} has no inspection")
     _need_review(state, "record an inspection")
-    if state.inspection is not None:
+    if state.inspection is not None and not state.reopened:  # a reopened case may be inspected again
         raise InvalidState("the inspection was already completed")
     return [
         InspectionCompleted(
@@ -700,6 +700,21 @@ def _reopen(cmd: c.ReopenApplication, state: CaseState, env: Env) -> list[Domain
                 flagged_at=env.now,
             )
         )
+    if state.status in ENTITLEMENT_STATUSES and state.status is not Status.SUSPENDED:
+        # Payments stop while the case is under review again, and downstream systems are told so.
+        events.insert(
+            0,
+            EntitlementSuspended(
+                application_id=state.application_id,
+                ground=Ground(
+                    id="reopened_after_complaint",
+                    text=f"the case was reopened after complaint {cmd.complaint_id}",
+                    source="fact",
+                ),
+                effective=env.now.astimezone(env.tz).date(),
+                recorded_by=cmd.actor.subject,
+            ),
+        )
     reopened = ApplicationReopened(
         application_id=state.application_id,
         complaint_id=cmd.complaint_id,
@@ -708,7 +723,9 @@ def _reopen(cmd: c.ReopenApplication, state: CaseState, env: Env) -> list[Domain
         reopened_at=env.now,
         new_due_at=new_due,
     )
-    return [reopened, *events]
+    suspended = [e for e in events if isinstance(e, EntitlementSuspended)]
+    flagged = [e for e in events if not isinstance(e, EntitlementSuspended)]
+    return [*suspended, reopened, *flagged]
 
 
 __all__ = ["Env", "decide", "next_quarter_start"]

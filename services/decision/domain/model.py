@@ -97,7 +97,10 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
     if isinstance(event, DocumentsChecked):
         return replace(s, documents_complete=event.complete)
     if isinstance(event, InspectionScheduled):
-        return replace(s, inspection_date=event.inspection_date, status=Status.AWAITING_INSPECTION)
+        # A new inspection (after a reopening) replaces the earlier act: a draft waits for the new one.
+        return replace(
+            s, inspection_date=event.inspection_date, inspection=None, status=Status.AWAITING_INSPECTION
+        )
     if isinstance(event, InspectionCompleted):
         return replace(s, inspection=event, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionDrafted):
