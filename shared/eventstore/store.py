@@ -96,8 +96,12 @@ class EventStore:
                 if versions:
                     raise PartialDuplicate(stream_id, len(events) - len(versions), len(events))
         except asyncpg.UniqueViolationError as exc:
-            # A concurrent writer committed first; its transaction is visible now.
-            raise await self._refusal(conn, stream_id, ids, expected_version) from exc
+            # A concurrent writer committed first (its transaction is visible now): the same event
+            # ids (an idempotent no-op) or another append to the stream (a conflict).
+            refusal = await self._refusal(conn, stream_id, ids, expected_version)
+            if isinstance(refusal, AppendResult):
+                return refusal
+            raise refusal from exc
         refusal = await self._refusal(conn, stream_id, ids, expected_version)
         if isinstance(refusal, AppendResult):
             return refusal
@@ -105,7 +109,7 @@ class EventStore:
 
     async def _refusal(
         self, conn: asyncpg.Connection, stream_id: str, ids: list[uuid.UUID], expected: int | None
-    ) -> Any:
+    ) -> AppendResult | PartialDuplicate | ConcurrencyConflict:
         """Why nothing was appended: all ids stored already (a no-op result) or a typed error."""
         row = await conn.fetchrow(
             f"SELECT (SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])) AS stored,"
