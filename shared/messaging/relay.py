@@ -15,11 +15,14 @@ import hashlib
 from collections.abc import Callable
 
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaProducer
 
 from shared.eventstore.records import GlobalCursor
 from shared.eventstore.store import EventStore
 from shared.messaging.envelope import publishable
+
+log = structlog.get_logger(__name__)
 
 Route = Callable[[str], str | None]
 """Topic for an event type, or None for an event that stays inside the service."""
@@ -49,6 +52,7 @@ class OutboxRelay:
         self.name = name
         self.batch_size = batch_size
         self.published = 0
+        self.failures = 0
 
     async def checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
         row = await conn.fetchrow(
@@ -126,8 +130,12 @@ class OutboxRelay:
             )
             return lag
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
-        """Publish until `stop` is set; only one relay of this name runs at a time."""
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05, max_backoff: float = 30.0) -> None:
+        """Publish until `stop` is set; only one relay of this name runs at a time.
+
+        A failure (broker unreachable, a timed-out send, a database hiccup) never ends the loop:
+        the checkpoint has not moved past unacknowledged events, so they are sent again after a
+        back-off (at-least-once)."""
         async with self.pool.acquire() as lock_conn:
             key = _lock_key(self.store.schema, self.name)
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
@@ -135,10 +143,21 @@ class OutboxRelay:
                     return
                 await asyncio.sleep(1.0)
             try:
+                backoff = idle_sleep
                 while not stop.is_set():
-                    if await self.drain() == 0:
+                    try:
+                        idle = idle_sleep if await self.drain() == 0 else 0.0
+                        backoff = idle_sleep
+                    except Exception as exc:
+                        self.failures += 1
+                        backoff = min(max(backoff * 2, 0.5), max_backoff)
+                        log.warning(
+                            "relay: publishing failed, retrying", error=type(exc).__name__, backoff_s=backoff
+                        )
+                        idle = backoff
+                    if idle:
                         try:
-                            await asyncio.wait_for(stop.wait(), idle_sleep)
+                            await asyncio.wait_for(stop.wait(), idle)
                         except TimeoutError:
                             pass
             finally:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import faust
+import structlog
 
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.raw import RawRecord
@@ -22,6 +23,7 @@ from shared.runtime.context import ServiceContext, require_infrastructure, servi
 from shared.settings import PlatformSettings
 
 P = TypeVar("P")
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,16 @@ def attach_agent(app: faust.App, spec: AgentSpec) -> None:
     async def agent(stream: Any) -> None:
         consumer = await spec.consumer()
         async for events in stream.take_events(spec.batch_size, within=spec.batch_within_s):
-            await consumer.process_batch([_raw(event.message) for event in events])
+            records = [_raw(event.message) for event in events]
+            backoff = 0.5
+            while True:  # never drop a batch: retry until handled (the inbox makes retries safe)
+                try:
+                    await consumer.process_batch(records)
+                    break
+                except Exception as exc:
+                    log.warning("agent: batch failed, retrying", agent=spec.name, error=type(exc).__name__)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
 
     agent.__name__ = spec.name
     app.agent(topic, name=spec.name)(agent)
