@@ -14,11 +14,13 @@ import httpx
 import pytest
 
 from services.intake.domain.identity import make_iin
+from shared.audit.pseudonyms import pseudonym
 from shared.auth.roles import Role
 from tests.intake.conftest import (
     APPLICANT_IIN,
     DEPT,
     OTHER_DEPT,
+    SECRET,
     TSON,
     auth,
     unemployed_registration,
@@ -451,6 +453,9 @@ async def test_lookup_by_iin_is_audited_as_a_personal_data_read(
         )
     assert len(reads) == 2
     assert APPLICANT_IIN not in json.dumps([dict(r) for r in reads], default=str)
+    # ...yet whoever holds the key can tell whose data each read was about.
+    wanted = pseudonym(SECRET, APPLICANT_IIN)
+    assert all(r["details"]["person_pseudonym"] == wanted for r in reads)
 
 
 @pytest.mark.parametrize(

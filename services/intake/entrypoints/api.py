@@ -28,6 +28,7 @@ from services.intake.bootstrap import SCHEMA, IntakeDeps, build, migrate, schema
 from services.intake.domain.application import ApplicationState, CommandRefused, Status
 from services.intake.domain.identity import iin_problem
 from services.intake.service import Actor, Clock, IdempotencyConflict, SubmitResult, utc_now
+from shared.audit.pseudonyms import pseudonym
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.applications import (
@@ -590,7 +591,12 @@ def create_app(
             rows = await deps.queries.by_iin(conn, body.iin, scope, _own_submissions_only(principal))
             await deps.service.audit.append(
                 conn,
-                _audit_read(principal, correlation, [str(r["application_id"]) for r in rows]),
+                _audit_read(
+                    principal,
+                    correlation,
+                    [str(r["application_id"]) for r in rows],
+                    pseudonym(app.state.token_secret, body.iin),
+                ),
             )
             return rows
 
@@ -600,7 +606,7 @@ def create_app(
     return app
 
 
-def _audit_read(principal: Principal, correlation: str, application_ids: list[str]) -> Any:
+def _audit_read(principal: Principal, correlation: str, application_ids: list[str], person: str) -> Any:
     from shared.audit import AuditEntry
 
     return AuditEntry(
@@ -609,7 +615,11 @@ def _audit_read(principal: Principal, correlation: str, application_ids: list[st
         office=principal.office,
         action="personal_data.read",
         subject="applicant/by-iin",
-        details={"query": "applications by applicant ИИН", "results": application_ids[:200]},
+        details={
+            "query": "applications by applicant ИИН",
+            "person_pseudonym": person,  # HMAC of the ИИН: answers "who looked up X" without storing X
+            "results": application_ids[:200],
+        },
         correlation_id=correlation,
     )
 
