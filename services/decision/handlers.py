@@ -6,12 +6,12 @@ import asyncpg
 import structlog
 
 from services.decision.domain import commands as c
-from services.decision.domain.errors import DomainError
+from services.decision.domain.errors import CaseNotFound, DomainError
 from services.decision.service import DecisionService
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.decisions import ApplicationReopened, InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
-from shared.messaging.envelope import Envelope, PoisonMessage
+from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +66,9 @@ def inspection_handler(service: DecisionService, own_source: str):  # type: igno
                 correlation_id=envelope.correlation_id,
                 causation_id=envelope.id,
             )
+        except CaseNotFound as exc:
+            # The act may overtake its application (the two topics are not ordered): wait for it.
+            raise RetryLater(f"no case yet for application {event.application_id}") from exc
         except DomainError as exc:
             raise PoisonMessage(f"inspection command refused: {exc}") from exc
 

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry, InvalidEventData, UnknownEventType
 from shared.messaging.dead_letter import dead_letter
-from shared.messaging.envelope import Envelope, PoisonMessage, decode
+from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater, decode
 from shared.messaging.inbox import Inbox, inbox_id
 from shared.messaging.raw import RawMessage
 from shared.messaging.transient import is_transient
@@ -39,6 +39,8 @@ class Outcome(Enum):
 class RetryPolicy:
     initial_delay: float = 0.1
     max_delay: float = 5.0
+    retry_later_budget_s: float = 300.0
+    """How long a `RetryLater` message is retried before it is dead-lettered."""
 
 
 class EventConsumer:
@@ -117,11 +119,21 @@ class EventConsumer:
 
     async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
         delay = self.retry.initial_delay
+        waited = 0.0
         while True:
             try:
                 return await self._apply(envelope, event)
             except PoisonMessage as exc:
                 return await self._dead_letter(record, exc.reason)
+            except RetryLater as exc:
+                if waited >= self.retry.retry_later_budget_s:
+                    return await self._dead_letter(record, f"gave up after {waited:.0f} s: {exc.reason}")
+                log.info(
+                    "not handleable yet, retrying", consumer=self.name, delay_s=delay, offset=record.offset
+                )
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, self.retry.max_delay)
             except Exception as exc:
                 if not is_transient(exc):
                     return await self._dead_letter(record, f"handler failed: {type(exc).__name__}: {exc}")

@@ -38,6 +38,15 @@ class PoisonMessage(ValueError):
         self.reason = reason
 
 
+class RetryLater(Exception):
+    """The message is fine but cannot be handled yet (what it refers to has not arrived): retry
+    it with back-off, and dead-letter it with `reason` only after the retry budget is spent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Envelope:
     id: str

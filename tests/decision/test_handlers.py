@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from services.decision.domain.errors import CaseNotFound
 from services.decision.handlers import inspection_handler
 from shared.contracts.decisions import InspectionAct, InspectionCompleted
-from shared.messaging.envelope import Envelope, PoisonMessage
+from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
 from .helpers import act_json
 
@@ -37,4 +38,17 @@ async def test_an_act_must_come_from_the_office_it_names(header_office: str | No
     event = _act("akmola-village-1")
     envelope = Envelope(id="1", source="/office/x", type=event.ce_type(), data={}, office=header_office)
     with pytest.raises(PoisonMessage, match=reason):
+        await handle(None, envelope, event)  # type: ignore[arg-type]
+
+
+class _NoCaseYet:
+    async def execute(self, *args: Any, **kwargs: Any) -> None:
+        raise CaseNotFound("no case for application 'app-1'")
+
+
+async def test_an_act_that_overtakes_its_application_is_retried_not_dead_lettered() -> None:
+    handle = inspection_handler(_NoCaseYet(), "/qyzmet/decision")  # type: ignore[arg-type]
+    event = _act("akmola-village-1")
+    envelope = Envelope(id="1", source="/office/x", type=event.ce_type(), data={}, office="akmola-village-1")
+    with pytest.raises(RetryLater, match="no case yet"):
         await handle(None, envelope, event)  # type: ignore[arg-type]

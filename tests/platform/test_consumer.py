@@ -14,7 +14,7 @@ from shared.contracts.event import DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 from shared.infra import KafkaHandle
 from shared.messaging.consumer import EventConsumer, Outcome, RetryPolicy
-from shared.messaging.envelope import Envelope, PoisonMessage
+from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 from shared.messaging.kafka import make_consumer, make_producer
 from shared.messaging.raw import RawRecord
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
@@ -237,3 +237,37 @@ async def test_batch_with_a_failing_record_falls_back_to_one_by_one(
         assert await conn.fetchval(f"SELECT total FROM {schema}.balance") == 17
     dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
     assert dict(dead[0].headers)["dlq_reason"] == b"negative deposits are refused"
+
+
+async def test_retry_later_waits_for_what_is_missing_then_gives_up_into_the_dlq(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    topic = topic_prefix + "inspections.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1), TopicSpec(dlq_of(topic), 1)])
+    await _setup_table(pool, schema)
+    real = _handler(schema)
+    not_yet = 2
+
+    async def arrives_later(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        nonlocal not_yet
+        if not_yet:
+            not_yet -= 1
+            raise RetryLater("the case has not arrived yet")
+        await real(conn, envelope, event)
+
+    async def never(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        raise RetryLater("the case never arrives")
+
+    policy = RetryPolicy(initial_delay=0.01, max_delay=0.02, retry_later_budget_s=0.1)
+    producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
+    await producer.start()
+    try:
+        patient = EventConsumer("balance", pool, schema, REGISTRY, arrives_later, producer, policy)
+        assert await patient.process(RawRecord(topic, 0, 0, b"acc-1", *_good(5))) is Outcome.HANDLED
+        hopeless = EventConsumer("other", pool, schema, REGISTRY, never, producer, policy)
+        assert await hopeless.process(RawRecord(topic, 0, 1, b"acc-1", *_good(6))) is Outcome.DEAD_LETTERED
+    finally:
+        await producer.stop()
+    assert not_yet == 0
+    dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
+    assert b"gave up after" in dict(dead[0].headers)["dlq_reason"]
