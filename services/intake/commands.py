@@ -9,20 +9,29 @@ with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.intake.bootstrap import SOURCE
+from services.intake.domain.application import stream_id
 from services.intake.service import Actor, IdempotencyConflict, IntakeService
 from shared.contracts.applications import INTAKE_COMMANDS, SubmitApplication
 from shared.contracts.event import DomainEvent
 from shared.messaging.consumer import EventConsumer, Handler, RetryPolicy
-from shared.messaging.envelope import Envelope, PoisonMessage
+from shared.messaging.envelope import Envelope, PoisonMessage, envelope_of
 
 CONSUMER_NAME = "intake.submissions"
 OFFICE_SYSTEM_ROLE = "office_system"
 
 
-def submission_handler(service: IntakeService) -> Handler:
+Reply = Callable[[Envelope], Awaitable[None]]
+"""Publishes an outcome again, for a command the office system re-sent."""
+
+
+def submission_handler(service: IntakeService, reply: Reply | None = None) -> Handler:
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         if not isinstance(event, SubmitApplication):
             raise PoisonMessage(f"not a submission command: {envelope.type}")
@@ -33,16 +42,20 @@ def submission_handler(service: IntakeService) -> Handler:
         if envelope.office != event.office_id:
             raise PoisonMessage("header ce_office differs from the command's office_id")
         actor = Actor(subject=envelope.actor, role=OFFICE_SYSTEM_ROLE, office=event.office_id)
+        correlation = envelope.correlation_id or envelope.id
         try:
-            await service.submit(
-                conn,
-                event,
-                actor,
-                correlation_id=envelope.correlation_id or envelope.id,
-                causation_id=envelope.id,
+            result = await service.submit(
+                conn, event, actor, correlation_id=correlation, causation_id=envelope.id
             )
         except IdempotencyConflict as exc:
             raise PoisonMessage(f"idempotency conflict: {exc}") from exc
+        if result.replayed and reply is not None:
+            # The office system re-sent the command (say after a timeout): it gets the first outcome
+            # again under its new correlation id. The event id stays the same, so consumers that
+            # saw it already have no second effect.
+            stored = await service.repo.store.load(conn, stream_id(result.event.application_id))
+            first = envelope_of(stored[0], SOURCE)
+            await reply(replace(first, correlation_id=correlation, causation_id=envelope.id))
 
     return handle
 
@@ -53,7 +66,22 @@ def submission_consumer(
     service: IntakeService,
     producer: AIOKafkaProducer,
     retry: RetryPolicy | None = None,
+    *,
+    applications_topic: str | None = None,
 ) -> EventConsumer:
+    """The command consumer; with `applications_topic`, a re-sent command is answered there."""
+    reply: Reply | None = None
+    if applications_topic is not None:
+        topic = applications_topic
+
+        async def reply(envelope: Envelope) -> None:
+            await producer.send_and_wait(
+                topic,
+                value=envelope.body(),
+                key=(envelope.subject or "").encode(),
+                headers=envelope.to_headers(),
+            )
+
     return EventConsumer(
-        CONSUMER_NAME, pool, schema, INTAKE_COMMANDS, submission_handler(service), producer, retry
+        CONSUMER_NAME, pool, schema, INTAKE_COMMANDS, submission_handler(service, reply), producer, retry
     )

@@ -107,7 +107,7 @@ async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettere
     try:
         sends = [
             _command(good, "corr-good"),
-            _command(good, "corr-good-again"),  # same key and body: replay, nothing new
+            _command(good, "corr-good-again"),  # same key and body: the first outcome, answered again
             _command(incomplete, "corr-incomplete"),
         ]
         poison = [
@@ -136,7 +136,9 @@ async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettere
         instance_id=topic_prefix + "i-0",
     )
     await kafka_consumer.start()
-    consumer = submission_consumer(pool, intake_schema, deps.service, producer)
+    consumer = submission_consumer(
+        pool, intake_schema, deps.service, producer, applications_topic=applications
+    )
     relay = OutboxRelay(pool, EventStore(intake_schema), producer, application_route(applications), SOURCE)
     stop = asyncio.Event()
     tasks = [
@@ -148,7 +150,7 @@ async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettere
             if sum(consumer.counts.values()) >= len(sends) + len(poison):
                 break
             await asyncio.sleep(0.05)
-        published = await _drain(broker.bootstrap_servers, applications, 2)
+        published = await _drain(broker.bootstrap_servers, applications, 3)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
@@ -160,8 +162,10 @@ async def test_kafka_submissions_reach_the_same_state_and_poison_is_dead_lettere
     for record in published:
         envelope = decode(record.value, list(record.headers))
         outcomes[envelope.correlation_id] = envelope
-    assert set(outcomes) == {"corr-good", "corr-incomplete"}
+    assert set(outcomes) == {"corr-good", "corr-good-again", "corr-incomplete"}
     accepted, refused = outcomes["corr-good"], outcomes["corr-incomplete"]
+    again = outcomes["corr-good-again"]  # the same event (same id: no second effect downstream)
+    assert (again.id, again.type, again.data) == (accepted.id, accepted.type, accepted.data)
     assert accepted.type == "kz.qyzmet.application.submitted.v1"
     assert refused.type == "kz.qyzmet.application.rejected_at_intake.v1"
     assert {p["document_id"] for p in refused.data["problems"]} >= {"sic_certificate", "income_statement"}

@@ -46,7 +46,9 @@ def worker_parts(ctx: ServiceContext) -> WorkerParts:
     relay = OutboxRelay(
         ctx.pool, ctx.store, ctx.producer, application_route(ctx.topic(APPLICATIONS_TOPIC)), SOURCE
     )
-    consumer = submission_consumer(ctx.pool, ctx.schema, deps.service, ctx.producer)
+    consumer = submission_consumer(
+        ctx.pool, ctx.schema, deps.service, ctx.producer, applications_topic=ctx.topic(APPLICATIONS_TOPIC)
+    )
     return WorkerParts(deps, consumer, relay)
 
 
