@@ -20,7 +20,7 @@ from services.intake.domain.application import stream_id
 from services.intake.service import Actor, IdempotencyConflict, IntakeService
 from shared.contracts.applications import INTAKE_COMMANDS, SubmitApplication
 from shared.contracts.event import DomainEvent
-from shared.messaging.consumer import EventConsumer, Handler, RetryPolicy
+from shared.messaging.consumer import EventConsumer, Handler, RetryPolicy, after_commit
 from shared.messaging.envelope import Envelope, PoisonMessage, envelope_of
 
 CONSUMER_NAME = "intake.submissions"
@@ -53,9 +53,17 @@ def submission_handler(service: IntakeService, reply: Reply | None = None) -> Ha
             # The office system re-sent the command (say after a timeout): it gets the first outcome
             # again under its new correlation id. The event id stays the same, so consumers that
             # saw it already have no second effect.
+            # Sent only once this transaction has committed: a rolled-back batch answers nothing.
             stored = await service.repo.store.load(conn, stream_id(result.event.application_id))
-            first = envelope_of(stored[0], SOURCE)
-            await reply(replace(first, correlation_id=correlation, causation_id=envelope.id))
+            answer = replace(
+                envelope_of(stored[0], SOURCE), correlation_id=correlation, causation_id=envelope.id
+            )
+            send = reply
+
+            async def send_answer() -> None:
+                await send(answer)
+
+            after_commit(send_answer)
 
     return handle
 

@@ -28,6 +28,7 @@ from shared.audit import AuditEntry, AuditLog
 from shared.contracts.applications import (
     ApplicationRejectedAtIntake,
     ApplicationSubmitted,
+    IntakeProblem,
     PresentedDocument,
     SubmitApplication,
 )
@@ -163,6 +164,50 @@ class IntakeService:
             ),
         )
         return SubmitResult(event, replayed=False)
+
+    async def record_malformed(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        service_id: str,
+        channel: str,
+        idempotency_key: str,
+        problems: Sequence[IntakeProblem],
+        actor: Actor,
+        correlation_id: str | None,
+    ) -> ApplicationRejectedAtIntake:
+        """Record a submission refused before it could even be read as one (fields missing or
+        malformed): it still counts as a refused application in the quality indicators."""
+        application_id = str(uuid.uuid4())
+        event = ApplicationRejectedAtIntake(
+            application_id=application_id,
+            service_id=service_id[:80],
+            channel=channel[:80],
+            office_id=actor.office,
+            received_by=actor.subject,
+            rejected_at=self.clock(),
+            problems=list(problems),
+            idempotency_key=idempotency_key[:128],
+        )
+        await self.repo.append(conn, application_id, [event], 0, self._metadata(actor, correlation_id, None))
+        await self.audit.append(
+            conn,
+            AuditEntry(
+                actor=actor.subject,
+                role=actor.role,
+                office=actor.office,
+                action="application.submit",
+                subject=f"application/{application_id}",
+                details={
+                    "outcome": "rejected",
+                    "service_id": service_id[:80],
+                    "channel": channel[:80],
+                    "problems": sorted({p.code for p in problems}),
+                },
+                correlation_id=correlation_id,
+            ),
+        )
+        return event
 
     async def _replay(
         self, conn: asyncpg.Connection, scope: str, key: str, digest: str

@@ -52,6 +52,21 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Each failed field of a request: its dotted path and the reason (never the value)."""
+    return [
+        {"field": _field_path(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+
+
+def validation_problem(exc: RequestValidationError) -> JSONResponse:
+    errors = validation_errors(exc)
+    return problem_response(
+        422, "Request is invalid", f"{len(errors)} field(s) failed validation", errors=errors
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -61,13 +76,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
-            for err in exc.errors()
-        ]
-        return problem_response(
-            422, "Request is invalid", f"{len(errors)} field(s) failed validation", errors=errors
-        )
+        return validation_problem(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

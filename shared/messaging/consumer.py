@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 
@@ -27,6 +28,26 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Envelope, DomainEvent], Awaitable[None]]
 """Applies one event's effects on the given connection, inside the inbox transaction."""
+
+AfterCommit = Callable[[], Awaitable[None]]
+_after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("after_commit", default=None)
+
+
+def after_commit(action: AfterCommit) -> None:
+    """Run `action` once the handler's transaction has committed (never if it rolls back): for
+    effects outside PostgreSQL, such as a direct reply on Kafka. A failing action is logged."""
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit() is only available inside a consumer's handler")
+    pending.append(action)
+
+
+async def _run_after_commit(actions: list[AfterCommit], consumer: str) -> None:
+    for action in actions:
+        try:
+            await action()
+        except Exception as exc:
+            log.warning("after-commit action failed", consumer=consumer, error=type(exc).__name__)
 
 
 class Outcome(Enum):
@@ -149,10 +170,16 @@ class EventConsumer:
                 delay = min(delay * 2, self.retry.max_delay)
 
     async def _apply(self, envelope: Envelope, event: DomainEvent) -> Outcome:
-        async with self.pool.acquire() as conn, conn.transaction():
-            if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
-                return Outcome.DUPLICATE
-            await self.handler(conn, envelope, event)
+        actions: list[AfterCommit] = []
+        token = _after_commit.set(actions)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
+                    return Outcome.DUPLICATE
+                await self.handler(conn, envelope, event)
+        finally:
+            _after_commit.reset(token)
+        await _run_after_commit(actions, self.name)
         return Outcome.HANDLED
 
     async def _dead_letter(self, record: RawMessage, reason: str) -> Outcome:

@@ -508,3 +508,26 @@ async def test_unstorable_values_are_a_4xx_never_a_500(client: httpx.AsyncClient
         r = await client.get("/v1/applications", params={"submitted_from": edge}, headers=auth())
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_malformed_submission_is_recorded_as_refused(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    body = unemployed_registration()
+    del body["applicant"]["full_name"]
+    body["documents"][0]["document_id"] = "Not An Id!"
+    r = await client.post("/v1/applications", json=body, headers=auth())
+    assert r.status_code == 422
+    problem = r.json()
+    fields = {e["field"] for e in problem["errors"]}
+    assert {"body.applicant.full_name", "body.documents.0.document_id"} <= fields
+    view = await _status(client, problem["application_id"], "rejected")
+    assert {p["field"] for p in view["problems"]} == fields
+    async with pool.acquire() as conn:
+        outcome = await conn.fetchval(f"SELECT details->>'outcome' FROM {intake_schema}.audit_log")
+    assert outcome == "rejected"
+    # Anonymous garbage is not an application: nothing is recorded for it.
+    before = await _count(pool, intake_schema, "events")
+    anonymous = await client.post("/v1/applications", json=body)
+    assert anonymous.status_code in (401, 422)
+    assert await _count(pool, intake_schema, "events") == before

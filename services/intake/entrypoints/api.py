@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel, Field
@@ -30,9 +31,10 @@ from services.intake.domain.identity import iin_problem
 from services.intake.service import Actor, Clock, IdempotencyConflict, SubmitResult, utc_now
 from shared.audit.pseudonyms import pseudonym
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
-from shared.auth.tokens import Principal, local_secret
+from shared.auth.tokens import InvalidToken, Principal, local_secret, verify_token
 from shared.contracts.applications import (
     ApplicationSubmitted,
+    IntakeProblem,
     PresentedDocument,
     ReceivedDocument,
     SubmitApplication,
@@ -42,7 +44,7 @@ from shared.db.pool import create_pool
 from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import require_roles
-from shared.http.problems import Problem, problem_response
+from shared.http.problems import Problem, problem_response, validation_errors, validation_problem
 from shared.logging import bind_correlation, configure_logging
 from shared.settings import PlatformSettings
 
@@ -602,6 +604,56 @@ def create_app(
 
         rows = await runtime.in_transaction(work)
         return ApplicationPage(items=[_view(r) for r in rows])
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> Response:
+        """A submission whose fields are missing or malformed is still a refused submission of
+        an identified officer: recorded as `ApplicationRejectedAtIntake` (quality indicators)."""
+        if request.method == "POST" and request.url.path == "/v1/applications":
+            principal = _submitter(request)
+            body = exc.body if isinstance(exc.body, dict) else None
+            if principal is not None and body is not None and body.get("office_id") == principal.office:
+                problems = [
+                    IntakeProblem(code="invalid_field", field=e["field"], message=e["reason"])
+                    for e in validation_errors(exc)
+                ]
+                correlation = _correlation(request)
+
+                def text(name: str) -> str:
+                    value = body.get(name)
+                    return value if isinstance(value, str) else ""
+
+                recorded = await runtime.in_transaction(
+                    lambda conn: runtime.deps.service.record_malformed(
+                        conn,
+                        service_id=text("service_id"),
+                        channel=text("channel"),
+                        idempotency_key=text("idempotency_key"),
+                        problems=problems,
+                        actor=_actor(principal),
+                        correlation_id=correlation,
+                    )
+                )
+                errors = validation_errors(exc)
+                return problem_response(
+                    422,
+                    "Request is invalid",
+                    f"{len(errors)} field(s) failed validation; recorded as a refused submission",
+                    errors=errors,
+                    application_id=recorded.application_id,
+                )
+        return validation_problem(exc)
+
+    def _submitter(request: Request) -> Principal | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            principal = verify_token(app.state.token_secret, token, issuer=app.state.token_issuer)
+        except InvalidToken:
+            return None
+        return principal if principal.role in SUBMIT_ROLES else None
 
     return app
 
