@@ -390,3 +390,17 @@ def test_a_scheduled_inspection_cannot_be_skipped_by_reassigning() -> None:
     assert state.status is Status.AWAITING_INSPECTION
     with pytest.raises(InvalidState, match="inspection must be completed"):
         decide(c.DraftDecision(SPECIALIST, outcome="approved"), state, e)
+
+
+def test_an_incomplete_document_set_cannot_be_approved_until_checked_again() -> None:
+    e = env(TSA, TSA_AKMOLA, *AKMOLA_Q4_2012)
+    state = _inspected(e)
+    state, events = _run(state, c.CheckDocuments(SPECIALIST, complete=False, notes="no income statement"), e)
+    assert events[0].checked_by == SPECIALIST.subject  # type: ignore[attr-defined]
+    with pytest.raises(InvalidState, match="incomplete"):
+        decide(c.DraftDecision(SPECIALIST, amount="6000"), state, e)
+    state, _ = _run(state, c.CheckDocuments(SPECIALIST, complete=True), e)
+    drafted = decide(c.DraftDecision(SPECIALIST, amount="6000"), state, e)
+    assert drafted and drafted[0].event_name == "decision.drafted"
+    with pytest.raises(Forbidden):
+        decide(c.CheckDocuments(HEAD, complete=True), state, e)  # the specialist checks documents

@@ -449,6 +449,11 @@ def _draft_decision(cmd: c.DraftDecision, state: CaseState, env: Env) -> list[Do
     draft = _draft(state, env, cmd, cmd.actor.subject)
     if isinstance(draft, CaseFlagged):
         return [draft]
+    if draft.outcome == "approved" and state.documents_complete is False:
+        raise InvalidState(
+            "the document check found the set incomplete: it cannot be approved until a new check"
+            " finds it complete"
+        )
     if env.workflow.signature_required:
         return [draft]
     # The catalog names no signing step: the executor's decision is the decision.
