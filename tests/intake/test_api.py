@@ -531,3 +531,21 @@ async def test_a_malformed_submission_is_recorded_as_refused(
     anonymous = await client.post("/v1/applications", json=body)
     assert anonymous.status_code in (401, 422)
     assert await _count(pool, intake_schema, "events") == before
+
+
+async def test_one_correlation_id_per_request_in_events_and_audit(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    ok = await client.post("/v1/applications", json=unemployed_registration(), headers=auth())
+    app_id = ok.json()["application_id"]
+    r = await client.post(f"/v1/applications/{app_id}/withdrawal", json={}, headers=auth())
+    assert r.status_code == 200, r.text
+    async with pool.acquire() as conn:
+        event_corr = await conn.fetchval(
+            f"SELECT metadata->>'correlation_id' FROM {intake_schema}.events"
+            " WHERE event_type = 'application.withdrawn'"
+        )
+        audit_corr = await conn.fetchval(
+            f"SELECT correlation_id FROM {intake_schema}.audit_log WHERE action LIKE '%withdraw%'"
+        )
+    assert event_corr and event_corr == audit_corr

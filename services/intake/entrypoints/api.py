@@ -263,8 +263,13 @@ def _actor(principal: Principal) -> Actor:
 
 
 def _correlation(request: Request) -> str:
+    """The request's correlation id (the caller's X-Correlation-Id, else a new one), once per request."""
+    known: str | None = getattr(request.state, "correlation_id", None)
+    if known is not None:
+        return known
     value = request.headers.get("x-correlation-id", "")
     correlation = value if 0 < len(value) <= 128 and value.isprintable() else str(uuid.uuid4())
+    request.state.correlation_id = correlation
     bind_correlation(correlation)
     return correlation
 
