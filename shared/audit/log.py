@@ -82,7 +82,13 @@ class AuditLog:
                 last = row["seq"]
 
     async def verify(self, conn: asyncpg.Connection) -> VerificationResult:
-        """Walk the chain; name the first record that was edited, removed or moved."""
+        """Walk the chain; name the first record that was edited, removed or moved.
+
+        Records and head are read in one snapshot, so appends running meanwhile are no alarm."""
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            return await self._verify(conn)
+
+    async def _verify(self, conn: asyncpg.Connection) -> VerificationResult:
         expected_seq = 1
         prev = GENESIS_HASH
         checked = 0

@@ -107,9 +107,13 @@ class CatalogStore:
         self.catalog.region(record.region)
         if record.edition not in {edition.id for edition in service.editions}:
             raise ValueError(f"service {record.service!r} has no edition {record.edition!r}")
-        existing = await self.adoptions(conn, include_examples=False)
-        select_edition(service, record.region, record.effective_from, [*existing, record])  # refuses clashes
         async with conn.transaction():
+            # One adoption decision per (service, region) at a time: check and insert together.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))", f"adopt:{record.service}:{record.region}"
+            )
+            existing = await self.adoptions(conn, include_examples=False)
+            select_edition(service, record.region, record.effective_from, [*existing, record])  # clashes
             await conn.execute(
                 f"INSERT INTO {self.schema}.edition_adoptions"
                 " (service, edition, region, effective_from, effective_to, adopted_by, reason)"

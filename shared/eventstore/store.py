@@ -58,6 +58,10 @@ class EventStore:
             " WITH ORDINALITY AS u(event_id, event_type, schema_version, data, metadata, ord)"
             " WHERE ($2::int IS NULL OR current.v = $2::int)"
             f" AND NOT EXISTS (SELECT 1 FROM {self._table} WHERE event_id = ANY($3::uuid[]))"
+            # A transaction older than one that already wrote to this stream must not append to
+            # it: readers order by transaction id, so its events would overtake the newer ones.
+            f" AND NOT EXISTS (SELECT 1 FROM {self._table}"
+            " WHERE stream_id = $1 AND txid > pg_current_xact_id())"
             " ON CONFLICT (event_id) DO NOTHING"
             " RETURNING version"
         )

@@ -80,9 +80,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}.get(
-            exc.status_code, "Request failed"
-        )
+        title = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Request body too large",
+        }.get(exc.status_code, "Request failed")
         response = problem_response(exc.status_code, title, str(exc.detail) if exc.detail else None)
         if exc.headers:
             response.headers.update(exc.headers)
@@ -90,10 +94,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(asyncpg.DataError)
     async def _unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
-        # Input the database refuses (a NUL character, a value out of range): the client's to fix.
-        # PostgreSQL's message names the problem, not the value, so it is safe to return and log.
-        log.info("request refused by the database", path=request.url.path, error=type(exc).__name__)
-        return problem_response(422, "Request is invalid", f"a value cannot be stored: {exc}")
+        # Input the database refuses (a NUL character, a value out of range). Its message can
+        # quote the value (an ИИН, a name), so neither the answer nor the log repeats it.
+        log.info(
+            "request refused by the database",
+            path=request.url.path,
+            error=type(exc).__name__,
+            sqlstate=getattr(exc, "sqlstate", None),
+        )
+        return problem_response(422, "Request is invalid", "a value in the request cannot be stored")
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

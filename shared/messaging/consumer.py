@@ -96,10 +96,9 @@ class EventConsumer:
         decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]] = []
         for i, record in enumerate(records):
             try:
-                envelope = decode(record.value, list(record.headers or ()))
-                event = self.registry.decode(envelope.type, envelope.data)
-            except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
-                outcomes[i] = await self._dead_letter(record, str(exc))
+                envelope, event = self._decode(record)
+            except PoisonMessage as exc:
+                outcomes[i] = await self._dead_letter(record, exc.reason)
                 continue
             decoded.append((i, record, envelope, event))
         if len(decoded) > 1:
@@ -121,21 +120,37 @@ class EventConsumer:
         self, decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]]
     ) -> dict[int, Outcome]:
         out: dict[int, Outcome] = {}
-        async with self.pool.acquire() as conn, conn.transaction():
-            for i, _, envelope, event in decoded:
-                if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
-                    out[i] = Outcome.DUPLICATE
-                    continue
-                await self.handler(conn, envelope, event)
-                out[i] = Outcome.HANDLED
+        actions: list[AfterCommit] = []
+        token = _after_commit.set(actions)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for i, _, envelope, event in decoded:
+                    if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
+                        out[i] = Outcome.DUPLICATE
+                        continue
+                    await self.handler(conn, envelope, event)
+                    out[i] = Outcome.HANDLED
+        finally:
+            _after_commit.reset(token)
+        await _run_after_commit(actions, self.name)
         return out
+
+    def _decode(self, record: RawMessage) -> tuple[Envelope, DomainEvent]:
+        """Decoding is pure: whatever goes wrong in it (bad JSON, an unknown type, invalid data,
+        absurd nesting, a failing upcaster) can never succeed on a retry, so it is poison."""
+        try:
+            envelope = decode(record.value, list(record.headers or ()))
+            return envelope, self.registry.decode(envelope.type, envelope.data)
+        except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
+            raise PoisonMessage(str(exc)) from exc
+        except Exception as exc:
+            raise PoisonMessage(f"undecodable: {type(exc).__name__}") from exc
 
     async def _process(self, record: RawMessage) -> Outcome:
         try:
-            envelope = decode(record.value, list(record.headers or ()))
-            event = self.registry.decode(envelope.type, envelope.data)
-        except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
-            return await self._dead_letter(record, str(exc))
+            envelope, event = self._decode(record)
+        except PoisonMessage as exc:
+            return await self._dead_letter(record, exc.reason)
         return await self._handle(record, envelope, event)
 
     async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
@@ -157,7 +172,8 @@ class EventConsumer:
                 delay = min(delay * 2, self.retry.max_delay)
             except Exception as exc:
                 if not is_transient(exc):
-                    return await self._dead_letter(record, f"handler failed: {type(exc).__name__}: {exc}")
+                    # The type only: an exception's text may quote personal data.
+                    return await self._dead_letter(record, f"handler failed: {type(exc).__name__}")
                 log.warning(
                     "transient error, retrying",
                     consumer=self.name,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.eventstore.errors import ConcurrencyConflict
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     ConnectionError,
@@ -15,6 +17,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
     asyncpg.AdminShutdownError,
+    ConcurrencyConflict,  # the stream moved on: retried in a new transaction, never lost
 )
 
 
