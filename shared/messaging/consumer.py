@@ -60,7 +60,7 @@ class Outcome(Enum):
 class RetryPolicy:
     initial_delay: float = 0.1
     max_delay: float = 5.0
-    retry_later_budget_s: float = 300.0
+    retry_later_budget_s: float = 120.0
     """How long a `RetryLater` message is retried before it is dead-lettered."""
 
 

@@ -28,6 +28,7 @@ def make_consumer(
     instance_id: str | None,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 2000,
+    max_poll_interval_ms: int = 1_800_000,
 ) -> AIOKafkaConsumer:
     """A group consumer with manual commits and static membership (stable `instance_id`).
 
@@ -44,4 +45,7 @@ def make_consumer(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
         max_poll_records=500,
+        # Longer than a poll's worst case (records waiting for what they refer to: RetryLater),
+        # so a slow but healthy member is not dropped from its group and rewound in a loop.
+        max_poll_interval_ms=max_poll_interval_ms,
     )

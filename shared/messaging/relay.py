@@ -72,7 +72,7 @@ class OutboxRelay:
                 await self._save_checkpoint(conn, rows[-1])
         return len(rows)
 
-    async def drain(self) -> int:
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Publish everything committed so far; return how many events were read.
 
         The next batch is read from PostgreSQL while the broker acknowledges the previous one;
@@ -84,6 +84,8 @@ class OutboxRelay:
                 conn, await self.checkpoint(conn), self.batch_size
             )
             while rows:
+                if stop is not None and stop.is_set():
+                    break  # shutting down: what is not sent yet stays behind the checkpoint
                 in_flight = await self._send(rows)
                 last = rows[-1]
                 total += len(rows)
@@ -146,7 +148,7 @@ class OutboxRelay:
                 backoff = idle_sleep
                 while not stop.is_set():
                     try:
-                        idle = idle_sleep if await self.drain() == 0 else 0.0
+                        idle = idle_sleep if await self.drain(stop) == 0 else 0.0
                         backoff = idle_sleep
                     except Exception as exc:
                         self.failures += 1

@@ -43,15 +43,19 @@ async def consume_until(
         if not batches:
             continue
         try:
-            await asyncio.gather(
-                *(_partition(event_consumer, records, batch_size) for records in batches.values())
-            )
+            # A TaskGroup cancels the other partitions' work as soon as one fails, so nothing of
+            # this poll still runs when it is rewound.
+            async with asyncio.TaskGroup() as group:
+                for records in batches.values():
+                    group.create_task(_partition(event_consumer, records, batch_size))
             await kafka_consumer.commit()
             backoff = 0.5
         except Exception as exc:
             log.warning("consumer: batch failed, rewinding", error=type(exc).__name__, backoff_s=backoff)
+            owned = kafka_consumer.assignment()  # after a rebalance, only what is still ours
             for partition, records in batches.items():
-                kafka_consumer.seek(partition, records[0].offset)
+                if partition in owned:
+                    kafka_consumer.seek(partition, records[0].offset)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, max_backoff)

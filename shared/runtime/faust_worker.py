@@ -57,6 +57,7 @@ def build_worker_app(
         broker_session_timeout=session_timeout_s,
         broker_heartbeat_interval=heartbeat_interval_s,
         consumer_group_instance_id=instance_id,
+        broker_max_poll_interval=1800.0,  # see make_consumer: slow-but-healthy batches (RetryLater)
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
     )

@@ -77,8 +77,11 @@ async def test_relay_survives_restart_and_keeps_order(
         restarted = OutboxRelay(pool, store, producer, _route(topic), source="/test", batch_size=37)
         stop = asyncio.Event()
         task = asyncio.create_task(restarted.run(stop))
-        while await restarted.lag() > 0:
+        for _ in range(600):  # bounded: a broken relay fails the test instead of hanging it
+            if await restarted.lag() == 0:
+                break
             await asyncio.sleep(0.05)
+        assert await restarted.lag() == 0
         stop.set()
         await task
     finally:
