@@ -11,7 +11,9 @@ guarded by a session advisory lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import time
 from collections.abc import Callable
 
 import asyncpg
@@ -132,35 +134,69 @@ class OutboxRelay:
             )
             return lag
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05, max_backoff: float = 30.0) -> None:
-        """Publish until `stop` is set; only one relay of this name runs at a time.
+    async def run(
+        self,
+        stop: asyncio.Event,
+        idle_sleep: float = 0.05,
+        max_backoff: float = 30.0,
+        lock_check_s: float = 2.0,
+    ) -> None:
+        """Publish until `stop` is set; only one relay of this name runs at a time (a session
+        advisory lock). Leadership is re-checked every `lock_check_s`: if the lock's connection
+        is lost (and the lock with it), this relay stops publishing and competes for it again.
 
         A failure (broker unreachable, a timed-out send, a database hiccup) never ends the loop:
         the checkpoint has not moved past unacknowledged events, so they are sent again after a
         back-off (at-least-once)."""
-        async with self.pool.acquire() as lock_conn:
-            key = _lock_key(self.store.schema, self.name)
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                if stop.is_set():
-                    return
-                await asyncio.sleep(1.0)
+        key = _lock_key(self.store.schema, self.name)
+        backoff = idle_sleep
+        while not stop.is_set():
             try:
-                backoff = idle_sleep
-                while not stop.is_set():
+                async with self.pool.acquire() as lock_conn:
+                    while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                        if await _wait(stop, 1.0):
+                            return
                     try:
-                        idle = idle_sleep if await self.drain(stop) == 0 else 0.0
-                        backoff = idle_sleep
-                    except Exception as exc:
-                        self.failures += 1
-                        backoff = min(max(backoff * 2, 0.5), max_backoff)
-                        log.warning(
-                            "relay: publishing failed, retrying", error=type(exc).__name__, backoff_s=backoff
+                        await self._publish_while_leader(
+                            lock_conn, stop, idle_sleep, max_backoff, lock_check_s
                         )
-                        idle = backoff
-                    if idle:
-                        try:
-                            await asyncio.wait_for(stop.wait(), idle)
-                        except TimeoutError:
-                            pass
-            finally:
-                await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)
+            except Exception as exc:
+                self.failures += 1
+                backoff = min(max(backoff * 2, 0.5), max_backoff)
+                log.warning("relay: leadership lost, competing again", error=type(exc).__name__)
+                await _wait(stop, backoff)
+
+    async def _publish_while_leader(
+        self,
+        lock_conn: asyncpg.Connection,
+        stop: asyncio.Event,
+        idle_sleep: float,
+        max_backoff: float,
+        lock_check_s: float,
+    ) -> None:
+        backoff = idle_sleep
+        checked = time.monotonic()
+        while not stop.is_set():
+            if time.monotonic() - checked >= lock_check_s:
+                await lock_conn.fetchval("SELECT 1")  # raises if the session, and so the lock, is gone
+                checked = time.monotonic()
+            try:
+                idle = idle_sleep if await self.drain(stop) == 0 else 0.0
+                backoff = idle_sleep
+            except Exception as exc:
+                self.failures += 1
+                backoff = min(max(backoff * 2, 0.5), max_backoff)
+                log.warning("relay: publishing failed, retrying", error=type(exc).__name__, backoff_s=backoff)
+                idle = backoff
+            if idle:
+                await _wait(stop, idle)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to `seconds`; True if `stop` was set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()

@@ -13,7 +13,7 @@ from shared.eventstore import EventStore, NewEvent
 from shared.infra import KafkaHandle
 from shared.messaging.consumer import EventConsumer, Outcome
 from shared.messaging.kafka import make_consumer, make_producer
-from shared.messaging.relay import OutboxRelay
+from shared.messaging.relay import OutboxRelay, _lock_key
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
 from shared.messaging.worker import consume_until
 from tests.platform.test_consumer import REGISTRY, _drain, _good, _handler, _setup_table
@@ -110,3 +110,47 @@ async def test_consumer_rewinds_when_a_dead_letter_cannot_be_published(
     assert consumer.counts[Outcome.DEAD_LETTERED] == 1
     dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
     assert len(dead) == 1 and dead[0].value == b"{broken"
+
+
+async def test_relay_that_loses_its_lock_session_competes_again_and_goes_on(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    topic = topic_prefix + "decisions.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1)])
+    store = EventStore(schema)
+    producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
+    await producer.start()
+    relay = OutboxRelay(pool, store, producer, lambda _: topic, source="/test")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop, idle_sleep=0.01, max_backoff=0.1, lock_check_s=0.05))
+    try:
+        async with pool.acquire() as conn:
+            await store.append(conn, "case-a", [NewEvent("test.happened", {"seq": 0})], None)
+            for _ in range(200):
+                key = _lock_key(schema, "kafka") & 0xFFFFFFFFFFFFFFFF  # as PostgreSQL splits it
+                holders = await conn.fetch(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND classid::bigint = $1 AND objid::bigint = $2",
+                    key >> 32,
+                    key & 0xFFFFFFFF,
+                )
+                if holders and await relay.lag() == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert holders, "the relay never took its lock"
+            # The database drops the leader's session (a restart, a network cut): the lock goes with it.
+            await conn.execute("SELECT pg_terminate_backend($1)", holders[0]["pid"])
+            await store.append(conn, "case-a", [NewEvent("test.happened", {"seq": 1})], None)
+        for _ in range(300):
+            if await relay.lag() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await relay.lag() == 0
+        assert not task.done()  # still running, leader again
+        assert relay.failures >= 1  # the lost session was noticed
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+    received = await _read_all(broker.bootstrap_servers, topic, 2)
+    assert {data["seq"] for _, data in received} == {0, 1}
