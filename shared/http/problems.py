@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.eventstore.errors import ConcurrencyConflict
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -103,6 +105,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             sqlstate=getattr(exc, "sqlstate", None),
         )
         return problem_response(422, "Request is invalid", "a value in the request cannot be stored")
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def _busy(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        # The handler's own retries kept losing the race: the client may simply try again.
+        log.info("request lost a concurrency race", path=request.url.path)
+        return problem_response(409, "Conflict", "the record changed while this request ran; try again")
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from shared.auth.roles import Role
 from shared.auth.tokens import InvalidToken, Principal, issue_token, verify_token
 from shared.cli.main import main as cli_main
+from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app
 from shared.http.auth import require_office_scope, require_roles
 from shared.logging import REDACTED, configure_logging
@@ -46,6 +47,10 @@ def _app():  # type: ignore[no-untyped-def]
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("kaboom")
+
+    @app.get("/race")
+    async def race() -> None:
+        raise ConcurrencyConflict("case-1", 3, 4)
 
     return app
 
@@ -115,6 +120,7 @@ async def test_oversized_body_is_413_and_errors_are_problems(client: httpx.Async
     chunked = await client.post("/things", content=chunks(), headers=_token(Role.HEAD))
     assert chunked.status_code == 413
     assert chunked.json()["title"] == "Request body too large"
+    assert (await client.get("/race")).status_code == 409  # a lost race: try again, not a 500
     boom = await client.get("/boom")
     assert boom.status_code == 500
     assert "kaboom" not in boom.text
