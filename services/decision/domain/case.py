@@ -396,13 +396,17 @@ def _check_documents(cmd: c.CheckDocuments, state: CaseState, env: Env) -> list[
     ]
 
 
-def _schedule(cmd: c.ScheduleInspection, state: CaseState, env: Env) -> list[DomainEvent]:
-    _require(cmd.actor, state, INSPECTOR, SPECIALIST, HEAD, SYSTEM_ROLE)
+def _inspection_possible(state: CaseState, env: Env, action: str) -> None:
     if env.workflow.inspection == "none":
         raise InvalidState(f"edition {env.edition.id!r} of {env.service.id!r} has no inspection")
-    _need_review(state, "schedule an inspection")
+    _need_review(state, action)
     if state.inspection is not None and not state.reopened:  # a reopened case may be inspected again
         raise InvalidState("the inspection was already completed")
+
+
+def _schedule(cmd: c.ScheduleInspection, state: CaseState, env: Env) -> list[DomainEvent]:
+    _require(cmd.actor, state, INSPECTOR, SPECIALIST, HEAD, SYSTEM_ROLE)
+    _inspection_possible(state, env, "schedule an inspection")
     return [
         InspectionScheduled(
             application_id=state.application_id,
@@ -418,11 +422,7 @@ def _schedule(cmd: c.ScheduleInspection, state: CaseState, env: Env) -> list[Dom
 
 def _record_inspection(cmd: c.RecordInspection, state: CaseState, env: Env) -> list[DomainEvent]:
     _require(cmd.actor, state, INSPECTOR, SYSTEM_ROLE)
-    if env.workflow.inspection == "none":
-        raise InvalidState(f"edition {env.edition.id!r} of {env.service.id!r} has no inspection")
-    _need_review(state, "record an inspection")
-    if state.inspection is not None and not state.reopened:  # a reopened case may be inspected again
-        raise InvalidState("the inspection was already completed")
+    _inspection_possible(state, env, "record an inspection")
     return [
         InspectionCompleted(
             application_id=state.application_id,
