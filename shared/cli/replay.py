@@ -59,7 +59,15 @@ def _replay_command(args: argparse.Namespace) -> int:
     if not settings.database_url:
         print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
         return 2
-    replayed = asyncio.run(_replay(settings.database_url, rebuild))
+    try:
+        replayed = asyncio.run(_replay(settings.database_url, rebuild))
+    except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError) as exc:
+        print(
+            f"qyzmet replay: {args.projection}: the service's tables are missing in this database"
+            f" ({type(exc).__name__}); has the service run against it?",
+            file=sys.stderr,
+        )
+        return 2
     print(f"{args.projection}: rebuilt from {replayed} events")
     return 0
 
