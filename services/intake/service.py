@@ -8,7 +8,7 @@ command consumer call the same functions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -151,18 +151,7 @@ class IntakeService:
         await self.repo.append(
             conn, application_id, [event], 0, self._metadata(actor, correlation_id, causation_id)
         )
-        await self.audit.append(
-            conn,
-            AuditEntry(
-                actor=actor.subject,
-                role=actor.role,
-                office=actor.office,
-                action="application.submit",
-                subject=f"application/{application_id}",
-                details=details,
-                correlation_id=correlation_id,
-            ),
-        )
+        await self._audit(conn, actor, "application.submit", application_id, details, correlation_id)
         return SubmitResult(event, replayed=False)
 
     async def record_malformed(
@@ -190,23 +179,13 @@ class IntakeService:
             idempotency_key=idempotency_key[:128],
         )
         await self.repo.append(conn, application_id, [event], 0, self._metadata(actor, correlation_id, None))
-        await self.audit.append(
-            conn,
-            AuditEntry(
-                actor=actor.subject,
-                role=actor.role,
-                office=actor.office,
-                action="application.submit",
-                subject=f"application/{application_id}",
-                details={
-                    "outcome": "rejected",
-                    "service_id": service_id[:80],
-                    "channel": channel[:80],
-                    "problems": sorted({p.code for p in problems}),
-                },
-                correlation_id=correlation_id,
-            ),
-        )
+        details = {
+            "outcome": "rejected",
+            "service_id": service_id[:80],
+            "channel": channel[:80],
+            "problems": sorted({p.code for p in problems}),
+        }
+        await self._audit(conn, actor, "application.submit", application_id, details, correlation_id)
         return event
 
     async def _replay(
@@ -239,6 +218,19 @@ class IntakeService:
         await self.repo.append(
             conn, state.application_id, events, state.version, self._metadata(actor, correlation_id, None)
         )
+        details = {"events": [e.event_name for e in events]}
+        await self._audit(conn, actor, action, str(state.application_id), details, correlation_id)
+
+    async def _audit(
+        self,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        action: str,
+        application_id: str,
+        details: Mapping[str, object],
+        correlation_id: str | None,
+    ) -> None:
+        """The audit record of a command, in the command's transaction."""
         await self.audit.append(
             conn,
             AuditEntry(
@@ -246,8 +238,8 @@ class IntakeService:
                 role=actor.role,
                 office=actor.office,
                 action=action,
-                subject=f"application/{state.application_id}",
-                details={"events": [e.event_name for e in events]},
+                subject=f"application/{application_id}",
+                details=dict(details),
                 correlation_id=correlation_id,
             ),
         )

@@ -23,6 +23,12 @@ _COLUMNS = (
     "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
     " e.schema_version, e.data, e.metadata, e.recorded_at"
 )
+_COMMITTED_AFTER_CURSOR = (
+    " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
+    " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+    " ORDER BY e.txid, e.position LIMIT $3"
+)
+"""The gap-safe page: after the cursor, below every running transaction, in (txid, position) order."""
 # Always qualify `e.txid` in WHERE/ORDER BY: bare `txid` in ORDER BY would name the bigint output
 # column and force a sort of the whole table instead of an index scan on (txid, position).
 
@@ -197,10 +203,7 @@ class EventStore:
         (txid, position); so a later call cannot find an event "behind" the cursor.
         """
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self._table} e"
-            " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-            " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY e.txid, e.position LIMIT $3",
+            f"SELECT {_COLUMNS} FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
             str(after.txid),
             after.position,
             limit,
@@ -220,10 +223,7 @@ class EventStore:
             " e.schema_version, e.data::text AS data_json, e.recorded_at,"
             " e.metadata->>'correlation_id' AS correlation_id, e.metadata->>'causation_id' AS causation_id,"
             " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office"
-            f" FROM {self._table} e"
-            " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-            " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY e.txid, e.position LIMIT $3",
+            f" FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
             str(after.txid),
             after.position,
             limit,

@@ -85,9 +85,7 @@ class EventConsumer:
         self.counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
 
     async def process(self, record: RawMessage) -> Outcome:
-        outcome = await self._process(record)
-        self.counts[outcome] += 1
-        return outcome
+        return (await self.process_batch([record]))[0]
 
     async def process_batch(self, records: Sequence[RawMessage]) -> list[Outcome]:
         """Handle records in one transaction (one commit for all); if anything in it fails,
@@ -145,13 +143,6 @@ class EventConsumer:
             raise PoisonMessage(str(exc)) from exc
         except Exception as exc:
             raise PoisonMessage(f"undecodable: {type(exc).__name__}") from exc
-
-    async def _process(self, record: RawMessage) -> Outcome:
-        try:
-            envelope, event = self._decode(record)
-        except PoisonMessage as exc:
-            return await self._dead_letter(record, exc.reason)
-        return await self._handle(record, envelope, event)
 
     async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
         delay = self.retry.initial_delay
