@@ -92,7 +92,8 @@ class DecisionService:
         if not force and time.monotonic() - self._parameters_read_at < self.settings.parameter_refresh_s:
             return
         store = CatalogStore(self.catalog.catalog, self.settings.catalog_schema)
-        await store.migrate(conn)
+        if self._parameters_read_at == -math.inf:  # the catalog schema exists after the first read
+            await store.migrate(conn)
         records = await store.parameter_records(conn)
         self.catalog = self.catalog.with_stored(records)
         self._parameters_read_at = time.monotonic()
