@@ -72,6 +72,10 @@ class EventStore:
             " RETURNING version"
         )
 
+    def session(self, conn: asyncpg.Connection) -> PgEventSession:
+        """This store on `conn`, as the unit-of-work port (`shared.eventstore.ports.EventSession`)."""
+        return PgEventSession(self, conn)
+
     async def append(
         self,
         conn: asyncpg.Connection,
@@ -242,6 +246,25 @@ class EventStore:
     async def count(self, conn: asyncpg.Connection) -> int:
         total: int = await conn.fetchval(f"SELECT count(*) FROM {self._table}")
         return total
+
+
+class PgEventSession:
+    """`EventStore` bound to one connection (and so to its transaction)."""
+
+    def __init__(self, store: EventStore, conn: asyncpg.Connection) -> None:
+        self.store = store
+        self.conn = conn
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> AppendResult:
+        return await self.store.append(self.conn, stream_id, events, expected_version)
+
+    async def load(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        return await self.store.load(self.conn, stream_id, after_version)
+
+    async def stream_version(self, stream_id: str) -> int:
+        return await self.store.stream_version(self.conn, stream_id)
 
 
 def cursor_of(event: StoredEvent | None, default: GlobalCursor | None = None) -> GlobalCursor:

@@ -1,0 +1,1 @@
+"""What every service's domain shares: typed refusals. Depends on nothing else in `shared`."""
