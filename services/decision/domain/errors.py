@@ -1,25 +1,15 @@
-"""Domain errors: the command is refused and nothing is stored."""
+"""Domain errors of the decision service: the command is refused and nothing is stored.
+
+The kinds are the platform's (`shared.domain.errors`); `CaseNotFound` names the missing case.
+"""
 
 from __future__ import annotations
 
-
-class DomainError(Exception):
-    """Base class; `code` names the kind for the HTTP problem type."""
-
-    code = "domain_error"
+from shared.domain.errors import DomainError, Forbidden, InvalidInput, InvalidState, NotFound
 
 
-class Forbidden(DomainError):
-    code = "forbidden"
-
-
-class InvalidState(DomainError):
-    code = "invalid_state"
-
-
-class InvalidInput(DomainError):
-    code = "invalid_input"
-
-
-class CaseNotFound(DomainError):
+class CaseNotFound(NotFound):
     code = "not_found"
+
+
+__all__ = ["CaseNotFound", "DomainError", "Forbidden", "InvalidInput", "InvalidState", "NotFound"]
