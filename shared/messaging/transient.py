@@ -1,25 +1,12 @@
-"""Which errors are transient (retry with backoff) rather than poison (dead-letter)."""
+"""Which errors are transient (retry with backoff) rather than poison (dead-letter).
+
+The service layer's classification (`shared.service_layer.retry`): one list for HTTP, Kafka
+consumers and timers alike.
+"""
 
 from __future__ import annotations
 
-import asyncpg
+from shared.service_layer.retry import RETRYABLE_ERRORS as TRANSIENT_ERRORS
+from shared.service_layer.retry import is_retryable as is_transient
 
-from shared.eventstore.errors import ConcurrencyConflict
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    ConnectionError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.AdminShutdownError,
-    ConcurrencyConflict,  # the stream moved on: retried in a new transaction, never lost
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    return isinstance(error, TRANSIENT_ERRORS)
+__all__ = ["TRANSIENT_ERRORS", "is_transient"]

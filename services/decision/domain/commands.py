@@ -8,18 +8,10 @@ from typing import Literal
 
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.decisions import DecisionOutcome, HouseholdMember, InspectionAct, TimerKind
+from shared.domain.actor import SYSTEM_ROLE, Actor
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the token's subject, role and office (or a system for automated steps)."""
-
-    subject: str
-    role: str
-    office: str
-
-
-SYSTEM = Actor(subject="system:decision", role="system", office="*")
+SYSTEM = Actor(subject="system:decision", role=SYSTEM_ROLE, office="*")
+"""The decision service itself: automated decisions and timers."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""The message bus: the one way a command reaches the domain.
+
+A table from command type to handler (as cosmicpython's `COMMAND_HANDLERS`); a command with
+no handler is refused. Each command runs in a fresh unit of work under the service's retry
+policy, so a race lost to another transaction (a concurrent append, a deadlock) or a database
+that blinked is run again, never answered with a 500. Inside a caller's transaction (`within`,
+the inbox consumer's batch) only conflicts are retried in place, each attempt in its own
+savepoint; anything else goes back to the caller, which owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from shared.domain.actor import Actor
+from shared.domain.errors import UnknownCommand
+from shared.service_layer.retry import CONFLICTS, RETRYABLE_ERRORS, RetryPolicy
+from shared.service_layer.unit_of_work import UnitOfWork
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who issues the command and which conversation it belongs to (event metadata, audit)."""
+
+    actor: Actor
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+Handler = Callable[[Any, U, Meta], Awaitable[Any]]
+
+
+class MessageBus(Generic[U]):
+    def __init__(
+        self, handlers: Mapping[type, Handler[U]], begin: Callable[[], U], retry: RetryPolicy | None = None
+    ) -> None:
+        self.handlers = dict(handlers)
+        self.begin = begin
+        self.retry = retry or RetryPolicy()
+
+    def handler_for(self, command: object) -> Handler[U]:
+        handler = self.handlers.get(type(command))
+        if handler is None:
+            raise UnknownCommand(f"no handler for {type(command).__name__}")
+        return handler
+
+    async def handle(self, command: object, meta: Meta, *, within: U | None = None) -> Any:
+        handler = self.handler_for(command)
+        async for attempt in self.retry.retrying(CONFLICTS if within is not None else RETRYABLE_ERRORS):
+            with attempt:
+                async with within if within is not None else self.begin() as uow:
+                    return await handler(command, uow, meta)
+        raise AssertionError("unreachable: the retry policy re-raises the last error")
