@@ -21,6 +21,9 @@ class DecisionSettings(BaseSettings):
     reconfirmation_notice_days: int = Field(default=10, ge=0)
     scheduler_interval_s: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=100, ge=1)
+    timer_lease_s: float = Field(
+        default=60.0, gt=0, description="how long a scheduler holds a due timer before another may fire it"
+    )
     timer_max_backoff_s: float = Field(
         default=3600.0, gt=0, description="longest wait before a failed timer is retried"
     )

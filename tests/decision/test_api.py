@@ -147,7 +147,7 @@ async def test_a_value_an_administrator_recorded_is_used_by_the_next_decision(
             actor="admin@akmola",
             role="admin",
         )
-        await service.refresh_parameters(conn, force=True)
+    await service.catalogs.refresh()
     aid = await _open(service, received_at=datetime(2013, 2, 1, 5, tzinfo=UTC))
     clock.now = datetime(2013, 2, 2, tzinfo=UTC)
     await client.post(

@@ -77,15 +77,15 @@ async def test_two_schedulers_never_fire_one_timer_twice(
     a.settings.scheduler_batch = b.settings.scheduler_batch = 3  # many small, interleaved batches
     # Count every firing attempt: the case itself would swallow a second firing, so the events
     # alone could not show one.
-    attempts: Counter[str] = Counter()
+    attempts: Counter[int] = Counter()
     for scheduler in (a, b):
-        real = scheduler._execute
+        real = scheduler.scheduler.fire
 
-        async def spy(conn, application_id, command, correlation, causation, real=real):  # type: ignore[no-untyped-def]
-            attempts[causation] += 1
-            return await real(conn, application_id, command, correlation, causation)
+        async def spy(timer, worker, real=real):  # type: ignore[no-untyped-def]
+            attempts[timer.id] += 1
+            return await real(timer, worker)
 
-        scheduler._execute = spy  # type: ignore[method-assign]
+        scheduler.scheduler.fire = spy  # type: ignore[method-assign]
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(run_scheduler(a, stop, worker="scheduler-a")),

@@ -17,6 +17,9 @@ class CaseProjection:
         self.schema = checked_identifier(schema)
         self.table = f"{self.schema}.cases"
 
+    def session(self, conn: asyncpg.Connection) -> BoundCaseProjection:
+        return BoundCaseProjection(self, conn)
+
     async def upsert(self, conn: asyncpg.Connection, state: CaseState) -> None:
         opened = state.opened
         if opened is None:
@@ -61,6 +64,17 @@ class CaseProjection:
             now,
         )
         return rows
+
+
+class BoundCaseProjection:
+    """The `cases` projection on one unit of work's connection."""
+
+    def __init__(self, projection: CaseProjection, conn: asyncpg.Connection) -> None:
+        self.projection = projection
+        self.conn = conn
+
+    async def upsert(self, state: CaseState) -> None:
+        await self.projection.upsert(self.conn, state)
 
 
 async def rebuild_cases(conn: asyncpg.Connection, schema: str) -> int:

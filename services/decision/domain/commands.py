@@ -8,7 +8,8 @@ from typing import Literal
 
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.decisions import DecisionOutcome, HouseholdMember, InspectionAct, TimerKind
-from shared.domain.actor import SYSTEM_ROLE, Actor
+from shared.domain.actor import SYSTEM_ROLE
+from shared.domain.actor import Actor as Actor  # re-exported: commands name their actor
 
 SYSTEM = Actor(subject="system:decision", role=SYSTEM_ROLE, office="*")
 """The decision service itself: automated decisions and timers."""

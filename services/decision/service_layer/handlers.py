@@ -1,0 +1,182 @@
+"""The decision use cases: a command on a case, and a due timer firing.
+
+Each runs inside the unit of work the bus opened: load the case, let the aggregate decide
+(`decide` dispatches by command type and refuses unknown ones), then write the events, the
+timer changes, the `cases` row and the audit record together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from services.decision.adapters.catalog import DecisionCatalog
+from services.decision.domain import commands as c
+from services.decision.domain.case import Env, decide
+from services.decision.domain.errors import CaseNotFound, DomainError
+from services.decision.domain.model import CaseState, evolve
+from services.decision.domain.timers import timer_changes
+from services.decision.service_layer.catalogs import CatalogSource
+from services.decision.service_layer.unit_of_work import DecisionUnit
+from services.decision.settings import DecisionSettings
+from shared.audit import AuditEntry
+from shared.catalog.errors import CatalogError
+from shared.contracts.decisions import CaseFlagged, TimerKind
+from shared.contracts.event import DomainEvent
+from shared.service_layer import Meta
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class OnCase:
+    """A command of the case aggregate, addressed to one application's case."""
+
+    application_id: str
+    command: c.Command
+
+
+@dataclass(frozen=True)
+class FireDueTimer:
+    """A leased timer is due: fire it on its case, once."""
+
+    timer_id: int
+    application_id: str
+    kind: TimerKind
+    target: datetime
+    worker: str
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    events: list[DomainEvent]
+    state: CaseState
+
+    @property
+    def flag(self) -> CaseFlagged | None:
+        """The command could not complete and the case was flagged instead (a parameter missing)."""
+        if len(self.events) == 1 and isinstance(self.events[0], CaseFlagged):
+            return self.events[0]
+        return None
+
+
+AUDIT_ACTIONS: dict[type, str] = {
+    c.OpenCase: "case.open",
+    c.AssignExecutor: "case.assign_executor",
+    c.CheckDocuments: "case.check_documents",
+    c.ScheduleInspection: "inspection.schedule",
+    c.RecordInspection: "inspection.record",
+    c.DraftDecision: "decision.draft",
+    c.ReturnForRework: "decision.return_for_rework",
+    c.SignDecision: "decision.sign",
+    c.ExtendTerm: "case.extend_term",
+    c.FireTimer: "timer.fire",
+    c.RecordFact: "entitlement.record_fact",
+    c.ReopenApplication: "case.reopen",
+}
+"""The audit log's name of each command issued by a person (automated steps are not audited)."""
+
+
+def actor_of(command: c.Command) -> c.Actor:
+    actor: c.Actor | None = getattr(command, "actor", None)
+    return actor if actor is not None else c.SYSTEM
+
+
+class CaseHandlers:
+    def __init__(self, catalogs: CatalogSource, settings: DecisionSettings, clock: Clock) -> None:
+        self.catalogs = catalogs
+        self.settings = settings
+        self.clock = clock
+
+    def table(self) -> dict[type, Any]:
+        """The bus's handler table: command type -> handler."""
+        return {OnCase: self.act_on_case, FireDueTimer: self.fire_timer}
+
+    def env(
+        self, catalog: DecisionCatalog, service_id: str, edition_id: str, region: str, on: datetime
+    ) -> Env:
+        tz = catalog.time_zone(region)
+        share = catalog.approaching_share(region, on.astimezone(tz).date(), self.settings.approaching_share)
+        return Env(
+            now=self.clock(),
+            service=catalog.service(service_id),
+            edition=catalog.edition(service_id, edition_id),
+            tz=tz,
+            lookup=catalog.lookup,
+            approaching_share=share,
+            reconfirmation_notice=timedelta(days=self.settings.reconfirmation_notice_days),
+            policy=catalog.policy,
+        )
+
+    async def act_on_case(self, cmd: OnCase, uow: DecisionUnit, meta: Meta) -> CaseResult:
+        catalog = await self.catalogs.current()
+        application_id, command = cmd.application_id, cmd.command
+        state = await uow.cases.load(application_id)
+        if isinstance(command, c.OpenCase):
+            sub = command.submitted
+            env = self.env(catalog, sub.service_id, sub.edition_id, sub.region, sub.received_at)
+            office = sub.office_id
+        else:
+            if state.opened is None:
+                raise CaseNotFound(f"no case for application {application_id!r}")
+            o = state.opened
+            env = self.env(catalog, o.service_id, o.edition_id, o.region, o.received_at)
+            office = o.office_id
+        events = decide(command, state, env)
+        if not events:
+            return CaseResult([], state)
+        metadata = {
+            "correlation_id": meta.correlation_id or application_id,
+            "causation_id": meta.causation_id,
+            "actor": meta.actor.subject,
+            "office": office,
+        }
+        await uow.cases.append(application_id, events, state.version, metadata)
+        after = state
+        for event in events:
+            after = evolve(after, event)
+        await uow.timers.apply(application_id, timer_changes(state, events, env))
+        await uow.projection.upsert(after)
+        if not meta.actor.is_system:
+            await uow.audit.append(
+                AuditEntry(
+                    actor=meta.actor.subject,
+                    role=meta.actor.role,
+                    office=meta.actor.office,
+                    action=AUDIT_ACTIONS[type(command)],
+                    subject=f"application:{application_id}",
+                    details={"events": [e.event_name for e in events], "version": after.version},
+                    correlation_id=meta.correlation_id,
+                )
+            )
+        return CaseResult(events, after)
+
+    async def fire_timer(self, cmd: FireDueTimer, uow: DecisionUnit, meta: Meta) -> bool:
+        """Fire the timer on its case and mark it fired, in one unit; False if somebody else
+        fired or cancelled it meanwhile (then nothing of this firing is kept)."""
+        try:
+            await self.act_on_case(
+                OnCase(cmd.application_id, c.FireTimer(kind=cmd.kind, target=cmd.target)), uow, meta
+            )
+        except (DomainError, CatalogError) as exc:
+            # The case no longer needs it (decided, withdrawn...): recorded as fired, reason logged.
+            log.warning(
+                "timer had nothing to do", timer=cmd.timer_id, kind=cmd.kind, error=type(exc).__name__
+            )
+        if not await uow.timers.mark_fired(cmd.timer_id, cmd.worker):
+            raise TimerGone(cmd.timer_id)
+        return True
+
+
+class TimerGone(Exception):
+    """The timer was fired or cancelled while this firing ran: its effects are rolled back."""
+
+    def __init__(self, timer_id: int) -> None:
+        super().__init__(f"timer {timer_id} was fired or cancelled meanwhile")
+        self.timer_id = timer_id
