@@ -145,8 +145,11 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
     return s
 
 
-def replay(application_id: str, events: list[DomainEvent]) -> CaseState:
-    state = initial(application_id)
+def evolve_all(state: CaseState, events: list[DomainEvent]) -> CaseState:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def replay(application_id: str, events: list[DomainEvent]) -> CaseState:
+    return evolve_all(initial(application_id), events)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from services.decision.domain.case import Env
+from services.decision.domain.env import Env
 from services.decision.domain.model import CaseState, evolve
 from services.decision.domain.rules import rule_limit
 from shared.catalog.deadlines import add_months
