@@ -5,9 +5,10 @@ quarterly re-confirmation calendar.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from services.decision.domain import commands as c
+from services.decision.domain.eligibility_conditions import add_period
 from services.decision.domain.env import Env
 from services.decision.domain.errors import InvalidInput, InvalidState
 from services.decision.domain.model import ENTITLEMENT_STATUSES, CaseState, Status
@@ -96,11 +97,7 @@ def record_fact(cmd: c.RecordFact, state: CaseState, env: Env) -> list[DomainEve
             None,
         )
         if sanction is not None and sanction.period is not None:
-            until = (
-                add_months(cmd.on, sanction.period.value)
-                if sanction.period.unit.value == "months"
-                else (cmd.on + timedelta(days=sanction.period.value))
-            )
+            until = add_period(cmd.on, sanction.period.value, sanction.period.unit)
             g = Ground(id=sanction.id, text=sanction.text, source="termination_grounds")
             return [
                 EntitlementSuspended(

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.decision.domain.rules import ParameterLookup
+from services.decision.domain.rule_context import ParameterLookup
 from services.decision.domain.workflow import Workflow, workflow_of
 from shared.catalog.deadlines import DEFAULT_DEADLINE_POLICY, DeadlinePolicy
 from shared.catalog.models import Edition, Service
