@@ -12,28 +12,25 @@ from __future__ import annotations
 from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
 from shared.auth.policy import Permission, Policy, Scope, Target
-
-HEAD = "head"
-SPECIALIST = "specialist"
-INSPECTOR = "inspector"
-REVIEWER = "reviewer"
-SYSTEM_ROLE = "system"
+from shared.auth.roles import CROSS_OFFICE_ROLES, Role
+from shared.domain.actor import SYSTEM_ROLE
 
 POLICY = Policy(
     {
         c.OpenCase: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.FireTimer: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
-        c.AssignExecutor: Permission.of(HEAD),
-        c.CheckDocuments: Permission.of(SPECIALIST),
-        c.ScheduleInspection: Permission.of(INSPECTOR, SPECIALIST, HEAD, SYSTEM_ROLE),
-        c.RecordInspection: Permission.of(INSPECTOR, SYSTEM_ROLE),
-        c.DraftDecision: Permission.of(SPECIALIST),
-        c.ReturnForRework: Permission.of(HEAD),
-        c.SignDecision: Permission.of(HEAD),
-        c.ExtendTerm: Permission.of(HEAD),
-        c.RecordFact: Permission.of(SPECIALIST, SYSTEM_ROLE),
-        c.ReopenApplication: Permission.of(REVIEWER, SYSTEM_ROLE, scope=Scope.OFFICE_OR_REGION),
+        c.AssignExecutor: Permission.of(Role.HEAD),
+        c.CheckDocuments: Permission.of(Role.SPECIALIST),
+        c.ScheduleInspection: Permission.of(Role.INSPECTOR, Role.SPECIALIST, Role.HEAD, SYSTEM_ROLE),
+        c.RecordInspection: Permission.of(Role.INSPECTOR, SYSTEM_ROLE),
+        c.DraftDecision: Permission.of(Role.SPECIALIST),
+        c.ReturnForRework: Permission.of(Role.HEAD),
+        c.SignDecision: Permission.of(Role.HEAD),
+        c.ExtendTerm: Permission.of(Role.HEAD),
+        c.RecordFact: Permission.of(Role.SPECIALIST, SYSTEM_ROLE),
+        c.ReopenApplication: Permission.of(Role.REVIEWER, SYSTEM_ROLE, scope=Scope.OFFICE_OR_REGION),
     },
+    cross_office_roles=CROSS_OFFICE_ROLES,
     system_role=SYSTEM_ROLE,
 )
 
@@ -44,4 +41,4 @@ def authorize(command: type, actor: c.Actor, state: CaseState) -> None:
     POLICY.check_scope(command, actor.role, actor.office, actor.subject, target)
 
 
-__all__ = ["HEAD", "INSPECTOR", "POLICY", "REVIEWER", "SPECIALIST", "SYSTEM_ROLE", "authorize"]
+__all__ = ["POLICY", "authorize"]
