@@ -13,15 +13,12 @@ from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.handlers import application_handler, inspection_handler
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
-from shared.contracts.applications import APPLICATION_EVENTS, ApplicationSubmitted
-from shared.contracts.decisions import (
-    INSPECTION_TOPIC_EVENTS,
-    INTERNAL_EVENTS,
-    InspectionCompleted,
-    InspectionScheduled,
-)
+from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.decisions import InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry
+from shared.contracts.routes import route_for
+from shared.contracts.topics import registry_of
 from shared.eventstore import EventStore
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.envelope import Envelope
@@ -40,20 +37,14 @@ DECISIONS_TOPIC = "decisions.v1"
 
 
 def route(prefix: str = "") -> Route:
-    """Inspection events to `inspections.v1`, every other public case event to `decisions.v1`."""
-
-    def topic(event_type: str) -> str | None:
-        if event_type in INTERNAL_EVENTS:
-            return None
-        if event_type in INSPECTION_TOPIC_EVENTS:
-            return prefix + INSPECTIONS_TOPIC
-        return prefix + DECISIONS_TOPIC
-
-    return topic
+    """The relay route of the decision service, from the contract table (inspection events to
+    `inspections.v1`, other public case events to `decisions.v1`, internal ones nowhere)."""
+    return route_for(SERVICE, prefix)
 
 
 def consumed_registry() -> EventRegistry:
-    return EventRegistry([*APPLICATION_EVENTS.classes(), InspectionScheduled, InspectionCompleted])
+    """Every event of the topics the worker consumes, as the contract table lists them."""
+    return registry_of((APPLICATIONS_TOPIC, INSPECTIONS_TOPIC))
 
 
 def make_consumer_handler(service: DecisionService, source: str):  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -12,6 +11,7 @@ from services.intake.adapters.offices import OfficeBook, load_offices
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.adapters.queries import ApplicationQueries
 from services.intake.service import Clock, IntakeService, utc_now
+from shared.contracts.routes import Route, route_for
 from shared.eventstore import apply_migrations
 
 SERVICE = "intake"
@@ -66,10 +66,9 @@ def build(
     )
 
 
-def application_route(topic: str) -> Callable[[str], str | None]:
-    """Every intake event is an application event published on `topic` (applications.v1)."""
-
-    def route(event_type: str) -> str | None:
-        return topic if event_type.startswith("application.") else None
-
-    return route
+def application_route(topic: str) -> Route:
+    """The relay route of intake (from the contract table); `topic` is applications.v1 with the
+    run's topic prefix, which the route puts before every topic it names."""
+    if not topic.endswith(APPLICATIONS_TOPIC):
+        raise ValueError(f"{topic!r} is not {APPLICATIONS_TOPIC!r} with a prefix")
+    return route_for(SERVICE, prefix=topic.removesuffix(APPLICATIONS_TOPIC))

@@ -1,11 +1,16 @@
-"""AsyncAPI 3.0 document of the Kafka event contract, generated from the event models."""
+"""AsyncAPI 3.0 document of the Kafka event contract, generated from the contract table.
+
+One channel per topic that carries events, one message per current event version, and one
+`send` operation per publisher of a channel (`x-publisher` names it), so the document says
+the same as the relays' routes: both come from `shared.contracts.topics`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from shared.contracts.registry import EventRegistry
+from shared.contracts.topics import TopicContract
 
 _BINDING_HEADERS = {
     "type": "object",
@@ -30,14 +35,20 @@ def _message_id(ce_type: str) -> str:
     return ce_type.replace(".", "_")
 
 
-def asyncapi_document(channels: Mapping[str, EventRegistry], version: str = "1.0.0") -> dict[str, Any]:
+def _channel_id(topic: str) -> str:
+    return topic.replace(".", "_")
+
+
+def asyncapi_document(topics: Iterable[TopicContract], version: str = "1.0.0") -> dict[str, Any]:
     """One channel per topic; one message per current event version (CloudEvents binary mode)."""
     doc_channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for topic, registry in channels.items():
+    for contract in topics:
+        topic = contract.topic
         refs: dict[str, Any] = {}
-        for event in registry.classes():
+        for event in contract.registry().classes():
             ce_type = event.ce_type()
             message_id = _message_id(ce_type)
             schema = event.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -53,7 +64,17 @@ def asyncapi_document(channels: Mapping[str, EventRegistry], version: str = "1.0
                 "payload": {"$ref": f"#/components/schemas/{event.__name__}"},
             }
             refs[message_id] = {"$ref": f"#/components/messages/{message_id}"}
-        doc_channels[topic.replace(".", "_")] = {"address": topic, "messages": refs}
+        channel_id = _channel_id(topic)
+        doc_channels[channel_id] = {"address": topic, "description": contract.summary, "messages": refs}
+        for publisher in contract.publishers:
+            operations[f"{publisher.replace('-', '_')}_sends_{channel_id}"] = {
+                "action": "send",
+                "x-publisher": publisher,
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "messages": [
+                    {"$ref": f"#/channels/{channel_id}/messages/{message_id}"} for message_id in sorted(refs)
+                ],
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -64,5 +85,6 @@ def asyncapi_document(channels: Mapping[str, EventRegistry], version: str = "1.0
         },
         "defaultContentType": "application/json",
         "channels": doc_channels,
+        "operations": operations,
         "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }

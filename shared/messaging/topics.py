@@ -1,4 +1,8 @@
-"""The topics of the event contract, created explicitly (never by auto-creation)."""
+"""The topics of the event contract, created explicitly (never by auto-creation).
+
+Which topics exist is the contract table's to say (`shared.contracts.topics`); this module only
+creates them, each with its dead-letter topic.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-DOMAIN_TOPICS: tuple[str, ...] = (
-    "intake.submissions.v1",
-    "applications.v1",
-    "inspections.v1",
-    "decisions.v1",
-    "notifications.v1",
-    "complaints.v1",
-    "audit.v1",
-)
+from shared.contracts.topics import topic_names
+
+DOMAIN_TOPICS: tuple[str, ...] = topic_names()
 DLQ_SUFFIX = ".dlq"
 DEFAULT_PARTITIONS = 6
 
