@@ -28,8 +28,8 @@ import httpx
 from fastapi import FastAPI
 
 from services.intake.bootstrap import SUBMISSIONS_TOPIC, build, migrate
-from services.intake.commands import submission_consumer
 from services.intake.domain.identity import make_iin
+from services.intake.entrypoints.kafka_submissions import submission_consumer
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.contracts.applications import SubmitApplication

@@ -1,4 +1,5 @@
-"""Wiring by hand: catalog, offices, repositories, use cases and the projector for one schema."""
+"""Wiring by hand: catalog, offices, the bus with its handlers, views and the projector for one
+schema."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import asyncpg
 from services.intake.adapters.catalog import CatalogAdapter, default_catalog
 from services.intake.adapters.offices import OfficeBook, load_offices
 from services.intake.adapters.projection import ApplicationProjector
-from services.intake.adapters.queries import ApplicationQueries
 from services.intake.service import Clock, IntakeService, utc_now
+from shared.auth.tokens import local_secret
 from shared.contracts.routes import Route, route_for
 from shared.eventstore import apply_migrations
+from shared.settings import PlatformSettings
 
 SERVICE = "intake"
 SCHEMA = "intake"
@@ -34,7 +36,6 @@ class IntakeDeps:
     pool: asyncpg.Pool
     schema: str
     service: IntakeService
-    queries: ApplicationQueries
     projector: ApplicationProjector
     catalog: CatalogAdapter
     offices: OfficeBook
@@ -52,14 +53,18 @@ def build(
     catalog: CatalogAdapter | None = None,
     offices: OfficeBook | None = None,
     clock: Clock = utc_now,
+    pseudonym_key: str | None = None,
 ) -> IntakeDeps:
+    """`pseudonym_key` keys the pseudonyms of audited ИИН lookups (default: the token secret)."""
     catalog = catalog or default_catalog()
     offices = offices or load_offices()
+    if pseudonym_key is None:
+        settings = PlatformSettings()
+        pseudonym_key = settings.token_secret or local_secret(settings.data_dir)
     return IntakeDeps(
         pool=pool,
         schema=schema,
-        service=IntakeService(schema, catalog, offices, clock),
-        queries=ApplicationQueries(schema),
+        service=IntakeService(pool, schema, catalog, offices, clock, pseudonym_key=pseudonym_key),
         projector=ApplicationProjector(pool, schema),
         catalog=catalog,
         offices=offices,

@@ -77,6 +77,17 @@ class Policy:
                 allowed_roles=sorted(permission.roles),
             )
 
+    def offices_visible(self, role: str, office: str) -> list[str] | None:
+        """The offices a reader with `role` sees: None for cross-office roles (every office)."""
+        return None if role in self.cross_office_roles else [office]
+
+    def submitter_filter(self, command: type, role: str, subject: str) -> str | None:
+        """Whose submissions alone `role` may see with `command`: the subject itself under
+        `OWN_SUBMISSIONS` for the roles held to it (a ЦОН operator), else None (no such limit)."""
+        if self.permission(command).scope is Scope.OWN_SUBMISSIONS and role in self.own_submissions_roles:
+            return subject
+        return None
+
     def may_act_on(self, command: type, role: str, office: str, subject: str, target: Target) -> bool:
         permission = self.permission(command)
         if role not in permission.roles:

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.auth.policy import Policy
 from shared.auth.roles import Role
 from shared.auth.tokens import InvalidToken, Principal, verify_token
+from shared.domain.actor import Actor
 from shared.http.problems import Problem
 
 _bearer = HTTPBearer(auto_error=False)
@@ -47,6 +49,16 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return check
+
+
+def may(policy: Policy, command: type) -> Callable[..., Awaitable[Principal]]:
+    """The dependency of an endpoint that issues `command`: the roles the policy table allows."""
+    people = {role.value for role in Role}  # office systems and the system itself have no tokens
+    return require_roles(*(Role(r) for r in policy.roles(command) if r in people))
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(subject=principal.subject, role=principal.role.value, office=principal.office)
 
 
 def require_office_scope(principal: Principal, office: str) -> None:

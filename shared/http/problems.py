@@ -11,11 +11,35 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+)
 from shared.eventstore.errors import ConcurrencyConflict
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://qyzmet.kz/problems/"
+"""One scheme of problem type URIs for every service: the base and the kind, e.g. `…/not-found`."""
+
+
+def problem_type(code: str) -> str:
+    return PROBLEM_BASE + code.replace("_", "-")
+
+
+_DOMAIN_ANSWERS: tuple[tuple[type[DomainError], int, str], ...] = (
+    (NotFound, 404, "Not found"),
+    (Forbidden, 403, "Forbidden"),
+    (InvalidInput, 422, "Command refused"),
+    (InvalidState, 409, "Command refused"),
+    (Conflict, 409, "Conflict"),
+)
+"""How each kind of domain refusal answers over HTTP; the domain itself never names a status."""
 
 
 class Problem(Exception):
@@ -38,6 +62,17 @@ class Problem(Exception):
         self.type = type_
         self.headers = headers or {}
         self.extra = extra
+
+
+def domain_problem(exc: DomainError) -> Problem:
+    """The problem document of a domain refusal (an unknown kind is a 500: a programming error)."""
+    for kind, status, title in _DOMAIN_ANSWERS:
+        if isinstance(exc, kind):
+            extra = dict(exc.extra)
+            if exc.errors:
+                extra["errors"] = exc.errors
+            return Problem(status, exc.title or title, exc.message, type_=problem_type(exc.code), **extra)
+    return Problem(500, "Internal error", "the error was logged with its correlation id")
 
 
 def problem_response(
@@ -75,6 +110,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem_response(exc.status, exc.title, exc.detail, exc.type, **exc.extra)
         response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        problem = domain_problem(exc)
+        if problem.status >= 500:
+            log.error("unhandled domain error", path=request.url.path, error=type(exc).__name__)
+        return problem_response(problem.status, problem.title, problem.detail, problem.type, **problem.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

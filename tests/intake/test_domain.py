@@ -8,10 +8,11 @@ import pytest
 
 from services.intake.adapters.catalog import CatalogAdapter
 from services.intake.adapters.offices import OfficeBook
-from services.intake.domain.application import CommandRefused, Status, decide_withdraw, fold
+from services.intake.domain.application import Status, decide_withdraw, fold
 from services.intake.domain.identity import iin_birth_date, iin_problem, make_iin
 from services.intake.domain.intake import Acceptance, Rejection, assess, income_tested, submitted_event
 from shared.contracts.applications import APPLICATION_EVENTS, ApplicationSubmitted, SubmitApplication
+from shared.domain.errors import InvalidState
 from tests.intake.conftest import unemployed_registration
 
 NOON = datetime(2025, 6, 4, 7, 0, tzinfo=UTC)  # Wednesday 12:00 in Karaganda (UTC+5)
@@ -107,5 +108,5 @@ def test_submitted_event_round_trips_and_marks_personal_data(
     assert state.status is Status.SUBMITTED and state.version == 1
     withdrawn = fold([event, *decide_withdraw(state, by="x", at=NOON, reason=None)])
     assert withdrawn.status is Status.WITHDRAWN
-    with pytest.raises(CommandRefused):
+    with pytest.raises(InvalidState, match="withdrawn"):
         decide_withdraw(withdrawn, by="x", at=NOON, reason=None)

@@ -21,7 +21,7 @@ from services.intake.bootstrap import (
     application_route,
     build,
 )
-from services.intake.commands import submission_consumer
+from services.intake.entrypoints.kafka_submissions import submission_consumer
 from shared.contracts.applications import SubmitApplication
 from shared.eventstore import EventStore
 from shared.infra import KafkaHandle

@@ -1,11 +1,12 @@
-"""Event-store persistence of application streams, idempotency keys and registration numbers."""
+"""Persistence of intake: application streams (on the event-store port), idempotency keys and
+registration numbers, each bound to one unit of work's connection."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +14,10 @@ import asyncpg
 
 from services.intake.domain.application import ApplicationState, fold, stream_id
 from shared.contracts.applications import APPLICATION_EVENTS
-from shared.contracts.event import DomainEvent
+from shared.contracts.event import DomainEvent, ce_type_of
 from shared.db.identifiers import checked_identifier
-from shared.eventstore import EventStore, NewEvent, StoredEvent
+from shared.eventstore import NewEvent, StoredEvent
+from shared.eventstore.ports import EventSession
 
 
 def body_hash(payload: dict[str, Any]) -> str:
@@ -23,7 +25,7 @@ def body_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def new_event(event: DomainEvent, metadata: dict[str, Any]) -> NewEvent:
+def new_event(event: DomainEvent, metadata: Mapping[str, Any]) -> NewEvent:
     return NewEvent(
         event_type=event.event_name,
         schema_version=event.event_version,
@@ -33,7 +35,29 @@ def new_event(event: DomainEvent, metadata: dict[str, Any]) -> NewEvent:
 
 
 def decode_stored(event: StoredEvent) -> DomainEvent:
-    return APPLICATION_EVENTS.decode(f"kz.qyzmet.{event.event_type}.v{event.schema_version}", event.data)
+    return APPLICATION_EVENTS.decode(ce_type_of(event.event_type, event.schema_version), event.data)
+
+
+class ApplicationStreams:
+    """Application streams on the event-store port."""
+
+    def __init__(self, events: EventSession) -> None:
+        self.events = events
+
+    async def load(self, application_id: str) -> tuple[ApplicationState, list[StoredEvent]]:
+        stored = await self.events.load(stream_id(application_id))
+        return fold(decode_stored(e) for e in stored), stored
+
+    async def append(
+        self,
+        application_id: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        await self.events.append(
+            stream_id(application_id), [new_event(e, metadata) for e in events], expected_version
+        )
 
 
 @dataclass(frozen=True)
@@ -43,33 +67,14 @@ class IdempotencyRecord:
     outcome: str
 
 
-class ApplicationRepository:
-    def __init__(self, schema: str) -> None:
-        self.schema = checked_identifier(schema)
-        self.store = EventStore(schema)
+class IdempotencyKeys:
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.table = f"{checked_identifier(schema)}.idempotency_keys"
+        self.conn = conn
 
-    async def load(
-        self, conn: asyncpg.Connection, application_id: str
-    ) -> tuple[ApplicationState, list[DomainEvent]]:
-        stored = await self.store.load(conn, stream_id(application_id))
-        events = [decode_stored(e) for e in stored]
-        return fold(events), events
-
-    async def append(
-        self,
-        conn: asyncpg.Connection,
-        application_id: str,
-        events: Sequence[DomainEvent],
-        expected_version: int,
-        metadata: dict[str, Any],
-    ) -> None:
-        await self.store.append(
-            conn, stream_id(application_id), [new_event(e, metadata) for e in events], expected_version
-        )
-
-    async def find_key(self, conn: asyncpg.Connection, scope: str, key: str) -> IdempotencyRecord | None:
-        row = await conn.fetchrow(
-            f"SELECT body_hash, application_id, outcome FROM {self.schema}.idempotency_keys"
+    async def find(self, scope: str, key: str) -> IdempotencyRecord | None:
+        row = await self.conn.fetchrow(
+            f"SELECT body_hash, application_id, outcome FROM {self.table}"
             " WHERE scope = $1 AND idempotency_key = $2",
             scope,
             key,
@@ -80,14 +85,11 @@ class ApplicationRepository:
             else IdempotencyRecord(row["body_hash"], row["application_id"], row["outcome"])
         )
 
-    async def claim_key(
-        self, conn: asyncpg.Connection, scope: str, key: str, digest: str, application_id: str, outcome: str
-    ) -> bool:
+    async def claim(self, scope: str, key: str, digest: str, application_id: str, outcome: str) -> bool:
         """Record the key; False if another transaction recorded it first (waits for that one)."""
-        inserted = await conn.fetchval(
-            f"INSERT INTO {self.schema}.idempotency_keys"
-            " (scope, idempotency_key, body_hash, application_id, outcome) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT DO NOTHING RETURNING true",
+        inserted = await self.conn.fetchval(
+            f"INSERT INTO {self.table} (scope, idempotency_key, body_hash, application_id, outcome)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
             scope,
             key,
             digest,
@@ -96,10 +98,16 @@ class ApplicationRepository:
         )
         return bool(inserted)
 
-    async def next_registration_number(self, conn: asyncpg.Connection, office_id: str, year: int) -> str:
-        number: int = await conn.fetchval(
-            f"INSERT INTO {self.schema}.registration_counters (office_id, year, last_number)"
-            " VALUES ($1, $2, 1) ON CONFLICT (office_id, year)"
+
+class RegistrationNumbers:
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.table = f"{checked_identifier(schema)}.registration_counters"
+        self.conn = conn
+
+    async def next(self, office_id: str, year: int) -> str:
+        number: int = await self.conn.fetchval(
+            f"INSERT INTO {self.table} (office_id, year, last_number) VALUES ($1, $2, 1)"
+            " ON CONFLICT (office_id, year)"
             " DO UPDATE SET last_number = registration_counters.last_number + 1 RETURNING last_number",
             office_id,
             year,

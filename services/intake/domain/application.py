@@ -18,6 +18,7 @@ from shared.contracts.applications import (
     ReceivedDocument,
 )
 from shared.contracts.event import DomainEvent
+from shared.domain.errors import InvalidInput, InvalidState, NotFound
 
 
 class Status(StrEnum):
@@ -80,23 +81,12 @@ def fold(events: Iterable[DomainEvent]) -> ApplicationState:
     return state
 
 
-class CommandRefused(Exception):
-    """The command cannot apply to the application in its current state."""
-
-    def __init__(self, status: int, title: str, detail: str, problems: Iterable[IntakeProblem] = ()) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.problems = tuple(problems)
-
-
 def _require_open(state: ApplicationState) -> str:
     if state.status is Status.NONE or state.application_id is None:
-        raise CommandRefused(404, "Not found", "no such application")
+        raise NotFound("no such application")
     if state.status is not Status.SUBMITTED:
-        raise CommandRefused(
-            409, "Conflict", f"the application is {state.status.value}; only a submitted one can change"
+        raise InvalidState(
+            f"the application is {state.status.value}; only a submitted one can change", title="Conflict"
         )
     return state.application_id
 
@@ -143,9 +133,16 @@ def decide_supplement(
             )
         )
     if problems:
-        raise CommandRefused(422, "Documents not accepted", "some documents are invalid", problems)
+        raise InvalidInput(
+            "some documents are invalid",
+            title="Documents not accepted",
+            errors=[
+                {"field": p.field, "reason": p.message, "code": p.code, "document_id": p.document_id}
+                for p in problems
+            ],
+        )
     if not added:
-        raise CommandRefused(409, "Conflict", "every document given was received already")
+        raise InvalidState("every document given was received already", title="Conflict")
     return [
         DocumentsSupplemented(
             application_id=application_id, documents=added, supplemented_by=by, supplemented_at=at

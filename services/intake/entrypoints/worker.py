@@ -23,7 +23,7 @@ from services.intake.bootstrap import (
     build,
     schema_from_env,
 )
-from services.intake.commands import submission_consumer
+from services.intake.entrypoints.kafka_submissions import submission_consumer
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.relay import OutboxRelay

@@ -1,10 +1,10 @@
 """Kafka intake: `SubmitApplication` commands from office systems on `intake.submissions.v1`.
 
-The same use case as the HTTP API runs inside the consumer's inbox transaction. A business
-rejection (missing documents, invalid ИИН, ...) is an outcome (`ApplicationRejectedAtIntake` on
-`applications.v1`); a command that cannot be processed at all (undecodable, unknown type,
-schema-invalid, no receiving officer, key reused with another body) is poison: dead-lettered
-with the reason.
+The same bus as the HTTP API runs the command, inside the consumer's inbox transaction. A
+business rejection (missing documents, invalid ИИН, ...) is an outcome (`ApplicationRejectedAtIntake`
+on `applications.v1`); a command that cannot be processed at all (undecodable, unknown type,
+schema-invalid, no receiving officer, key reused with another body, not allowed) is poison:
+dead-lettered with the reason.
 """
 
 from __future__ import annotations
@@ -16,16 +16,18 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from services.intake.bootstrap import SOURCE
-from services.intake.domain.application import stream_id
-from services.intake.service import Actor, IdempotencyConflict, IntakeService
+from services.intake.domain.policy import OFFICE_SYSTEM_ROLE
+from services.intake.service import IntakeService
+from services.intake.service_layer.handlers import SubmitResult
 from shared.contracts.applications import INTAKE_COMMANDS, SubmitApplication
 from shared.contracts.event import DomainEvent
+from shared.domain.actor import Actor
+from shared.domain.errors import DomainError
 from shared.messaging.consumer import EventConsumer, Handler, RetryPolicy, after_commit
 from shared.messaging.envelope import Envelope, PoisonMessage, envelope_of
+from shared.service_layer import Meta
 
 CONSUMER_NAME = "intake.submissions"
-OFFICE_SYSTEM_ROLE = "office_system"
-
 
 Reply = Callable[[Envelope], Awaitable[None]]
 """Publishes an outcome again, for a command the office system re-sent."""
@@ -41,22 +43,18 @@ def submission_handler(service: IntakeService, reply: Reply | None = None) -> Ha
             raise PoisonMessage("missing header ce_office: the sending office must be named")
         if envelope.office != event.office_id:
             raise PoisonMessage("header ce_office differs from the command's office_id")
-        actor = Actor(subject=envelope.actor, role=OFFICE_SYSTEM_ROLE, office=event.office_id)
         correlation = envelope.correlation_id or envelope.id
+        meta = Meta(Actor(envelope.actor, OFFICE_SYSTEM_ROLE, envelope.office), correlation, envelope.id)
         try:
-            result = await service.submit(
-                conn, event, actor, correlation_id=correlation, causation_id=envelope.id
-            )
-        except IdempotencyConflict as exc:
-            raise PoisonMessage(f"idempotency conflict: {exc}") from exc
-        if result.replayed and reply is not None:
+            result: SubmitResult = await service.handle(event, meta, conn=conn)
+        except DomainError as exc:
+            raise PoisonMessage(f"{(exc.title or exc.code).lower()}: {exc}") from exc
+        if result.replayed and reply is not None and result.stored is not None:
             # The office system re-sent the command (say after a timeout): it gets the first outcome
             # again under its new correlation id. The event id stays the same, so consumers that
-            # saw it already have no second effect.
-            # Sent only once this transaction has committed: a rolled-back batch answers nothing.
-            stored = await service.repo.store.load(conn, stream_id(result.event.application_id))
+            # saw it already have no second effect. Sent only once this transaction has committed.
             answer = replace(
-                envelope_of(stored[0], SOURCE), correlation_id=correlation, causation_id=envelope.id
+                envelope_of(result.stored, SOURCE), correlation_id=correlation, causation_id=envelope.id
             )
             send = reply
 

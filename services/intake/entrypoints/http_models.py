@@ -1,0 +1,105 @@
+"""The intake API's request and answer bodies, and how events and status rows become answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.applications import ApplicationSubmitted, PresentedDocument, ReceivedDocument
+from shared.contracts.event import ContractModel
+
+
+class Talon(BaseModel):
+    """The receipt (талон) of an accepted application."""
+
+    application_id: str
+    registration_number: str
+    status: Literal["submitted"] = "submitted"
+    service_id: str
+    service_name_kk: str | None = None
+    service_name_en: str | None = None
+    edition_id: str
+    channel: str
+    office_id: str
+    received_by: str
+    received_at: datetime
+    due_at: datetime | None
+    due_note: str | None = None
+    documents: list[ReceivedDocument]
+    undetermined_documents: list[str] = Field(default_factory=list)
+
+
+class WithdrawRequest(ContractModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class SupplementRequest(ContractModel):
+    documents: list[PresentedDocument] = Field(min_length=1, max_length=100)
+
+
+class IinLookup(ContractModel):
+    iin: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$")
+
+
+class ApplicationChanged(BaseModel):
+    application_id: str
+    status: str
+    version: int
+    events: list[str]
+
+
+class HistoryItem(BaseModel):
+    version: int
+    event_type: str
+    recorded_at: datetime
+    actor: str | None = None
+
+
+class ApplicationView(BaseModel):
+    application_id: str
+    registration_number: str | None
+    status: str
+    service_id: str
+    subtype: str | None = None
+    edition_id: str | None = None
+    channel: str
+    office_id: str
+    region: str | None = None
+    received_by: str
+    submitted_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    documents: list[str]
+    problems: list[dict[str, Any]] = Field(default_factory=list)
+    updated_at: datetime
+    history: list[HistoryItem] | None = None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationView]
+    next_cursor: str | None = None
+
+
+def view_of(row: dict[str, Any]) -> ApplicationView:
+    return ApplicationView(**{**row, "application_id": str(row["application_id"])})
+
+
+def talon_of(event: ApplicationSubmitted, names: tuple[str | None, str | None]) -> Talon:
+    return Talon(
+        application_id=event.application_id,
+        registration_number=event.registration_number,
+        service_id=event.service_id,
+        service_name_kk=names[0],
+        service_name_en=names[1],
+        edition_id=event.edition_id,
+        channel=event.channel,
+        office_id=event.office_id,
+        received_by=event.received_by,
+        received_at=event.received_at,
+        due_at=event.due_at,
+        due_note=event.due_note,
+        documents=event.documents,
+        undetermined_documents=event.undetermined_documents,
+    )
