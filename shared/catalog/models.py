@@ -3,411 +3,81 @@
 The data files under `data/` mirror these models one to one. A service holds one or more
 editions; each edition is self-contained (it carries its own documents, SLA, steps, ...), so the
 rules of one version of the law never leak into another.
+
+This module holds the edition and the service; their parts live in `reference_data`,
+`sla_models` and `edition_parts` (on `strict`), and every model is importable from here.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from decimal import Decimal
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from shared.catalog.conditions import ApplicationFacts, Condition, Requirement, evaluate
+from shared.catalog.conditions import ApplicationFacts, Requirement
+from shared.catalog.edition_parts import (
+    ChannelReceipt,
+    Complaints,
+    Document,
+    DocumentAge,
+    Form,
+    Ground,
+    Inspection,
+    IntakeReceipt,
+    Period,
+    Result,
+    ReviewTerm,
+    Rule,
+    SourceCitation,
+    Step,
+)
 from shared.catalog.errors import AmbiguousEdition, NoEditionInForce, UnknownEdition
+from shared.catalog.reference_data import (
+    Actor,
+    ActRegistration,
+    ActRepeal,
+    Channel,
+    GlossaryEntry,
+    LegalAct,
+    OfficeHoursProfile,
+    QualityIndicator,
+    QualityIndicatorProfile,
+    Region,
+    SeedReference,
+)
+from shared.catalog.sla_models import (
+    ChannelQueueLimits,
+    ChannelSla,
+    Duration,
+    Forwarding,
+    NotifyAfterDecision,
+    QueueLimits,
+    ResultStorage,
+    Sla,
+    SlaExtension,
+    SubtypeSla,
+)
+from shared.catalog.strict import (
+    ID_PATTERN,
+    Id,
+    Strict,
+    require_unique,
+)
 from shared.catalog.vocabulary import (
     NATIONAL,
     Automation,
-    ClockStart,
     Coverage,
-    DayExclusion,
     DocType,
-    DocumentAgeUnit,
-    DurationUnit,
-    GroundEffect,
-    Outcome,
-    RegionKind,
     ResultDelivery,
     ServiceCategory,
-    SlaUnit,
 )
-
-_ID = r"^[a-z][a-z0-9_]*$"
-_LINES = re.compile(r"^L(\d+)(?:-(\d+))?$")
-
-Id = str
-
-
-class Strict(BaseModel):
-    """Base of every catalog model: unknown keys are errors; instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True, validate_by_name=True)
-
-
-def _unique(ids: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"duplicate {what} id {i!r}")
-        seen.add(i)
-
-
-# --------------------------------------------------------------------------- reference data
-
-
-class Region(Strict):
-    id: Id = Field(pattern=_ID)
-    name_kk: str
-    name_en: str
-    kind: RegionKind
-    time_zone: str
-    """IANA time zone as zoneinfo names it (all of Kazakhstan is UTC+5 since 2024-03-01)."""
-    established: date | None = None
-    note: str | None = None
-
-
-class Channel(Strict):
-    id: Id = Field(pattern=_ID)
-    name_en: str
-    name_kk: str | None = None
-
-
-class Actor(Strict):
-    id: Id = Field(pattern=_ID)
-    name_en: str
-    terms: str | None = None
-    may: tuple[str, ...] = ()
-
-
-class ActRegistration(Strict):
-    date: date
-    number: str
-    by: str
-    note: str | None = None
-
-
-class ActRepeal(Strict):
-    act: str
-    date: date
-    note: str | None = None
-
-
-class SeedReference(Strict):
-    file: str
-    lines: str
-
-
-class LegalAct(Strict):
-    id: Id = Field(pattern=_ID)
-    kind: str
-    issuer: str
-    number: str
-    date: date
-    registered: ActRegistration | None = None
-    approves: str
-    in_force_note: str
-    repealed_by: ActRepeal | None = None
-    source: SeedReference
-    common_edit: str | None = None
-
-
-class OfficeHoursProfile(Strict):
-    id: Id = Field(pattern=_ID)
-    text: str
-    source: str
-    suspect: bool = False
-
-
-class QualityIndicator(Strict):
-    id: Id = Field(pattern=_ID)
-    number: str
-    name_en: str
-    target_percent: Decimal | None = None
-    """The "normative value" printed in the seed; None = blank (set yearly: parameter quality_targets)."""
-    target_range_percent: tuple[Decimal, Decimal] | None = None
-    threshold_min: PositiveInt | None = None
-    suspect: bool = False
-    note: str | None = None
-
-
-class QualityIndicatorProfile(Strict):
-    id: Id = Field(pattern=_ID)
-    used_in: str
-    source: str
-    targets_set_by: str | None = None
-    note: str | None = None
-    indicators: tuple[QualityIndicator, ...]
-
-    @model_validator(mode="after")
-    def _ids_unique(self) -> Self:
-        _unique([i.id for i in self.indicators], "indicator")
-        return self
-
-
-class GlossaryEntry(Strict):
-    term: str
-    gloss: str
-
-
-# --------------------------------------------------------------------------- edition content
-
-
-class SourceCitation(Strict):
-    """Where the edition's text is in the seeds: file and line range (plus named parts)."""
-
-    file: str
-    lines: str
-    main_text_lines: str | None = None
-    parts: dict[str, str] = Field(default_factory=dict)
-    """Named line ranges inside `lines` (quality_table, step_tables, village_akims_table, ...)."""
-
-    @field_validator("lines")
-    @classmethod
-    def _line_range(cls, value: str) -> str:
-        match = _LINES.match(value)
-        if match is None:
-            raise ValueError("expected a seed line range such as 'L78-1327'")
-        if match.group(2) is not None and int(match.group(2)) < int(match.group(1)):
-            raise ValueError("line range ends before it starts")
-        return value
-
-    @property
-    def line_range(self) -> tuple[int, int]:
-        match = _LINES.match(self.lines)
-        assert match is not None
-        first = int(match.group(1))
-        return first, int(match.group(2) or first)
-
-
-class DocumentAge(Strict):
-    value: PositiveInt
-    unit: DocumentAgeUnit
-
-
-class Document(Strict):
-    id: Id = Field(pattern=_ID)
-    name_en: str
-    name_kk: str
-    required: bool
-    """True: must be submitted whenever `applies_when` holds. False: optional (accepted if given)."""
-    condition_text: str | None = None
-    """The condition as the seed extraction wrote it (kept verbatim)."""
-    applies_when: Condition = "always"
-    """Machine-evaluable form of `condition_text` (see shared.catalog.conditions)."""
-    notarised_copy_at: tuple[Id, ...] = ()
-    """Channels where a notarised copy is needed instead of showing the original."""
-    max_age: DocumentAge | None = None
-    """The document must not be older than this at submission."""
-
-    def requirement(self, facts: ApplicationFacts) -> Requirement:
-        applies = evaluate(self.applies_when, facts)
-        if applies is None:
-            return Requirement.UNDETERMINED
-        if not applies:
-            return Requirement.NOT_APPLICABLE
-        return Requirement.REQUIRED if self.required else Requirement.OPTIONAL
-
-
-class ChannelReceipt(Strict):
-    channel: Id
-    type: str | None
-    fields: tuple[str, ...] = ()
-    note: str | None = None
-    source: str | None = None
-
-
-class IntakeReceipt(Strict):
-    type: str
-    fields: tuple[str, ...] = ()
-    note: str | None = None
-    source: str | None = None
-    per_channel: tuple[ChannelReceipt, ...] = ()
-
-
-class Duration(Strict):
-    max: PositiveInt
-    unit: DurationUnit
-    note: str | None = None
-
-
-def _total_and_unit(total: int | None, unit: object | None) -> None:
-    if (total is None) != (unit is None):
-        raise ValueError("total and unit must both be given or both be null")
-
-
-class ChannelSla(Strict):
-    """A channel-specific total term overriding the edition's base term."""
-
-    channel: Id
-    total: PositiveInt | None
-    unit: SlaUnit | None
-    excludes: tuple[DayExclusion, ...] | None = None
-    """None: the base `excludes` apply."""
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _pair(self) -> Self:
-        _total_and_unit(self.total, self.unit)
-        return self
-
-
-class SubtypeSla(Strict):
-    subtype: Id
-    total: PositiveInt
-    unit: SlaUnit
-    excludes: tuple[DayExclusion, ...] | None = None
-    note: str | None = None
-
-
-class SlaExtension(Strict):
-    """The term may be extended; `max_total` is the longest total term, counted from the start."""
-
-    max_total: PositiveInt
-    unit: DurationUnit
-    condition: str
-
-
-class Forwarding(Strict):
-    from_channel: Id = Field(alias="from")
-    to: Id
-    what: str
-    max: PositiveInt | None = None
-    unit: DurationUnit | None = None
-    excludes: tuple[DayExclusion, ...] = ()
-    cadence: str | None = None
-    source: str | None = None
-
-    @model_validator(mode="after")
-    def _pair(self) -> Self:
-        _total_and_unit(self.max, self.unit)
-        return self
-
-
-class NotifyAfterDecision(Strict):
-    max: PositiveInt
-    unit: DurationUnit
-    who: str
-    source: str | None = None
-
-
-class ResultStorage(Strict):
-    keeper: Id
-    max: PositiveInt
-    unit: DurationUnit
-    then: str
-
-
-class Sla(Strict):
-    total: PositiveInt | None
-    unit: SlaUnit | None
-    starts_at: ClockStart | None
-    excludes: tuple[DayExclusion, ...] = ()
-    per_channel: tuple[ChannelSla, ...] = ()
-    per_subtype: tuple[SubtypeSla, ...] = ()
-    extension: SlaExtension | None = None
-    forwarding: tuple[Forwarding, ...] = ()
-    notify_after_decision: NotifyAfterDecision | None = None
-    result_storage: ResultStorage | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        _total_and_unit(self.total, self.unit)
-        _unique([c.channel for c in self.per_channel], "per_channel channel")
-        _unique([s.subtype for s in self.per_subtype], "per_subtype subtype")
-        return self
-
-
-class ChannelQueueLimits(Strict):
-    channel: Id
-    submit_wait_max_min: PositiveInt | None = None
-    result_wait_max_min: PositiveInt | None = None
-    service_time_max_min: PositiveInt | None = None
-    note: str | None = None
-
-
-class QueueLimits(Strict):
-    submit_wait_max_min: PositiveInt | None = None
-    result_wait_max_min: PositiveInt | None = None
-    service_time_max_min: PositiveInt | None = None
-    wait_formula: str | None = None
-    wait_minutes_per_person: PositiveInt | None = None
-    """Machine form of `wait_formula`: max wait = this many minutes x people ahead in the queue."""
-    per_channel: tuple[ChannelQueueLimits, ...] = ()
-    note: str | None = None
-
-
-class Step(Strict):
-    actors: tuple[Id, ...] = Field(min_length=1)
-    """Who performs the step; several = either one, depending on the channel."""
-    action: str
-    duration: Duration | None = None
-    note: str | None = None
-
-
-class Inspection(Strict):
-    actor: Id | None
-    what: str
-    duration: Duration | None = None
-    produces: tuple[str, ...] = ()
-    conditional: bool
-    note: str | None = None
-
-
-class Result(Strict):
-    id: Id = Field(pattern=_ID)
-    name_en: str
-    outcome: Outcome
-    form: str
-
-
-class Period(Strict):
-    value: PositiveInt
-    unit: DurationUnit
-
-
-class Ground(Strict):
-    id: Id = Field(pattern=_ID)
-    text: str
-    effect: GroundEffect
-    period: Period | None = None
-
-
-class Rule(Strict):
-    id: Id = Field(pattern=_ID)
-    text: str
-    parameters: tuple[Id, ...] = ()
-    limits: dict[Id, int] = Field(default_factory=dict)
-    """Numbers the seed itself states for this rule (e.g. an age limit in years), so that no
-    evaluator writes them as literals; values the seeds do not give are `parameters`."""
-
-
-class ReviewTerm(Strict):
-    days: PositiveInt | None
-    """Always None in the seeds: no seed gives a complaint review term in days."""
-    parameter: Id
-    legal_reference: str
-
-
-class Complaints(Strict):
-    to: tuple[str, ...]
-    review_term: ReviewTerm
-    receipt: str | None = None
-    court: str | None = None
-    notes: str | None = None
-
-
-class Form(Strict):
-    id: Id = Field(pattern=_ID)
-    name_en: str
-    fields: tuple[str, ...]
 
 
 class Edition(Strict):
     """One version of a service's rules, as one seed act gives it, valid over a period."""
 
-    id: Id = Field(pattern=_ID)
+    id: Id = Field(pattern=ID_PATTERN)
     region: Id
     """Region id, or "national" for national standards."""
     authority: str
@@ -455,13 +125,13 @@ class Edition(Strict):
     def _consistent(self) -> Self:
         if self.effective_to is not None and self.effective_to <= self.effective_from:
             raise ValueError("effective_to must be after effective_from")
-        _unique(list(self.channels), "channel")
-        _unique([d.id for d in self.documents], "document")
-        _unique([r.id for r in self.results], "result")
-        _unique([g.id for g in self.refusal_grounds], "refusal ground")
-        _unique([g.id for g in self.termination_grounds], "termination ground")
-        _unique([r.id for r in self.rules], "rule")
-        _unique([f.id for f in self.forms], "form")
+        require_unique(list(self.channels), "channel")
+        require_unique([d.id for d in self.documents], "document")
+        require_unique([r.id for r in self.results], "result")
+        require_unique([g.id for g in self.refusal_grounds], "refusal ground")
+        require_unique([g.id for g in self.termination_grounds], "termination ground")
+        require_unique([r.id for r in self.rules], "rule")
+        require_unique([f.id for f in self.forms], "form")
         return self
 
     def in_force_on(self, on_date: date) -> bool:
@@ -491,7 +161,7 @@ class Edition(Strict):
 
 
 class Service(Strict):
-    id: Id = Field(pattern=_ID)
+    id: Id = Field(pattern=ID_PATTERN)
     name_en: str
     name_kk: str
     name_ru: str | None = None
@@ -504,8 +174,8 @@ class Service(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        _unique([e.id for e in self.editions], "edition")
-        _unique(list(self.subtypes), "subtype")
+        require_unique([e.id for e in self.editions], "edition")
+        require_unique(list(self.subtypes), "subtype")
         return self
 
     def edition(self, edition_id: str) -> Edition:
