@@ -11,9 +11,7 @@ from typing import Self
 from pydantic import Field, PositiveInt, model_validator
 
 from shared.catalog.strict import ID_PATTERN, Id, Strict, require_unique
-from shared.catalog.vocabulary import (
-    RegionKind,
-)
+from shared.catalog.vocabulary import RegionKind
 
 
 class Region(Strict):
