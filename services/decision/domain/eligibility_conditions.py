@@ -10,9 +10,7 @@ from datetime import date, timedelta
 from services.decision.domain.rule_context import RuleContext
 from shared.catalog.deadlines import add_months
 from shared.catalog.vocabulary import DurationUnit
-from shared.contracts.decisions import (
-    ConditionResult,
-)
+from shared.contracts.decisions import ConditionResult
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 

@@ -8,9 +8,7 @@ from services.decision.domain.errors import InvalidState
 from services.decision.domain.model import CaseState
 from shared.catalog.deadlines import extended_due_at
 from shared.catalog.errors import CatalogError
-from shared.contracts.decisions import (
-    TermExtended,
-)
+from shared.contracts.decisions import TermExtended
 from shared.contracts.event import DomainEvent
 
 

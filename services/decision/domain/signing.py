@@ -7,9 +7,7 @@ from services.decision.domain.drafting import decision_made
 from services.decision.domain.env import Env
 from services.decision.domain.errors import InvalidState
 from services.decision.domain.model import CaseState, Status
-from shared.contracts.decisions import (
-    DecisionReturnedForRework,
-)
+from shared.contracts.decisions import DecisionReturnedForRework
 from shared.contracts.event import DomainEvent
 
 
