@@ -10,21 +10,18 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from services.decision.adapters.catalog import DecisionCatalog
-from services.decision.handlers import application_handler, inspection_handler
+from services.decision.entrypoints.kafka_handlers import consumer_handler
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
-from shared.contracts.applications import ApplicationSubmitted
-from shared.contracts.decisions import InspectionCompleted, InspectionScheduled
-from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry
 from shared.contracts.routes import route_for
 from shared.contracts.topics import registry_of
 from shared.eventstore import EventStore
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.envelope import Envelope
 from shared.messaging.kafka import make_consumer
 from shared.messaging.relay import OutboxRelay, Route
 from shared.messaging.worker import consume_until
+from shared.service_layer import is_retryable
 
 log = structlog.get_logger(__name__)
 
@@ -47,19 +44,6 @@ def consumed_registry() -> EventRegistry:
     return registry_of((APPLICATIONS_TOPIC, INSPECTIONS_TOPIC))
 
 
-def make_consumer_handler(service: DecisionService, source: str):  # type: ignore[no-untyped-def]
-    on_application = application_handler(service)
-    on_inspection = inspection_handler(service, source)
-
-    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
-        if isinstance(event, (InspectionScheduled, InspectionCompleted)):
-            await on_inspection(conn, envelope, event)
-        elif isinstance(event, ApplicationSubmitted):
-            await on_application(conn, envelope, event)
-
-    return handle
-
-
 def build_service(
     pool: asyncpg.Pool, schema: str = SCHEMA, settings: DecisionSettings | None = None
 ) -> DecisionService:
@@ -74,7 +58,9 @@ async def run_scheduler(service: DecisionService, stop: asyncio.Event, *, worker
     while not stop.is_set():
         try:
             fired = await service.fire_due_timers(worker=worker)
-        except (OSError, asyncpg.PostgresConnectionError) as exc:
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
             log.warning("scheduler: database unavailable, retrying", error=type(exc).__name__)
             fired = 0
         if fired == 0:
@@ -99,7 +85,7 @@ async def run_worker(
         service.pool,
         service.schema,
         consumed_registry(),
-        make_consumer_handler(service, source),
+        consumer_handler(service, source),
         producer,
     )
     kafka = make_consumer(

@@ -13,6 +13,7 @@ from services.decision.domain.case import HANDLERS, Env, decide
 from services.decision.domain.errors import Forbidden, InvalidState
 from services.decision.domain.model import CaseState, evolve_all, initial
 from services.decision.domain.policy import POLICY
+from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadWorklist
 from shared.auth.policy import Scope
 from shared.domain.errors import UnknownCommand
 
@@ -43,7 +44,7 @@ def test_an_unknown_command_is_refused_not_taken_for_another() -> None:
 def test_every_command_has_one_handler_and_one_permission() -> None:
     commands = set(typing.get_args(c.Command))
     assert set(HANDLERS) == commands
-    assert set(POLICY.table) == commands
+    assert set(POLICY.table) == commands | {ReadCase, ReadCaseDetails, ReadWorklist}  # + the reads
     assert POLICY.permission(c.FireTimer).scope is Scope.SYSTEM
     assert POLICY.roles(c.ScheduleInspection) == ["head", "inspector", "specialist", "system"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
+from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadWorklist
 from shared.auth.policy import Permission, Policy, Scope, Target
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
 from shared.domain.actor import SYSTEM_ROLE
@@ -29,6 +30,11 @@ POLICY = Policy(
         c.ExtendTerm: Permission.of(Role.HEAD),
         c.RecordFact: Permission.of(Role.SPECIALIST, SYSTEM_ROLE),
         c.ReopenApplication: Permission.of(Role.REVIEWER, SYSTEM_ROLE, scope=Scope.OFFICE_OR_REGION),
+        ReadCase: Permission.of(*Role),
+        ReadCaseDetails: Permission.of(
+            Role.SPECIALIST, Role.HEAD, Role.INSPECTOR, Role.REVIEWER, Role.AUDITOR
+        ),
+        ReadWorklist: Permission.of(*Role),
     },
     cross_office_roles=CROSS_OFFICE_ROLES,
     system_role=SYSTEM_ROLE,

@@ -24,11 +24,11 @@ from services.decision.bootstrap import (
     SERVICE,
     build_service,
     consumed_registry,
-    make_consumer_handler,
     route,
     run_scheduler,
     run_worker,
 )
+from services.decision.entrypoints.kafka_handlers import consumer_handler
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
 from shared.logging import configure_logging
@@ -77,7 +77,7 @@ class _Parts:
             ctx.pool,
             ctx.schema,
             consumed_registry(),
-            make_consumer_handler(self.service, source),
+            consumer_handler(self.service, source),
             ctx.producer,
         )
         self.relay = OutboxRelay(

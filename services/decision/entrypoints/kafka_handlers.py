@@ -1,4 +1,5 @@
-"""Handlers of the events the decision worker consumes (plain async functions; no faust here)."""
+"""Kafka entrypoints of the decision service: each consumed event becomes a case command run by
+the service's bus inside the consumer's inbox transaction (plain async functions; no faust here)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from services.decision.service import DecisionService
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.decisions import ApplicationReopened, InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
+from shared.messaging.consumer import Handler
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
 log = structlog.get_logger(__name__)
 
 
-def application_handler(service: DecisionService):  # type: ignore[no-untyped-def]
+def application_handler(service: DecisionService) -> Handler:
     """`applications.v1`: every ApplicationSubmitted opens a case (other events are not ours)."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
@@ -33,7 +35,7 @@ def application_handler(service: DecisionService):  # type: ignore[no-untyped-de
     return handle
 
 
-def inspection_handler(service: DecisionService, own_source: str):  # type: ignore[no-untyped-def]
+def inspection_handler(service: DecisionService, own_source: str) -> Handler:
     """`inspections.v1`: commands from office systems (our own published events are skipped)."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
@@ -75,7 +77,7 @@ def inspection_handler(service: DecisionService, own_source: str):  # type: igno
     return handle
 
 
-def reopen_handler(service: DecisionService):  # type: ignore[no-untyped-def]
+def reopen_handler(service: DecisionService) -> Handler:
     """An `ApplicationReopened` sent by the complaints service (upheld complaint) reopens the case.
 
     Wire it to the topic the complaints contract uses once that is settled (see the report)."""
@@ -95,5 +97,22 @@ def reopen_handler(service: DecisionService):  # type: ignore[no-untyped-def]
             )
         except DomainError as exc:
             raise PoisonMessage(f"reopening refused: {exc}") from exc
+
+    return handle
+
+
+def consumer_handler(service: DecisionService, source: str) -> Handler:
+    """The decision worker's consumer: one handler per consumed event type; others are not ours."""
+    on_inspection = inspection_handler(service, source)
+    handlers: dict[type[DomainEvent], Handler] = {
+        ApplicationSubmitted: application_handler(service),
+        InspectionScheduled: on_inspection,
+        InspectionCompleted: on_inspection,
+    }
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        handler = handlers.get(type(event))
+        if handler is not None:
+            await handler(conn, envelope, event)
 
     return handle
