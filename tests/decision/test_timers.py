@@ -45,7 +45,16 @@ async def test_timer_due_while_stopped_fires_after_restart_exactly_once(
         if counts[(stream, "decision.deadline_breached")]:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # several more scheduler rounds
+    # A sentinel case, due after this one's timers: once the scheduler has fired it, it has run a
+    # round after the first firing, and a timer it would fire twice (claimed in due order) too.
+    sentinel = submitted(received_at=sub.received_at + timedelta(hours=1), due_in=timedelta(days=10))
+    await restarted.execute(sentinel.application_id, c.OpenCase(sentinel))
+    for _ in range(100):
+        counts = await _event_types(pool, decision_schema)
+        if counts[(f"case-{sentinel.application_id}", "decision.deadline_breached")]:
+            break
+        await asyncio.sleep(0.05)
+    assert counts[(f"case-{sentinel.application_id}", "decision.deadline_breached")] == 1
     stop.set()
     await task
     counts = await _event_types(pool, decision_schema)

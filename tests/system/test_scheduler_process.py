@@ -83,7 +83,14 @@ async def test_due_timer_fires_once_across_a_killed_scheduler(
         first.wait()
 
         second = _start_scheduler(fresh_database, broker.bootstrap_servers, log)
-        await asyncio.sleep(3)  # many scheduler rounds
+        # A sentinel case, due after the first one's timers: once the second scheduler has fired it,
+        # it has run a whole round, in which a timer left by the killed one would have come first.
+        sentinel = submitted(received_at=sub.received_at + timedelta(hours=1), due_in=timedelta(days=10))
+        await service.execute(sentinel.application_id, c.OpenCase(sentinel))
+        while "decision.deadline_breached" not in await _fired(pool, f"case-{sentinel.application_id}"):
+            assert time.monotonic() < deadline + 60, log.read_text()
+            assert second.poll() is None, log.read_text()
+            await asyncio.sleep(0.1)
         os.killpg(second.pid, signal.SIGTERM)
         assert second.wait(30) == 0, log.read_text()
         fired = await _fired(pool, stream)
