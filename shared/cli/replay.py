@@ -1,38 +1,30 @@
 """`qyzmet replay PROJECTION`: rebuild a projection from its service's event store.
 
-Each service lists its projections in `services/<service>/projections.py` as
-`PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]]` (name -> rebuild,
-returning the number of events replayed). The projection is named `<service>.<name>`.
+Each installed service names its projections in its plugin (`shared.runtime.registry`): a
+mapping name -> rebuild (returning the number of events replayed). The projection is named
+`<service>.<name>`; only the services' projection modules are imported, and only here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
-from shared.cli.serve import SERVICES
 from shared.db.pool import create_pool
+from shared.runtime.registry import Rebuild, registered_services
 from shared.settings import PlatformSettings
-
-Rebuild = Callable[[asyncpg.Pool], Awaitable[int]]
 
 
 def known_projections() -> dict[str, Rebuild]:
-    found: dict[str, Rebuild] = {}
-    for service in SERVICES:
-        try:
-            module = importlib.import_module(f"services.{service}.projections")
-        except ModuleNotFoundError:
-            continue
-        for name, rebuild in getattr(module, "PROJECTIONS", {}).items():
-            found[f"{service}.{name}"] = rebuild
-    return found
+    return {
+        f"{plugin.name}.{name}": rebuild
+        for plugin in registered_services()
+        for name, rebuild in plugin.load_projections().items()
+    }
 
 
 async def _replay(database_url: str, rebuild: Rebuild) -> int:

@@ -1,15 +1,15 @@
 """`qyzmet run`: the whole system on this machine, until Ctrl-C.
 
 Starts (or reuses) PostgreSQL and the broker (`qyzmet infra up`), creates the contract's
-topics, then runs every service process that exists (`qyzmet serve <service>-api|-worker`)
-as child processes with the infrastructure's environment. Ctrl-C stops the children; the
-infrastructure keeps running with its data in `.data/` unless `--stop-infra` is given.
+topics, then runs every process the installed services register (`qyzmet serve
+<service>-api|-worker`, see `shared.runtime.registry`) as child processes with the
+infrastructure's environment. Ctrl-C stops the children; the infrastructure keeps running
+with its data in `.data/` unless `--stop-infra` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import signal
 import subprocess
@@ -17,25 +17,27 @@ import sys
 import time
 from typing import Any
 
-from shared.cli.serve import PROCESSES
 from shared.infra.stack import infra_down, infra_up
 from shared.messaging.topics import contract_topics, ensure_topics
+from shared.runtime.registry import ServicePlugin, registered_services
 from shared.settings import PlatformSettings
 
-API_PORTS = {"intake": 8001, "decision": 8002, "notification": 8003, "complaints": 8004}
+
+def _port_environment(plugins: list[ServicePlugin]) -> dict[str, str]:
+    """The default API port of every service, as the variable its API reads."""
+    return {
+        plugin.api_port_variable: str(plugin.api_port)
+        for plugin in plugins
+        if plugin.api_port_variable and plugin.api_port is not None
+    }
 
 
-def available_processes() -> list[str]:
-    found = []
-    for process in PROCESSES:
-        service, kind = process.rsplit("-", 1)
-        try:
-            spec = importlib.util.find_spec(f"services.{service}.entrypoints.{kind}")
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            found.append(process)
-    return found
+def _api_urls(plugins: list[ServicePlugin], env: dict[str, str], started: set[str]) -> list[str]:
+    return [
+        f"{p.name} http://127.0.0.1:{env[p.api_port_variable]}/docs"
+        for p in plugins
+        if f"{p.name}-api" in started and p.api_port_variable and p.api_port_variable in env
+    ]
 
 
 def _stop(children: dict[str, subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
@@ -58,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     ensure_topics(
         infra.kafka_bootstrap_servers, contract_topics(settings.topic_partitions, settings.topic_prefix)
     )
-    processes = available_processes()
+    plugins = registered_services()  # in the architecture's order: intake first
+    processes = [process for plugin in plugins for process in plugin.processes()]
     if not processes:
         print("qyzmet: no service process is implemented yet", file=sys.stderr)
         return 1
@@ -72,21 +75,15 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        child_env = {**_port_environment(plugins), **env}
         for process in processes:
-            service = process.rsplit("-", 1)[0]
-            port_variable = f"{service.upper()}_API_PORT"
-            child_env = {port_variable: str(API_PORTS[service]), **env}
             children[process] = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli.main", "serve", process], env=child_env
             )
             print(f"started {process} (pid {children[process].pid})", file=sys.stderr)
         print(
             "Qyzmet is running: "
-            + ", ".join(
-                f"{s} http://127.0.0.1:{env.get(f'{s.upper()}_API_PORT', p)}/docs"
-                for s, p in API_PORTS.items()
-                if f"{s}-api" in children
-            )
+            + ", ".join(_api_urls(plugins, child_env, set(children)))
             + "\nCtrl-C stops it.",
             file=sys.stderr,
         )
