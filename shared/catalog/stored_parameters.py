@@ -1,0 +1,39 @@
+"""Read the parameter values administrators recorded, without owning the catalog's schema.
+
+The catalog schema belongs to the catalog's administration (`qyzmet params set` creates and
+migrates it). A service that only reads the values must not create or migrate another owner's
+tables, so this reader never does: where the schema does not exist yet, no administrator has
+recorded anything, and the answer is an empty list.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared.catalog.parameters import ParameterRecord
+from shared.catalog.store import CATALOG_SCHEMA
+from shared.db.identifiers import checked_identifier
+
+
+async def stored_parameter_records(
+    conn: asyncpg.Connection, schema: str = CATALOG_SCHEMA
+) -> list[ParameterRecord]:
+    """Every parameter record stored in `schema`, oldest first; [] if the table does not exist."""
+    table = f"{checked_identifier(schema)}.parameter_values"
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+        return []
+    rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
+    return [
+        ParameterRecord(
+            parameter=row["parameter"],
+            region=row["region"],
+            effective_from=row["effective_from"],
+            effective_to=row["effective_to"],
+            value=row["value"],
+            source=row["source"],
+            note=row["note"],
+            recorded_by=row["recorded_by"],
+            recorded_at=row["recorded_at"],
+        )
+        for row in rows
+    ]
