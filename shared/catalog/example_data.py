@@ -19,8 +19,6 @@ from shared.catalog.models import Strict
 from shared.catalog.parameters import ParameterBook, ParameterRecord
 
 EXAMPLE_ADOPTIONS_FILE = "example_adoptions.yaml"
-
-
 EXAMPLE_PARAMETERS_FILE = "example_parameters.yaml"
 
 

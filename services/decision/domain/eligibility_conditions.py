@@ -13,11 +13,7 @@ from shared.catalog.vocabulary import DurationUnit
 from shared.contracts.decisions import ConditionResult
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
-
-
 PARENT_RELATIONS = frozenset({"self", "spouse", "parent", "mother", "father", "adopter", "guardian"})
-
-
 CARE_EXEMPTIONS = frozenset(
     {
         "carer_of_disabled_group_1_2",

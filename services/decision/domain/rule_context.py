@@ -23,16 +23,9 @@ from shared.contracts.decisions import (
 ParameterLookup = Callable[[str, str, date], ParameterUsed]
 """(parameter id, region, date) -> the value used; raises ParameterNotInForce."""
 
-
 EQUALITY_POLICY = "income_threshold_equality_policy"
-
-
 EQUAL_IS_ELIGIBLE = "equal_is_eligible"
-
-
 EQUAL_IS_NOT_ELIGIBLE = "equal_is_not_eligible"
-
-
 RULE_DEFAULT = "rule_default"
 
 

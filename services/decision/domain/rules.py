@@ -73,8 +73,6 @@ class Check:
 
 
 TSA = "targeted_social_assistance"
-
-
 CHECKS: tuple[Check, ...] = (
     Check(TSA, ("income_test", "delegated_content"), ("income_above_poverty_line",), tsa_income),
     Check(TSA, ("unemployed_registration_test",), ("unemployed_not_registered",), unemployed_registered),

@@ -19,13 +19,8 @@ _MONEY = r"^\d{1,12}(\.\d{1,2})?$"
 Money = Annotated[str, Field(pattern=_MONEY)]
 """Tenge as a non-negative decimal string, e.g. "12345.50"."""
 
-
 DecisionOutcome = Literal["approved", "refused", "information"]
-
-
 Employment = Literal["employed", "unemployed", "student", "pensioner", "child", "carer", "other"]
-
-
 Exemption = Literal[
     "disabled",
     "inpatient_over_1_month",
