@@ -11,7 +11,9 @@ from shared.auth.policy import Policy
 from shared.auth.roles import Role
 from shared.auth.tokens import InvalidToken, Principal, verify_token
 from shared.domain.actor import Actor
+from shared.http.correlation import correlation_id
 from shared.http.problems import Problem
+from shared.service_layer import Meta
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -59,6 +61,11 @@ def may(policy: Policy, command: type) -> Callable[..., Awaitable[Principal]]:
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(subject=principal.subject, role=principal.role.value, office=principal.office)
+
+
+def meta_of(principal: Principal, request: Request) -> Meta:
+    """Who issues the request's command, and the request's correlation id."""
+    return Meta(actor_of(principal), correlation_id(request))
 
 
 def require_office_scope(principal: Principal, office: str) -> None:

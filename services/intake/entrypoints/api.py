@@ -17,8 +17,6 @@ from typing import Annotated, Literal
 import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 
 from services.intake.adapters.catalog import CatalogAdapter
@@ -28,7 +26,6 @@ from services.intake.bootstrap import SCHEMA, schema_from_env
 from services.intake.domain.commands import (
     LookUpByIin,
     ReadApplications,
-    RecordMalformedSubmission,
     SupplementDocuments,
     WithdrawApplication,
 )
@@ -41,33 +38,28 @@ from services.intake.entrypoints.http_models import (
     SupplementRequest,
     Talon,
     WithdrawRequest,
-    talon_of,
+    changed_answer,
+    submit_answer,
     view_of,
 )
+from services.intake.entrypoints.malformed import install_malformed_recorder
 from services.intake.entrypoints.runtime import IntakeRuntime
 from services.intake.service import Clock, utc_now
-from services.intake.service_layer.handlers import Changed, SubmitResult
+from services.intake.service_layer.handlers import SubmitResult
 from services.intake.service_layer.views import PageRequest
-from shared.auth.tokens import InvalidToken, Principal, local_secret, verify_token
-from shared.contracts.applications import ApplicationSubmitted, IntakeProblem, SubmitApplication
+from shared.auth.tokens import Principal, local_secret
+from shared.contracts.applications import SubmitApplication
 from shared.http.app import create_app as create_base_app
-from shared.http.auth import actor_of, may
-from shared.http.correlation import correlation_id
+from shared.http.auth import actor_of, may, meta_of
 from shared.http.problems import (
     Problem,
-    problem_response,
-    problem_type,
-    validation_errors,
-    validation_problem,
 )
 from shared.logging import configure_logging
-from shared.service_layer import Meta
 from shared.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_PORT = 8001
-REJECTED_TYPE = problem_type("intake-rejected")
 
 # Who may call each endpoint: the roles the policy table gives its command.
 SUBMITTER = Depends(may(POLICY, SubmitApplication))
@@ -75,43 +67,6 @@ WITHDRAWER = Depends(may(POLICY, WithdrawApplication))
 SUPPLEMENTER = Depends(may(POLICY, SupplementDocuments))
 READER = Depends(may(POLICY, ReadApplications))
 IIN_LOOKUP = Depends(may(POLICY, LookUpByIin))
-
-
-def _meta(principal: Principal, request: Request) -> Meta:
-    return Meta(actor_of(principal), correlation_id(request))
-
-
-def _submit_response(result: SubmitResult, names: tuple[str | None, str | None]) -> Response:
-    headers = {"Idempotent-Replayed": "true" if result.replayed else "false"}
-    event = result.event
-    if isinstance(event, ApplicationSubmitted):
-        headers["Location"] = f"/v1/applications/{event.application_id}"
-        return JSONResponse(talon_of(event, names).model_dump(mode="json"), status_code=201, headers=headers)
-    errors = [
-        {"field": p.field, "reason": p.message, "code": p.code, "document_id": p.document_id,
-         "name_kk": p.name_kk, "name_en": p.name_en}
-        for p in event.problems
-    ]  # fmt: skip
-    response = problem_response(
-        422,
-        "Application not accepted",
-        f"{len(errors)} item(s) missing or invalid; the refusal is recorded",
-        type_=REJECTED_TYPE,
-        application_id=event.application_id,
-        errors=errors,
-    )
-    response.headers.update(headers)
-    return response
-
-
-def _changed(result: Changed) -> ApplicationChanged:
-    assert result.state.application_id is not None
-    return ApplicationChanged(
-        application_id=result.state.application_id,
-        status=result.state.status.value,
-        version=result.state.version,
-        events=[e.event_name for e in result.events],
-    )
 
 
 def create_app(
@@ -172,7 +127,7 @@ def create_app(
     ) -> Response:
         """Submit an application; 201 with the talon, or 422 listing every missing or invalid item."""
         service = runtime.deps.service
-        result: SubmitResult = await service.bus.handle(cmd, _meta(principal, request))
+        result: SubmitResult = await service.bus.handle(cmd, meta_of(principal, request))
         outcome = "accepted" if result.accepted else "rejected"
         if not result.replayed:
             submissions.labels(outcome, service.channel_label(cmd.channel)).inc()
@@ -182,7 +137,7 @@ def create_app(
             replayed=result.replayed,
             application_id=result.event.application_id,
         )
-        return _submit_response(result, service.service_names(result.event.service_id))
+        return submit_answer(result, service.service_names(result.event.service_id))
 
     @app.post(
         "/v1/applications/{application_id}/withdrawal",
@@ -197,7 +152,7 @@ def create_app(
     ) -> ApplicationChanged:
         """Withdraw a submitted application (at the applicant's request)."""
         command = WithdrawApplication(str(application_id), body.reason)
-        return _changed(await runtime.deps.service.bus.handle(command, _meta(principal, request)))
+        return changed_answer(await runtime.deps.service.bus.handle(command, meta_of(principal, request)))
 
     @app.post(
         "/v1/applications/{application_id}/documents",
@@ -212,7 +167,7 @@ def create_app(
     ) -> ApplicationChanged:
         """Add documents to a submitted application."""
         command = SupplementDocuments(str(application_id), tuple(body.documents))
-        return _changed(await runtime.deps.service.bus.handle(command, _meta(principal, request)))
+        return changed_answer(await runtime.deps.service.bus.handle(command, meta_of(principal, request)))
 
     @app.get("/v1/applications/{application_id}", response_model=ApplicationView, tags=["status"])
     async def get_application(application_id: uuid.UUID, principal: Principal = READER) -> ApplicationView:
@@ -244,53 +199,10 @@ def create_app(
         body: IinLookup, request: Request, principal: Principal = IIN_LOOKUP
     ) -> ApplicationPage:
         """Applications of one applicant (a personal-data read: audited). The ИИН goes in the body."""
-        rows = await runtime.deps.service.bus.handle(LookUpByIin(body.iin), _meta(principal, request))
+        rows = await runtime.deps.service.bus.handle(LookUpByIin(body.iin), meta_of(principal, request))
         return ApplicationPage(items=[view_of(r) for r in rows])
 
-    @app.exception_handler(RequestValidationError)
-    async def _malformed(request: Request, exc: RequestValidationError) -> Response:
-        """A submission whose fields are missing or malformed is still a refused submission of
-        an identified officer: recorded as `ApplicationRejectedAtIntake` (quality indicators)."""
-        if request.method != "POST" or request.url.path != "/v1/applications":
-            return validation_problem(exc)
-        principal = _submitter(request)
-        body = exc.body if isinstance(exc.body, dict) else None
-        if principal is None or body is None or body.get("office_id") != principal.office:
-            return validation_problem(exc)
-        errors = validation_errors(exc)
-
-        def text(name: str) -> str:
-            value = body.get(name)
-            return value if isinstance(value, str) else ""
-
-        command = RecordMalformedSubmission(
-            office_id=principal.office,
-            service_id=text("service_id"),
-            channel=text("channel"),
-            idempotency_key=text("idempotency_key"),
-            problems=tuple(
-                IntakeProblem(code="invalid_field", field=e["field"], message=e["reason"]) for e in errors
-            ),
-        )
-        recorded = await runtime.deps.service.bus.handle(command, _meta(principal, request))
-        return problem_response(
-            422,
-            "Request is invalid",
-            f"{len(errors)} field(s) failed validation; recorded as a refused submission",
-            errors=errors,
-            application_id=recorded.application_id,
-        )
-
-    def _submitter(request: Request) -> Principal | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        try:
-            principal = verify_token(app.state.token_secret, token, issuer=app.state.token_issuer)
-        except InvalidToken:
-            return None
-        return principal if principal.role.value in POLICY.roles(RecordMalformedSubmission) else None
-
+    install_malformed_recorder(app, runtime)
     return app
 
 

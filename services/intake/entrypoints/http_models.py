@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.intake.service_layer.handlers import Changed, SubmitResult
 from shared.contracts.applications import ApplicationSubmitted, PresentedDocument, ReceivedDocument
 from shared.contracts.event import ContractModel
+from shared.http.problems import problem_response, problem_type
+
+REJECTED_TYPE = problem_type("intake-rejected")
 
 
 class Talon(BaseModel):
@@ -102,4 +108,37 @@ def talon_of(event: ApplicationSubmitted, names: tuple[str | None, str | None]) 
         due_note=event.due_note,
         documents=event.documents,
         undetermined_documents=event.undetermined_documents,
+    )
+
+
+def submit_answer(result: SubmitResult, names: tuple[str | None, str | None]) -> Response:
+    headers = {"Idempotent-Replayed": "true" if result.replayed else "false"}
+    event = result.event
+    if isinstance(event, ApplicationSubmitted):
+        headers["Location"] = f"/v1/applications/{event.application_id}"
+        return JSONResponse(talon_of(event, names).model_dump(mode="json"), status_code=201, headers=headers)
+    errors = [
+        {"field": p.field, "reason": p.message, "code": p.code, "document_id": p.document_id,
+         "name_kk": p.name_kk, "name_en": p.name_en}
+        for p in event.problems
+    ]  # fmt: skip
+    response = problem_response(
+        422,
+        "Application not accepted",
+        f"{len(errors)} item(s) missing or invalid; the refusal is recorded",
+        type_=REJECTED_TYPE,
+        application_id=event.application_id,
+        errors=errors,
+    )
+    response.headers.update(headers)
+    return response
+
+
+def changed_answer(result: Changed) -> ApplicationChanged:
+    assert result.state.application_id is not None
+    return ApplicationChanged(
+        application_id=result.state.application_id,
+        status=result.state.status.value,
+        version=result.state.version,
+        events=[e.event_name for e in result.events],
     )
