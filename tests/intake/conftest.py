@@ -99,6 +99,24 @@ def unemployed_registration(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def carer_allowance(**overrides: Any) -> dict[str, Any]:
+    """A complete ЦОН submission of the disabled-child carer allowance."""
+    body: dict[str, Any] = {
+        "idempotency_key": str(uuid.uuid4()),
+        "service_id": "disabled_child_carer_allowance",
+        "channel": "tson",
+        "office_id": TSON,
+        "applicant": {"iin": make_iin(date(1990, 1, 2), 5, female=True), "full_name": "Мадина Әлиқызы"},
+        "documents": [
+            {"document_id": d}
+            for d in ("application", "child_birth_certificates", "identity_document", "residence_proof")
+        ]
+        + [{"document_id": "child_disability_certificate"}],
+    }
+    body.update(overrides)
+    return body
+
+
 async def wait_for(check: Callable[[], Any], timeout: float = 2.0, interval: float = 0.02) -> Any:  # noqa: ASYNC109
     """Await `check()` until it returns a truthy value, or fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()

@@ -23,6 +23,7 @@ from tests.intake.conftest import (
     SECRET,
     TSON,
     auth,
+    carer_allowance,
     unemployed_registration,
     wait_for,
 )
@@ -174,39 +175,20 @@ async def test_foreigner_needs_a_residence_document(client: httpx.AsyncClient) -
     assert ok.status_code == 201, ok.text
 
 
-def _carer_allowance(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "idempotency_key": str(uuid.uuid4()),
-        "service_id": "disabled_child_carer_allowance",
-        "channel": "tson",
-        "office_id": TSON,
-        "applicant": {"iin": make_iin(date(1990, 1, 2), 5, female=True), "full_name": "Мадина Әлиқызы"},
-        "documents": [
-            {"document_id": d}
-            for d in ("application", "child_birth_certificates", "identity_document", "residence_proof")
-        ]
-        + [{"document_id": "child_disability_certificate"}],
-    }
-    body.update(overrides)
-    return body
-
-
 async def test_representative_needs_a_power_of_attorney(client: httpx.AsyncClient) -> None:
     headers = auth(Role.TSON, TSON)
-    assert (
-        await client.post("/v1/applications", json=_carer_allowance(), headers=headers)
-    ).status_code == 201
+    assert (await client.post("/v1/applications", json=carer_allowance(), headers=headers)).status_code == 201
     representative = {
         "iin": make_iin(date(1960, 7, 30), 9),
         "full_name": "Бауыржан Қайратұлы",
         "power_of_attorney": {"number": "N-123", "issued_on": "2024-01-15", "notarised": True},
     }
     r = await client.post(
-        "/v1/applications", json=_carer_allowance(representative=representative), headers=headers
+        "/v1/applications", json=carer_allowance(representative=representative), headers=headers
     )
     assert r.status_code == 422
     assert "power_of_attorney" in _codes(r)["missing_document"]
-    body = _carer_allowance(representative=representative)
+    body = carer_allowance(representative=representative)
     body["documents"].append({"document_id": "power_of_attorney", "form": "notarised_copy"})
     ok = await client.post("/v1/applications", json=body, headers=headers)
     assert ok.status_code == 201, ok.text
@@ -322,7 +304,7 @@ async def test_access_no_token_401_other_office_403(client: httpx.AsyncClient) -
 async def test_tson_operator_sees_and_changes_only_what_it_submitted(client: httpx.AsyncClient) -> None:
     first = auth(Role.TSON, TSON, subject="operator.a")
     second = auth(Role.TSON, TSON, subject="operator.b")
-    ok = await client.post("/v1/applications", json=_carer_allowance(), headers=first)
+    ok = await client.post("/v1/applications", json=carer_allowance(), headers=first)
     assert ok.status_code == 201, ok.text
     app_id = ok.json()["application_id"]
     await _status(client, app_id, "submitted", **first)
@@ -331,7 +313,7 @@ async def test_tson_operator_sees_and_changes_only_what_it_submitted(client: htt
     assert app_id not in {item["application_id"] for item in listed.json()["items"]}
     own = await client.get("/v1/applications", headers=first)
     assert app_id in {item["application_id"] for item in own.json()["items"]}
-    iin = _carer_allowance()["applicant"]["iin"]
+    iin = carer_allowance()["applicant"]["iin"]
     found = await client.post("/v1/applications/lookup-by-iin", json={"iin": iin}, headers=second)
     assert app_id not in {item["application_id"] for item in found.json()["items"]}
     refused = await client.post(f"/v1/applications/{app_id}/withdrawal", json={}, headers=second)
