@@ -55,6 +55,18 @@ async def read_all(backend: EventStoreBackend, page: int = 1000) -> list[StoredE
     return out
 
 
+async def settled(backend: EventStoreBackend, count: int, page: int = 1000) -> list[StoredEvent]:
+    """`read_all` once `count` events are visible. On PostgreSQL a committed event is held back
+    while any older transaction in the cluster is still open (another test's, say): the gap-safe
+    read is complete eventually, not at once. Fails if they do not all show within the bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while len(events := await read_all(backend, page)) < count:
+        assert loop.time() < deadline, f"only {len(events)} of {count} events became visible"
+        await asyncio.sleep(0.01)
+    return events
+
+
 class EventStoreContract:
     """Tests of `EventSession` and the gap-safe global read, independent of the backend."""
 
@@ -122,7 +134,7 @@ class EventStoreContract:
             empty_later = await s.append("case-e", [], None)
         assert (empty_new.appended, empty_new.version) == (0, 0)
         assert (empty_later.appended, empty_later.version) == (0, 1)
-        assert len(await read_all(backend)) == 1
+        assert len(await settled(backend, 1)) == 1
 
     # --- expected version ------------------------------------------------------------------
 
@@ -144,7 +156,7 @@ class EventStoreContract:
             with pytest.raises(ConcurrencyConflict):
                 await s.append("case-c", [NewEvent("x", {})], 0)
             await s.append("case-d", [NewEvent("x", {})], 0)
-        assert [e.stream_id for e in await read_all(backend)] == ["case-c", "case-d"]
+        assert [e.stream_id for e in await settled(backend, 2)] == ["case-c", "case-d"]
 
     async def test_none_appends_at_any_version(self, backend: EventStoreBackend) -> None:
         async with backend.transaction() as s:
@@ -215,7 +227,7 @@ class EventStoreContract:
             again_any = await s.append("case-4", [event], None)
         assert (first.appended, first.version) == (1, 1)
         assert (again.appended, again.version, again_any.appended) == (0, 1, 0)
-        assert len(await read_all(backend)) == 1
+        assert len(await settled(backend, 1)) == 1
 
     async def test_partly_stored_batch_is_refused(self, backend: EventStoreBackend) -> None:
         event = NewEvent("x", {"v": 1})
@@ -225,7 +237,7 @@ class EventStoreContract:
             async with backend.transaction() as s:
                 await s.append("case-4p", [event, NewEvent("x", {"v": 2})], 1)
         assert info.value.stream_id == "case-4p"
-        assert [e.data["v"] for e in await read_all(backend)] == [1]
+        assert [e.data["v"] for e in await settled(backend, 1)] == [1]
 
     async def test_concurrent_idempotent_appends_store_once(self, backend: EventStoreBackend) -> None:
         event = NewEvent("x", {"v": 1})
@@ -236,7 +248,7 @@ class EventStoreContract:
 
         results = await asyncio.gather(*(write() for _ in range(6)))
         assert sum(results) == 1
-        assert [e.event_id for e in await read_all(backend)] == [event.event_id]
+        assert [e.event_id for e in await settled(backend, 1)] == [event.event_id]
 
     # --- rollback --------------------------------------------------------------------------
 
@@ -254,9 +266,10 @@ class EventStoreContract:
         async with backend.transaction() as s:
             assert await s.load("case-r") == []
             assert await s.stream_version("case-r") == 0
-        assert await read_all(backend) == []
         async with backend.transaction() as s:  # the event id was not kept either
             assert (await s.append("case-r", [event], 0)).appended == 1
+        # Once the later commit is visible, anything of the rolled-back one would be too.
+        assert [e.event_id for e in await settled(backend, 1)] == [event.event_id]
 
     # --- the gap-safe global read ----------------------------------------------------------
 
@@ -268,7 +281,7 @@ class EventStoreContract:
                 await s.append(f"s{n % 2}", batch[:2], None)
                 await s.append(f"t{n}", batch[2:], 0)
             written.extend(e.event_id for e in batch)
-        everything = await backend.read_committed(GlobalCursor())
+        everything = await settled(backend, len(written))
         assert [e.event_id for e in everything] == written
         paged = await read_all(backend, page=2)
         assert [e.event_id for e in paged] == written
@@ -297,12 +310,12 @@ class EventStoreContract:
                 await fast.append("early", [NewEvent("x", {})], 0)
             await read_on()
             assert "late" not in {e.stream_id for e in seen}  # not committed yet
-        await read_on()
         async with backend.transaction() as s:
             await s.append("after", [NewEvent("x", {})], 0)
+        await settled(backend, 3)
         await read_on()
         assert sorted(e.stream_id for e in seen) == ["after", "early", "late"]
-        assert seen == await read_all(backend)  # exactly what a reader from the start sees
+        assert seen == await settled(backend, 3)  # exactly what a reader from the start sees
         assert seen[-1].stream_id == "after"
 
     async def test_tailing_reader_sees_every_event_exactly_once_under_concurrent_writers(
@@ -334,7 +347,8 @@ class EventStoreContract:
 
         reader = asyncio.create_task(tail())
         await asyncio.gather(*(writer(w) for w in range(6)))
+        await settled(backend, len(written))  # the last drain then sees every commit
         done.set()
         await reader
         assert sorted(seen) == sorted(written)  # every event, none twice
-        assert seen == [e.event_id for e in await read_all(backend)]  # in the one commit order
+        assert seen == [e.event_id for e in await settled(backend, len(written))]  # one commit order
