@@ -17,6 +17,7 @@ from shared.catalog.catalog import Catalog
 from shared.catalog.editions import AdoptionRecord, select_edition
 from shared.catalog.loader import load_example_adoptions, load_parameter_book
 from shared.catalog.parameters import ParameterBook, ParameterRecord
+from shared.catalog.stored_parameters import stored_parameter_records
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import apply_migrations
 
@@ -76,21 +77,7 @@ class CatalogStore:
         return record.model_copy(update={"recorded_by": actor, "recorded_at": recorded_at})
 
     async def parameter_records(self, conn: asyncpg.Connection) -> list[ParameterRecord]:
-        rows = await conn.fetch(f"SELECT * FROM {self.schema}.parameter_values ORDER BY id")
-        return [
-            ParameterRecord(
-                parameter=row["parameter"],
-                region=row["region"],
-                effective_from=row["effective_from"],
-                effective_to=row["effective_to"],
-                value=row["value"],
-                source=row["source"],
-                note=row["note"],
-                recorded_by=row["recorded_by"],
-                recorded_at=row["recorded_at"],
-            )
-            for row in rows
-        ]
+        return await stored_parameter_records(conn, self.schema)
 
     async def parameter_book(
         self, conn: asyncpg.Connection, *, include_examples: bool = True

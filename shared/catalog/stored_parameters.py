@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncpg
 
 from shared.catalog.parameters import ParameterRecord
-from shared.catalog.store import CATALOG_SCHEMA
 from shared.db.identifiers import checked_identifier
 
 
-async def stored_parameter_records(
-    conn: asyncpg.Connection, schema: str = CATALOG_SCHEMA
-) -> list[ParameterRecord]:
+async def stored_parameter_records(conn: asyncpg.Connection, schema: str) -> list[ParameterRecord]:
     """Every parameter record stored in `schema`, oldest first; [] if the table does not exist."""
     table = f"{checked_identifier(schema)}.parameter_values"
     if await conn.fetchval("SELECT to_regclass($1)", table) is None:

@@ -11,7 +11,7 @@ import asyncpg
 
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.settings import DecisionSettings
-from shared.catalog.store import CatalogStore
+from shared.catalog.stored_parameters import stored_parameter_records
 
 
 class CatalogSource(Protocol):
@@ -43,10 +43,7 @@ class StoredParameters:
         return self.catalog
 
     async def refresh(self) -> None:
-        store = CatalogStore(self.catalog.catalog, self.settings.catalog_schema)
         async with self.pool.acquire() as conn:
-            if self._read_at == -math.inf:  # the catalog schema exists after the first read
-                await store.migrate(conn)
-            records = await store.parameter_records(conn)
+            records = await stored_parameter_records(conn, self.settings.catalog_schema)
         self.catalog = self.catalog.with_stored(records)
         self._read_at = time.monotonic()
