@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.decision.domain.errors import CaseNotFound
-from services.decision.handlers import inspection_handler
+from services.decision.entrypoints.kafka_handlers import inspection_handler
 from shared.contracts.decisions import InspectionAct, InspectionCompleted
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
