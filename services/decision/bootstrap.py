@@ -14,12 +14,12 @@ from services.decision.entrypoints.kafka_handlers import consumer_handler
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
 from shared.contracts.registry import EventRegistry
-from shared.contracts.routes import route_for
+from shared.contracts.routes import Route, route_for
 from shared.contracts.topics import registry_of
 from shared.eventstore import EventStore
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.kafka import make_consumer
-from shared.messaging.relay import OutboxRelay, Route
+from shared.messaging.relay import OutboxRelay
 from shared.messaging.worker import consume_until
 from shared.service_layer import is_retryable
 

@@ -14,20 +14,17 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from shared.contracts.routes import Route
 from shared.eventstore.records import GlobalCursor
 from shared.eventstore.store import EventStore
 from shared.messaging.envelope import publishable
 
 log = structlog.get_logger(__name__)
-
-Route = Callable[[str], str | None]
-"""Topic for an event type, or None for an event that stays inside the service."""
 
 
 def _lock_key(schema: str, name: str) -> int:

@@ -82,16 +82,9 @@ DECISION_EVENTS = EventRegistry(
 INSPECTION_COMMANDS = EventRegistry([InspectionScheduled, InspectionCompleted])
 """What office systems may send on `inspections.v1`."""
 
-INSPECTION_TOPIC_EVENTS = frozenset({InspectionScheduled.event_name, InspectionCompleted.event_name})
-INTERNAL_EVENTS = frozenset({CaseOpened.event_name, DocumentsChecked.event_name, DecisionDrafted.event_name})
-"""Events that stay inside the service (the relay does not publish them): the household as
-declared, the document check, and unsigned drafts."""
-
 __all__ = [
     "DECISION_EVENTS",
     "INSPECTION_COMMANDS",
-    "INSPECTION_TOPIC_EVENTS",
-    "INTERNAL_EVENTS",
     "ApplicationReopened",
     "CaseEvent",
     "CaseFlagged",
