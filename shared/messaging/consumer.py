@@ -6,8 +6,9 @@ runtime; workers (faust agents or a plain aiokafka loop) feed it records and com
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -15,6 +16,7 @@ from enum import Enum
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry, InvalidEventData, UnknownEventType
@@ -23,31 +25,23 @@ from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater, decod
 from shared.messaging.inbox import Inbox, inbox_id
 from shared.messaging.raw import RawMessage
 from shared.messaging.transient import is_transient
+from shared.service_layer.unit_of_work import AfterCommit, PgUnitOfWork
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Envelope, DomainEvent], Awaitable[None]]
 """Applies one event's effects on the given connection, inside the inbox transaction."""
 
-AfterCommit = Callable[[], Awaitable[None]]
-_after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("after_commit", default=None)
+_open_unit: ContextVar[PgUnitOfWork | None] = ContextVar("consumer_unit", default=None)
 
 
 def after_commit(action: AfterCommit) -> None:
     """Run `action` once the handler's transaction has committed (never if it rolls back): for
     effects outside PostgreSQL, such as a direct reply on Kafka. A failing action is logged."""
-    pending = _after_commit.get()
-    if pending is None:
+    unit = _open_unit.get()
+    if unit is None:
         raise RuntimeError("after_commit() is only available inside a consumer's handler")
-    pending.append(action)
-
-
-async def _run_after_commit(actions: list[AfterCommit], consumer: str) -> None:
-    for action in actions:
-        try:
-            await action()
-        except Exception as exc:
-            log.warning("after-commit action failed", consumer=consumer, error=type(exc).__name__)
+    unit.after_commit(action)
 
 
 class Outcome(Enum):
@@ -57,11 +51,38 @@ class Outcome(Enum):
 
 
 @dataclass
-class RetryPolicy:
+class Redelivery:
+    """How a message whose handling failed for a passing reason is tried again (in a new
+    transaction each time): transient errors (`shared.service_layer.retry`) for as long as they
+    last, a `RetryLater` until its budget is spent; then it is dead-lettered with the reason."""
+
     initial_delay: float = 0.1
     max_delay: float = 5.0
     retry_later_budget_s: float = 120.0
     """How long a `RetryLater` message is retried before it is dead-lettered."""
+
+    def retrying(self, started: float, **log_context: object) -> AsyncRetrying:
+        def budget_spent(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome is not None else None
+            return isinstance(error, RetryLater) and time.monotonic() - started >= self.retry_later_budget_s
+
+        return AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, RetryLater) or is_transient(e)),
+            wait=wait_exponential_jitter(initial=self.initial_delay, max=self.max_delay),
+            stop=budget_spent,
+            before_sleep=lambda state: _log_retry(state, log_context),
+            reraise=True,
+        )
+
+
+def _log_retry(state: RetryCallState, context: dict[str, object]) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, RetryLater):
+        log.info("not handleable yet, retrying", attempt=state.attempt_number, **context)
+    else:
+        log.warning(
+            "transient error, retrying", attempt=state.attempt_number, error=type(error).__name__, **context
+        )
 
 
 class EventConsumer:
@@ -73,15 +94,16 @@ class EventConsumer:
         registry: EventRegistry,
         handler: Handler,
         producer: AIOKafkaProducer,
-        retry: RetryPolicy | None = None,
+        retry: Redelivery | None = None,
     ) -> None:
         self.name = name
         self.pool = pool
+        self.schema = schema
         self.registry = registry
         self.handler = handler
         self.producer = producer
         self.inbox = Inbox(schema, name)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or Redelivery()
         self.counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
 
     async def process(self, record: RawMessage) -> Outcome:
@@ -118,20 +140,28 @@ class EventConsumer:
         self, decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]]
     ) -> dict[int, Outcome]:
         out: dict[int, Outcome] = {}
-        actions: list[AfterCommit] = []
-        token = _after_commit.set(actions)
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                for i, _, envelope, event in decoded:
-                    if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
-                        out[i] = Outcome.DUPLICATE
-                        continue
-                    await self.handler(conn, envelope, event)
-                    out[i] = Outcome.HANDLED
-        finally:
-            _after_commit.reset(token)
-        await _run_after_commit(actions, self.name)
+        async with self._unit() as unit:
+            for i, _, envelope, event in decoded:
+                out[i] = await self._claim_and_handle(unit, envelope, event)
         return out
+
+    @contextlib.asynccontextmanager
+    async def _unit(self) -> AsyncIterator[PgUnitOfWork]:
+        """One inbox transaction (the service layer's unit of work): its after-commit actions,
+        registered by handlers through `after_commit`, run once it has committed."""
+        unit = PgUnitOfWork(self.pool, self.schema)
+        async with unit:
+            token = _open_unit.set(unit)
+            try:
+                yield unit
+            finally:
+                _open_unit.reset(token)
+
+    async def _claim_and_handle(self, unit: PgUnitOfWork, envelope: Envelope, event: DomainEvent) -> Outcome:
+        if not await self.inbox.claim(unit.conn, inbox_id(envelope.id, envelope.source)):
+            return Outcome.DUPLICATE
+        await self.handler(unit.conn, envelope, event)
+        return Outcome.HANDLED
 
     def _decode(self, record: RawMessage) -> tuple[Envelope, DomainEvent]:
         """Decoding is pure: whatever goes wrong in it (bad JSON, an unknown type, invalid data,
@@ -145,49 +175,27 @@ class EventConsumer:
             raise PoisonMessage(f"undecodable: {type(exc).__name__}") from exc
 
     async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
-        delay = self.retry.initial_delay
-        waited = 0.0
-        while True:
-            try:
-                return await self._apply(envelope, event)
-            except PoisonMessage as exc:
-                return await self._dead_letter(record, exc.reason)
-            except RetryLater as exc:
-                if waited >= self.retry.retry_later_budget_s:
-                    return await self._dead_letter(record, f"gave up after {waited:.0f} s: {exc.reason}")
-                log.info(
-                    "not handleable yet, retrying", consumer=self.name, delay_s=delay, offset=record.offset
-                )
-                await asyncio.sleep(delay)
-                waited += delay
-                delay = min(delay * 2, self.retry.max_delay)
-            except Exception as exc:
-                if not is_transient(exc):
-                    # The type only: an exception's text may quote personal data.
-                    return await self._dead_letter(record, f"handler failed: {type(exc).__name__}")
-                log.warning(
-                    "transient error, retrying",
-                    consumer=self.name,
-                    error=type(exc).__name__,
-                    delay_s=delay,
-                    topic=record.topic,
-                    offset=record.offset,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
+        started = time.monotonic()
+        try:
+            retrying = self.retry.retrying(
+                started, consumer=self.name, topic=record.topic, offset=record.offset
+            )
+            async for attempt in retrying:
+                with attempt:
+                    return await self._apply(envelope, event)
+        except PoisonMessage as exc:
+            return await self._dead_letter(record, exc.reason)
+        except RetryLater as exc:
+            waited = time.monotonic() - started
+            return await self._dead_letter(record, f"gave up after {waited:.0f} s: {exc.reason}")
+        except Exception as exc:
+            # The type only: an exception's text may quote personal data.
+            return await self._dead_letter(record, f"handler failed: {type(exc).__name__}")
+        raise AssertionError("unreachable: the retrying loop returns or raises")
 
     async def _apply(self, envelope: Envelope, event: DomainEvent) -> Outcome:
-        actions: list[AfterCommit] = []
-        token = _after_commit.set(actions)
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if not await self.inbox.claim(conn, inbox_id(envelope.id, envelope.source)):
-                    return Outcome.DUPLICATE
-                await self.handler(conn, envelope, event)
-        finally:
-            _after_commit.reset(token)
-        await _run_after_commit(actions, self.name)
-        return Outcome.HANDLED
+        async with self._unit() as unit:
+            return await self._claim_and_handle(unit, envelope, event)
 
     async def _dead_letter(self, record: RawMessage, reason: str) -> Outcome:
         log.warning(

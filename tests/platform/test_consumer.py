@@ -13,7 +13,7 @@ from shared.cli.topics import read_headers
 from shared.contracts.event import DomainEvent, PersonalStr
 from shared.contracts.registry import EventRegistry
 from shared.infra import KafkaHandle
-from shared.messaging.consumer import EventConsumer, Outcome, RetryPolicy
+from shared.messaging.consumer import EventConsumer, Outcome, Redelivery
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 from shared.messaging.kafka import make_consumer, make_producer
 from shared.messaging.raw import RawRecord
@@ -173,7 +173,7 @@ async def test_database_outage_is_retried_not_dead_lettered(
     )
     await kafka_consumer.start()
     consumer = EventConsumer(
-        "balance", pool, schema, REGISTRY, flaky, producer, RetryPolicy(initial_delay=0.01, max_delay=0.05)
+        "balance", pool, schema, REGISTRY, flaky, producer, Redelivery(initial_delay=0.01, max_delay=0.05)
     )
     stop = asyncio.Event()
     task = asyncio.create_task(consume_until(kafka_consumer, consumer, stop))
@@ -258,7 +258,7 @@ async def test_retry_later_waits_for_what_is_missing_then_gives_up_into_the_dlq(
     async def never(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         raise RetryLater("the case never arrives")
 
-    policy = RetryPolicy(initial_delay=0.01, max_delay=0.02, retry_later_budget_s=0.1)
+    policy = Redelivery(initial_delay=0.01, max_delay=0.02, retry_later_budget_s=0.1)
     producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
     await producer.start()
     try:

@@ -23,7 +23,7 @@ from shared.contracts.applications import INTAKE_COMMANDS, SubmitApplication
 from shared.contracts.event import DomainEvent
 from shared.domain.actor import Actor
 from shared.domain.errors import DomainError
-from shared.messaging.consumer import EventConsumer, Handler, RetryPolicy, after_commit
+from shared.messaging.consumer import EventConsumer, Handler, Redelivery, after_commit
 from shared.messaging.envelope import Envelope, PoisonMessage, envelope_of
 from shared.service_layer import Meta
 
@@ -71,7 +71,7 @@ def submission_consumer(
     schema: str,
     service: IntakeService,
     producer: AIOKafkaProducer,
-    retry: RetryPolicy | None = None,
+    retry: Redelivery | None = None,
     *,
     applications_topic: str | None = None,
 ) -> EventConsumer:
