@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.decision.domain.model import CaseState, replay
 from shared.contracts.decisions import DECISION_EVENTS
-from shared.contracts.event import DomainEvent, ce_type_of
-from shared.eventstore import NewEvent
+from shared.contracts.event import DomainEvent
 from shared.eventstore.ports import EventSession
+from shared.service_layer.streams import decode_stored, new_event
 
 
 def stream_of(application_id: str) -> str:
@@ -23,8 +22,7 @@ class CaseStreams:
 
     async def load(self, application_id: str) -> CaseState:
         stored = await self.events.load(stream_of(application_id))
-        decoded = [DECISION_EVENTS.decode(ce_type_of(e.event_type, e.schema_version), e.data) for e in stored]
-        return replay(application_id, decoded)
+        return replay(application_id, [decode_stored(DECISION_EVENTS, e) for e in stored])
 
     async def append(
         self,
@@ -34,16 +32,5 @@ class CaseStreams:
         metadata: Mapping[str, Any],
     ) -> None:
         await self.events.append(
-            stream_of(application_id),
-            [
-                NewEvent(
-                    event_type=e.event_name,
-                    data=e.model_dump(mode="json"),
-                    schema_version=e.event_version,
-                    metadata=dict(metadata),
-                    event_id=uuid.uuid4(),
-                )
-                for e in events
-            ],
-            expected_version=expected_version,
+            stream_of(application_id), [new_event(e, metadata) for e in events], expected_version
         )

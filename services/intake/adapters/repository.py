@@ -14,10 +14,12 @@ import asyncpg
 
 from services.intake.domain.application import ApplicationState, fold, stream_id
 from shared.contracts.applications import APPLICATION_EVENTS
-from shared.contracts.event import DomainEvent, ce_type_of
+from shared.contracts.event import DomainEvent
 from shared.db.identifiers import checked_identifier
-from shared.eventstore import NewEvent, StoredEvent
+from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
+from shared.service_layer.streams import decode_stored as decode_with
+from shared.service_layer.streams import new_event
 
 
 def body_hash(payload: dict[str, Any]) -> str:
@@ -25,17 +27,8 @@ def body_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def new_event(event: DomainEvent, metadata: Mapping[str, Any]) -> NewEvent:
-    return NewEvent(
-        event_type=event.event_name,
-        schema_version=event.event_version,
-        data=event.model_dump(mode="json"),
-        metadata={k: v for k, v in metadata.items() if v is not None},
-    )
-
-
 def decode_stored(event: StoredEvent) -> DomainEvent:
-    return APPLICATION_EVENTS.decode(ce_type_of(event.event_type, event.schema_version), event.data)
+    return decode_with(APPLICATION_EVENTS, event)
 
 
 class ApplicationStreams:
