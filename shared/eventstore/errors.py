@@ -27,3 +27,5 @@ class PartialDuplicate(EventStoreError):
             f"stream {stream_id!r}: {stored} of {total} event ids of this batch are already stored"
         )
         self.stream_id = stream_id
+        self.stored = stored
+        self.total = total

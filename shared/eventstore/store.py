@@ -200,11 +200,14 @@ class EventStore:
     async def read_committed(
         self, conn: asyncpg.Connection, after: GlobalCursor, limit: int = 1000
     ) -> list[StoredEvent]:
-        """Read events in commit order, never skipping one that commits later.
+        """Read events by (transaction id, position), never skipping one that commits later.
 
         Only events written by transactions older than every transaction still running are
-        returned (`txid < pg_snapshot_xmin(pg_current_snapshot())`), ordered by
-        (txid, position); so a later call cannot find an event "behind" the cursor.
+        returned (`txid < pg_snapshot_xmin(pg_current_snapshot())`), so a later call cannot find
+        an event "behind" the cursor. For transactions that did not overlap this is commit
+        order; of two that overlapped, the one that started first is read first, even if it
+        committed last (per-stream order holds: an older transaction cannot append behind a
+        newer writer of the same stream).
         """
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
