@@ -25,10 +25,40 @@ PersonalStr = Annotated[str, Field(json_schema_extra=_personal)]
 """A string holding personal data (ИИН, a name, a phone number)."""
 
 
+def unstorable_reason(text: str) -> str | None:
+    """Why PostgreSQL cannot store `text` (a NUL character, an unpaired surrogate), or None."""
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (no unpaired surrogates)"
+    return None
+
+
+def storable_text(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters without what cannot be stored (NUL, unpaired surrogates)."""
+    if unstorable_reason(text) is None:
+        return text[:limit]
+    cleaned = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return cleaned[:limit]
+
+
 def reject_nul(value: Any) -> Any:
-    """PostgreSQL cannot store NUL in text or jsonb: refuse it at the edge, with the field's name."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    """PostgreSQL cannot store NUL or unpaired surrogates in text or jsonb: refuse them at the
+    edge, with the field's name. Strings inside lists and mappings are checked too; nested
+    models check their own fields."""
+    if isinstance(value, str):
+        reason = unstorable_reason(value)
+        if reason:
+            raise ValueError(reason)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            reject_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key)
+            reject_nul(item)
     return value
 
 
@@ -37,12 +67,9 @@ class ContractModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            for item in value:
-                reject_nul(item)
         return reject_nul(value)
 
 

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http.problems import install_problem_handlers, problem_response
+from shared.http.problems import error_answer, install_problem_handlers, problem_response
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -48,6 +48,34 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class ContainErrors:
+    """Answer an error no handler took with a 500 problem, and log its type and place only.
+
+    Starlette's own last resort re-raises the error to the server, which logs its message and
+    traceback: a validation error's message quotes the request (an ИИН, a name)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            await error_answer(Request(scope), exc)(scope, receive, send)
+
+
 def create_app(
     title: str,
     *,
@@ -59,6 +87,7 @@ def create_app(
     app = FastAPI(title=title, version=version)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    app.add_middleware(ContainErrors)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import asyncpg
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.contracts.event import storable_text
 from shared.domain.errors import (
     Conflict,
     DomainError,
@@ -20,10 +22,13 @@ from shared.domain.errors import (
     NotFound,
 )
 from shared.eventstore.errors import ConcurrencyConflict
+from shared.service_layer.retry import UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5
+"""What a 503 tells the client to wait before trying again (as `/healthz` says the service is down)."""
 PROBLEM_BASE = "https://qyzmet.kz/problems/"
 """One scheme of problem type URIs for every service: the base and the kind, e.g. `…/not-found`."""
 
@@ -86,13 +91,17 @@ def problem_response(
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc)
+    # A part of the path can be the caller's own text (an unknown member's name): kept storable.
+    return storable_text(".".join(str(part) for part in loc), 300)
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     """Each failed field of a request: its dotted path and the reason (never the value)."""
     return [
-        {"field": _field_path(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
+        {
+            "field": _field_path(err.get("loc", ())),
+            "reason": storable_text(str(err.get("msg", "invalid")), 500),
+        }
         for err in exc.errors()
     ]
 
@@ -105,18 +114,13 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        response = problem_response(exc.status, exc.title, exc.detail, exc.type, **exc.extra)
-        response.headers.update(exc.headers)
-        return response
+    async def _answer(request: Request, exc: Exception) -> JSONResponse:
+        return error_answer(request, exc)
 
-    @app.exception_handler(DomainError)
-    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
-        problem = domain_problem(exc)
-        if problem.status >= 500:
-            log.error("unhandled domain error", path=request.url.path, error=type(exc).__name__)
-        return problem_response(problem.status, problem.title, problem.detail, problem.type, **problem.extra)
+    # Not `Exception`: Starlette re-raises what its handler took (the server then logs the
+    # message); anything else is answered by `shared.http.app.ContainErrors`.
+    for kind in (Problem, DomainError, asyncpg.DataError, ConcurrencyConflict, OverflowError, *UNAVAILABLE):
+        app.add_exception_handler(kind, _answer)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -136,10 +140,33 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
-    @app.exception_handler(asyncpg.DataError)
-    async def _unstorable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
-        # Input the database refuses (a NUL character, a value out of range). Its message can
-        # quote the value (an ИИН, a name), so neither the answer nor the log repeats it.
+
+def unavailable_answer() -> JSONResponse:
+    response = problem_response(
+        503,
+        "Service unavailable",
+        "the database is out of reach; try again later",
+        type_=problem_type("unavailable"),
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def error_answer(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an error no narrower handler took (also for errors inside another handler,
+    such as the malformed-submission recorder). Logs name the error's type and place only: an
+    exception's message may quote the request (an ИИН, a name)."""
+    if isinstance(exc, Problem):
+        response = problem_response(exc.status, exc.title, exc.detail, exc.type, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
+    if isinstance(exc, DomainError):
+        problem = domain_problem(exc)
+        if problem.status >= 500:
+            log.error("unhandled domain error", path=request.url.path, error=type(exc).__name__)
+        return problem_response(problem.status, problem.title, problem.detail, problem.type, **problem.extra)
+    if isinstance(exc, asyncpg.DataError):
+        # Input the database refuses (a value out of range). Its message can quote the value.
         log.info(
             "request refused by the database",
             path=request.url.path,
@@ -147,20 +174,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             sqlstate=getattr(exc, "sqlstate", None),
         )
         return problem_response(422, "Request is invalid", "a value in the request cannot be stored")
-
-    @app.exception_handler(ConcurrencyConflict)
-    async def _busy(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
+    if isinstance(exc, ConcurrencyConflict):
         # The handler's own retries kept losing the race: the client may simply try again.
         log.info("request lost a concurrency race", path=request.url.path)
         return problem_response(409, "Conflict", "the record changed while this request ran; try again")
-
-    @app.exception_handler(OverflowError)
-    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+    if isinstance(exc, UNAVAILABLE):
+        # The service layer's retries are spent (or a read found no connection): as /healthz says.
+        log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
+        return unavailable_answer()
+    if isinstance(exc, OverflowError):
         log.info("value out of range", path=request.url.path)
         return problem_response(422, "Request is invalid", "a date or number is out of the supported range")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The type and place only: an exception's message may carry personal data.
-        log.error("unexpected error", path=request.url.path, error=type(exc).__name__)
-        return problem_response(500, "Internal error", "the error was logged with its correlation id")
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+    log.error("unexpected error", path=request.url.path, error=type(exc).__name__, where=where)
+    return problem_response(500, "Internal error", "the error was logged with its correlation id")

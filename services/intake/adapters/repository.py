@@ -24,7 +24,8 @@ from shared.service_layer.streams import new_event
 
 def body_hash(payload: dict[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a malformed body may hold an unpaired surrogate; valid text hashes as UTF-8.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def decode_stored(event: StoredEvent) -> DomainEvent:

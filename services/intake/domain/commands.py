@@ -29,7 +29,10 @@ class RecordMalformedSubmission:
     service_id: str
     channel: str
     idempotency_key: str
+    """Empty when the body gave no usable key (then every retry is a refusal of its own)."""
     problems: tuple[IntakeProblem, ...]
+    body_digest: str | None = None
+    """The body's hash (`body_hash`), to claim the key as `SubmitApplication` does."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from services.intake.adapters.repository import body_hash, decode_stored
 from services.intake.domain.application import ApplicationState, decide_supplement, decide_withdraw, evolve
@@ -33,6 +34,8 @@ from shared.eventstore import StoredEvent
 from shared.service_layer import Meta
 
 Clock = Callable[[], datetime]
+ALMATY = ZoneInfo("Asia/Almaty")
+"""The date of an ИИН lookup by someone with no office of the reference (an auditor's "hq")."""
 
 
 class EditionSource(CatalogPort, Protocol):
@@ -146,9 +149,24 @@ class IntakeHandlers:
 
     async def record_malformed(
         self, cmd: RecordMalformedSubmission, uow: IntakeUnit, meta: Meta
-    ) -> ApplicationRejectedAtIntake:
+    ) -> SubmitResult:
+        """Record a submission refused before it could be read; a retry with the same key and
+        body is the same refusal (one record), as for `submit`."""
         POLICY.check_role(RecordMalformedSubmission, meta.actor.role)
+        scope, key, digest = meta.actor.office, cmd.idempotency_key, cmd.body_digest
+        keyed = bool(key) and digest is not None
+        if keyed:
+            assert digest is not None
+            replay = await self._replay(uow, scope, key, digest)
+            if replay is not None:
+                return replay
         application_id = str(uuid.uuid4())
+        if keyed:
+            assert digest is not None
+            if not await uow.keys.claim(scope, key, digest, application_id, "rejected"):
+                replay = await self._replay(uow, scope, key, digest)
+                assert replay is not None
+                return replay
         event = ApplicationRejectedAtIntake(
             application_id=application_id,
             service_id=cmd.service_id[:80],
@@ -167,7 +185,7 @@ class IntakeHandlers:
             "problems": sorted({p.code for p in cmd.problems}),
         }
         await _audit(uow, meta, "application.submit", application_id, details)
-        return event
+        return SubmitResult(event, replayed=False)
 
     # ------------------------------------------------------------------ changes
 
@@ -217,7 +235,8 @@ class IntakeHandlers:
         pseudonym of whose data was read, never the ИИН)."""
         actor = meta.actor
         POLICY.check_role(LookUpByIin, actor.role)
-        reason = iin_problem(cmd.iin)
+        office = self.offices.office(actor.office)
+        reason = iin_problem(cmd.iin, self.clock().astimezone(office.zone if office else ALMATY).date())
         if reason:
             raise InvalidInput(
                 f"invalid ИИН: {reason}",
