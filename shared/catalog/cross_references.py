@@ -19,7 +19,7 @@ from shared.catalog.conditions import (
 )
 from shared.catalog.errors import CatalogIssue
 from shared.catalog.models import Edition, QualityIndicatorProfile, Service
-from shared.catalog.vocabulary import NATIONAL
+from shared.catalog.vocabulary import NATIONAL, GroundEffect
 
 OF_EDITION = "channel of this edition"
 
@@ -145,6 +145,14 @@ def _check_actors_and_rules(check: _Checker, known: KnownIds, edition: Edition, 
     for i, rule in enumerate(edition.rules):
         for j, parameter in enumerate(rule.parameters):
             check.need(parameter, known.parameters, f"{at}.rules[{i}].parameters[{j}]", "parameter")
+    restoring = [g.id for g in edition.termination_grounds if g.effect is GroundEffect.RESTORE]
+    for key, grounds in (
+        ("refusal_grounds", edition.refusal_grounds),
+        ("termination_grounds", edition.termination_grounds),
+    ):
+        for i, ground in enumerate(grounds):
+            if ground.lifted_by is not None:
+                check.need(ground.lifted_by, restoring, f"{at}.{key}[{i}].lifted_by", "restoring ground")
     if edition.complaints is not None:
         review = edition.complaints.review_term
         check.need(review.parameter, known.parameters, f"{at}.complaints.review_term.parameter", "parameter")

@@ -15,6 +15,7 @@ from shared.catalog.vocabulary import (
     DocumentAgeUnit,
     DurationUnit,
     GroundEffect,
+    IncomePeriod,
     Outcome,
 )
 
@@ -127,6 +128,19 @@ class Ground(Strict):
     text: str
     effect: GroundEffect
     period: Period | None = None
+    lifted_by: Id | None = None
+    """A ground of effect `restore` in the same edition whose fact ends this one (a refusal of
+    work that bars assistance until the person is placed in a job, 003 L121-133)."""
+
+
+class ListEntry(Strict):
+    """One entry of a closed list the seed gives for a rule (e.g. who is exempt from registering
+    as unemployed), with the seed lines it comes from and the numbers the seed states for it."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    text: str
+    lines: str
+    limits: dict[Id, int] = Field(default_factory=dict)
 
 
 class Rule(Strict):
@@ -136,6 +150,10 @@ class Rule(Strict):
     limits: dict[Id, int] = Field(default_factory=dict)
     """Numbers the seed itself states for this rule (e.g. an age limit in years), so that no
     evaluator writes them as literals; values the seeds do not give are `parameters`."""
+    exemptions: tuple[ListEntry, ...] = ()
+    """The closed list of exemptions the seed gives for the rule; nothing else exempts."""
+    income_period: IncomePeriod | None = None
+    """Which period's income the seed says is counted (None: the seed does not say)."""
 
 
 class ReviewTerm(Strict):

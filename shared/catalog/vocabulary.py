@@ -95,6 +95,12 @@ class GroundEffect(StrEnum):
     RESTORE = "restore"
 
 
+class IncomePeriod(StrEnum):
+    """The period whose income an income test counts, as an edition states it."""
+
+    PRECEDING_QUARTER = "quarter_preceding_application_quarter"
+
+
 class ResultDelivery(StrEnum):
     IN_PERSON = "in_person"
     POST = "post"

@@ -106,22 +106,34 @@ INSPECTOR = c.Actor("insp-1", "inspector", "akmola-village-1")
 REVIEWER = c.Actor("rev-1", "reviewer", "akmola-village-1")
 
 
-def act_json(incomes: tuple[str, ...] = ("9000", "9000")) -> dict[str, Any]:
+def act_json(
+    incomes: tuple[str, ...] = ("9000", "9000"), inspected_on: str = "2012-11-16", conclusion: str = "need"
+) -> dict[str, Any]:
+    """An inspection act; dated no later than the tests' clock (an act dated later is refused)."""
     return {
         "act_number": "A-1",
-        "inspected_on": "2012-11-17",
+        "inspected_on": inspected_on,
         "living_conditions": "two-room flat, poor repair",
         "household": [
             {"relation": "self" if i == 0 else "child", "monthly_income": v, "employment": "employed"}
             for i, v in enumerate(incomes)
         ],
         "findings": "income confirmed",
-        "conclusion": "need",
+        "conclusion": conclusion,
         "commission_members": ["A. Member", "B. Member"],
     }
 
 
+INCOME_RULES = record(
+    "aggregate_income_rules",
+    "national",
+    date(2002, 2, 13),
+    "MLSP rules for computing aggregate income (test)",
+)
+"""The income-counting rules in force: every income test records which it counted by."""
+
 AKMOLA_Q4_2012 = (
     record("poverty_line", "akmola", date(2012, 10, 1), "9500", date(2013, 1, 1)),
     record("income_threshold_equality_policy", "national", date(2008, 1, 1), "equal_is_eligible"),
+    INCOME_RULES,
 )

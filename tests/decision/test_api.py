@@ -235,3 +235,26 @@ async def test_entitlement_facts_by_http(client: httpx.AsyncClient, service: Dec
     assert r.json()["case"]["status"] == "ended"
     r = await client.post(f"/v1/cases/{aid}/facts", json={"fact": "death", "on": "2013-01-16"}, headers=SPEC)
     assert r.status_code == 409
+
+
+async def test_an_act_from_the_future_and_a_backwards_period_are_422_naming_the_field(
+    client: httpx.AsyncClient, service: DecisionService, clock: FakeClock
+) -> None:
+    aid = await _open(service)
+    r = await client.post(f"/v1/cases/{aid}/assign", json={"executor": "spec-1"}, headers=HEAD)
+    assert r.status_code == 200, r.text
+    tomorrow = (clock.now + timedelta(days=1)).date().isoformat()
+    act = act_json(inspected_on=tomorrow)
+    r = await client.post(f"/v1/cases/{aid}/inspection/complete", json={"act": act}, headers=INSP)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert [e["field"] for e in problem["errors"]] == ["act.inspected_on"]
+    assert tomorrow not in problem["detail"]  # the office's today, not the rejected input, is quoted
+    r = await client.post(f"/v1/cases/{aid}/inspection/complete", json={"act": act_json()}, headers=INSP)
+    assert r.status_code == 200, r.text
+    backwards = {"amount": "4000", "period_start": "2013-01-01", "period_end": "2012-12-01"}
+    r = await client.post(f"/v1/cases/{aid}/draft", json=backwards, headers=SPEC)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["period_end"]
+    r = await client.get(f"/v1/cases/{aid}", headers=SPEC)
+    assert r.json()["draft"] is None and r.json()["inspection_completed"]

@@ -25,6 +25,7 @@ from shared.contracts.event import DomainEvent
 from .helpers import (
     AKMOLA_Q4_2012,
     HEAD,
+    INCOME_RULES,
     INSPECTOR,
     REVIEWER,
     SPECIALIST,
@@ -270,6 +271,7 @@ def test_six_month_deprivation_from_the_catalog_period() -> None:
         TSA,
         "krg_2008_standard",
         record("poverty_line", "karaganda", date(2008, 10, 1), "7500", date(2009, 1, 1)),
+        INCOME_RULES,
         region="karaganda",
         now=datetime(2008, 12, 10, tzinfo=UTC),
     )
@@ -281,7 +283,9 @@ def test_six_month_deprivation_from_the_catalog_period() -> None:
     )
     state, _ = _run(initial(sub.application_id), c.OpenCase(sub), krg)
     state, _ = _run(
-        state, c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("3000", "3000")))), krg
+        state,
+        c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("3000", "3000"), "2008-12-05"))),
+        krg,
     )
     state, events = _run(state, c.DraftDecision(SPECIALIST, amount="3000"), krg)
     assert [x.event_name for x in events] == ["decision.drafted", "decision.made", "entitlement.started"]
@@ -348,6 +352,7 @@ def test_child_benefit_ends_when_the_child_turns_18() -> None:
         svc,
         "krg_2008_standard",
         record("food_basket_cost", "karaganda", date(2008, 10, 1), "6800", date(2009, 1, 1)),
+        INCOME_RULES,
         region="karaganda",
         now=datetime(2008, 12, 10, tzinfo=UTC),
     )
@@ -360,7 +365,9 @@ def test_child_benefit_ends_when_the_child_turns_18() -> None:
     )
     state, _ = _run(initial(sub.application_id), c.OpenCase(sub), krg)
     state, _ = _run(
-        state, c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("5000", "0")))), krg
+        state,
+        c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("5000", "0"), "2008-12-05"))),
+        krg,
     )
     from shared.contracts.decisions import HouseholdMember
 

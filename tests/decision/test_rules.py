@@ -10,12 +10,13 @@ from services.decision.domain.rules import ParameterMissing, book_lookup, comput
 from shared.catalog.loader import load_parameter_book
 from shared.contracts.decisions import EligibilityInputs, Evaluation, HouseholdMember
 
-from .helpers import AKMOLA_Q4_2012, KRG, TSA, TSA_AKMOLA, book, catalog, record
+from .helpers import AKMOLA_Q4_2012, INCOME_RULES, KRG, TSA, TSA_AKMOLA, book, catalog, record
 
 
 def _inputs(
     *members: HouseholdMember, on: date = date(2012, 11, 15), region: str = "akmola", **kw: object
 ) -> EligibilityInputs:
+    kw.setdefault("commission_conclusion", "need")
     return EligibilityInputs(
         application_date=on, region=region, channel="department", household=members, **kw
     )
@@ -61,13 +62,6 @@ def test_an_undeclared_income_is_unknown_never_zero() -> None:
     assert ev.outcome != "approved"
 
 
-def test_a_work_refusal_without_a_catalog_period_is_unknown_not_a_bar_for_ever() -> None:
-    ev = _run(TSA, TSA_AKMOLA, _inputs(_m("5000", refused_work_on=date(2001, 1, 1))), *AKMOLA_Q4_2012)
-    refusal = next(x for x in ev.conditions if x.id == "work_refusal")
-    assert refusal.holds is None
-    assert "no period" in refusal.detail
-
-
 def test_negative_incomes_are_refused_by_the_contract() -> None:
     with pytest.raises(ValueError, match="pattern"):
         _m("-45000")
@@ -85,6 +79,7 @@ def test_tsa_equality_policy_can_make_equality_ineligible() -> None:
     records = (
         AKMOLA_Q4_2012[0],
         record("income_threshold_equality_policy", "akmola", date(2012, 1, 1), "equal_is_not_eligible"),
+        INCOME_RULES,
     )
     assert _run(TSA, TSA_AKMOLA, _inputs(_m("9500")), *records).outcome == "refused"
     assert _run(TSA, TSA_AKMOLA, _inputs(_m("9499")), *records).outcome == "approved"
@@ -121,7 +116,7 @@ def test_unemployed_member_must_be_registered_unless_exempt() -> None:
     assert missing.outcome is None  # an officer must record the registration status
 
 
-KRG_Q4_2008 = (record("poverty_line", "karaganda", date(2008, 10, 1), "7500", date(2009, 1, 1)),)
+KRG_Q4_2008 = (record("poverty_line", "karaganda", date(2008, 10, 1), "7500", date(2009, 1, 1)), INCOME_RULES)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +145,10 @@ def test_tsa_equality_default_without_policy_is_eligible() -> None:
 # ----------------------------------------------------------------------------- child benefit
 
 CB = "child_benefit_under_18"
-CB_RECORDS = (record("food_basket_cost", "karaganda", date(2008, 10, 1), "6800", date(2009, 1, 1)),)
+CB_RECORDS = (
+    record("food_basket_cost", "karaganda", date(2008, 10, 1), "6800", date(2009, 1, 1)),
+    INCOME_RULES,
+)
 
 
 def _family(parent_income: str, child_income: str = "0", **parent: object) -> tuple[HouseholdMember, ...]:

@@ -9,6 +9,7 @@ from services.decision.domain import commands as c
 from services.decision.domain.entitlements import next_quarter_start
 from services.decision.domain.env import Env
 from services.decision.domain.errors import Forbidden, InvalidInput, InvalidState
+from services.decision.domain.input_checks import check_period
 from services.decision.domain.model import CaseState, Status, evolve_all
 from services.decision.domain.review import need_review
 from services.decision.domain.rules import ParameterMissing, amount_rule, evaluate
@@ -62,6 +63,8 @@ def evaluate_draft(
     service_id = env.service.id
     inputs = _inputs(state, env, cmd)
     try:
+        if cmd is not None:
+            check_period(cmd, state, env)
         evaluation = evaluate(service_id, edition, inputs, env.lookup)
     except ParameterMissing as exc:
         return _flag(state, env, exc)
@@ -136,6 +139,7 @@ def _inputs(state: CaseState, env: Env, cmd: c.DraftDecision | None) -> Eligibil
         subject_birth_date=cmd.subject_birth_date if cmd else None,
         amount=cmd.amount if cmd else None,
         facts=dict(cmd.facts) if cmd else {},
+        commission_conclusion=state.inspection.act.conclusion if state.inspection is not None else None,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from services.decision.domain import commands as c
 from services.decision.domain.env import Env
 from services.decision.domain.errors import InvalidState
+from services.decision.domain.input_checks import check_inspection_act
 from services.decision.domain.model import CaseState, Status
 from shared.contracts.decisions import (
     DocumentsChecked,
@@ -61,6 +62,7 @@ def schedule_inspection(cmd: c.ScheduleInspection, state: CaseState, env: Env) -
 
 def record_inspection(cmd: c.RecordInspection, state: CaseState, env: Env) -> list[DomainEvent]:
     _inspection_possible(state, env, "record an inspection")
+    check_inspection_act(cmd, env)
     return [
         InspectionCompleted(
             application_id=state.application_id,

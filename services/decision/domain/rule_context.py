@@ -12,11 +12,12 @@ from datetime import date
 from decimal import Decimal
 
 from shared.catalog.errors import CatalogError, ParameterNotInForce
-from shared.catalog.models import Edition
+from shared.catalog.models import Edition, Rule
 from shared.catalog.parameters import ParameterBook, TermValue
 from shared.contracts.decisions import (
     ConditionResult,
     EligibilityInputs,
+    IncomeCounting,
     ParameterUsed,
 )
 
@@ -95,6 +96,13 @@ class RuleContext:
     inputs: EligibilityInputs
     lookup: ParameterLookup
     used: dict[str, ParameterUsed] = field(default_factory=dict)
+    income: list[IncomeCounting] = field(default_factory=list)
+    """How each income test counted income (recorded on the evaluation)."""
+
+    @property
+    def rule(self) -> Rule | None:
+        """The catalog rule being evaluated (None when the condition is stated only as a ground)."""
+        return next((r for r in self.edition.rules if r.id == self.key), None)
 
     @property
     def citation(self) -> str:

@@ -23,6 +23,7 @@ from services.decision.domain.eligibility_conditions import (
     PARENT_RELATIONS,
     TRUE_WORDS,
     child_age,
+    commission_conclusion,
     local_assistance_category,
     parent_activity,
     registered_unemployed,
@@ -54,6 +55,7 @@ from shared.contracts.decisions import (
     DecisionOutcome,
     EligibilityInputs,
     Evaluation,
+    IncomeCounting,
     ParameterUsed,
 )
 
@@ -77,6 +79,7 @@ CHECKS: tuple[Check, ...] = (
     Check(TSA, ("income_test", "delegated_content"), ("income_above_poverty_line",), tsa_income),
     Check(TSA, ("unemployed_registration_test",), ("unemployed_not_registered",), unemployed_registered),
     Check(TSA, ("six_month_sanction",), ("refused_work_or_training",), work_refusal_sanction),
+    Check(TSA, ("commission_conclusion",), ("district_commission_regulation_cases",), commission_conclusion),
     Check("child_benefit_under_18", ("income_test",), ("income_above_food_basket",), child_benefit_income),
     Check(
         "child_benefit_under_18", ("parent_activity_test",), ("parent_activity_test_failed",), parent_activity
@@ -128,12 +131,14 @@ def evaluate(
     """Run every check the edition names; raise ParameterMissing when a parameter has no value."""
     conditions: list[ConditionResult] = []
     used: dict[str, ParameterUsed] = {}
+    income: list[IncomeCounting] = []
     citations: list[str] = []
     keys: list[str] = []
     for check, key, text in _selected(service_id, edition):
         ctx = RuleContext(service_id, edition, key, text, inputs, lookup)
         conditions.extend(check.evaluate(ctx))
         used.update(ctx.used)
+        income.extend(ctx.income)
         citations.append(ctx.citation)
         keys.append(key)
     is_computable = bool(keys)
@@ -181,6 +186,7 @@ def evaluate(
         amount=amount,
         amount_source=amount_source,
         citations=tuple(citations),
+        income_counting=tuple(income),
     )
 
 
@@ -211,6 +217,7 @@ __all__ = [
     "book_lookup",
     "child_age",
     "child_benefit_income",
+    "commission_conclusion",
     "computable",
     "evaluate",
     "housing_costs",

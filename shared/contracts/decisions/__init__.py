@@ -40,6 +40,7 @@ from shared.contracts.decisions.entitlement_events import (
     ReconfirmationReceived,
 )
 from shared.contracts.decisions.parts import (
+    Conclusion,
     ConditionResult,
     DecisionOutcome,
     EligibilityInputs,
@@ -48,6 +49,7 @@ from shared.contracts.decisions.parts import (
     Exemption,
     Ground,
     HouseholdMember,
+    IncomeCounting,
     InspectionAct,
     Money,
     ParameterUsed,
@@ -89,6 +91,7 @@ __all__ = [
     "CaseEvent",
     "CaseFlagged",
     "CaseOpened",
+    "Conclusion",
     "ConditionResult",
     "DeadlineApproaching",
     "DeadlineBreached",
@@ -108,6 +111,7 @@ __all__ = [
     "Exemption",
     "Ground",
     "HouseholdMember",
+    "IncomeCounting",
     "InspectionAct",
     "InspectionCompleted",
     "InspectionScheduled",

@@ -32,6 +32,8 @@ Exemption = Literal[
     "carer_of_disabled_child",
     "military_service",
 ]
+Conclusion = Literal["need", "no_need", "not_stated"]
+"""The district commission's conclusion on the need for assistance (inspection act)."""
 
 
 class _Part(ContractModel):
@@ -56,6 +58,14 @@ class HouseholdMember(_Part):
     refused_work_on: date | None = Field(
         default=None, description="date of an unjustified refusal of offered work or training"
     )
+    placed_on: date | None = Field(
+        default=None,
+        description="date the member was placed in a job or training after the refusal (restores TSA)",
+    )
+    cared_for_birth_date: date | None = Field(
+        default=None,
+        description="birth date of the person a carer exemption is claimed for, when not in the household",
+    )
     activity: Literal["works", "studies", "serves", "registered_unemployed", "none"] | None = Field(
         default=None, description="for the child-benefit parent-activity test"
     )
@@ -75,6 +85,9 @@ class EligibilityInputs(_Part):
         default=None, pattern=_MONEY, description="amount recorded by the specialist"
     )
     facts: dict[str, str] = Field(default_factory=dict, description="further named facts (free form)")
+    commission_conclusion: Conclusion | None = Field(
+        default=None, description="the district commission's conclusion in the inspection act; None: no act"
+    )
 
 
 class ParameterUsed(_Part):
@@ -98,6 +111,25 @@ class ConditionResult(_Part):
     citation: str
 
 
+class IncomeCounting(_Part):
+    """How an income test counted the household's income: the counting rules and period in force,
+    whose income was counted and against which threshold."""
+
+    condition_id: str
+    rule_id: str
+    method_parameter: str | None = Field(
+        description="the parameter naming the income-counting rules applied (its value is in `parameters`)"
+    )
+    period: str | None = Field(description="the period whose income is counted, as the edition states it")
+    period_start: date | None = None
+    period_end: date | None = None
+    members_counted: int
+    members_undeclared: int
+    total: PersonalStr | None = Field(default=None, pattern=_MONEY)
+    threshold_parameter: str
+    equal_is_eligible: bool
+
+
 class Evaluation(_Part):
     """The eligibility evaluation recorded on a decision."""
 
@@ -114,6 +146,8 @@ class Evaluation(_Part):
     amount: Money | None = None
     amount_source: Literal["formula", "specialist_input", "none"] = "none"
     citations: tuple[str, ...] = ()
+    income_counting: tuple[IncomeCounting, ...] = ()
+    """The income-counting inputs each income test used."""
 
 
 class Ground(_Part):
@@ -129,5 +163,5 @@ class InspectionAct(_Part):
     living_conditions: PersonalStr = Field(max_length=4000)
     household: tuple[HouseholdMember, ...] = ()
     findings: PersonalStr = Field(default="", max_length=4000)
-    conclusion: Literal["need", "no_need", "not_stated"] = "not_stated"
+    conclusion: Conclusion = "not_stated"
     commission_members: tuple[PersonalStr, ...] = ()
