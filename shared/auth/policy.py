@@ -104,13 +104,22 @@ class Policy:
         return True
 
     def check_scope(
-        self, command: type, role: str, office: str, subject: str, target: Target, *, hide: bool = False
+        self,
+        command: type,
+        role: str,
+        office: str,
+        subject: str,
+        target: Target,
+        *,
+        hide: bool = False,
+        not_found: str = "no such application",
     ) -> None:
         """Refuse a command on a target outside the actor's scope (Forbidden). With `hide` the
-        refusal is NotFound: another office's case is not revealed to exist."""
+        refusal is NotFound saying `not_found`, the words of a target that does not exist:
+        another office's case is not revealed to exist. A role refusal stays Forbidden."""
         self.check_role(command, role)
         if self.may_act_on(command, role, office, subject, target):
             return
         if hide:
-            raise NotFound("no such application in your scope")
+            raise NotFound(not_found)
         raise Forbidden(f"office {office!r} may not act on a case of office {target.office!r}")

@@ -141,6 +141,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
 
+def unavailable(detail: str) -> Problem:
+    """503 with `Retry-After`: the service is starting, or its database is out of reach."""
+    return Problem(
+        503,
+        "Service unavailable",
+        detail,
+        type_=problem_type("unavailable"),
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def unavailable_answer() -> JSONResponse:
     response = problem_response(
         503,

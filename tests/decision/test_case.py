@@ -8,7 +8,7 @@ import pytest
 
 from services.decision.domain import commands as c
 from services.decision.domain.case import Env, decide
-from services.decision.domain.errors import Forbidden, InvalidInput, InvalidState
+from services.decision.domain.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from services.decision.domain.model import CaseState, Status, evolve, initial
 from services.decision.domain.rules import reevaluate
 from services.decision.domain.timers import CancelTimers, ScheduleTimer, timer_changes
@@ -112,7 +112,7 @@ def test_signature_only_by_the_head_of_the_case_office() -> None:
     state, _ = _run(state, c.DraftDecision(SPECIALIST, amount="5000"), e)
     with pytest.raises(Forbidden, match="role 'specialist'"):
         decide(c.SignDecision(SPECIALIST), state, e)
-    with pytest.raises(Forbidden, match="office"):
+    with pytest.raises(NotFound, match="no case"):  # another office's case is not revealed
         decide(c.SignDecision(c.Actor("head-2", "head", "other-office")), state, e)
     state, _ = _run(state, c.ReturnForRework(HEAD, "check the income certificate"), e)
     assert state.status is Status.UNDER_REVIEW and state.draft is None and state.returns == 1

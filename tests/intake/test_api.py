@@ -273,7 +273,7 @@ async def test_unknown_office_is_refused_with_a_clear_reason(client: httpx.Async
     assert "offices reference" in r.json()["errors"][0]["reason"]
 
 
-async def test_access_no_token_401_other_office_403(client: httpx.AsyncClient) -> None:
+async def test_access_no_token_401_other_office_404(client: httpx.AsyncClient) -> None:
     body = unemployed_registration()
     r = await client.post("/v1/applications", json=body)
     assert r.status_code == 401 and r.headers["content-type"].startswith(PROBLEM)
@@ -287,14 +287,21 @@ async def test_access_no_token_401_other_office_403(client: httpx.AsyncClient) -
     app_id = ok.json()["application_id"]
     await _status(client, app_id, "submitted")
     assert (await client.get(f"/v1/applications/{app_id}")).status_code == 401
-    assert (
-        await client.get(f"/v1/applications/{app_id}", headers=auth(office=OTHER_DEPT))
-    ).status_code == 403
+    hidden = await client.get(f"/v1/applications/{app_id}", headers=auth(office=OTHER_DEPT))
+    missing = await client.get(f"/v1/applications/{uuid.uuid4()}", headers=auth(office=OTHER_DEPT))
+    assert hidden.status_code == missing.status_code == 404  # not revealed to exist
+    assert hidden.json()["detail"] == missing.json()["detail"]
     assert (
         await client.get(f"/v1/applications/{app_id}", headers=auth(Role.AUDITOR, OTHER_DEPT))
     ).status_code == 200
     r = await client.post(f"/v1/applications/{app_id}/withdrawal", json={}, headers=auth(office=OTHER_DEPT))
-    assert r.status_code == 403
+    assert r.status_code == 404
+    r = await client.post(
+        f"/v1/applications/{app_id}/documents",
+        json={"documents": [{"document_id": "oralman_certificate"}]},
+        headers=auth(office=OTHER_DEPT),
+    )
+    assert r.status_code == 404
     r = await client.get("/v1/applications", params={"office": DEPT}, headers=auth(office=OTHER_DEPT))
     assert r.status_code == 403
     listed = await client.get("/v1/applications", headers=auth(office=OTHER_DEPT))
@@ -308,7 +315,7 @@ async def test_tson_operator_sees_and_changes_only_what_it_submitted(client: htt
     assert ok.status_code == 201, ok.text
     app_id = ok.json()["application_id"]
     await _status(client, app_id, "submitted", **first)
-    assert (await client.get(f"/v1/applications/{app_id}", headers=second)).status_code == 403
+    assert (await client.get(f"/v1/applications/{app_id}", headers=second)).status_code == 404
     listed = await client.get("/v1/applications", headers=second)
     assert app_id not in {item["application_id"] for item in listed.json()["items"]}
     own = await client.get("/v1/applications", headers=first)
@@ -317,7 +324,7 @@ async def test_tson_operator_sees_and_changes_only_what_it_submitted(client: htt
     found = await client.post("/v1/applications/lookup-by-iin", json={"iin": iin}, headers=second)
     assert app_id not in {item["application_id"] for item in found.json()["items"]}
     refused = await client.post(f"/v1/applications/{app_id}/withdrawal", json={}, headers=second)
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     head = auth(Role.HEAD, TSON)  # the office's head sees every application of the office
     assert (await client.get(f"/v1/applications/{app_id}", headers=head)).status_code == 200
 

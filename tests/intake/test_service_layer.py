@@ -97,7 +97,7 @@ async def test_withdrawal_changes_state_once_and_follows_the_operator_scope(
     submitted: SubmitResult = await bus.handle(SubmitApplication.model_validate(carer_allowance()), tson)
     assert submitted.accepted
     aid = submitted.event.application_id
-    with pytest.raises(Forbidden, match="another office or operator"):
+    with pytest.raises(NotFound, match="no such application"):  # not revealed to exist
         await bus.handle(WithdrawApplication(aid), Meta(Actor("operator-2", "tson", TSON)))
     with pytest.raises(NotFound):
         await bus.handle(WithdrawApplication("no-such-application"), tson)

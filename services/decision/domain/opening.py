@@ -40,6 +40,7 @@ def open_case(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
         channel=sub.channel,
         office_id=sub.office_id,
         region=sub.region,
+        received_by=sub.received_by,
         received_at=sub.received_at,
         due_at=sub.due_at,
         household=household,

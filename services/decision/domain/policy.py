@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
-from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadWorklist
+from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadCaseStatus, ReadWorklist
 from shared.auth.policy import Permission, Policy, Scope, Target
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
 from shared.domain.actor import SYSTEM_ROLE
+
+CASE_READERS = (Role.SPECIALIST, Role.HEAD, Role.INSPECTOR, Role.REVIEWER, Role.AUDITOR)
+"""Who sees the whole case (household, incomes, evaluations): those who handle or audit it.
+The desk (clerks, ЦОН operators) and administrators see its status only."""
 
 POLICY = Policy(
     {
@@ -30,21 +34,38 @@ POLICY = Policy(
         c.ExtendTerm: Permission.of(Role.HEAD),
         c.RecordFact: Permission.of(Role.SPECIALIST, SYSTEM_ROLE),
         c.ReopenApplication: Permission.of(Role.REVIEWER, SYSTEM_ROLE, scope=Scope.OFFICE_OR_REGION),
-        ReadCase: Permission.of(*Role),
-        ReadCaseDetails: Permission.of(
-            Role.SPECIALIST, Role.HEAD, Role.INSPECTOR, Role.REVIEWER, Role.AUDITOR
-        ),
+        ReadCase: Permission.of(*CASE_READERS),
+        ReadCaseDetails: Permission.of(*CASE_READERS),
+        ReadCaseStatus: Permission.of(*Role, scope=Scope.OWN_SUBMISSIONS),
         ReadWorklist: Permission.of(*Role),
     },
     cross_office_roles=CROSS_OFFICE_ROLES,
+    own_submissions_roles=(Role.TSON,),
     system_role=SYSTEM_ROLE,
 )
 
 
+def not_found(application_id: str) -> str:
+    """The words of a missing case, also said of a case outside the caller's scope."""
+    return f"no case for application {application_id!r}"
+
+
+def target_of(state: CaseState) -> Target:
+    opened = state.opened
+    return Target(
+        office=state.office_id,
+        region=opened.region if opened else None,
+        submitted_by=opened.received_by if opened else None,
+    )
+
+
 def authorize(command: type, actor: c.Actor, state: CaseState) -> None:
-    """Refuse (Forbidden) an actor whose role or scope the table does not allow on this case."""
-    target = Target(office=state.office_id, region=state.opened.region if state.opened else None)
-    POLICY.check_scope(command, actor.role, actor.office, actor.subject, target)
+    """Refuse an actor whose role (Forbidden) or scope the table does not allow on this case;
+    another office's case answers as a missing one (NotFound), so its existence is not told."""
+    POLICY.check_scope(
+        command, actor.role, actor.office, actor.subject, target_of(state),
+        hide=True, not_found=not_found(state.application_id),
+    )  # fmt: skip
 
 
-__all__ = ["POLICY", "authorize"]
+__all__ = ["CASE_READERS", "POLICY", "authorize", "not_found", "target_of"]

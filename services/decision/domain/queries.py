@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ReadCase:
-    """The case's status view: every role, within its office."""
+    """The whole case (draft, decision and its evaluation: household names, incomes, birth
+    dates): the roles that handle or audit cases, within their scope."""
+
+
+@dataclass(frozen=True)
+class ReadCaseStatus:
+    """The case's status without personal data: every role, within its office; a ЦОН
+    operator only for the applications it received itself."""
 
 
 @dataclass(frozen=True)

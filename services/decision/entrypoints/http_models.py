@@ -8,8 +8,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from services.decision.domain.model import CaseState
-from shared.contracts.decisions import DecisionOutcome, HouseholdMember, InspectionAct
+from shared.contracts.decisions import (
+    CaseFlagged,
+    DecisionDrafted,
+    DecisionMade,
+    DecisionOutcome,
+    HouseholdMember,
+    InspectionAct,
+)
 from shared.contracts.event import ContractModel
+from shared.http.problems import Problem, problem_type
 
 MONEY = r"^\d{1,12}(\.\d{1,2})?$"
 
@@ -70,7 +78,25 @@ class ReopenBody(ContractModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class CaseStatusView(BaseModel):
+    """Where a case stands, without personal data (no household, incomes, draft or evaluation):
+    what the desk, ЦОН operators and administrators see."""
+
+    application_id: str
+    registration_number: str | None
+    service_id: str
+    office_id: str
+    channel: str
+    status: str
+    due_at: datetime | None
+    breached: bool
+    outcome: DecisionOutcome | None = Field(description="once decided: approved or refused")
+    decided_at: datetime | None
+
+
 class CaseView(BaseModel):
+    """The whole case, for the roles that handle or audit it (a read of personal data: audited)."""
+
     application_id: str
     registration_number: str | None
     service_id: str
@@ -85,10 +111,30 @@ class CaseView(BaseModel):
     signature_required: bool
     inspection_date: date | None
     inspection_completed: bool
-    draft: dict[str, Any] | None
-    decision: dict[str, Any] | None
-    flags: list[dict[str, Any]]
+    draft: DecisionDrafted | None
+    decision: DecisionMade | None
+    flags: list[CaseFlagged]
     breached: bool
+
+
+class FlagSummary(BaseModel):
+    reason: str
+    parameter: str | None = None
+    message: str
+
+
+class OverdueCase(BaseModel):
+    """A case of the office's overdue worklist (no personal data)."""
+
+    application_id: str
+    registration_number: str | None
+    service_id: str
+    status: str
+    executor: str | None
+    received_at: datetime
+    due_at: datetime | None
+    breached: bool
+    flags: list[FlagSummary]
 
 
 class CommandAnswer(BaseModel):
@@ -128,8 +174,39 @@ def case_view(state: CaseState) -> CaseView:
         signature_required=opened.signature_required,
         inspection_date=state.inspection_date,
         inspection_completed=state.inspection is not None,
-        draft=state.draft.model_dump(mode="json") if state.draft else None,
-        decision=state.decision.model_dump(mode="json") if state.decision else None,
-        flags=[f.model_dump(mode="json") for f in state.flags],
+        draft=state.draft,
+        decision=state.decision,
+        flags=list(state.flags),
         breached=state.breached,
+    )
+
+
+def status_view(state: CaseState) -> CaseStatusView:
+    opened = state.opened
+    assert opened is not None
+    decision = state.decision
+    return CaseStatusView(
+        application_id=state.application_id,
+        registration_number=opened.registration_number,
+        service_id=opened.service_id,
+        office_id=opened.office_id,
+        channel=opened.channel,
+        status=state.status.value,
+        due_at=state.due_at,
+        breached=state.breached,
+        outcome=decision.outcome if decision else None,
+        decided_at=decision.decided_at if decision else None,
+    )
+
+
+def flagged_problem(flag: CaseFlagged) -> Problem:
+    """A command that flagged the case instead of completing (a parameter not in force, ...)."""
+    return Problem(
+        409,
+        "Case flagged",
+        flag.message,
+        type_=problem_type(flag.reason),
+        parameter=flag.parameter,
+        region=flag.region,
+        on_date=flag.on_date.isoformat() if flag.on_date else None,
     )

@@ -12,14 +12,13 @@ import asyncpg
 from services.decision.adapters.projection import CaseProjection
 from services.decision.domain.errors import CaseNotFound
 from services.decision.domain.model import CaseState
-from services.decision.domain.policy import POLICY
-from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadWorklist
+from services.decision.domain.policy import POLICY, not_found, target_of
+from services.decision.domain.queries import ReadCase, ReadCaseDetails, ReadCaseStatus, ReadWorklist
 from services.decision.domain.rules import ParameterMissing, reevaluate
 from services.decision.service_layer.case_streams import CaseStreams, stream_of
 from services.decision.service_layer.catalogs import StoredParameters
 from services.decision.service_layer.unit_of_work import PgDecisionUnit
 from shared.audit import AuditEntry
-from shared.auth.policy import Target
 from shared.catalog.errors import CatalogError
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, InvalidState
@@ -45,20 +44,28 @@ class CaseViews:
         async with self.pool.acquire() as conn:
             state = await CaseStreams(self.store.session(conn)).load(application_id)
         if state.opened is None:
-            raise CaseNotFound(f"no case for application {application_id!r}")
+            raise CaseNotFound(not_found(application_id))
         return state
 
     async def _scoped(self, application_id: str, reader: Actor, query: type) -> CaseState:
+        """The case if `query` lets `reader` see it; outside the reader's scope it is NotFound
+        (not revealed to exist); a role the query does not allow is Forbidden."""
+        POLICY.check_role(query, reader.role)
         state = await self.load(application_id)
-        target = Target(state.office_id, region=state.opened.region if state.opened else None)
-        POLICY.check_scope(query, reader.role, reader.office, reader.subject, target)
+        POLICY.check_scope(
+            query, reader.role, reader.office, reader.subject, target_of(state),
+            hide=True, not_found=not_found(application_id),
+        )  # fmt: skip
         return state
 
-    async def case(self, application_id: str, reader: Actor) -> CaseState:
-        state = await self._scoped(application_id, reader, ReadCase)
-        if state.decision is not None or state.draft is not None:  # household names, incomes
+    async def case(self, application_id: str, reader: Actor) -> tuple[CaseState, bool]:
+        """The case and whether the reader sees all of it (`ReadCase`: household, incomes,
+        evaluations; audited) or only its status (`ReadCaseStatus`: no personal data)."""
+        state = await self._scoped(application_id, reader, ReadCaseStatus)
+        whole = POLICY.may_act_on(ReadCase, reader.role, reader.office, reader.subject, target_of(state))
+        if whole and (state.decision is not None or state.draft is not None):  # names, incomes
             await self.audit_read(reader, application_id, "case with decision evaluation")
-        return state
+        return state, whole
 
     async def history(self, application_id: str, reader: Actor) -> list[dict[str, Any]]:
         await self._scoped(application_id, reader, ReadCaseDetails)

@@ -15,7 +15,7 @@ from services.intake.adapters.offices import OfficeBook
 from services.intake.bootstrap import IntakeDeps, build, migrate
 from services.intake.service import Clock
 from shared.db.pool import create_pool
-from shared.http.problems import Problem
+from shared.http.problems import unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,7 @@ class IntakeRuntime:
     @property
     def deps(self) -> IntakeDeps:
         if self._deps is None:
-            raise Problem(503, "Service unavailable", "the intake service is starting")
+            raise unavailable("the intake service is starting")
         return self._deps
 
     async def start(self) -> None:

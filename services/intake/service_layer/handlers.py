@@ -213,8 +213,11 @@ class IntakeHandlers:
             raise NotFound("no such application")
         actor = meta.actor
         target = Target(state.office_id, submitted_by=state.received_by)
-        if not POLICY.may_act_on(command, actor.role, actor.office, actor.subject, target):
-            raise Forbidden("the application belongs to another office or operator")
+        # Another office's (or operator's) application answers as a missing one: not revealed.
+        POLICY.check_scope(
+            command, actor.role, actor.office, actor.subject, target,
+            hide=True, not_found="no such application",
+        )  # fmt: skip
         return state
 
     async def _change(

@@ -17,6 +17,9 @@ from shared.auth.policy import Target
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, InvalidInput, NotFound
 
+NO_SUCH_APPLICATION = "no such application (a new one appears within seconds)"
+"""Also the answer for another office's or operator's application: it is not revealed to exist."""
+
 
 @dataclass(frozen=True)
 class PageRequest:
@@ -40,10 +43,12 @@ class ApplicationViews:
         async with self.pool.acquire() as conn:
             row = await self.queries.get(conn, application_id)
         if row is None:
-            raise NotFound("no such application (a new one appears within seconds)")
+            raise NotFound(NO_SUCH_APPLICATION)
         target = Target(row["office_id"], submitted_by=row["received_by"])
-        if not POLICY.may_act_on(ReadApplications, reader.role, reader.office, reader.subject, target):
-            raise Forbidden("the application belongs to another office or operator")
+        POLICY.check_scope(
+            ReadApplications, reader.role, reader.office, reader.subject, target,
+            hide=True, not_found=NO_SUCH_APPLICATION,
+        )  # fmt: skip
         return row
 
     async def page(self, request: PageRequest, reader: Actor) -> tuple[list[dict[str, Any]], str | None]:

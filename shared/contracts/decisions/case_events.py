@@ -35,6 +35,9 @@ class CaseOpened(CaseEvent):
     channel: str
     office_id: str
     region: str
+    received_by: str | None = None
+    """Who received the application (a ЦОН operator reads the status of their own only);
+    None in cases opened before it was recorded."""
     received_at: datetime
     due_at: datetime | None
     household: tuple[HouseholdMember, ...] = ()
