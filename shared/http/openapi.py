@@ -36,7 +36,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 ANSWERS: dict[int, str] = {
-    400: "a query value this API did not give (a cursor)",
+    400: "the request cannot be read: a body that is not JSON, a cursor this API did not give",
     401: "no bearer token, or an invalid or expired one",
     403: "the caller's role may not do this (" + PROBLEM_BASE + "forbidden)",
     404: "no such resource, or one outside the caller's office or own submissions: the two are"
@@ -88,10 +88,10 @@ def documented(
     extra: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of a route decorator: its description (with the allowed roles), the
-    problem answers 401/403/422/503 (+ `statuses`, + 413 with a `body`, + `extra` described
+    problem answers 401/403/422/503 (+ `statuses`, + 400/413 with a `body`, + `extra` described
     in the route's own words) and `x-roles`."""
     roles = roles_of(policy, command)
-    codes = {401, 403, 422, 503, *statuses} | ({413} if body else set())
+    codes = {401, 403, 422, 503, *statuses} | ({400, 413} if body else set())
     responses: dict[int | str, dict[str, Any]] = {code: problem(code) for code in sorted(codes)}
     for code, description in (extra or {}).items():
         responses[code] = problem(code, description)

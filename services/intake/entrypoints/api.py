@@ -51,9 +51,8 @@ from shared.auth.tokens import Principal, local_secret
 from shared.contracts.applications import SubmitApplication
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may, meta_of
-from shared.http.problems import (
-    Problem,
-)
+from shared.http.openapi import documented
+from shared.http.problems import Problem
 from shared.logging import configure_logging
 from shared.settings import PlatformSettings
 
@@ -118,8 +117,11 @@ def create_app(
         status_code=201,
         response_model=Talon,
         tags=["applications"],
-        responses={409: {"description": "idempotency key reused"}, 422: {"description": "not accepted"}},
-    )
+        **documented(
+            POLICY, SubmitApplication, "Submit an application", 409, body=True,
+            extra={422: "not accepted: every missing or invalid item is listed, and the refusal recorded"},
+        ),
+    )  # fmt: skip
     async def submit_application(
         cmd: SubmitApplication,
         request: Request,
@@ -143,6 +145,7 @@ def create_app(
         "/v1/applications/{application_id}/withdrawal",
         response_model=ApplicationChanged,
         tags=["applications"],
+        **documented(POLICY, WithdrawApplication, "Withdraw an application", 404, 409, body=True),
     )
     async def withdraw_application(
         application_id: uuid.UUID,
@@ -158,6 +161,7 @@ def create_app(
         "/v1/applications/{application_id}/documents",
         response_model=ApplicationChanged,
         tags=["applications"],
+        **documented(POLICY, SupplementDocuments, "Supplement documents", 404, 409, body=True),
     )
     async def supplement_documents(
         application_id: uuid.UUID,
@@ -169,12 +173,22 @@ def create_app(
         command = SupplementDocuments(str(application_id), tuple(body.documents))
         return changed_answer(await runtime.deps.service.bus.handle(command, meta_of(principal, request)))
 
-    @app.get("/v1/applications/{application_id}", response_model=ApplicationView, tags=["status"])
+    @app.get(
+        "/v1/applications/{application_id}",
+        response_model=ApplicationView,
+        tags=["status"],
+        **documented(POLICY, ReadApplications, "One application's status", 404),
+    )
     async def get_application(application_id: uuid.UUID, principal: Principal = READER) -> ApplicationView:
         """Status, service, office, due date, overdue flag and the history of events."""
         return view_of(await runtime.deps.service.views.one(application_id, actor_of(principal)))
 
-    @app.get("/v1/applications", response_model=ApplicationPage, tags=["status"])
+    @app.get(
+        "/v1/applications",
+        response_model=ApplicationPage,
+        tags=["status"],
+        **documented(POLICY, ReadApplications, "Applications visible to the caller", 400),
+    )
     async def list_applications(
         principal: Principal = READER,
         office: Annotated[str | None, Query(max_length=64)] = None,
@@ -194,7 +208,12 @@ def create_app(
             raise Problem(400, "Bad cursor", str(exc)) from exc
         return ApplicationPage(items=[view_of(r) for r in rows], next_cursor=next_cursor)
 
-    @app.post("/v1/applications/lookup-by-iin", response_model=ApplicationPage, tags=["status"])
+    @app.post(
+        "/v1/applications/lookup-by-iin",
+        response_model=ApplicationPage,
+        tags=["status"],
+        **documented(POLICY, LookUpByIin, "Applications of one applicant (audited)", body=True),
+    )
     async def lookup_by_iin(
         body: IinLookup, request: Request, principal: Principal = IIN_LOOKUP
     ) -> ApplicationPage:
