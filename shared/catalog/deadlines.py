@@ -21,11 +21,20 @@ Conventions (the catalog setting `deadlines` in data/catalog.yaml holds the poli
 * Month terms (extensions, storage) end on the same day number months later (clamped to the end
   of a shorter month), then roll to a working day.
 * `due_at` never returns an instant before `start`.
+* Where the term starts at the branch's registration (`starts_at: registered_at_branch`) and the
+  application was accepted by an intake point that forwards it (the ЦОН, with `sla.forwarding`
+  from that channel), the clock starts when the forwarding term ends: the branch registers the
+  transmittal at the latest on the forwarding day, and the service term is counted from the next
+  day (`clock_start`, `application_due_at`). ЦОН accepts Monday -> forwards by Tuesday -> 10
+  working days counted from Wednesday.
+* `sla.term_parameter`: the seed leaves the term to another act (a district maslikhat's Rules);
+  the caller resolves the parameter for the office's district and date (`TermParameter`).
 """
 
 from __future__ import annotations
 
 import calendar as _gregorian
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -41,8 +50,8 @@ from shared.catalog.errors import (
     SlaNotDefined,
     UnknownSubtype,
 )
-from shared.catalog.models import Edition, Service
-from shared.catalog.vocabulary import Coverage, DayExclusion, DurationUnit
+from shared.catalog.models import Edition, Forwarding, Service
+from shared.catalog.vocabulary import ClockStart, Coverage, DayExclusion, DurationUnit
 from shared.catalog.working_calendar import (
     DEFAULT_CALENDAR,
     WorkingCalendar,
@@ -87,6 +96,12 @@ class TermSource(StrEnum):
     EXTENSION = "extension"
     FORWARDING = "forwarding"
     NOTIFICATION = "notification"
+    PARAMETER = "parameter"
+
+
+TermParameter = Callable[[str], Term]
+"""The value of a term parameter (`sla.term_parameter`) for the application's district and date;
+raises a CatalogError (e.g. ParameterNotInForce) when none is in force."""
 
 
 @dataclass(frozen=True)
@@ -174,11 +189,17 @@ def _check_edition(service: Service, edition: Edition) -> None:
 
 
 def resolve_term(
-    service: Service, edition: Edition, channel: str, subtype: str | None = None
+    service: Service,
+    edition: Edition,
+    channel: str,
+    subtype: str | None = None,
+    *,
+    term_parameter: TermParameter | None = None,
 ) -> ResolvedTerm:
     """The total term for an application through `channel` (and `subtype`) under `edition`.
 
     A channel or subtype override replaces the base term; both matching is refused as ambiguous.
+    An edition whose term is a parameter takes it from `term_parameter`.
     Raises ChannelNotOffered, UnknownSubtype or SlaNotDefined (the seeds give no term).
     """
     _check_edition(service, edition)
@@ -214,6 +235,14 @@ def resolve_term(
         excludes = sla.excludes if by_subtype.excludes is None else by_subtype.excludes
         term = Term(by_subtype.total, DurationUnit(by_subtype.unit), frozenset(excludes))
         return ResolvedTerm(term, TermSource.SUBTYPE, by_subtype.note)
+    if sla.term_parameter is not None:
+        if term_parameter is None:
+            raise SlaNotDefined(
+                service.id, edition.id, f"the term is parameter {sla.term_parameter!r}, not given here"
+            )
+        return ResolvedTerm(
+            term_parameter(sla.term_parameter), TermSource.PARAMETER, f"parameter {sla.term_parameter}"
+        )
     if sla.total is None or sla.unit is None:
         raise SlaNotDefined(service.id, edition.id, sla.note or "no total term in the seed")
     return ResolvedTerm(
@@ -231,9 +260,58 @@ def due_at(
     *,
     policy: DeadlinePolicy = DEFAULT_DEADLINE_POLICY,
     calendar: WorkingCalendar = DEFAULT_CALENDAR,
+    term_parameter: TermParameter | None = None,
 ) -> datetime:
-    """When the service is due (UTC), counting from `start` (the event named by `sla.starts_at`)."""
-    resolved = resolve_term(service, edition, channel, subtype)
+    """When the service is due (UTC), counting from `start` (the event named by `sla.starts_at`;
+    from an intake point's acceptance use `application_due_at`)."""
+    resolved = resolve_term(service, edition, channel, subtype, term_parameter=term_parameter)
+    return add_term(start, resolved.term, tz, policy=policy, calendar=calendar)
+
+
+def forwarding_from(edition: Edition, channel: str) -> Forwarding | None:
+    """The forwarding step with a term from `channel`, when the service term waits for it: the
+    term starts at the registration by the receiving unit (`registered_at_branch`)."""
+    sla = edition.sla
+    if sla is None or sla.starts_at is not ClockStart.REGISTERED_AT_BRANCH:
+        return None
+    return next((f for f in sla.forwarding if f.from_channel == channel and f.max is not None), None)
+
+
+def clock_start(
+    service: Service,
+    edition: Edition,
+    channel: str,
+    accepted_at: datetime,
+    tz: ZoneInfo,
+    *,
+    policy: DeadlinePolicy = DEFAULT_DEADLINE_POLICY,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+) -> datetime:
+    """When the service term starts for an application accepted at `accepted_at` through
+    `channel`: the acceptance itself, or the end of the forwarding term where the seed runs the
+    term from the receiving unit's registration of the forwarded documents."""
+    _check_edition(service, edition)
+    if forwarding_from(edition, channel) is None:
+        return accepted_at
+    return forwarding_due_at(service, edition, channel, accepted_at, tz, policy=policy, calendar=calendar)
+
+
+def application_due_at(
+    service: Service,
+    edition: Edition,
+    channel: str,
+    accepted_at: datetime,
+    tz: ZoneInfo,
+    subtype: str | None = None,
+    *,
+    policy: DeadlinePolicy = DEFAULT_DEADLINE_POLICY,
+    calendar: WorkingCalendar = DEFAULT_CALENDAR,
+    term_parameter: TermParameter | None = None,
+) -> datetime:
+    """When an application accepted at `accepted_at` through `channel` is due (UTC): the service
+    term counted from `clock_start` (after the ЦОН's forwarding term where the seed says so)."""
+    resolved = resolve_term(service, edition, channel, subtype, term_parameter=term_parameter)
+    start = clock_start(service, edition, channel, accepted_at, tz, policy=policy, calendar=calendar)
     return add_term(start, resolved.term, tz, policy=policy, calendar=calendar)
 
 

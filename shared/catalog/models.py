@@ -46,6 +46,7 @@ from shared.catalog.reference_data import (
     Region,
     SeedReference,
 )
+from shared.catalog.representation import NotarisationRule, PowerOfAttorneyRule, Representation
 from shared.catalog.sla_models import (
     ChannelQueueLimits,
     ChannelSla,
@@ -102,6 +103,8 @@ class Edition(Strict):
     provider: str | None = None
     channels: tuple[Id, ...] = ()
     documents: tuple[Document, ...] = ()
+    representation: Representation | None = None
+    """What the seed requires of a representative's power of attorney (None: amendment only)."""
     intake_receipt: IntakeReceipt | None = None
     sla: Sla | None = None
     queue_limits: QueueLimits | None = None
@@ -132,6 +135,13 @@ class Edition(Strict):
         require_unique([g.id for g in self.termination_grounds], "termination ground")
         require_unique([r.id for r in self.rules], "rule")
         require_unique([f.id for f in self.forms], "form")
+        rep = self.representation
+        if rep is not None and rep.document is not None:
+            doc = next((d for d in self.documents if d.id == rep.document), None)
+            if doc is None:
+                raise ValueError(f"representation.document {rep.document!r} is not a document of the edition")
+            if not doc.required:
+                raise ValueError(f"the power of attorney {doc.id!r} is required where the seed requires it")
         return self
 
     def in_force_on(self, on_date: date) -> bool:
@@ -155,6 +165,8 @@ class Edition(Strict):
     def parameter_ids(self) -> frozenset[str]:
         """Every parameter named by the edition's rules and complaint review term."""
         ids = {p for rule in self.rules for p in rule.parameters}
+        if self.sla is not None and self.sla.term_parameter is not None:
+            ids.add(self.sla.term_parameter)
         if self.complaints is not None:
             ids.add(self.complaints.review_term.parameter)
         return frozenset(ids)
@@ -209,6 +221,28 @@ class Service(Strict):
             raise AmbiguousEdition(self.id, region, on_date, [e.id for e in best])
         return best[0]
 
+    @property
+    def standard_in_catalog(self) -> bool:
+        """False when every edition is known only from an amendment (no documents, channels or
+        term): the service cannot be applied for until an administrator adds an edition."""
+        return any(e.coverage is not Coverage.AMENDMENT_ONLY for e in self.editions)
+
+    def standard_missing(self, editions: tuple[Edition, ...] | None = None) -> str | None:
+        """Why `editions` (default: all) give nothing to apply under: each is known only from an
+        amendment. None when one of them carries the standard's text."""
+        chosen = self.editions if editions is None else editions
+        if any(e.coverage is not Coverage.AMENDMENT_ONLY for e in chosen):
+            return None
+        known = "; ".join(
+            f"standard {e.act}"
+            + (f" only from its amendment {e.amended_by}" if e.amended_by else " only in part")
+            for e in chosen
+        )
+        return (
+            f"the standard of service {self.id!r} is not in the catalog ({known}): no documents, channels"
+            " or term; an administrator must add an edition with the standard's text"
+        )
+
     def latest_edition(self) -> Edition:
         return max(self.editions, key=lambda e: e.effective_from)
 
@@ -237,13 +271,16 @@ __all__ = [
     "Inspection",
     "IntakeReceipt",
     "LegalAct",
+    "NotarisationRule",
     "NotifyAfterDecision",
     "OfficeHoursProfile",
     "Period",
+    "PowerOfAttorneyRule",
     "QualityIndicator",
     "QualityIndicatorProfile",
     "QueueLimits",
     "Region",
+    "Representation",
     "Result",
     "ResultStorage",
     "ReviewTerm",

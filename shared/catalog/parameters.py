@@ -7,9 +7,9 @@ who sets them); values come as `ParameterRecord`s: the clearly labelled EXAMPLE 
 
 Selection of the value in force for (parameter, region, date), among records whose
 [effective_from, effective_to) contains the date and whose region is the asked region or
-"national":
+"national" (asked for a district, "<region>/<district>", also the district's own records):
   1. a real (non-example) record beats an example;
-  2. a region-specific record beats a national one;
+  2. a district's record beats its region's, and a region-specific record beats a national one;
   3. the record with the latest effective_from wins (a newer decision replaces an older one);
   4. the record recorded last wins (a correction replaces the corrected record).
 Two records still tied with different values raise `ConflictingParameterValues` (never guess).
@@ -17,6 +17,7 @@ Two records still tied with different values raise `ConflictingParameterValues` 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,24 @@ class ParameterScope(StrEnum):
     """Set per region; a "national" record serves as fallback for regions without their own."""
     NATIONAL = "national"
     """One value for the whole country; only "national" records are allowed."""
+    DISTRICT = "district"
+    """Set per district or city (its maslikhat): records keyed "<region>/<district>", with the
+    region's and the national records as fallbacks."""
+
+
+DISTRICT_SEPARATOR = "/"
+_DISTRICT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def district_key(region: str, district: str | None) -> str:
+    """The key of a district's records ("karaganda/karaganda_city"), or the region without one."""
+    return region if district is None else f"{region}{DISTRICT_SEPARATOR}{district}"
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """("karaganda", "karaganda_city") for "karaganda/karaganda_city"; (key, None) for a region."""
+    region, sep, district = key.partition(DISTRICT_SEPARATOR)
+    return (region, district) if sep else (key, None)
 
 
 class ParameterDefinition(_Strict):
@@ -98,7 +117,7 @@ class ParameterRecord(_Strict):
 
     parameter: str
     region: str
-    """Region id, or "national"."""
+    """Region id, "national", or "<region>/<district>" for a district-scope parameter."""
     effective_from: date
     effective_to: date | None = None
     """Exclusive end; None = until further notice."""
@@ -204,9 +223,18 @@ class ParameterBook:
         definition = self._definitions.get(record.parameter)
         if definition is None:
             raise UnknownParameter(record.parameter)
+        region, district = split_key(record.region)
+        if district is not None and (
+            definition.scope is not ParameterScope.DISTRICT or not _DISTRICT.match(district)
+        ):
+            raise InvalidParameterRecord(
+                record.parameter,
+                f"{record.region!r}: only a district-scope parameter has district values, keyed"
+                " '<region>/<district>' (lower-case ids)",
+            )
         if record.region != NATIONAL:
-            if self._regions is not None and record.region not in self._regions:
-                raise InvalidParameterRecord(record.parameter, f"unknown region {record.region!r}")
+            if self._regions is not None and region not in self._regions:
+                raise InvalidParameterRecord(record.parameter, f"unknown region {region!r}")
             if definition.scope is ParameterScope.NATIONAL:
                 raise InvalidParameterRecord(
                     record.parameter, f"national-scope parameter cannot have a value for {record.region!r}"
@@ -232,14 +260,17 @@ class ParameterBook:
         return tuple(r.record for r in self._by_parameter.get(parameter_id, ()))
 
     def lookup(self, parameter_id: str, region: str, on_date: date) -> ResolvedValue:
-        """The record in force (see the module docstring for the precedence rules)."""
+        """The record in force (see the module docstring for the precedence rules); `region`
+        may be a district key "<region>/<district>"."""
         self.definition(parameter_id)
-        if region != NATIONAL and self._regions is not None and region not in self._regions:
-            raise UnknownRegion(region)
+        own_region, _district = split_key(region)
+        if own_region != NATIONAL and self._regions is not None and own_region not in self._regions:
+            raise UnknownRegion(own_region)
+        keys = {region, own_region, NATIONAL}
         candidates = [
             r
             for r in self._by_parameter.get(parameter_id, ())
-            if r.record.region in (region, NATIONAL) and r.record.in_force_on(on_date)
+            if r.record.region in keys and r.record.in_force_on(on_date)
         ]
         if not candidates:
             raise ParameterNotInForce(parameter_id, region, on_date)
@@ -283,6 +314,13 @@ def _recorded_at(record: ParameterRecord) -> datetime:
     return record.recorded_at
 
 
-def _rank(resolved: ResolvedValue) -> tuple[bool, bool, date, datetime]:
+def _specificity(key: str) -> int:
+    """2 for a district's record, 1 for a region's, 0 for the national one."""
+    if key == NATIONAL:
+        return 0
+    return 2 if split_key(key)[1] is not None else 1
+
+
+def _rank(resolved: ResolvedValue) -> tuple[bool, int, date, datetime]:
     record = resolved.record
-    return (not record.example, record.region != NATIONAL, record.effective_from, _recorded_at(record))
+    return (not record.example, _specificity(record.region), record.effective_from, _recorded_at(record))

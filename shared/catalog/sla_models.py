@@ -70,6 +70,7 @@ class Forwarding(Strict):
     excludes: tuple[DayExclusion, ...] = ()
     cadence: str | None = None
     source: str | None = None
+    note: str | None = None
 
     @model_validator(mode="after")
     def _pair(self) -> Self:
@@ -102,11 +103,16 @@ class Sla(Strict):
     forwarding: tuple[Forwarding, ...] = ()
     notify_after_decision: NotifyAfterDecision | None = None
     result_storage: ResultStorage | None = None
+    term_parameter: Id | None = None
+    """The seed leaves the total term to another act (a district maslikhat's Rules): the term is
+    this parameter's value (a `term`) for the office's district on the day of acceptance."""
     note: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         _total_and_unit(self.total, self.unit)
+        if self.term_parameter is not None and self.total is not None:
+            raise ValueError("a term is given either as total/unit or as term_parameter, not both")
         require_unique([c.channel for c in self.per_channel], "per_channel channel")
         require_unique([s.subtype for s in self.per_subtype], "per_subtype subtype")
         return self

@@ -17,7 +17,7 @@ from shared.catalog.catalog import Catalog
 from shared.catalog.editions import AdoptionRecord, select_edition
 from shared.catalog.loader import load_example_adoptions, load_parameter_book
 from shared.catalog.parameters import ParameterBook, ParameterRecord
-from shared.catalog.stored_parameters import stored_parameter_records
+from shared.catalog.stored_parameters import stored_adoption_records, stored_parameter_records, with_examples
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import apply_migrations
 
@@ -133,22 +133,7 @@ class CatalogStore:
     async def adoptions(
         self, conn: asyncpg.Connection, *, include_examples: bool = True
     ) -> list[AdoptionRecord]:
-        rows = await conn.fetch(f"SELECT * FROM {self.schema}.edition_adoptions ORDER BY id")
-        stored = [
-            AdoptionRecord(
-                service=row["service"],
-                edition=row["edition"],
-                region=row["region"],
-                effective_from=row["effective_from"],
-                effective_to=row["effective_to"],
-                adopted_by=row["adopted_by"],
-                reason=row["reason"],
-            )
-            for row in rows
-        ]
+        stored = await stored_adoption_records(conn, self.schema)
         if not include_examples:
             return stored
-        # An administrator's adoption replaces the example for that service and region.
-        decided = {(a.service, a.region) for a in stored}
-        examples = [a for a in load_example_adoptions(self.catalog) if (a.service, a.region) not in decided]
-        return [*examples, *stored]
+        return with_examples(stored, load_example_adoptions(self.catalog))

@@ -1,4 +1,5 @@
-"""Read the parameter values administrators recorded, without owning the catalog's schema.
+"""Read the parameter values and edition adoptions administrators recorded, without owning the
+catalog's schema.
 
 The catalog schema belongs to the catalog's administration (`qyzmet params set` creates and
 migrates it). A service that only reads the values must not create or migrate another owner's
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.catalog.editions import AdoptionRecord
 from shared.catalog.parameters import ParameterRecord
 from shared.db.identifiers import checked_identifier
 
@@ -34,3 +36,29 @@ async def stored_parameter_records(conn: asyncpg.Connection, schema: str) -> lis
         )
         for row in rows
     ]
+
+
+async def stored_adoption_records(conn: asyncpg.Connection, schema: str) -> list[AdoptionRecord]:
+    """Every edition adoption stored in `schema`, oldest first; [] if the table does not exist."""
+    table = f"{checked_identifier(schema)}.edition_adoptions"
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+        return []
+    rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
+    return [
+        AdoptionRecord(
+            service=row["service"],
+            edition=row["edition"],
+            region=row["region"],
+            effective_from=row["effective_from"],
+            effective_to=row["effective_to"],
+            adopted_by=row["adopted_by"],
+            reason=row["reason"],
+        )
+        for row in rows
+    ]
+
+
+def with_examples(stored: list[AdoptionRecord], examples: tuple[AdoptionRecord, ...]) -> list[AdoptionRecord]:
+    """An administrator's adoption replaces the example for that service and region."""
+    decided = {(a.service, a.region) for a in stored}
+    return [*(a for a in examples if (a.service, a.region) not in decided), *stored]

@@ -164,7 +164,7 @@ def _show(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         return _fail(str(exc), CANNOT_ANSWER)
     if args.json:
-        _print_json(service.model_dump(mode="json"))
+        _print_json({**service.model_dump(mode="json"), "standard_in_catalog": service.standard_in_catalog})
         return 0
     print("\n".join(_describe_service(catalog, service)))
     return 0
@@ -178,6 +178,9 @@ def _describe_service(catalog: Catalog, service: Service) -> list[str]:
     if service.subtypes:
         out.append(f"  subtypes: {', '.join(service.subtypes)}")
     out.extend(f"  note: {n}" for n in service.notes)
+    missing = service.standard_missing()
+    if missing is not None:
+        out.append(f"  CANNOT BE APPLIED FOR: {missing} (README, 'Adding an edition')")
     for edition in service.editions:
         out.extend(_describe_edition(catalog, edition))
     return out
@@ -202,6 +205,8 @@ def _describe_edition(catalog: Catalog, e: Edition) -> list[str]:
     if e.sla is not None:
         sla = e.sla
         base = f"{sla.total} {sla.unit.value}" if sla.total is not None and sla.unit else "not in the seeds"
+        if sla.term_parameter:
+            base = f"parameter {sla.term_parameter} (per district; `qyzmet params set`)"
         start = sla.starts_at.value if sla.starts_at else "?"
         out.append(
             f"   SLA: {base}, clock starts at {start}"
@@ -220,7 +225,8 @@ def _describe_edition(catalog: Catalog, e: Edition) -> list[str]:
             out.append(f"     extension: up to {ext.max_total} {ext.unit.value} if {ext.condition}")
         for f in sla.forwarding:
             term = f"{f.max} {f.unit.value}" if f.max and f.unit else (f.cadence or "")
-            out.append(f"     forwarding {f.from_channel} -> {f.to}: {term}")
+            cited = f" ({f.source})" if f.source else ""
+            out.append(f"     forwarding {f.from_channel} -> {f.to}: {term}{cited}")
         if sla.notify_after_decision:
             n = sla.notify_after_decision
             out.append(f"     notify after decision: {n.max} {n.unit.value} ({n.who})")
@@ -232,6 +238,12 @@ def _describe_edition(catalog: Catalog, e: Edition) -> list[str]:
             flag = "required" if d.required else "optional"
             cond = f" - when: {d.condition_text}" if d.condition_text else ""
             out.append(f"     - {d.id} ({flag}){cond}")
+    if e.representation is not None and e.representation.document is not None:
+        rep = e.representation
+        out.append(
+            f"   representative: power of attorney {rep.document} required,"
+            f" notarisation {rep.notarised.value} ({rep.source})"
+        )
     if e.steps:
         out.append("   steps:")
         for i, step in enumerate(e.steps, 1):

@@ -139,7 +139,13 @@ def register(subparsers: Any) -> None:
     commands = params.add_subparsers(dest="params_command", required=True)
     set_cmd = commands.add_parser("set", help="record a parameter value for a region and period")
     set_cmd.add_argument("parameter")
-    set_cmd.add_argument("--region", required=True, help='region id or "national"')
+    set_cmd.add_argument(
+        "--region",
+        required=True,
+        help='region id, "national", or "<region>/<district>" for a district-scope parameter'
+        " (e.g. housing_assistance_term --region karaganda/karaganda_city"
+        """ --value '{"amount": 10, "unit": "working_days"}')""",
+    )
     set_cmd.add_argument("--from", dest="from_date", required=True, help="effective from (YYYY-MM-DD)")
     set_cmd.add_argument("--to", dest="to_date", help="effective until, exclusive (YYYY-MM-DD)")
     set_cmd.add_argument("--value", required=True, help="number, or JSON for structured values")

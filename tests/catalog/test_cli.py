@@ -212,3 +212,29 @@ def test_unanswerable_questions_exit_1(capsys: pytest.CaptureFixture[str]) -> No
         "--no-adoptions",
     )
     assert code == 1 and "no edition of service 'basic_state_pension_payment'" in err and "2026-11-20" in err
+
+
+def test_show_says_a_service_known_only_from_an_amendment_cannot_be_applied_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "show", "wheelchair_docs")
+    assert code == 0
+    assert "CANNOT BE APPLIED FOR: the standard of service 'wheelchair_docs' is not in the catalog" in out
+    assert "gov_1059_2012" in out and "Adding an edition" in out
+    code, out, _ = run(capsys, "show", "wheelchair_docs", "--json")
+    assert code == 0 and json.loads(out)["standard_in_catalog"] is False
+    code, out, _ = run(capsys, "show", "basic_state_pension_payment", "--json")
+    assert json.loads(out)["standard_in_catalog"] is True
+
+
+def test_show_gives_the_forwarding_term_the_term_parameter_and_the_power_of_attorney(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = run(capsys, "show", "basic_state_pension_payment")
+    assert "forwarding tson -> pension_centre: 1 working_days (L548-550)" in out
+    _, out, _ = run(capsys, "show", "housing_assistance")
+    assert "SLA: parameter housing_assistance_term (per district" in out
+    _, out, _ = run(capsys, "show", "social_individual_code")
+    assert (
+        "representative: power of attorney notarised_power_of_attorney required, notarisation required" in out
+    )

@@ -55,7 +55,8 @@ def test_hearing_aids_by_subtype_category_and_age(catalog: Catalog) -> None:
     proxy = ApplicationFacts(
         subtype="mandatory_hygiene_products", representative=True, categories=frozenset()
     )
-    assert edition.document("power_of_attorney_unnotarised").requirement(proxy) == OPT
+    # 000 L4055-4057: a representative acts only on such a power of attorney (unnotarised is enough).
+    assert edition.document("power_of_attorney_unnotarised").requirement(proxy) == R
 
 
 def test_burial_documents_by_applicant_type(catalog: Catalog) -> None:

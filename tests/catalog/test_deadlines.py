@@ -24,12 +24,15 @@ from shared.catalog import (
     Term,
     UnknownSubtype,
     add_term,
+    application_due_at,
+    clock_start,
     due_at,
     extended_due_at,
     forwarding_due_at,
     notification_due_at,
     resolve_term,
 )
+from shared.catalog.deadlines import forwarding_from
 from shared.catalog.vocabulary import DayExclusion, DurationUnit
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+6 until 2024-03-01, UTC+5 since
@@ -383,3 +386,98 @@ def test_working_day_terms_end_on_working_days(start: datetime, amount: int, tz:
     local_due = got.astimezone(tz)
     assert DEFAULT_CALENDAR.is_working_day(local_due.date())
     assert local_due.time() == time(23, 59, 59)
+
+
+# ----------------------------------------------------------------------------- ЦОН forwarding
+# The standards of 004 (para 7.1, e.g. L548-550) give the ЦОН 1 working day to forward the
+# documents with a transmittal to the ГЦВП branch, the day of acceptance not counted, and run the
+# service term from the branch's registration: counted from the day after the forwarding day.
+
+
+def _app_due(catalog: Catalog, service: str, channel: str, start: datetime) -> datetime:
+    s = catalog.service(service)
+    return application_due_at(s, s.editions[0], channel, start, ALMATY)
+
+
+def test_tson_acceptance_before_nauryz_runs_ten_working_days_from_the_branch_registration(
+    catalog: Catalog,
+) -> None:
+    # ЦОН accepts Wed 19 Mar 2025; forwards by Thu 20 Mar (the branch registers it that day).
+    # Fri 21 - Tue 25 Mar are days off (Nauryz 21-23 and the transferred 24, 25).
+    # 10 working days from Wed 26: 26, 27, 28, 31 Mar, 1, 2, 3, 4, 7, 8 Apr -> Tue 8 April.
+    start = local("2025-03-19T10:00")
+    assert _app_due(catalog, "basic_state_pension_payment", "tson", start) == end_of("2025-04-08")
+    # Counting from the acceptance itself gave Mon 7 April: a working day early.
+    pension = catalog.service("basic_state_pension_payment")
+    assert due(catalog, pension.id, pension.editions[0].id, "tson", start) == end_of("2025-04-07")
+    # At the branch itself the application is registered on acceptance: Mon 7 April.
+    assert _app_due(catalog, "basic_state_pension_payment", "pension_centre", start) == end_of("2025-04-07")
+
+
+def test_tson_acceptance_on_a_friday_forwards_on_monday(catalog: Catalog) -> None:
+    # ЦОН accepts Fri 13 Jun 2025; forwards by Mon 16 Jun; 10 working days from Tue 17:
+    # 17, 18, 19, 20, 23, 24, 25, 26, 27, 30 Jun -> Mon 30 June (was Fri 27 June).
+    start = local("2025-06-13T17:30")
+    assert _app_due(catalog, "basic_state_pension_payment", "tson", start) == end_of("2025-06-30")
+    assert clock_start(
+        catalog.service("basic_state_pension_payment"),
+        catalog.service("basic_state_pension_payment").editions[0],
+        "tson",
+        start,
+        ALMATY,
+    ) == end_of("2025-06-16")
+
+
+def test_social_insurance_from_the_tson_over_the_may_holidays(catalog: Catalog) -> None:
+    # ЦОН accepts Wed 30 Apr 2025; Thu 1 May is a holiday, so it forwards by Fri 2 May.
+    # 15 working days from Mon 5 May, skipping Wed 7 and Fri 9 May: 5, 6, 8, 12, 13, 14, 15, 16,
+    # 19, 20, 21, 22, 23, 26, 27 -> Tue 27 May (was Mon 26 May).
+    start = local("2025-04-30T16:00")
+    assert _app_due(catalog, "social_insurance_payments", "tson", start) == end_of("2025-05-27")
+
+
+def test_mobile_tson_forwards_on_the_same_term(catalog: Catalog) -> None:
+    # A mobile ЦОН accepts Fri 13 Dec 2024; Mon 16 Dec is Independence Day, so it forwards by
+    # Tue 17 Dec; 10 working days from Wed 18: 18, 19, 20, 23, 24, 25, 26, 27, 30, 31 -> Tue 31 Dec.
+    start = local("2024-12-13T11:00")
+    assert _app_due(catalog, "disabled_child_carer_allowance", "mobile_tson", start) == end_of("2024-12-31")
+
+
+def test_every_service_whose_term_starts_at_the_branch_has_a_cited_forwarding_term(catalog: Catalog) -> None:
+    forwarded = set()
+    for service in catalog.services:
+        for edition in service.editions:
+            if edition.sla is None or edition.sla.starts_at != "registered_at_branch":
+                continue
+            for channel in set(edition.channels) & {"tson", "mobile_tson"}:
+                step = forwarding_from(edition, channel)
+                assert step is not None and step.max == 1 and step.unit == "working_days", service.id
+                assert step.excludes == (DayExclusion.ACCEPTANCE_DAY,) and step.source, service.id
+                forwarded.add(service.id)
+    assert forwarded == {
+        "basic_state_pension_payment",
+        "state_social_benefits_disability_survivor_age",
+        "state_special_benefits_hazardous_work",
+        "social_insurance_payments",
+        "childbirth_and_childcare_benefits",
+        "special_state_benefit",
+        "disabled_child_carer_allowance",
+    }
+
+
+def test_a_term_set_by_a_parameter(catalog: Catalog) -> None:
+    housing = catalog.service("housing_assistance")
+    edition = housing.editions[0]
+    with pytest.raises(SlaNotDefined, match="housing_assistance_term"):
+        application_due_at(housing, edition, "department", local("2025-06-04T10:00"), ALMATY)
+    # A district's term of 10 working days from Wed 4 Jun 2025: 5, 9 (Fri 6 Jun is Kurban Ait),
+    # 10, 11, 12, 13, 16, 17, 18, 19 -> Thu 19 June.
+    got = application_due_at(
+        housing,
+        edition,
+        "department",
+        local("2025-06-04T10:00"),
+        ALMATY,
+        term_parameter=lambda _: Term(10, DurationUnit.WORKING_DAYS),
+    )
+    assert got == end_of("2025-06-19")
