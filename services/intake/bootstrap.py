@@ -11,6 +11,8 @@ from services.intake.adapters.catalog import CatalogAdapter, default_catalog
 from services.intake.adapters.offices import OfficeBook, load_offices
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.service import Clock, IntakeService, utc_now
+from services.intake.service_layer.parameters import StoredParameterRefresh
+from services.intake.settings import IntakeSettings
 from shared.auth.tokens import local_secret
 from shared.contracts.routes import Route, route_for
 from shared.eventstore import apply_migrations
@@ -55,8 +57,13 @@ def build(
     clock: Clock = utc_now,
     pseudonym_key: str | None = None,
 ) -> IntakeDeps:
-    """`pseudonym_key` keys the pseudonyms of audited ИИН lookups (default: the token secret)."""
-    catalog = catalog or default_catalog()
+    """`pseudonym_key` keys the pseudonyms of audited ИИН lookups (default: the token secret).
+    Administrator-set parameter values (`qyzmet params set`) are re-read into the catalog."""
+    intake_settings = IntakeSettings()
+    catalog = catalog or default_catalog(include_examples=intake_settings.use_example_parameters)
+    parameters = StoredParameterRefresh(
+        pool, catalog, intake_settings.catalog_schema, intake_settings.parameter_refresh_s
+    )
     offices = offices or load_offices()
     if pseudonym_key is None:
         settings = PlatformSettings()
@@ -64,7 +71,9 @@ def build(
     return IntakeDeps(
         pool=pool,
         schema=schema,
-        service=IntakeService(pool, schema, catalog, offices, clock, pseudonym_key=pseudonym_key),
+        service=IntakeService(
+            pool, schema, catalog, offices, clock, pseudonym_key=pseudonym_key, parameters=parameters
+        ),
         projector=ApplicationProjector(pool, schema),
         catalog=catalog,
         offices=offices,

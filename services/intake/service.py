@@ -12,9 +12,11 @@ import asyncpg
 
 from services.intake.domain.ports import OfficeDirectory
 from services.intake.service_layer.handlers import EditionSource, IntakeHandlers
+from services.intake.service_layer.parameters import StoredParameterRefresh
 from services.intake.service_layer.unit_of_work import PgIntakeUnit
 from services.intake.service_layer.views import ApplicationViews
 from shared.catalog.errors import CatalogError
+from shared.contracts.applications import SubmitApplication
 from shared.messaging.consumer import after_commit
 from shared.service_layer import MessageBus, Meta, RetryPolicy
 
@@ -37,12 +39,17 @@ class IntakeService:
         clock: Clock = utc_now,
         *,
         pseudonym_key: str,
+        parameters: StoredParameterRefresh | None = None,
     ) -> None:
         self.pool = pool
+        self.parameters = parameters
         self.schema = schema
         self.catalog = catalog
         self.handlers = IntakeHandlers(catalog, offices, clock, pseudonym_key)
-        self.bus: MessageBus[PgIntakeUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
+        table = self.handlers.table()
+        if parameters is not None:
+            table[SubmitApplication] = parameters.before(table[SubmitApplication])
+        self.bus: MessageBus[PgIntakeUnit] = MessageBus(table, self.unit, RETRY)
         self.views = ApplicationViews(pool, schema)
 
     def unit(self) -> PgIntakeUnit:

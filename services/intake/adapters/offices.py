@@ -38,6 +38,7 @@ def load_offices(path: str | Path | None = None) -> OfficeBook:
             kind=str(o["kind"]),
             channels=tuple(str(c) for c in o["channels"]),
             example=bool(o.get("example", True)),
+            district=str(o["district"]) if o.get("district") else None,
         )
         for o in data["offices"]
     ]

@@ -26,6 +26,7 @@ from shared.catalog.errors import (
     UnknownSubtype,
 )
 from shared.catalog.models import Edition, Service
+from shared.catalog.representation import NotarisationRule
 from shared.contracts.applications import (
     ApplicationRejectedAtIntake,
     ApplicationSubmitted,
@@ -167,6 +168,20 @@ def _check_documents(
     return tuple(received), tuple(undetermined)
 
 
+def _check_representation(cmd: SubmitApplication, edition: Edition, problems: _Problems) -> None:
+    """A representative's power of attorney must be notarised where the seed says so."""
+    rule = edition.representation
+    rep = cmd.representative
+    if rep is None or rule is None or not rule.applies(cmd.subtype):
+        return
+    if rule.notarised is NotarisationRule.REQUIRED and not rep.power_of_attorney.notarised:
+        problems.add(
+            "power_of_attorney_not_notarised",
+            "representative.power_of_attorney.notarised",
+            f"the standard requires a notarised power of attorney for a representative ({rule.source})",
+        )
+
+
 def _check_family(cmd: SubmitApplication, edition: Edition, problems: _Problems) -> None:
     if not income_tested(edition):
         return
@@ -208,7 +223,15 @@ def _choose(
     try:
         choice = catalog.choose_edition(service.id, office.region, received_at.astimezone(office.zone).date())
     except (NoEditionInForce, AmbiguousEdition, UnknownRegion) as exc:
-        problems.add("no_edition_in_force", "service_id", str(exc))
+        missing = service.standard_missing()
+        if missing is not None:
+            problems.add("standard_not_in_catalog", "service_id", missing)
+        else:
+            problems.add("no_edition_in_force", "service_id", str(exc))
+        return None
+    missing = service.standard_missing((choice.edition,))
+    if missing is not None:
+        problems.add("standard_not_in_catalog", "service_id", missing)
         return None
     if cmd.channel not in choice.edition.channels:
         problems.add(
@@ -244,13 +267,15 @@ def assess(
     edition = choice.edition
     local = received_at.astimezone(office.zone)
     documents, undetermined = _check_documents(cmd, edition, _facts(cmd, local), problems)
+    _check_representation(cmd, edition, problems)
     _check_family(cmd, edition, problems)
     if problems.items:
         return Rejection(tuple(problems.items), region=office.region, edition_id=edition.id)
     due: datetime | None = None
     note: str | None = None
     try:
-        due = catalog.due_at(service, edition, cmd.channel, received_at, office.zone, cmd.subtype)
+        computed = catalog.due(service, edition, cmd.channel, received_at, office, cmd.subtype)
+        due, note = computed.at, computed.note
     except (SlaNotDefined, AmbiguousSla, ChannelNotOffered, UnknownSubtype) as exc:
         note = f"no due date computed: {exc}"
     except CatalogError as exc:  # pragma: no cover - any other catalog gap is recorded, not fatal

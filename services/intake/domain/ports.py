@@ -22,10 +22,20 @@ class Office:
     kind: str
     channels: tuple[str, ...]
     example: bool = True
+    district: str | None = None
+    """The district or city whose maslikhat's parameters apply (None: the region's)."""
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+
+@dataclass(frozen=True)
+class Due:
+    """When an accepted application is due, and how the term was found (for the talon)."""
+
+    at: datetime
+    note: str | None = None
 
 
 class OfficeDirectory(Protocol):
@@ -43,12 +53,15 @@ class CatalogPort(Protocol):
 
     def choose_edition(self, service_id: str, region: str, on_date: date) -> EditionChoice: ...
 
-    def due_at(
+    def due(
         self,
         service: Service,
         edition: Edition,
         channel: str,
-        start: datetime,
-        tz: ZoneInfo,
+        accepted_at: datetime,
+        office: Office,
         subtype: str | None,
-    ) -> datetime: ...
+    ) -> Due:
+        """The due date of an application accepted at `office` (after the ЦОН's forwarding
+        term where the seed says so; a term parameter for the office's district)."""
+        ...
