@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shared.contracts.application_progress import INTAKE_INTERNAL_EVENTS, INTAKE_STORED_EVENTS
 from shared.contracts.applications import APPLICATION_EVENTS, INTAKE_COMMANDS
 from shared.contracts.decisions import (
     DECISION_EVENTS,
     ApplicationReopened,
     CaseFlagged,
     CaseOpened,
+    CaseWithdrawn,
     DeadlineApproaching,
     DeadlineBreached,
     DecisionDrafted,
@@ -34,6 +36,7 @@ from shared.contracts.decisions import (
     ReconfirmationDue,
     ReconfirmationReceived,
     TermExtended,
+    WithdrawalTooLate,
 )
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry
@@ -94,6 +97,8 @@ CONTRACT_TOPICS: tuple[TopicContract, ...] = (
             ReconfirmationDue,
             ReconfirmationReceived,
             ApplicationReopened,
+            CaseWithdrawn,
+            WithdrawalTooLate,
         ),
     ),
     # Topics the architecture names whose events are not defined yet; created all the same so a
@@ -106,12 +111,14 @@ CONTRACT_TOPICS: tuple[TopicContract, ...] = (
 
 INTERNAL_EVENTS: dict[str, tuple[type[DomainEvent], ...]] = {
     "decision": (CaseOpened, DocumentsChecked, DecisionDrafted),
+    "intake": INTAKE_INTERNAL_EVENTS,
 }
 """publisher -> events it stores and never publishes: the household as declared (case opened),
-the document check and unsigned drafts stay inside the decision service."""
+the document check and unsigned drafts stay inside the decision service; what intake learnt of
+the case from the decision service's events stays inside intake."""
 
 STORED_EVENTS: dict[str, EventRegistry] = {
-    "intake": APPLICATION_EVENTS,
+    "intake": INTAKE_STORED_EVENTS,
     "decision": DECISION_EVENTS,
 }
 """publisher -> the registry its event store is decoded with: every event it can store, each of

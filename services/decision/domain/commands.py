@@ -115,6 +115,16 @@ class ReopenApplication:
     reason: str
 
 
+@dataclass(frozen=True)
+class CloseWithdrawn:
+    """The applicant withdrew the application at intake (`ApplicationWithdrawn`): close the case
+    if no decision was signed; otherwise the decision stands (see `domain/withdrawal.py`)."""
+
+    actor: Actor
+    withdrawn_by: str
+    withdrawn_at: datetime
+
+
 Command = (
     OpenCase
     | AssignExecutor
@@ -128,4 +138,5 @@ Command = (
     | FireTimer
     | RecordFact
     | ReopenApplication
+    | CloseWithdrawn
 )

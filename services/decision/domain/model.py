@@ -10,6 +10,7 @@ from shared.contracts.decisions import (
     ApplicationReopened,
     CaseFlagged,
     CaseOpened,
+    CaseWithdrawn,
     DeadlineApproaching,
     DeadlineBreached,
     DecisionDrafted,
@@ -41,6 +42,8 @@ class Status(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     ENDED = "ended"
+    WITHDRAWN = "withdrawn"
+    """Closed undecided: the applicant withdrew the application."""
 
 
 OPEN_STATUSES = frozenset(
@@ -62,6 +65,8 @@ class CaseState:
     documents_complete: bool | None = None
     draft: DecisionDrafted | None = None
     decision: DecisionMade | None = None
+    last_decision: DecisionMade | None = None
+    """The latest decision signed, also after a reopening set it aside (`decision` is None then)."""
     flags: tuple[CaseFlagged, ...] = ()
     approaching_fired: bool = False
     breached: bool = False
@@ -108,7 +113,7 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
     if isinstance(event, DecisionReturnedForRework):
         return replace(s, draft=None, returns=s.returns + 1, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionMade):
-        return replace(s, decision=event, status=Status.DECIDED)
+        return replace(s, decision=event, last_decision=event, status=Status.DECIDED)
     if isinstance(event, CaseFlagged):
         return replace(s, flags=(*s.flags, event))
     if isinstance(event, DeadlineApproaching):
@@ -129,6 +134,8 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
         return replace(s, reconfirm_by=event.next_due_by)
     if isinstance(event, ReconfirmationDue):
         return s
+    if isinstance(event, CaseWithdrawn):
+        return replace(s, status=Status.WITHDRAWN, draft=None)
     if isinstance(event, ApplicationReopened):
         return replace(
             s,

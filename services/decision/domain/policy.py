@@ -3,7 +3,8 @@ HTTP edge (its role checks and OpenAPI documents) alike.
 
 The scope is the case's own office; complaints are also answered by the higher body of the
 case's region, whose tokens carry the region id as their office (e.g. "akmola"). The role
-`system` acts everywhere; opening a case and firing timers are the service's own steps.
+`system` acts everywhere; opening a case, firing timers and closing a withdrawn application's
+case are the service's own steps (a withdrawal is taken at intake and arrives on Kafka).
 Checks that depend on the case's state (only the assigned executor drafts) stay in the handlers.
 """
 
@@ -34,6 +35,7 @@ POLICY = Policy(
         c.ExtendTerm: Permission.of(Role.HEAD),
         c.RecordFact: Permission.of(Role.SPECIALIST, SYSTEM_ROLE),
         c.ReopenApplication: Permission.of(Role.REVIEWER, SYSTEM_ROLE, scope=Scope.OFFICE_OR_REGION),
+        c.CloseWithdrawn: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         ReadCase: Permission.of(*CASE_READERS),
         ReadCaseDetails: Permission.of(*CASE_READERS),
         ReadCaseStatus: Permission.of(*Role, scope=Scope.OWN_SUBMISSIONS),

@@ -2,7 +2,7 @@
 same transaction as the events; the scheduler fires them as `FireTimer` commands.
 
 * the SLA: `deadline_approaching` at start + share x (due - start), `deadline_breached` at due;
-  both cancelled by the decision and re-set by an extension or a reopening;
+  both cancelled by the decision or a withdrawal, and re-set by an extension or a reopening;
 * entitlements: quarterly re-confirmation (notice, then "missed" -> suspension), the child's
   18th birthday (termination), the end of a deprivation period (restoration).
 Date-based timers fire at local midnight of their day in the office's time zone.
@@ -21,6 +21,7 @@ from shared.catalog.deadlines import add_months
 from shared.contracts.decisions import (
     ApplicationReopened,
     CaseOpened,
+    CaseWithdrawn,
     DecisionMade,
     EntitlementStarted,
     EntitlementSuspended,
@@ -127,6 +128,8 @@ def timer_changes(before: CaseState, events: list[DomainEvent], env: Env) -> lis
             changes.append(ScheduleTimer("deprivation_ends", at, at))
         elif isinstance(event, EntitlementTerminated):
             changes.append(CancelTimers(ENTITLEMENT_KINDS))
+        elif isinstance(event, CaseWithdrawn):
+            changes.append(CancelTimers(DEADLINE_KINDS | ENTITLEMENT_KINDS))
     return _net(changes, stored_before=before.version > 0)
 
 

@@ -9,7 +9,7 @@ import structlog
 from services.decision.domain import commands as c
 from services.decision.domain.errors import CaseNotFound, DomainError
 from services.decision.service import DecisionService
-from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
 from shared.contracts.decisions import ApplicationReopened, InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
 from shared.messaging.consumer import Handler
@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 
 def application_handler(service: DecisionService) -> Handler:
-    """`applications.v1`: every ApplicationSubmitted opens a case (other events are not ours)."""
+    """`applications.v1`: every ApplicationSubmitted opens a case."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         if not isinstance(event, ApplicationSubmitted):
@@ -31,6 +31,34 @@ def application_handler(service: DecisionService) -> Handler:
             correlation_id=envelope.correlation_id or event.application_id,
             causation_id=envelope.id,
         )
+
+    return handle
+
+
+def withdrawal_handler(service: DecisionService) -> Handler:
+    """`applications.v1`: an ApplicationWithdrawn closes the case unless a decision was signed
+    (`domain/withdrawal.py` says how the race with a signature resolves)."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if not isinstance(event, ApplicationWithdrawn):
+            return
+        command = c.CloseWithdrawn(
+            actor=c.SYSTEM, withdrawn_by=event.withdrawn_by, withdrawn_at=event.withdrawn_at
+        )
+        try:
+            await service.execute(
+                event.application_id,
+                command,
+                conn=conn,
+                correlation_id=envelope.correlation_id or event.application_id,
+                causation_id=envelope.id,
+            )
+        except CaseNotFound:
+            # Its submission opened no case (refused by the decision service, dead-lettered): the
+            # withdrawal follows it on the same partition, so no case will ever come.
+            log.info("withdrawal of an application without a case", application_id=event.application_id)
+        except DomainError as exc:
+            raise PoisonMessage(f"withdrawal refused: {exc}") from exc
 
     return handle
 
@@ -106,6 +134,7 @@ def consumer_handler(service: DecisionService, source: str) -> Handler:
     on_inspection = inspection_handler(service, source)
     handlers: dict[type[DomainEvent], Handler] = {
         ApplicationSubmitted: application_handler(service),
+        ApplicationWithdrawn: withdrawal_handler(service),
         InspectionScheduled: on_inspection,
         InspectionCompleted: on_inspection,
     }

@@ -79,6 +79,7 @@ AUDIT_ACTIONS: dict[type, str] = {
     c.FireTimer: "timer.fire",
     c.RecordFact: "entitlement.record_fact",
     c.ReopenApplication: "case.reopen",
+    c.CloseWithdrawn: "case.close_withdrawn",
 }
 """The audit log's name of each command issued by a person (automated steps are not audited)."""
 

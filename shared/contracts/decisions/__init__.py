@@ -17,6 +17,7 @@ from shared.contracts.decisions.case_events import (
     CaseEvent,
     CaseFlagged,
     CaseOpened,
+    CaseWithdrawn,
     DecisionDrafted,
     DecisionMade,
     DecisionReturnedForRework,
@@ -24,6 +25,7 @@ from shared.contracts.decisions.case_events import (
     ExecutorAssigned,
     InspectionCompleted,
     InspectionScheduled,
+    WithdrawalTooLate,
 )
 from shared.contracts.decisions.deadline_events import (
     DeadlineApproaching,
@@ -77,6 +79,8 @@ DECISION_EVENTS = EventRegistry(
         ReconfirmationDue,
         ReconfirmationReceived,
         ApplicationReopened,
+        CaseWithdrawn,
+        WithdrawalTooLate,
     ]
 )
 """Every event of a case stream."""
@@ -91,6 +95,7 @@ __all__ = [
     "CaseEvent",
     "CaseFlagged",
     "CaseOpened",
+    "CaseWithdrawn",
     "Conclusion",
     "ConditionResult",
     "DeadlineApproaching",
@@ -121,4 +126,5 @@ __all__ = [
     "ReconfirmationReceived",
     "TermExtended",
     "TimerKind",
+    "WithdrawalTooLate",
 ]

@@ -1,6 +1,6 @@
 """Events of a case's way to its decision: opened, assigned, documents checked, inspected,
-drafted, returned, decided, flagged, and reopened after a complaint. Inspection events travel on
-`inspections.v1`, where office systems also send them as commands.
+drafted, returned, decided, flagged, reopened after a complaint, and closed by a withdrawal.
+Inspection events travel on `inspections.v1`, where office systems also send them as commands.
 """
 
 from __future__ import annotations
@@ -161,3 +161,27 @@ class ApplicationReopened(CaseEvent):
     reopened_by: str
     reopened_at: datetime
     new_due_at: datetime | None
+
+
+class CaseWithdrawn(CaseEvent):
+    """The applicant withdrew the application (`ApplicationWithdrawn` on `applications.v1`) before
+    any decision was signed: the case is closed, its timers cancelled, and it is never decided."""
+
+    event_name = "decision.case_withdrawn"
+
+    withdrawn_by: str
+    """Who took the withdrawal at intake."""
+    withdrawn_at: datetime
+    closed_at: datetime
+
+
+class WithdrawalTooLate(CaseEvent):
+    """A withdrawal reached a case whose decision was already signed: the decision stands (the
+    case's order is authoritative), and intake shows the application as decided."""
+
+    event_name = "decision.withdrawal_too_late"
+
+    withdrawn_by: str
+    withdrawn_at: datetime
+    decided_at: datetime
+    outcome: DecisionOutcome

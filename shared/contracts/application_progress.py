@@ -1,0 +1,96 @@
+"""What intake keeps on an application's stream of the case's life in other services.
+
+Intake consumes the decision service's public events (`decisions.v1`, `inspections.v1`) and
+records each step it shows in the status view as `CaseProgressRecorded` on the application's own
+stream: the status projection is rebuilt from intake's event store alone (`qyzmet replay
+intake.applications`), and the withdrawal handler knows, inside its own unit of work, whether a
+decision was signed. These events are internal to intake: stored, never published.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from shared.contracts.applications import APPLICATION_EVENTS
+from shared.contracts.decisions.parts import DecisionOutcome
+from shared.contracts.event import ContractModel, DomainEvent
+from shared.contracts.registry import EventRegistry
+
+CaseStep = Literal[
+    "executor_assigned",
+    "inspection_scheduled",
+    "inspection_completed",
+    "decision_made",
+    "term_extended",
+    "entitlement_started",
+    "entitlement_suspended",
+    "entitlement_restored",
+    "entitlement_terminated",
+    "reopened",
+    "case_withdrawn",
+    "withdrawal_too_late",
+]
+"""What happened to the case, as intake records it (a later notification or complaint service
+adds its steps here, a translation of its events, and a line of intake's status table)."""
+
+
+class GroundRef(ContractModel):
+    """A decision's legal ground as the status view shows it (catalog id and text)."""
+
+    id: str
+    text: str
+
+
+class CaseProgressRecorded(DomainEvent):
+    """One step of the application's case, learnt from another service's published event."""
+
+    event_name = "application.case_progress_recorded"
+    event_version = 1
+
+    application_id: str
+    step: CaseStep
+    source_event_id: str
+    """The `ce_id` of the event it was learnt from."""
+    source_event_type: str
+    """That event's name, e.g. `decision.made` (the history shows it)."""
+    occurred_at: datetime
+    """When the publishing service recorded the event (`ce_time`): orders steps across topics."""
+    recorded_by: str | None = None
+    """The actor the publisher named (an officer, or the service itself)."""
+    outcome: DecisionOutcome | None = None
+    decided_at: datetime | None = None
+    grounds: tuple[GroundRef, ...] = ()
+    due_at: datetime | None = None
+    """The new due date (a term extension, a reopening)."""
+    inspection_date: date | None = None
+    executor: str | None = None
+    effective: date | None = None
+    """From when an entitlement step takes effect."""
+
+
+class WithdrawalOverridden(DomainEvent):
+    """Intake had accepted a withdrawal, then learnt that the decision was signed before the
+    case received it: the decision stands, and the application is decided, not withdrawn."""
+
+    event_name = "application.withdrawal_overridden"
+    event_version = 1
+
+    application_id: str
+    decided_at: datetime
+    source_event_id: str
+
+
+INTAKE_INTERNAL_EVENTS: tuple[type[DomainEvent], ...] = (CaseProgressRecorded, WithdrawalOverridden)
+
+INTAKE_STORED_EVENTS = EventRegistry([*APPLICATION_EVENTS.classes(), *INTAKE_INTERNAL_EVENTS])
+"""Every event an application stream can hold: the published ones and intake's internal ones."""
+
+__all__ = [
+    "INTAKE_INTERNAL_EVENTS",
+    "INTAKE_STORED_EVENTS",
+    "CaseProgressRecorded",
+    "CaseStep",
+    "GroundRef",
+    "WithdrawalOverridden",
+]
