@@ -1,5 +1,8 @@
 """The application status projection: built by a projector tailing the event store.
 
+Intake's event store holds the whole life the view shows: intake's own events and the case's
+steps learnt from the decision service (`CaseProgressRecorded`), so a rebuild needs nothing else.
+
 The projector reads events with the gap-safe reader (`EventStore.read_committed`) and keeps its
 checkpoint in `projection_checkpoints`, in the same transaction as the rows it writes, so a
 crash never skips or doubles an event. Several projectors (the worker and an API process) may
@@ -9,11 +12,17 @@ run: the checkpoint row lock serialises them. `rebuild_projection` replays the w
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 import structlog
 
 from services.intake.adapters.repository import decode_stored
+from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
+from services.intake.domain.status import ApplicationStatus as S
+from shared.contracts.application_progress import CaseProgressRecorded, WithdrawalOverridden
 from shared.contracts.applications import (
     ApplicationRejectedAtIntake,
     ApplicationSubmitted,
@@ -117,36 +126,13 @@ class ApplicationProjector:
 async def apply_event(conn: asyncpg.Connection, schema: str, stored: StoredEvent) -> None:
     """Apply one stored event to the projection rows (idempotent: replays change nothing)."""
     event = decode_stored(stored)
-    actor = stored.metadata.get("actor")
+    history: tuple[str, datetime, str | None] = (
+        stored.event_type,
+        stored.recorded_at,
+        stored.metadata.get("actor"),
+    )
     if isinstance(event, ApplicationSubmitted | ApplicationRejectedAtIntake):
-        submitted = isinstance(event, ApplicationSubmitted)
-        await conn.execute(
-            f"INSERT INTO {schema}.applications (application_id, registration_number, status, service_id,"
-            " subtype, edition_id, channel, office_id, region, received_by, submitted_at, due_at, documents,"
-            " problems, applicant_iin, correlation_id, updated_at, last_version)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-            " ON CONFLICT (application_id) DO NOTHING",
-            event.application_id,
-            event.registration_number if isinstance(event, ApplicationSubmitted) else None,
-            "submitted" if submitted else "rejected",
-            event.service_id,
-            event.subtype if isinstance(event, ApplicationSubmitted) else None,
-            event.edition_id,
-            event.channel,
-            event.office_id,
-            event.region,
-            event.received_by,
-            event.received_at if isinstance(event, ApplicationSubmitted) else event.rejected_at,
-            event.due_at if isinstance(event, ApplicationSubmitted) else None,
-            [d.document_id for d in event.documents] if isinstance(event, ApplicationSubmitted) else [],
-            []
-            if isinstance(event, ApplicationSubmitted)
-            else [p.model_dump(mode="json") for p in event.problems],
-            event.applicant.iin if isinstance(event, ApplicationSubmitted) else event.applicant_iin,
-            stored.metadata.get("correlation_id"),
-            stored.recorded_at,
-            stored.version,
-        )
+        await _insert(conn, schema, stored, event)
     elif isinstance(event, DocumentsSupplemented):
         await conn.execute(
             f"UPDATE {schema}.applications SET documents = documents || $2::jsonb, updated_at = $3,"
@@ -157,24 +143,125 @@ async def apply_event(conn: asyncpg.Connection, schema: str, stored: StoredEvent
             stored.version,
         )
     elif isinstance(event, ApplicationWithdrawn):
-        await conn.execute(
-            f"UPDATE {schema}.applications SET status = 'withdrawn', updated_at = $2, last_version = $3"
-            " WHERE application_id = $1 AND last_version < $3",
-            event.application_id,
-            stored.recorded_at,
-            stored.version,
-        )
+        await _set_status(conn, schema, stored, event.application_id, StatusPoint(S.WITHDRAWN))
+    elif isinstance(event, CaseProgressRecorded):
+        await _progress(conn, schema, stored, event)
+        history = (event.source_event_type, event.occurred_at, event.recorded_by)
+    elif isinstance(event, WithdrawalOverridden):
+        point = StatusPoint(S.DECIDED, event.decided_at)
+        await _set_status(conn, schema, stored, event.application_id, point)
     else:  # pragma: no cover - every intake event is handled above
         return
+    event_type, at, actor = history
     await conn.execute(
-        f"INSERT INTO {schema}.application_history (application_id, version, event_type, recorded_at, actor)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        event.application_id,
+        f"INSERT INTO {schema}.application_history"
+        " (application_id, version, event_type, recorded_at, actor, status)"
+        f" SELECT $1, $2, $3, $4, $5, status FROM {schema}.applications WHERE application_id = $1"
+        " ON CONFLICT DO NOTHING",
+        uuid.UUID(event.application_id),
         stored.version,
-        stored.event_type,
-        stored.recorded_at,
+        event_type,
+        at,
         actor,
     )
+
+
+async def _insert(
+    conn: asyncpg.Connection,
+    schema: str,
+    stored: StoredEvent,
+    event: ApplicationSubmitted | ApplicationRejectedAtIntake,
+) -> None:
+    submitted = isinstance(event, ApplicationSubmitted)
+    await conn.execute(
+        f"INSERT INTO {schema}.applications (application_id, registration_number, status, service_id,"
+        " subtype, edition_id, channel, office_id, region, received_by, submitted_at, due_at, documents,"
+        " problems, applicant_iin, correlation_id, updated_at, last_version, is_open)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        " ON CONFLICT (application_id) DO NOTHING",
+        event.application_id,
+        event.registration_number if isinstance(event, ApplicationSubmitted) else None,
+        S.SUBMITTED if submitted else S.REJECTED,
+        event.service_id,
+        event.subtype if isinstance(event, ApplicationSubmitted) else None,
+        event.edition_id,
+        event.channel,
+        event.office_id,
+        event.region,
+        event.received_by,
+        event.received_at if isinstance(event, ApplicationSubmitted) else event.rejected_at,
+        event.due_at if isinstance(event, ApplicationSubmitted) else None,
+        [d.document_id for d in event.documents] if isinstance(event, ApplicationSubmitted) else [],
+        []
+        if isinstance(event, ApplicationSubmitted)
+        else [p.model_dump(mode="json") for p in event.problems],
+        event.applicant.iin if isinstance(event, ApplicationSubmitted) else event.applicant_iin,
+        stored.metadata.get("correlation_id"),
+        stored.recorded_at,
+        stored.version,
+        submitted,
+    )
+
+
+async def _set_status(
+    conn: asyncpg.Connection, schema: str, stored: StoredEvent, application_id: str, point: StatusPoint
+) -> None:
+    await conn.execute(
+        f"UPDATE {schema}.applications SET status = $2, status_at = $3, is_open = $4, updated_at = $5,"
+        " last_version = $6 WHERE application_id = $1 AND last_version < $6",
+        uuid.UUID(application_id),
+        point.status,
+        point.at,
+        point.is_open,
+        stored.recorded_at,
+        stored.version,
+    )
+
+
+async def _progress(
+    conn: asyncpg.Connection, schema: str, stored: StoredEvent, event: CaseProgressRecorded
+) -> None:
+    """A case step: the status moves as `domain/status.py` says; the step's facts (executor,
+    inspection date, decision, new due date) are kept whether or not it moved the status."""
+    row = await conn.fetchrow(
+        f"SELECT status, status_at, last_version FROM {schema}.applications WHERE application_id = $1",
+        uuid.UUID(event.application_id),
+    )
+    if row is None or row["last_version"] >= stored.version:
+        return  # not projected (never submitted here), or applied already
+    current = StatusPoint(ApplicationStatus(row["status"]), row["status_at"])
+    await _set_status(
+        conn, schema, stored, event.application_id, next_status(current, event.step, event.occurred_at)
+    )
+    facts = _facts_of(event)
+    if facts:
+        columns = ", ".join(f"{name} = ${i}" for i, name in enumerate(facts, start=2))
+        await conn.execute(
+            f"UPDATE {schema}.applications SET {columns} WHERE application_id = $1",
+            uuid.UUID(event.application_id),
+            *facts.values(),
+        )
+
+
+def _facts_of(event: CaseProgressRecorded) -> dict[str, Any]:
+    """Columns a step sets besides the status (names are constants of this module)."""
+    step = event.step
+    if step == "executor_assigned":
+        return {"executor": event.executor}
+    if step == "inspection_scheduled":
+        return {"inspection_date": event.inspection_date}
+    if step == "decision_made":
+        grounds = [g.model_dump(mode="json") for g in event.grounds]
+        return {
+            "decision_outcome": event.outcome,
+            "decided_at": event.decided_at,
+            "decision_grounds": grounds,
+        }
+    if step == "term_extended":
+        return {"due_at": event.due_at}
+    if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
+        return {"due_at": event.due_at, "decision_outcome": None, "decided_at": None, "decision_grounds": []}
+    return {}
 
 
 async def rebuild_projection(pool: asyncpg.Pool, schema: str = "intake", batch_size: int = 1000) -> int:

@@ -13,10 +13,14 @@ import asyncpg
 
 from shared.db.identifiers import checked_identifier
 
+_OVERDUE = "(is_open AND due_at IS NOT NULL AND due_at < now())"
+"""Open (awaiting its decision: `domain/status.py` OPEN_STATUSES) and past its due date. Decided,
+withdrawn and refused-at-intake applications are never overdue."""
+
 _COLUMNS = (
-    "application_id, registration_number, status, service_id, subtype, edition_id, channel, office_id,"
-    " region, received_by, submitted_at, due_at, documents, problems, updated_at,"
-    " (status = 'submitted' AND due_at IS NOT NULL AND due_at < now()) AS overdue"
+    "application_id, registration_number, status, status_at, service_id, subtype, edition_id, channel,"
+    " office_id, region, received_by, submitted_at, due_at, documents, problems, updated_at, executor,"
+    f" inspection_date, decision_outcome, decided_at, decision_grounds, {_OVERDUE} AS overdue"
 )
 
 
@@ -65,7 +69,7 @@ class ApplicationQueries:
         if row is None:
             return None
         history = await conn.fetch(
-            f"SELECT version, event_type, recorded_at, actor FROM {self.schema}.application_history"
+            f"SELECT version, event_type, recorded_at, actor, status FROM {self.schema}.application_history"
             " WHERE application_id = $1 ORDER BY version",
             application_id,
         )
@@ -92,9 +96,9 @@ class ApplicationQueries:
         if where.status is not None:
             clauses.append(f"status = {arg(where.status)}")
         if where.overdue is True:
-            clauses.append("(status = 'submitted' AND due_at IS NOT NULL AND due_at < now())")
+            clauses.append(_OVERDUE)
         elif where.overdue is False:
-            clauses.append("NOT (status = 'submitted' AND due_at IS NOT NULL AND due_at < now())")
+            clauses.append(f"NOT {_OVERDUE}")
         if where.submitted_from is not None:
             clauses.append(f"submitted_at >= {arg(where.submitted_from)}")
         if where.submitted_to is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from services.intake.domain.application import ApplicationState, fold, stream_id
-from shared.contracts.applications import APPLICATION_EVENTS
+from shared.contracts.application_progress import INTAKE_STORED_EVENTS
 from shared.contracts.event import DomainEvent
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
@@ -29,7 +29,7 @@ def body_hash(payload: dict[str, Any]) -> str:
 
 
 def decode_stored(event: StoredEvent) -> DomainEvent:
-    return decode_with(APPLICATION_EVENTS, event)
+    return decode_with(INTAKE_STORED_EVENTS, event)
 
 
 class ApplicationStreams:

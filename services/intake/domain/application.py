@@ -1,4 +1,11 @@
-"""One application stream: its state (evolve) and the commands on an existing application (decide)."""
+"""One application stream: its state (evolve) and the commands on an existing application (decide).
+
+The stream also records what intake learnt of the application's case (`CaseProgressRecorded`):
+once it knows of a signed decision, the application can no longer be withdrawn or supplemented.
+A withdrawal intake accepted before it learnt of a decision the case had signed first is
+overridden (`WithdrawalOverridden`): the case's order is authoritative, as
+`services/decision/domain/withdrawal.py` describes for both services.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.catalog.models import Document
+from shared.contracts.application_progress import CaseProgressRecorded, WithdrawalOverridden
 from shared.contracts.applications import (
     ApplicationRejectedAtIntake,
     ApplicationSubmitted,
@@ -26,6 +34,8 @@ class Status(StrEnum):
     SUBMITTED = "submitted"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    DECIDED = "decided"
+    """A decision was signed (the case said so): nothing at intake changes it any more."""
 
 
 def stream_id(application_id: str) -> str:
@@ -41,6 +51,8 @@ class ApplicationState:
     edition_id: str | None = None
     received_by: str | None = None
     documents: tuple[str, ...] = ()
+    decided_at: datetime | None = None
+    """When the case's (first) decision was signed, once intake learnt of it."""
     version: int = 0
 
 
@@ -71,6 +83,11 @@ def evolve(state: ApplicationState, event: DomainEvent) -> ApplicationState:
         return replace(state, documents=state.documents + tuple(d.document_id for d in event.documents))
     if isinstance(event, ApplicationWithdrawn):
         return replace(state, status=Status.WITHDRAWN)
+    if isinstance(event, CaseProgressRecorded) and event.step == "decision_made":
+        status = Status.DECIDED if state.status is Status.SUBMITTED else state.status
+        return replace(state, status=status, decided_at=state.decided_at or event.decided_at)
+    if isinstance(event, WithdrawalOverridden):
+        return replace(state, status=Status.DECIDED)
     return state
 
 
@@ -84,6 +101,13 @@ def fold(events: Iterable[DomainEvent]) -> ApplicationState:
 def _require_open(state: ApplicationState) -> str:
     if state.status is Status.NONE or state.application_id is None:
         raise NotFound("no such application")
+    if state.decided_at is not None:
+        raise InvalidState(
+            f"a decision on this application was signed on {state.decided_at.date().isoformat()}:"
+            " it can no longer be withdrawn or changed (a complaint contests a decision)",
+            title="Decision already signed",
+            decided_at=state.decided_at.isoformat(),
+        )
     if state.status is not Status.SUBMITTED:
         raise InvalidState(
             f"the application is {state.status.value}; only a submitted one can change", title="Conflict"
@@ -98,6 +122,26 @@ def decide_withdraw(
     return [
         ApplicationWithdrawn(application_id=application_id, withdrawn_by=by, withdrawn_at=at, reason=reason)
     ]
+
+
+def decide_case_progress(state: ApplicationState, progress: CaseProgressRecorded) -> list[DomainEvent]:
+    """Record a step of the application's case. A signed decision overrides a withdrawal intake
+    accepted before it learnt of the decision (the case received the withdrawal too late)."""
+    if state.status is Status.NONE or state.application_id is None:
+        raise NotFound("no such application")
+    if state.status is Status.REJECTED:
+        return []  # refused at intake: it has no case (a step naming it is not about it)
+    events: list[DomainEvent] = [progress]
+    if progress.step == "decision_made" and state.status is Status.WITHDRAWN:
+        assert progress.decided_at is not None
+        events.append(
+            WithdrawalOverridden(
+                application_id=state.application_id,
+                decided_at=progress.decided_at,
+                source_event_id=progress.source_event_id,
+            )
+        )
+    return events
 
 
 def decide_supplement(

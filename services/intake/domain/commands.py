@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.contracts.application_progress import CaseProgressRecorded
 from shared.contracts.applications import IntakeProblem, PresentedDocument
 
 
@@ -45,3 +46,11 @@ class LookUpByIin:
 @dataclass(frozen=True)
 class ReadApplications:
     """Reading the status view (one application, lists): a query, in the policy table too."""
+
+
+@dataclass(frozen=True)
+class RecordCaseProgress:
+    """A step of the application's case, translated from an event another service published
+    (`entrypoints/kafka_case_progress.py`): recorded on the application's stream."""
+
+    progress: CaseProgressRecorded

@@ -1,7 +1,8 @@
 """Who may do what at intake: one table for the HTTP API and the Kafka command consumer.
 
 ЦОН operators see and change only what they submitted themselves (`OWN_SUBMISSIONS`); auditors
-and administrators read across offices. Office systems (`office_system`) submit on Kafka.
+and administrators read across offices. Office systems (`office_system`) submit on Kafka; the
+intake worker itself (`system`) records the case's steps it learns from the decision service.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from services.intake.domain.commands import (
     LookUpByIin,
     ReadApplications,
+    RecordCaseProgress,
     RecordMalformedSubmission,
     SupplementDocuments,
     WithdrawApplication,
@@ -16,6 +18,7 @@ from services.intake.domain.commands import (
 from shared.auth.policy import Permission, Policy, Scope
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
 from shared.contracts.applications import SubmitApplication
+from shared.domain.actor import SYSTEM_ROLE
 
 OFFICE_SYSTEM_ROLE = "office_system"
 """The role of a command sent by an office system on `intake.submissions.v1`."""
@@ -40,6 +43,7 @@ POLICY = Policy(
             Role.ADMIN,
             scope=Scope.OWN_SUBMISSIONS,
         ),
+        RecordCaseProgress: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         LookUpByIin: Permission.of(
             Role.CLERK, Role.SPECIALIST, Role.HEAD, Role.TSON, Role.AUDITOR, scope=Scope.OWN_SUBMISSIONS
         ),

@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import asyncpg
 import structlog
@@ -30,6 +30,7 @@ from services.intake.domain.commands import (
     WithdrawApplication,
 )
 from services.intake.domain.policy import POLICY
+from services.intake.domain.status import ApplicationStatus
 from services.intake.entrypoints.http_models import (
     ApplicationChanged,
     ApplicationPage,
@@ -193,7 +194,7 @@ def create_app(
         principal: Principal = READER,
         office: Annotated[str | None, Query(max_length=64)] = None,
         service: Annotated[str | None, Query(max_length=80)] = None,
-        status: Annotated[Literal["submitted", "rejected", "withdrawn"] | None, Query()] = None,
+        status: Annotated[ApplicationStatus | None, Query()] = None,
         overdue: bool | None = None,
         submitted_from: datetime | None = None,
         submitted_to: datetime | None = None,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.intake.domain.status import ApplicationStatus
 from services.intake.service_layer.handlers import Changed, SubmitResult
+from shared.contracts.application_progress import GroundRef
 from shared.contracts.applications import ApplicationSubmitted, PresentedDocument, ReceivedDocument
 from shared.contracts.event import ContractModel
 from shared.http.problems import problem_response, problem_type
@@ -59,14 +61,27 @@ class ApplicationChanged(BaseModel):
 class HistoryItem(BaseModel):
     version: int
     event_type: str
+    """Intake's event, or the case's step as the decision service named it (e.g. `decision.made`)."""
     recorded_at: datetime
     actor: str | None = None
+    status: ApplicationStatus | None = None
+    """The status the step left the application in."""
+
+
+class DecisionSummary(BaseModel):
+    """The signed decision in force: outcome, date and legal grounds."""
+
+    outcome: Literal["approved", "refused", "information"]
+    decided_at: datetime
+    grounds: list[GroundRef] = Field(default_factory=list)
 
 
 class ApplicationView(BaseModel):
     application_id: str
     registration_number: str | None
-    status: str
+    status: ApplicationStatus
+    status_at: datetime | None = None
+    """When the case step that set the status was recorded (None: set at intake)."""
     service_id: str
     subtype: str | None = None
     edition_id: str | None = None
@@ -80,6 +95,9 @@ class ApplicationView(BaseModel):
     documents: list[str]
     problems: list[dict[str, Any]] = Field(default_factory=list)
     updated_at: datetime
+    executor: str | None = None
+    inspection_date: date | None = None
+    decision: DecisionSummary | None = None
     history: list[HistoryItem] | None = None
 
 
@@ -89,7 +107,12 @@ class ApplicationPage(BaseModel):
 
 
 def view_of(row: dict[str, Any]) -> ApplicationView:
-    return ApplicationView(**{**row, "application_id": str(row["application_id"])})
+    decision = None
+    if row.get("decided_at") is not None:
+        decision = DecisionSummary(
+            outcome=row["decision_outcome"], decided_at=row["decided_at"], grounds=row["decision_grounds"]
+        )
+    return ApplicationView(**{**row, "application_id": str(row["application_id"]), "decision": decision})
 
 
 def talon_of(event: ApplicationSubmitted, names: tuple[str | None, str | None]) -> Talon:

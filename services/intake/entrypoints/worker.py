@@ -1,8 +1,9 @@
-"""`qyzmet serve intake-worker`: Kafka command intake, outbox relay and status projector.
+"""`qyzmet serve intake-worker`: Kafka command intake, the case's steps from the decision
+service, outbox relay and status projector.
 
-Faust is the shell (one agent on `intake.submissions.v1`, two background tasks); the work is
-done by plain objects (`EventConsumer`, `OutboxRelay`, `ApplicationProjector`) that tests drive
-directly.
+Faust is the shell (an agent on `intake.submissions.v1`, one on `decisions.v1` and
+`inspections.v1`, two background tasks); the work is done by plain objects (`EventConsumer`,
+`OutboxRelay`, `ApplicationProjector`) that tests drive directly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from services.intake.bootstrap import (
     build,
     schema_from_env,
 )
+from services.intake.entrypoints.kafka_case_progress import CONSUMED_TOPICS, case_progress_consumer
 from services.intake.entrypoints.kafka_submissions import submission_consumer
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
@@ -39,6 +41,8 @@ class WorkerParts:
     deps: IntakeDeps
     consumer: EventConsumer
     relay: OutboxRelay
+    progress: EventConsumer
+    """The case's steps, from the decision service's topics."""
 
 
 def worker_parts(ctx: ServiceContext) -> WorkerParts:
@@ -49,7 +53,8 @@ def worker_parts(ctx: ServiceContext) -> WorkerParts:
     consumer = submission_consumer(
         ctx.pool, ctx.schema, deps.service, ctx.producer, applications_topic=ctx.topic(APPLICATIONS_TOPIC)
     )
-    return WorkerParts(deps, consumer, relay)
+    progress = case_progress_consumer(ctx.pool, ctx.schema, deps.service, ctx.producer)
+    return WorkerParts(deps, consumer, relay, progress)
 
 
 async def _relay(parts: WorkerParts, stop: asyncio.Event) -> None:
@@ -68,7 +73,10 @@ def main() -> None:
         schema=schema_from_env(),
         migrations=MIGRATIONS,
         build=worker_parts,
-        agents=[("intake_submissions", [SUBMISSIONS_TOPIC], lambda parts: parts.consumer)],
+        agents=[
+            ("intake_submissions", [SUBMISSIONS_TOPIC], lambda parts: parts.consumer),
+            ("intake_case_progress", list(CONSUMED_TOPICS), lambda parts: parts.progress),
+        ],
         backgrounds=[("intake_relay", _relay), ("intake_projector", _projector)],
     )
     run_faust_worker(worker, settings)

@@ -11,9 +11,16 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from services.intake.adapters.repository import body_hash, decode_stored
-from services.intake.domain.application import ApplicationState, decide_supplement, decide_withdraw, evolve
+from services.intake.domain.application import (
+    ApplicationState,
+    decide_case_progress,
+    decide_supplement,
+    decide_withdraw,
+    evolve,
+)
 from services.intake.domain.commands import (
     LookUpByIin,
+    RecordCaseProgress,
     RecordMalformedSubmission,
     SupplementDocuments,
     WithdrawApplication,
@@ -77,6 +84,7 @@ class IntakeHandlers:
             WithdrawApplication: self.withdraw,
             SupplementDocuments: self.supplement,
             LookUpByIin: self.look_up_by_iin,
+            RecordCaseProgress: self.record_case_progress,
         }
 
     # ------------------------------------------------------------------ submissions
@@ -203,6 +211,20 @@ class IntakeHandlers:
             state, cmd.documents, {d.id: d for d in edition.documents}, by=meta.actor.subject, at=self.clock()
         )
         return await self._change(uow, state, events, meta, "application.supplement_documents")
+
+    async def record_case_progress(self, cmd: RecordCaseProgress, uow: IntakeUnit, meta: Meta) -> Changed:
+        """A step of the case, learnt from the decision service (the service's own step: not
+        audited, as the decision service audits what its officers did)."""
+        POLICY.check_role(RecordCaseProgress, meta.actor.role)
+        state, _ = await uow.applications.load(cmd.progress.application_id)
+        events = decide_case_progress(state, cmd.progress)
+        if events:
+            assert state.application_id is not None
+            await uow.applications.append(state.application_id, events, state.version, _metadata(meta))
+        after = state
+        for event in events:
+            after = evolve(after, event)
+        return Changed(after, events)
 
     async def _load_in_scope(
         self, uow: IntakeUnit, command: type, application_id: str, meta: Meta

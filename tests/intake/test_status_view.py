@@ -1,0 +1,182 @@
+"""The status view over PostgreSQL follows the whole life: the case's steps move the status and
+the history, a decided application is never overdue, a known decision refuses withdrawal (409),
+and `qyzmet replay intake.applications` rebuilds the same rows from intake's events alone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.intake.adapters.catalog import CatalogAdapter
+from services.intake.adapters.offices import OfficeBook
+from services.intake.adapters.projection import ApplicationProjector
+from services.intake.domain.commands import RecordCaseProgress
+from services.intake.entrypoints.api import create_app
+from services.intake.projections import PROJECTIONS
+from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
+from shared.domain.actor import Actor
+from shared.service_layer import Meta
+from tests.intake.conftest import SECRET, auth, unemployed_registration, wait_for
+
+PAST = datetime.now(UTC) - timedelta(days=120)
+"""Submitted long ago: every term has passed."""
+WORKER = Meta(Actor("system:intake", "system", "*"), correlation_id="corr-case")
+
+
+@pytest.fixture
+async def old_app(
+    pool: asyncpg.Pool, intake_schema: str, catalog: CatalogAdapter, offices: OfficeBook
+) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        pool, schema=intake_schema, catalog=catalog, offices=offices, clock=lambda: PAST,
+        run_projector=True, token_secret=SECRET,
+    )  # fmt: skip
+    await application.state.intake.start()
+    yield application
+    await application.state.intake.stop()
+
+
+@pytest.fixture
+async def http(old_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=old_app), base_url="http://intake") as c:
+        yield c
+
+
+def _step(aid: str, name: CaseStep, at: datetime, source_type: str, **facts: Any) -> RecordCaseProgress:
+    return RecordCaseProgress(
+        CaseProgressRecorded(
+            application_id=aid,
+            step=name,
+            source_event_id=str(uuid.uuid4()),
+            source_event_type=source_type,
+            occurred_at=at,
+            **facts,
+        )
+    )
+
+
+async def _caught_up(pool: asyncpg.Pool, schema: str) -> None:
+    projector = ApplicationProjector(pool, schema)
+
+    async def done() -> bool:
+        return await projector.lag() == 0
+
+    await wait_for(done, timeout=5.0)
+
+
+async def _submit(http: httpx.AsyncClient) -> str:
+    answer = await http.post("/v1/applications", json=unemployed_registration(), headers=auth())
+    assert answer.status_code == 201, answer.text
+    aid: str = answer.json()["application_id"]
+    return aid
+
+
+async def test_the_view_follows_the_case_and_a_decided_application_is_never_overdue(
+    http: httpx.AsyncClient, old_app: FastAPI, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    service = old_app.state.intake.deps.service
+    decided, pending, withdrawn = [await _submit(http) for _ in range(3)]
+    assert (
+        await http.post(f"/v1/applications/{withdrawn}/withdrawal", json={}, headers=auth())
+    ).status_code == 200
+    t = PAST + timedelta(days=1)
+    steps = [
+        _step(decided, "executor_assigned", t, "decision.executor_assigned", executor="spec-1",
+              recorded_by="head-1"),
+        _step(pending, "executor_assigned", t, "decision.executor_assigned", executor="spec-2"),
+        _step(decided, "decision_made", t + timedelta(hours=2), "decision.made", outcome="refused",
+              decided_at=t + timedelta(hours=2), recorded_by="head-1",
+              grounds=(GroundRef(id="income_above_poverty_line", text="income above the poverty line"),)),
+        # The inspection's completion arrives after the decision (another topic): the case stays decided.
+        _step(decided, "inspection_completed", t + timedelta(hours=1), "inspection.completed"),
+    ]  # fmt: skip
+    for command in steps:
+        await service.handle(command, WORKER)
+    await _caught_up(pool, intake_schema)
+
+    one = (await http.get(f"/v1/applications/{decided}", headers=auth())).json()
+    assert one["due_at"] is not None and datetime.fromisoformat(one["due_at"]) < datetime.now(UTC)
+    assert (one["status"], one["overdue"], one["executor"]) == ("decided", False, "spec-1")
+    assert one["decision"]["outcome"] == "refused"
+    assert one["decision"]["grounds"] == [
+        {"id": "income_above_poverty_line", "text": "income above the poverty line"}
+    ]
+    assert [(h["event_type"], h["status"]) for h in one["history"]] == [
+        ("application.submitted", "submitted"),
+        ("decision.executor_assigned", "under_review"),
+        ("decision.made", "decided"),
+        ("inspection.completed", "decided"),
+    ]
+    assert one["history"][2]["actor"] == "head-1"
+    other = (await http.get(f"/v1/applications/{pending}", headers=auth())).json()
+    assert (other["status"], other["overdue"]) == ("under_review", True)
+
+    def ids(page: httpx.Response) -> set[str]:
+        return {item["application_id"] for item in page.json()["items"]}
+
+    assert ids(await http.get("/v1/applications?overdue=true", headers=auth())) == {pending}
+    assert ids(await http.get("/v1/applications?overdue=false", headers=auth())) == {decided, withdrawn}
+    assert ids(await http.get("/v1/applications?status=decided", headers=auth())) == {decided}
+
+    refused = await http.post(f"/v1/applications/{decided}/withdrawal", json={"reason": "x"}, headers=auth())
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["type"].endswith("/invalid-state") and problem["title"] == "Decision already signed"
+    assert "signed on" in problem["detail"]
+
+
+async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_rows(
+    http: httpx.AsyncClient,
+    old_app: FastAPI,
+    pool: asyncpg.Pool,
+    intake_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = old_app.state.intake.deps.service
+    aid = await _submit(http)
+    t = PAST + timedelta(days=2)
+    new_due = datetime.now(UTC) + timedelta(days=10)
+    for command in (
+        _step(aid, "inspection_scheduled", t, "inspection.scheduled", inspection_date=t.date()),
+        _step(
+            aid, "decision_made", t + timedelta(hours=1), "decision.made", outcome="approved", decided_at=t
+        ),
+        _step(aid, "entitlement_started", t + timedelta(hours=1), "entitlement.started"),
+        _step(aid, "entitlement_suspended", t + timedelta(hours=3), "entitlement.suspended"),
+        _step(aid, "reopened", t + timedelta(hours=3), "decision.application_reopened", due_at=new_due),
+    ):
+        await service.handle(command, WORKER)
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert [h["status"] for h in view["history"]] == [
+        "submitted",
+        "inspection_scheduled",
+        "decided",
+        "entitlement_active",
+        "entitlement_suspended",
+        "reopened",
+    ]
+    assert (view["status"], view["overdue"], view["decision"]) == ("reopened", False, None)  # a new term runs
+    assert (
+        datetime.fromisoformat(view["due_at"]) == new_due and view["inspection_date"] == t.date().isoformat()
+    )
+
+    async def snapshot() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(f"SELECT * FROM {intake_schema}.applications ORDER BY application_id")
+            history = await conn.fetch(
+                f"SELECT * FROM {intake_schema}.application_history ORDER BY application_id, version"
+            )
+        return [dict(r) for r in rows], [dict(h) for h in history]
+
+    before = await snapshot()
+    monkeypatch.setenv("INTAKE_SCHEMA", intake_schema)
+    assert await PROJECTIONS["applications"](pool) == 6  # what `qyzmet replay intake.applications` runs
+    assert await snapshot() == before
