@@ -1,4 +1,4 @@
-"""What intake keeps on an application's stream of the case's life in other services.
+"""What intake keeps on an application's stream of the case's life in the decision service.
 
 Intake consumes the decision service's public events (`decisions.v1`, `inspections.v1`) and
 records each step it shows in the status view as `CaseProgressRecorded` on the application's own
