@@ -3,12 +3,17 @@ and never creates or migrates the catalog's schema (it belongs to the catalog's 
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from services.decision.domain import commands as c
 from services.decision.service import DecisionService
+from services.decision.settings import DecisionSettings
+from shared.db.pool import create_pool
 
-from .helpers import submitted
+from .conftest import FakeClock
+from .helpers import AKMOLA_Q4_2012, decision_catalog, submitted
 
 
 async def test_deciding_never_creates_the_catalog_schema(
@@ -24,3 +29,28 @@ async def test_deciding_never_creates_the_catalog_schema(
         )
     assert exists == 0
     assert (await service.get(sub.application_id)).opened is not None
+
+
+async def test_parameter_rereads_never_starve_a_full_pool(
+    database_url: str, decision_schema: str, clock: FakeClock
+) -> None:
+    """Every command re-reads the parameter values (refresh 0 s) while holding its own
+    connection: with as many concurrent commands as the pool has connections, none may wait on
+    a re-read that waits for a connection."""
+    small = await create_pool(database_url, min_size=2, max_size=2)
+    try:
+        service = DecisionService(
+            small,
+            decision_schema,
+            decision_catalog(*AKMOLA_Q4_2012),
+            DecisionSettings(parameter_refresh_s=0, catalog_schema=f"{decision_schema}_cat"),
+            clock,
+        )
+        subs = [submitted() for _ in range(6)]
+        await asyncio.wait_for(
+            asyncio.gather(*(service.execute(s.application_id, c.OpenCase(s)) for s in subs)), 30
+        )
+        for sub in subs:
+            assert (await service.get(sub.application_id)).opened is not None
+    finally:
+        await small.close()
