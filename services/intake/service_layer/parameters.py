@@ -12,9 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import structlog
 
 from services.intake.adapters.catalog import CatalogAdapter
 from shared.catalog.stored_parameters import stored_adoption_records, stored_parameter_records
+
+log = structlog.get_logger(__name__)
 
 
 class StoredParameterRefresh:
@@ -43,10 +46,14 @@ class StoredParameterRefresh:
         if time.monotonic() - self._read_at < self.refresh_s or self._reading.locked():
             return
         async with self._reading:
-            await self.refresh()
+            try:
+                await self.refresh(acquire_timeout_s=2.0)
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("parameter values not re-read; using the last ones", error=type(exc).__name__)
 
-    async def refresh(self) -> None:
-        async with self.pool.acquire() as conn:
+    async def refresh(self, acquire_timeout_s: float | None = None) -> None:
+        """Read now; the reader holds its command's connection, so it never waits for ever."""
+        async with self.pool.acquire(timeout=acquire_timeout_s) as conn:
             records = await stored_parameter_records(conn, self.schema)
             adoptions = await stored_adoption_records(conn, self.schema)
         self.catalog.use_stored(records, adoptions)
