@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -18,6 +19,7 @@ from shared.audit import AuditLog
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.catalog import ParameterRecord
+from shared.catalog.errors import UnknownEdition
 from shared.catalog.store import CatalogStore
 
 from .conftest import FakeClock
@@ -257,3 +259,23 @@ async def test_an_act_from_the_future_and_a_backwards_period_are_422_naming_the_
     assert [e["field"] for e in r.json()["errors"]] == ["period_end"]
     r = await client.get(f"/v1/cases/{aid}", headers=SPEC)
     assert r.json()["draft"] is None and r.json()["inspection_completed"]
+
+
+async def test_a_case_the_catalog_no_longer_knows_is_a_409_not_a_500(
+    client: httpx.AsyncClient, service: DecisionService
+) -> None:
+    aid = await _open(service)
+    # The catalog in use forgets the case's edition (a catalog replaced under running cases).
+    catalog = service.catalogs.catalog
+    real_edition = catalog.edition
+
+    def forgotten(service_id: str, edition_id: str) -> Any:
+        raise UnknownEdition(service_id, edition_id)
+
+    catalog.edition = forgotten  # type: ignore[method-assign]
+    try:
+        r = await client.post(f"/v1/cases/{aid}/assign", json={"executor": "spec-1"}, headers=HEAD)
+    finally:
+        catalog.edition = real_edition  # type: ignore[method-assign]
+    assert r.status_code == 409, r.text
+    assert r.json()["type"].endswith("/catalog") and r.json()["title"] == "The catalog cannot answer"

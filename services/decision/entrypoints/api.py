@@ -33,6 +33,7 @@ from services.decision.service import DecisionService
 from services.decision.service_layer.handlers import CaseResult
 from shared.auth.tokens import Principal, local_secret
 from shared.domain.errors import DomainError
+from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may
 from shared.http.correlation import correlation_id
@@ -104,6 +105,9 @@ def create_app(
             )
         except DomainError as exc:
             commands_total.labels(name, exc.code).inc()
+            raise
+        except ConcurrencyConflict:
+            commands_total.labels(name, "busy").inc()  # lost every retry: the client may try again
             raise
         if result.flag is not None:
             commands_total.labels(name, "flagged").inc()

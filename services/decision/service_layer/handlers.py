@@ -17,7 +17,7 @@ import structlog
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.domain import commands as c
 from services.decision.domain.case import Env, decide
-from services.decision.domain.errors import CaseNotFound, DomainError
+from services.decision.domain.errors import CaseNotFound, DomainError, InvalidState
 from services.decision.domain.model import CaseState, evolve
 from services.decision.domain.timers import timer_changes
 from services.decision.service_layer.catalogs import CatalogSource
@@ -25,7 +25,8 @@ from services.decision.service_layer.unit_of_work import DecisionUnit
 from services.decision.settings import DecisionSettings
 from shared.audit import AuditEntry
 from shared.catalog.errors import CatalogError
-from shared.contracts.decisions import CaseFlagged, TimerKind
+from shared.contracts.applications import ApplicationSubmitted
+from shared.contracts.decisions import CaseFlagged, CaseOpened, TimerKind
 from shared.contracts.event import DomainEvent
 from shared.service_layer import Meta
 
@@ -119,17 +120,21 @@ class CaseHandlers:
         catalog = await self.catalogs.current()
         application_id, command = cmd.application_id, cmd.command
         state = await uow.cases.load(application_id)
+        case: ApplicationSubmitted | CaseOpened
         if isinstance(command, c.OpenCase):
-            sub = command.submitted
-            env = self.env(catalog, sub.service_id, sub.edition_id, sub.region, sub.received_at)
-            office = sub.office_id
+            case = command.submitted
+        elif state.opened is None:
+            raise CaseNotFound(f"no case for application {application_id!r}")
         else:
-            if state.opened is None:
-                raise CaseNotFound(f"no case for application {application_id!r}")
-            o = state.opened
-            env = self.env(catalog, o.service_id, o.edition_id, o.region, o.received_at)
-            office = o.office_id
-        events = decide(command, state, env)
+            case = state.opened
+        office = case.office_id
+        try:
+            env = self.env(catalog, case.service_id, case.edition_id, case.region, case.received_at)
+            events = decide(command, state, env)
+        except CatalogError as exc:
+            # The case names a service, edition or region the catalog no longer knows: nothing
+            # the officer can mend by sending the command again.
+            raise CatalogCannotAnswer(str(exc), title="The catalog cannot answer") from exc
         if not events:
             return CaseResult([], state)
         metadata = {
@@ -173,6 +178,10 @@ class CaseHandlers:
         if not await uow.timers.mark_fired(cmd.timer_id, cmd.worker):
             raise TimerGone(cmd.timer_id)
         return True
+
+
+class CatalogCannotAnswer(InvalidState):
+    code = "catalog"
 
 
 class TimerGone(Exception):
