@@ -15,7 +15,6 @@ from services.intake.service_layer.handlers import EditionSource, IntakeHandlers
 from services.intake.service_layer.parameters import StoredParameterRefresh
 from services.intake.service_layer.unit_of_work import PgIntakeUnit
 from services.intake.service_layer.views import ApplicationViews
-from shared.catalog.errors import CatalogError
 from shared.contracts.applications import SubmitApplication
 from shared.messaging.consumer import after_commit
 from shared.service_layer import MessageBus, Meta, RetryPolicy
@@ -60,15 +59,3 @@ class IntakeService:
         inbox batch, whose owner runs the after-commit actions)."""
         within = self.unit().joined(conn, pass_on=after_commit) if conn is not None else None
         return await self.bus.handle(command, meta, within=within)
-
-    def service_names(self, service_id: str) -> tuple[str | None, str | None]:
-        """The service's names (Kazakh, English) for a talon; none for an unknown service."""
-        try:
-            service = self.catalog.service(service_id)
-        except CatalogError:
-            return None, None
-        return service.name_kk, service.name_en
-
-    def channel_label(self, channel: str) -> str:
-        """A metric label: the channel if the catalog knows it, never a label made up by a client."""
-        return channel if self.catalog.channel_known(channel) else "unknown"

@@ -45,11 +45,15 @@ async def test_an_accepted_submission_commits_its_event_number_key_and_audit_rec
     second: SubmitResult = await bus.handle(submission(), CLERK)
     assert isinstance(first.event, ApplicationSubmitted) and isinstance(second.event, ApplicationSubmitted)
     assert first.event.registration_number == f"{DEPT}-2025-000001"
+    assert first.service_names[0] and first.service_names[1]  # for the talon, from the catalog
+    assert first.channel_kind == "department"
+    odd: SubmitResult = await bus.handle(submission(channel="carrier_pigeon"), CLERK)
+    assert odd.channel_kind == "unknown"  # never a metric label made up by a client
     assert second.event.registration_number == f"{DEPT}-2025-000002"
     stored = world.store.events()
-    assert [e.event_type for e in stored] == ["application.submitted"] * 2
+    assert [e.event_type for e in stored][:2] == ["application.submitted"] * 2
     assert stored[0].metadata == {"correlation_id": "corr-1", "actor": "clerk@dept", "office": DEPT}
-    assert [r.action for r in world.audit.records] == ["application.submit"] * 2
+    assert [r.action for r in world.audit.records] == ["application.submit"] * 3
     assert world.audit.records[0].details["outcome"] == "accepted"
 
 

@@ -133,14 +133,14 @@ def create_app(
         result: SubmitResult = await service.bus.handle(cmd, meta_of(principal, request))
         outcome = "accepted" if result.accepted else "rejected"
         if not result.replayed:
-            submissions.labels(outcome, service.channel_label(cmd.channel)).inc()
+            submissions.labels(outcome, result.channel_kind).inc()
         log.info(
             "submission",
             outcome=outcome,
             replayed=result.replayed,
             application_id=result.event.application_id,
         )
-        return submit_answer(result, service.service_names(result.event.service_id))
+        return submit_answer(result)
 
     @app.post(
         "/v1/applications/{application_id}/withdrawal",

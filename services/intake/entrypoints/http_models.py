@@ -134,12 +134,14 @@ def talon_of(event: ApplicationSubmitted, names: tuple[str | None, str | None]) 
     )
 
 
-def submit_answer(result: SubmitResult, names: tuple[str | None, str | None]) -> Response:
+def submit_answer(result: SubmitResult) -> Response:
     headers = {"Idempotent-Replayed": "true" if result.replayed else "false"}
     event = result.event
     if isinstance(event, ApplicationSubmitted):
         headers["Location"] = f"/v1/applications/{event.application_id}"
-        return JSONResponse(talon_of(event, names).model_dump(mode="json"), status_code=201, headers=headers)
+        return JSONResponse(
+            talon_of(event, result.service_names).model_dump(mode="json"), status_code=201, headers=headers
+        )
     errors = [
         {"field": p.field, "reason": p.message, "code": p.code, "document_id": p.document_id,
          "name_kk": p.name_kk, "name_en": p.name_en}

@@ -16,10 +16,11 @@ from services.intake.domain.commands import RecordMalformedSubmission
 from services.intake.domain.policy import POLICY
 from services.intake.entrypoints.runtime import IntakeRuntime
 from services.intake.service_layer.handlers import SubmitResult
+from shared.auth.policy import Target
 from shared.auth.tokens import InvalidToken, Principal, verify_token
 from shared.contracts.applications import IntakeProblem, SubmitApplication
 from shared.contracts.event import storable_text, unstorable_reason
-from shared.http.auth import meta_of
+from shared.http.auth import actor_of, meta_of
 from shared.http.problems import error_answer, problem_response, validation_errors, validation_problem
 
 KEY_FIELD = SubmitApplication.model_fields["idempotency_key"]
@@ -43,7 +44,7 @@ def install_malformed_recorder(app: FastAPI, runtime: IntakeRuntime) -> None:
             return validation_problem(exc)
         principal = _submitter(request)
         body = exc.body if isinstance(exc.body, dict) else None
-        if principal is None or body is None or body.get("office_id") != principal.office:
+        if principal is None or body is None or not _own_office(principal, body.get("office_id")):
             return validation_problem(exc)
         errors = validation_errors(exc)
 
@@ -87,3 +88,13 @@ def install_malformed_recorder(app: FastAPI, runtime: IntakeRuntime) -> None:
         except InvalidToken:
             return None
         return principal if principal.role.value in POLICY.roles(RecordMalformedSubmission) else None
+
+
+def _own_office(principal: Principal, office_id: object) -> bool:
+    """Whether the policy lets this officer record a refusal for the body's office (a body that
+    names no office, or another, is answered without being recorded as anyone's refusal)."""
+    if not isinstance(office_id, str):
+        return False
+    actor = actor_of(principal)
+    target = Target(office_id)
+    return POLICY.may_act_on(RecordMalformedSubmission, actor.role, actor.office, actor.subject, target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from services.intake.service_layer.unit_of_work import IntakeUnit
 from shared.audit import AuditEntry
 from shared.audit.pseudonyms import pseudonym
 from shared.auth.policy import Target
+from shared.catalog.errors import CatalogError
 from shared.catalog.models import Edition
 from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted, SubmitApplication
 from shared.contracts.event import DomainEvent
@@ -55,6 +56,10 @@ class SubmitResult:
     replayed: bool
     stored: StoredEvent | None = None
     """The outcome as stored, when this is a repeat of an earlier submission (a Kafka reply)."""
+    service_names: tuple[str | None, str | None] = (None, None)
+    """The service's names (Kazakh, English) for the talon; none for a service the catalog lacks."""
+    channel_kind: str = "unknown"
+    """The channel as a metric label: only one the catalog knows, never a client's invention."""
 
     @property
     def accepted(self) -> bool:
@@ -91,6 +96,16 @@ class IntakeHandlers:
 
     async def submit(self, cmd: SubmitApplication, uow: IntakeUnit, meta: Meta) -> SubmitResult:
         """Accept or reject a submission; the same key and body again returns the first outcome."""
+        result = await self._submit(cmd, uow, meta)
+        try:
+            service = self.catalog.service(result.event.service_id)
+            names: tuple[str | None, str | None] = (service.name_kk, service.name_en)
+        except CatalogError:
+            names = (None, None)
+        channel = cmd.channel if self.catalog.channel_known(cmd.channel) else "unknown"
+        return replace(result, service_names=names, channel_kind=channel)
+
+    async def _submit(self, cmd: SubmitApplication, uow: IntakeUnit, meta: Meta) -> SubmitResult:
         actor = meta.actor
         if not POLICY.may_act_on(
             SubmitApplication, actor.role, actor.office, actor.subject, Target(cmd.office_id)
