@@ -22,6 +22,7 @@ from services.decision.adapters.timers import TimerStore
 from services.decision.domain import commands as c
 from services.decision.entrypoints.api import create_app
 from services.decision.service import DecisionService
+from services.decision.service_layer.case_streams import CaseStreams
 
 from .conftest import FakeClock
 from .helpers import submitted
@@ -98,3 +99,72 @@ async def test_a_timer_firing_while_the_head_signs_never_deadlocks(
     assert types.count("decision.made") == 1
     assert types.count("decision.deadline_approaching") <= 1
     assert pending == 0  # fired or cancelled by the decision, never left behind
+
+
+@pytest.mark.parametrize("first", ["timer", "head"])
+async def test_a_firing_and_a_signature_inside_each_others_transactions_both_finish(
+    first: str,
+    client: httpx.AsyncClient,
+    service: DecisionService,
+    clock: FakeClock,
+    pool: asyncpg.Pool,
+    decision_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The firing's unit and the head's unit overlap: `first` has appended to the case and is
+    held there (its transaction open) while the other one runs into it; then `first` goes on.
+    Both take locks in one order (the case's events, then its timers), so the second one waits
+    and then loses a version race (retried), and nobody answers 500 or waits for ever."""
+    sub = submitted(due_in=timedelta(days=30))
+    await service.execute(sub.application_id, c.OpenCase(sub))
+    await _to_signature(client, sub.application_id)
+    clock.now = sub.received_at + timedelta(days=25)
+
+    appended, go = asyncio.Event(), asyncio.Event()
+    real_append = CaseStreams.append
+
+    async def append_then_hold(self: CaseStreams, application_id: str, *args: Any, **kwargs: Any) -> None:
+        await real_append(self, application_id, *args, **kwargs)
+        who = "timer" if kwargs.get("metadata", args[-1])["actor"] == c.SYSTEM.subject else "head"
+        if who == first and not go.is_set():
+            appended.set()
+            await go.wait()
+
+    monkeypatch.setattr(CaseStreams, "append", append_then_hold)
+
+    def fire() -> asyncio.Task[int]:
+        return asyncio.create_task(service.fire_due_timers())
+
+    def sign() -> asyncio.Task[httpx.Response]:
+        return asyncio.create_task(client.post(f"/v1/cases/{sub.application_id}/sign", headers=HEAD))
+
+    held = fire() if first == "timer" else sign()
+    await asyncio.wait_for(appended.wait(), 10)
+    other = sign() if first == "timer" else fire()
+    for _ in range(200):  # until the other one waits on what the held transaction wrote
+        if other.done() or await _blocked_on_a_lock(pool, decision_schema):
+            break
+        await asyncio.sleep(0.02)
+    assert not other.done(), "the other transaction should wait for the held one"
+    go.set()
+    done = await asyncio.wait_for(asyncio.gather(held, other), 30)
+    answer = next(r for r in done if isinstance(r, httpx.Response))
+    assert answer.status_code == 200, answer.text
+
+    async with pool.acquire() as conn:
+        types = [
+            r["event_type"]
+            for r in await conn.fetch(
+                f"SELECT event_type FROM {decision_schema}.events WHERE stream_id = $1 ORDER BY version",
+                f"case-{sub.application_id}",
+            )
+        ]
+        pending = await conn.fetchval(
+            f"SELECT count(*) FROM {decision_schema}.timers WHERE application_id = $1"
+            " AND fired_at IS NULL AND cancelled_at IS NULL AND kind LIKE 'deadline%'",
+            sub.application_id,
+        )
+    assert types.count("decision.made") == 1
+    # The timer fired before the decision (timer first) or found the case decided (head first).
+    assert types.count("decision.deadline_approaching") == (1 if first == "timer" else 0)
+    assert pending == 0
