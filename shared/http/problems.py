@@ -23,6 +23,7 @@ from shared.domain.errors import (
 )
 from shared.eventstore.errors import ConcurrencyConflict
 from shared.service_layer.retry import UNAVAILABLE
+from shared.service_layer.unit_of_work import CommitOutcomeUnknown
 
 log = structlog.get_logger(__name__)
 
@@ -119,7 +120,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     # Not `Exception`: Starlette re-raises what its handler took (the server then logs the
     # message); anything else is answered by `shared.http.app.ContainErrors`.
-    for kind in (Problem, DomainError, asyncpg.DataError, ConcurrencyConflict, OverflowError, *UNAVAILABLE):
+    answered = (
+        Problem,
+        DomainError,
+        asyncpg.DataError,
+        ConcurrencyConflict,
+        OverflowError,
+        CommitOutcomeUnknown,
+    )
+    for kind in (*answered, *UNAVAILABLE):
         app.add_exception_handler(kind, _answer)
 
     @app.exception_handler(RequestValidationError)
@@ -152,11 +161,11 @@ def unavailable(detail: str) -> Problem:
     )
 
 
-def unavailable_answer() -> JSONResponse:
+def unavailable_answer(detail: str = "the database is out of reach; try again later") -> JSONResponse:
     response = problem_response(
         503,
         "Service unavailable",
-        "the database is out of reach; try again later",
+        detail,
         type_=problem_type("unavailable"),
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
@@ -189,6 +198,13 @@ def error_answer(request: Request, exc: Exception) -> JSONResponse:
         # The handler's own retries kept losing the race: the client may simply try again.
         log.info("request lost a concurrency race", path=request.url.path)
         return problem_response(409, "Conflict", "the record changed while this request ran; try again")
+    if isinstance(exc, CommitOutcomeUnknown):
+        log.warning("commit outcome unknown", path=request.url.path)
+        response = unavailable_answer(
+            "the connection broke while the change was being stored: check whether it was stored"
+            " before sending it again"
+        )
+        return response
     if isinstance(exc, UNAVAILABLE):
         # The service layer's retries are spent (or a read found no connection): as /healthz says.
         log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)

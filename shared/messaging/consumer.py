@@ -149,7 +149,7 @@ class EventConsumer:
     async def _unit(self) -> AsyncIterator[PgUnitOfWork]:
         """One inbox transaction (the service layer's unit of work): its after-commit actions,
         registered by handlers through `after_commit`, run once it has committed."""
-        unit = PgUnitOfWork(self.pool, self.schema)
+        unit = PgUnitOfWork(self.pool, self.schema, repeatable=True)  # the inbox makes it so
         async with unit:
             token = _open_unit.set(unit)
             try:

@@ -4,8 +4,8 @@ A table from command type to handler (as cosmicpython's `COMMAND_HANDLERS`); a c
 no handler is refused. Each command runs in a fresh unit of work under the service's retry
 policy, so a race lost to another transaction (a concurrent append, a deadlock) or a database
 that blinked is run again, never answered with a 500. Inside a caller's transaction (`within`,
-the inbox consumer's batch) only conflicts are retried in place, each attempt in its own
-savepoint; anything else goes back to the caller, which owns the transaction.
+the inbox consumer's batch) the command runs once, in a savepoint; whatever fails goes back to
+the caller, which owns the transaction and redelivers in a fresh one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from shared.domain.actor import Actor
 from shared.domain.errors import UnknownCommand
-from shared.service_layer.retry import CONFLICTS, RETRYABLE_ERRORS, RetryPolicy
+from shared.service_layer.retry import RETRYABLE_ERRORS, RetryPolicy
 from shared.service_layer.unit_of_work import UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -50,8 +50,14 @@ class MessageBus(Generic[U]):
 
     async def handle(self, command: object, meta: Meta, *, within: U | None = None) -> Any:
         handler = self.handler_for(command)
-        async for attempt in self.retry.retrying(CONFLICTS if within is not None else RETRYABLE_ERRORS):
+        if within is not None:
+            # The caller owns the transaction: a retry inside it would run behind a newer writer
+            # (refused by the store) and keep the caller's snapshot open while it slept. The
+            # caller rolls back and redelivers in a fresh transaction instead.
+            async with within as uow:
+                return await handler(command, uow, meta)
+        async for attempt in self.retry.retrying(RETRYABLE_ERRORS):
             with attempt:
-                async with within if within is not None else self.begin() as uow:
+                async with self.begin() as uow:
                     return await handler(command, uow, meta)
         raise AssertionError("unreachable: the retry policy re-raises the last error")

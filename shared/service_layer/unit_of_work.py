@@ -21,6 +21,7 @@ from shared.audit import AuditEntry, AuditLog
 from shared.eventstore import EventStore
 from shared.eventstore.ports import EventSession
 from shared.eventstore.store import PgEventSession
+from shared.service_layer.retry import UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,12 @@ class _PgAuditSession:
         await self._log.append(self._conn, entry)
 
 
+class CommitOutcomeUnknown(Exception):
+    """The connection broke while COMMIT was on its way: the command may or may not have been
+    stored. Never retried blindly (a command without an idempotency key would be applied twice);
+    the caller checks, then repeats if need be."""
+
+
 class PgUnitOfWork:
     """A transaction on a pool connection (or a savepoint on a caller's connection)."""
 
@@ -82,11 +89,15 @@ class PgUnitOfWork:
         *,
         conn: asyncpg.Connection | None = None,
         pass_on: PassOn | None = None,
+        repeatable: bool = False,
     ) -> None:
+        """`repeatable`: running the work twice is harmless (an inbox claim makes a consumer's
+        redelivery a no-op), so a commit that broke off may simply be retried."""
         self.pool = pool
         self.schema = schema
         self._joined = conn
         self._pass_on = pass_on
+        self._repeatable = repeatable
         self._store = EventStore(schema)
         self._audit_log = AuditLog(schema)
         self._conn: asyncpg.Connection | None = None
@@ -110,6 +121,8 @@ class PgUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._actions = []
+        if self._joined is not None and not self._joined.is_in_transaction():
+            raise RuntimeError("a joined unit of work needs its caller's open transaction")
         conn = self._joined if self._joined is not None else await self.pool.acquire()
         try:
             self._transaction = conn.transaction()
@@ -131,7 +144,15 @@ class PgUnitOfWork:
         committed = False
         try:
             if error is None:
-                await transaction.commit()
+                try:
+                    await transaction.commit()
+                except Exception as exc:
+                    broken = isinstance(exc, UNAVAILABLE) or conn.is_closed()
+                    if broken and self._joined is None and not self._repeatable:
+                        raise CommitOutcomeUnknown("the connection broke while committing") from exc
+                    if broken:  # repeatable work: the caller may simply run it again
+                        raise ConnectionError("the connection broke while committing") from exc
+                    raise
                 committed = True
             else:
                 await transaction.rollback()
