@@ -14,18 +14,15 @@ from typing import Any
 import asyncpg
 
 from services.decision.adapters.catalog import DecisionCatalog
-from services.decision.adapters.projection import CaseProjection
 from services.decision.adapters.timers import TimerStore
 from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
 from services.decision.service_layer.catalogs import StoredParameters
-from services.decision.service_layer.handlers import CaseHandlers, CaseResult, OnCase, actor_of
+from services.decision.service_layer.handlers import CaseHandlers, CaseResult, OnCase, actor_of_command
 from services.decision.service_layer.scheduler import TimerScheduler
 from services.decision.service_layer.unit_of_work import PgDecisionUnit
 from services.decision.service_layer.views import CaseViews
 from services.decision.settings import DecisionSettings
-from shared.audit import AuditLog
-from shared.eventstore import EventStore
 from shared.messaging.consumer import after_commit
 from shared.service_layer import MessageBus, Meta, RetryPolicy
 
@@ -57,10 +54,7 @@ class DecisionService:
         self.bus: MessageBus[PgDecisionUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
         self.scheduler = TimerScheduler(pool, schema, self.bus, self.settings, clock)
         self.views = CaseViews(pool, schema, self.catalogs, clock)
-        self.store = EventStore(schema)
-        self.audit = AuditLog(schema)
         self.timers = TimerStore(schema)
-        self.projection = CaseProjection(schema)
 
     def unit(self) -> PgDecisionUnit:
         return PgDecisionUnit(self.pool, self.schema)
@@ -82,7 +76,7 @@ class DecisionService:
     ) -> CaseResult:
         """Run a case command; with `conn`, inside that connection's open transaction (a
         consumer's inbox batch, whose owner runs the after-commit actions)."""
-        meta = Meta(actor_of(command), correlation_id, causation_id)
+        meta = Meta(actor_of_command(command), correlation_id, causation_id)
         within = self.unit().joined(conn, pass_on=after_commit) if conn is not None else None
         result: CaseResult = await self.bus.handle(OnCase(application_id, command), meta, within=within)
         return result

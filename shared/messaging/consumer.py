@@ -24,7 +24,7 @@ from shared.messaging.dead_letter import dead_letter
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater, decode
 from shared.messaging.inbox import Inbox, inbox_id
 from shared.messaging.raw import RawMessage
-from shared.messaging.transient import is_transient
+from shared.service_layer.retry import is_retryable
 from shared.service_layer.unit_of_work import AfterCommit, PgUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -67,7 +67,7 @@ class Redelivery:
             return isinstance(error, RetryLater) and time.monotonic() - started >= self.retry_later_budget_s
 
         return AsyncRetrying(
-            retry=retry_if_exception(lambda e: isinstance(e, RetryLater) or is_transient(e)),
+            retry=retry_if_exception(lambda e: isinstance(e, RetryLater) or is_retryable(e)),
             wait=wait_exponential_jitter(initial=self.initial_delay, max=self.max_delay),
             stop=budget_spent,
             before_sleep=lambda state: _log_retry(state, log_context),

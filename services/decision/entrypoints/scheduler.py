@@ -1,7 +1,8 @@
 """The timer scheduler as its own process (`python -m services.decision.entrypoints.scheduler`).
 
-Any number of copies may run next to the workers: timers are claimed with SKIP LOCKED and marked
-fired in the transaction that appends their events, so no timer fires twice.
+Any number of copies may run next to the workers: due timers are leased (SKIP LOCKED, a lease
+that runs out if its scheduler dies) and marked fired in the unit of work that appends their
+events, only if nobody fired or cancelled them meanwhile, so no timer fires twice.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ AUDIT_ACTIONS: dict[type, str] = {
 """The audit log's name of each command issued by a person (automated steps are not audited)."""
 
 
-def actor_of(command: c.Command) -> c.Actor:
+def actor_of_command(command: c.Command) -> c.Actor:
     actor: c.Actor | None = getattr(command, "actor", None)
     return actor if actor is not None else c.SYSTEM
 

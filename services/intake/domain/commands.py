@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.contracts.application_progress import CaseProgressRecorded
 from shared.contracts.applications import IntakeProblem, PresentedDocument
@@ -40,7 +40,7 @@ class RecordMalformedSubmission:
 class LookUpByIin:
     """Which applications one applicant has (a personal-data read: audited)."""
 
-    iin: str
+    iin: str = field(repr=False)  # never printed, even by accident
 
 
 @dataclass(frozen=True)
