@@ -279,3 +279,28 @@ async def test_a_case_the_catalog_no_longer_knows_is_a_409_not_a_500(
         catalog.edition = real_edition  # type: ignore[method-assign]
     assert r.status_code == 409, r.text
     assert r.json()["type"].endswith("/catalog") and r.json()["title"] == "The catalog cannot answer"
+
+
+async def test_an_officers_command_continues_the_applications_correlation_unless_it_names_one(
+    client: httpx.AsyncClient, service: DecisionService, pool: asyncpg.Pool, decision_schema: str
+) -> None:
+    sub = submitted()
+    await service.execute(sub.application_id, c.OpenCase(sub), correlation_id="INTAKE-CORR")
+    aid = sub.application_id
+    r = await client.post(f"/v1/cases/{aid}/assign", json={"executor": "spec-1"}, headers=HEAD)
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/v1/cases/{aid}/assign",
+        json={"executor": "spec-2"},
+        headers={**HEAD, "X-Correlation-Id": "desk-request-7"},
+    )
+    assert r.status_code == 200, r.text
+    async with pool.acquire() as conn:
+        stored = await conn.fetch(
+            f"SELECT metadata->>'correlation_id' AS c FROM {decision_schema}.events"
+            " WHERE stream_id = $1 ORDER BY version",
+            f"case-{aid}",
+        )
+        audited = [r.entry.correlation_id async for r in AuditLog(decision_schema).records(conn)]
+    assert [row["c"] for row in stored] == ["INTAKE-CORR", "INTAKE-CORR", "desk-request-7"]
+    assert audited[-2:] == ["INTAKE-CORR", "desk-request-7"]

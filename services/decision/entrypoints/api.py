@@ -36,7 +36,7 @@ from shared.domain.errors import DomainError
 from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may
-from shared.http.correlation import correlation_id
+from shared.http.correlation import given_correlation_id
 from shared.http.openapi import documented
 from shared.http.problems import unavailable
 from shared.settings import PlatformSettings
@@ -101,7 +101,7 @@ def create_app(
         name = type(command).__name__
         try:
             result: CaseResult = await svc().execute(
-                application_id, command, correlation_id=correlation_id(request)
+                application_id, command, correlation_id=given_correlation_id(request)
             )
         except DomainError as exc:
             commands_total.labels(name, exc.code).inc()

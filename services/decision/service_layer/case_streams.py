@@ -21,8 +21,13 @@ class CaseStreams:
         self.events = events
 
     async def load(self, application_id: str) -> CaseState:
+        return (await self.load_with_correlation(application_id))[0]
+
+    async def load_with_correlation(self, application_id: str) -> tuple[CaseState, str | None]:
+        """The case, and the correlation id it was opened under (the intake submission's)."""
         stored = await self.events.load(stream_of(application_id))
-        return replay(application_id, [decode_stored(DECISION_EVENTS, e) for e in stored])
+        state = replay(application_id, [decode_stored(DECISION_EVENTS, e) for e in stored])
+        return state, stored[0].metadata.get("correlation_id") if stored else None
 
     async def append(
         self,

@@ -119,7 +119,10 @@ class CaseHandlers:
     async def act_on_case(self, cmd: OnCase, uow: DecisionUnit, meta: Meta) -> CaseResult:
         catalog = await self.catalogs.current()
         application_id, command = cmd.application_id, cmd.command
-        state = await uow.cases.load(application_id)
+        state, opened_under = await uow.cases.load_with_correlation(application_id)
+        # A command that names no conversation of its own (an officer's, over HTTP) continues the
+        # case's: every event of an application carries the intake submission's correlation id.
+        correlation = meta.correlation_id or opened_under or application_id
         case: ApplicationSubmitted | CaseOpened
         if isinstance(command, c.OpenCase):
             case = command.submitted
@@ -138,7 +141,7 @@ class CaseHandlers:
         if not events:
             return CaseResult([], state)
         metadata = {
-            "correlation_id": meta.correlation_id or application_id,
+            "correlation_id": correlation,
             "causation_id": meta.causation_id,
             "actor": meta.actor.subject,
             "office": office,
@@ -158,7 +161,7 @@ class CaseHandlers:
                     action=AUDIT_ACTIONS[type(command)],
                     subject=f"application:{application_id}",
                     details={"events": [e.event_name for e in events], "version": after.version},
-                    correlation_id=meta.correlation_id,
+                    correlation_id=correlation,
                 )
             )
         return CaseResult(events, after)
