@@ -14,7 +14,7 @@ from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON, RETRY_AFTER_S
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
-    "description": "RFC 9457 problem details; `type` is `about:blank` or " + PROBLEM_BASE + "<kind>.",
+    "description": "RFC 9457 problem details; `type` is " + PROBLEM_BASE + "<kind>.",
     "type": "object",
     "required": ["type", "title", "status"],
     "properties": {

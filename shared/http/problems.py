@@ -57,7 +57,7 @@ class Problem(Exception):
         title: str,
         detail: str | None = None,
         *,
-        type_: str = "about:blank",
+        type_: str | None = None,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
@@ -81,10 +81,26 @@ def domain_problem(exc: DomainError) -> Problem:
     return Problem(500, "Internal error", "the error was logged with its correlation id")
 
 
+_KIND_OF_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    422: "invalid-request",
+    500: "internal-error",
+    503: "unavailable",
+}
+"""The kind of an answer that names none of its own: every problem has a type of the one scheme."""
+
+
 def problem_response(
-    status: int, title: str, detail: str | None = None, type_: str = "about:blank", **extra: Any
+    status: int, title: str, detail: str | None = None, type_: str | None = None, **extra: Any
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    kind = type_ or problem_type(_KIND_OF_STATUS.get(status, "request-failed"))
+    body: dict[str, Any] = {"type": kind, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)

@@ -19,6 +19,7 @@ from shared.cli.main import main as cli_main
 from shared.eventstore import ConcurrencyConflict
 from shared.http.app import create_app
 from shared.http.auth import require_office_scope, require_roles
+from shared.http.problems import PROBLEM_BASE
 from shared.logging import REDACTED, configure_logging
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
@@ -146,3 +147,16 @@ def test_cli_token_is_accepted(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     assert cli_main(["token", "--role", "inspector", "--office", "akm-03"]) == 0
     principal = verify_token(SECRET, capsys.readouterr().out.strip())
     assert (principal.role, principal.office) == (Role.INSPECTOR, "akm-03")
+
+
+async def test_every_problem_has_a_type_of_the_one_scheme(client: httpx.AsyncClient) -> None:
+    answers = {
+        "unauthorized": await client.post("/things", json={}),
+        "invalid-request": await client.post("/things", json={"amount": "lots"}, headers=_token(Role.HEAD)),
+        "payload-too-large": await client.post("/things", content=b"x" * 20_000, headers=_token(Role.HEAD)),
+        "not-found": await client.get("/no/such/route"),
+        "internal-error": await client.get("/boom"),
+    }
+    for kind, answer in answers.items():
+        assert answer.headers["content-type"].startswith("application/problem+json"), kind
+        assert answer.json()["type"] == PROBLEM_BASE + kind, (kind, answer.json())
