@@ -12,7 +12,12 @@ from pydantic import BaseModel, Field
 from services.intake.domain.status import ApplicationStatus
 from services.intake.service_layer.handlers import Changed, SubmitResult
 from shared.contracts.application_progress import GroundRef
-from shared.contracts.applications import ApplicationSubmitted, PresentedDocument, ReceivedDocument
+from shared.contracts.applications import (
+    ApplicationSubmitted,
+    IntakeProblem,
+    PresentedDocument,
+    ReceivedDocument,
+)
 from shared.contracts.event import ContractModel
 from shared.http.problems import problem_response, problem_type
 
@@ -93,7 +98,7 @@ class ApplicationView(BaseModel):
     due_at: datetime | None
     overdue: bool
     documents: list[str]
-    problems: list[dict[str, Any]] = Field(default_factory=list)
+    problems: list[IntakeProblem] = Field(default_factory=list)
     updated_at: datetime
     executor: str | None = None
     inspection_date: date | None = None
