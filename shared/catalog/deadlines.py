@@ -310,9 +310,11 @@ def application_due_at(
 ) -> datetime:
     """When an application accepted at `accepted_at` through `channel` is due (UTC): the service
     term counted from `clock_start` (after the ЦОН's forwarding term where the seed says so)."""
-    resolved = resolve_term(service, edition, channel, subtype, term_parameter=term_parameter)
     start = clock_start(service, edition, channel, accepted_at, tz, policy=policy, calendar=calendar)
-    return add_term(start, resolved.term, tz, policy=policy, calendar=calendar)
+    return due_at(
+        service, edition, channel, start, tz, subtype,
+        policy=policy, calendar=calendar, term_parameter=term_parameter,
+    )  # fmt: skip
 
 
 def extended_due_at(
