@@ -16,12 +16,17 @@ from shared.catalog.parameters import ParameterRecord
 from shared.db.identifiers import checked_identifier
 
 
-async def stored_parameter_records(conn: asyncpg.Connection, schema: str) -> list[ParameterRecord]:
-    """Every parameter record stored in `schema`, oldest first; [] if the table does not exist."""
-    table = f"{checked_identifier(schema)}.parameter_values"
+async def _rows(conn: asyncpg.Connection, schema: str, name: str) -> list[asyncpg.Record]:
+    """A catalog table's rows, oldest first; none where the table does not exist (yet)."""
+    table = f"{checked_identifier(schema)}.{name}"
     if await conn.fetchval("SELECT to_regclass($1)", table) is None:
         return []
-    rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
+    rows: list[asyncpg.Record] = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
+    return rows
+
+
+async def stored_parameter_records(conn: asyncpg.Connection, schema: str) -> list[ParameterRecord]:
+    """Every parameter record stored in `schema`, oldest first; [] if the table does not exist."""
     return [
         ParameterRecord(
             parameter=row["parameter"],
@@ -34,16 +39,12 @@ async def stored_parameter_records(conn: asyncpg.Connection, schema: str) -> lis
             recorded_by=row["recorded_by"],
             recorded_at=row["recorded_at"],
         )
-        for row in rows
+        for row in await _rows(conn, schema, "parameter_values")
     ]
 
 
 async def stored_adoption_records(conn: asyncpg.Connection, schema: str) -> list[AdoptionRecord]:
     """Every edition adoption stored in `schema`, oldest first; [] if the table does not exist."""
-    table = f"{checked_identifier(schema)}.edition_adoptions"
-    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
-        return []
-    rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
     return [
         AdoptionRecord(
             service=row["service"],
@@ -54,7 +55,7 @@ async def stored_adoption_records(conn: asyncpg.Connection, schema: str) -> list
             adopted_by=row["adopted_by"],
             reason=row["reason"],
         )
-        for row in rows
+        for row in await _rows(conn, schema, "edition_adoptions")
     ]
 
 
