@@ -46,6 +46,24 @@ async def _blocked_on_a_lock(pool: asyncpg.Pool, schema: str) -> bool:
     return waiting > 0
 
 
+async def _case_outcome(pool: asyncpg.Pool, schema: str, application_id: str) -> tuple[list[str], int]:
+    """The case's event types in order, and how many of its deadline timers are still pending."""
+    async with pool.acquire() as conn:
+        types = [
+            r["event_type"]
+            for r in await conn.fetch(
+                f"SELECT event_type FROM {schema}.events WHERE stream_id = $1 ORDER BY version",
+                f"case-{application_id}",
+            )
+        ]
+        pending: int = await conn.fetchval(
+            f"SELECT count(*) FROM {schema}.timers WHERE application_id = $1"
+            " AND fired_at IS NULL AND cancelled_at IS NULL AND kind LIKE 'deadline%'",
+            application_id,
+        )
+    return types, pending
+
+
 async def test_a_timer_firing_while_the_head_signs_never_deadlocks(
     client: httpx.AsyncClient,
     service: DecisionService,
@@ -83,19 +101,7 @@ async def test_a_timer_firing_while_the_head_signs_never_deadlocks(
 
     assert answer.status_code == 200, answer.text
     assert "decision.made" in answer.json()["events"]
-    async with pool.acquire() as conn:
-        types = [
-            r["event_type"]
-            for r in await conn.fetch(
-                f"SELECT event_type FROM {decision_schema}.events WHERE stream_id = $1 ORDER BY version",
-                f"case-{sub.application_id}",
-            )
-        ]
-        pending = await conn.fetchval(
-            f"SELECT count(*) FROM {decision_schema}.timers WHERE application_id = $1"
-            " AND fired_at IS NULL AND cancelled_at IS NULL AND kind LIKE 'deadline%'",
-            sub.application_id,
-        )
+    types, pending = await _case_outcome(pool, decision_schema, sub.application_id)
     assert types.count("decision.made") == 1
     assert types.count("decision.deadline_approaching") <= 1
     assert pending == 0  # fired or cancelled by the decision, never left behind
@@ -151,19 +157,7 @@ async def test_a_firing_and_a_signature_inside_each_others_transactions_both_fin
     answer = next(r for r in done if isinstance(r, httpx.Response))
     assert answer.status_code == 200, answer.text
 
-    async with pool.acquire() as conn:
-        types = [
-            r["event_type"]
-            for r in await conn.fetch(
-                f"SELECT event_type FROM {decision_schema}.events WHERE stream_id = $1 ORDER BY version",
-                f"case-{sub.application_id}",
-            )
-        ]
-        pending = await conn.fetchval(
-            f"SELECT count(*) FROM {decision_schema}.timers WHERE application_id = $1"
-            " AND fired_at IS NULL AND cancelled_at IS NULL AND kind LIKE 'deadline%'",
-            sub.application_id,
-        )
+    types, pending = await _case_outcome(pool, decision_schema, sub.application_id)
     assert types.count("decision.made") == 1
     # The timer fired before the decision (timer first) or found the case decided (head first).
     assert types.count("decision.deadline_approaching") == (1 if first == "timer" else 0)
