@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shared.contracts.application_progress import INTAKE_INTERNAL_EVENTS, INTAKE_STORED_EVENTS
 from shared.contracts.applications import APPLICATION_EVENTS, INTAKE_COMMANDS
+from shared.contracts.complaints import COMPLAINT_COMMANDS, COMPLAINT_EVENTS, COMPLAINT_INTERNAL_EVENTS
 from shared.contracts.decisions import (
     DECISION_EVENTS,
     ApplicationReopened,
@@ -39,6 +40,7 @@ from shared.contracts.decisions import (
     WithdrawalTooLate,
 )
 from shared.contracts.event import DomainEvent
+from shared.contracts.notifications import NOTIFICATION_EVENTS, NOTIFICATION_INTERNAL_EVENTS
 from shared.contracts.registry import EventRegistry
 
 OFFICE_SYSTEMS = "office-systems"
@@ -101,17 +103,35 @@ CONTRACT_TOPICS: tuple[TopicContract, ...] = (
             WithdrawalTooLate,
         ),
     ),
-    # Topics the architecture names whose events are not defined yet; created all the same so a
-    # service that starts publishing on them never relies on auto-creation.
-    TopicContract("notifications.v1", "Notifications sent to applicants.", ("notification",)),
-    TopicContract("complaints.submissions.v1", "Complaint commands from office systems.", (OFFICE_SYSTEMS,)),
-    TopicContract("complaints.v1", "Complaints and their outcomes.", ("complaints",)),
+    TopicContract(
+        "notifications.v1",
+        "What became of each notification to an applicant (delivery states), and of results waiting"
+        " to be collected. No personal data.",
+        ("notification",),
+        tuple(NOTIFICATION_EVENTS.classes()),
+    ),
+    TopicContract(
+        "complaints.submissions.v1",
+        "Commands from office systems: file a complaint.",
+        (OFFICE_SYSTEMS,),
+        tuple(COMPLAINT_COMMANDS.classes()),
+    ),
+    TopicContract(
+        "complaints.v1",
+        "Complaints: registration (the complainant's talon), review deadlines, outcome, escalation.",
+        ("complaints",),
+        tuple(COMPLAINT_EVENTS.classes()),
+    ),
+    # A topic the architecture names whose events are not defined yet; created all the same so a
+    # service that starts publishing on it never relies on auto-creation.
     TopicContract("audit.v1", "Audit records and chain anchors.", ()),
 )
 
 INTERNAL_EVENTS: dict[str, tuple[type[DomainEvent], ...]] = {
     "decision": (CaseOpened, DocumentsChecked, DecisionDrafted),
     "intake": INTAKE_INTERNAL_EVENTS,
+    "notification": NOTIFICATION_INTERNAL_EVENTS,
+    "complaints": COMPLAINT_INTERNAL_EVENTS,
 }
 """publisher -> events it stores and never publishes: the household as declared (case opened),
 the document check and unsigned drafts stay inside the decision service; what intake learnt of
@@ -120,6 +140,8 @@ the case from the decision service's events stays inside intake."""
 STORED_EVENTS: dict[str, EventRegistry] = {
     "intake": INTAKE_STORED_EVENTS,
     "decision": DECISION_EVENTS,
+    "notification": EventRegistry([*NOTIFICATION_EVENTS.classes(), *NOTIFICATION_INTERNAL_EVENTS]),
+    "complaints": EventRegistry([*COMPLAINT_EVENTS.classes(), *COMPLAINT_INTERNAL_EVENTS]),
 }
 """publisher -> the registry its event store is decoded with: every event it can store, each of
 which must be either on a topic of the table or internal."""

@@ -38,8 +38,14 @@ def _documented_channels(publisher: str) -> dict[str, str]:
 
 
 def _service_routes() -> dict[str, Route]:
-    """The routes the services' relays are built with."""
-    return {"intake": application_route(APPLICATIONS_TOPIC), "decision": route()}
+    """The routes the services' relays are built with (notification and complaints build theirs
+    with `route_for` from the table directly)."""
+    return {
+        "intake": application_route(APPLICATIONS_TOPIC),
+        "decision": route(),
+        "notification": route_for("notification"),
+        "complaints": route_for("complaints"),
+    }
 
 
 @pytest.mark.parametrize("publisher", sorted(STORED_EVENTS))
