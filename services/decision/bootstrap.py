@@ -31,6 +31,10 @@ MIGRATIONS = ("services.decision.adapters.sql",)
 APPLICATIONS_TOPIC = "applications.v1"
 INSPECTIONS_TOPIC = "inspections.v1"
 DECISIONS_TOPIC = "decisions.v1"
+COMPLAINTS_TOPIC = "complaints.v1"
+CONSUMED_TOPICS = (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC, COMPLAINTS_TOPIC)
+"""Applications open and close cases; office systems send inspection acts; an upheld complaint
+reopens a decided case."""
 
 
 def route(prefix: str = "") -> Route:
@@ -41,7 +45,7 @@ def route(prefix: str = "") -> Route:
 
 def consumed_registry() -> EventRegistry:
     """Every event of the topics the worker consumes, as the contract table lists them."""
-    return registry_of((APPLICATIONS_TOPIC, INSPECTIONS_TOPIC))
+    return registry_of(CONSUMED_TOPICS)
 
 
 def build_service(
@@ -90,7 +94,7 @@ async def run_worker(
     )
     kafka = make_consumer(
         bootstrap_servers,
-        [prefix + APPLICATIONS_TOPIC, prefix + INSPECTIONS_TOPIC],
+        [prefix + topic for topic in CONSUMED_TOPICS],
         group_id=prefix + "decision-worker",
         instance_id=instance_id,
     )

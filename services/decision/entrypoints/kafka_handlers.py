@@ -10,9 +10,11 @@ from services.decision.domain import commands as c
 from services.decision.domain.errors import CaseNotFound, DomainError
 from services.decision.service import DecisionService
 from shared.contracts.applications import ApplicationSubmitted, ApplicationWithdrawn
-from shared.contracts.decisions import ApplicationReopened, InspectionCompleted, InspectionScheduled
+from shared.contracts.complaints import ComplaintResolved
+from shared.contracts.decisions import InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
 from shared.messaging.consumer import Handler
+from shared.domain.actor import SYSTEM_ROLE
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
 log = structlog.get_logger(__name__)
@@ -105,24 +107,35 @@ def inspection_handler(service: DecisionService, own_source: str) -> Handler:
     return handle
 
 
-def reopen_handler(service: DecisionService) -> Handler:
-    """An `ApplicationReopened` sent by the complaints service (upheld complaint) reopens the case.
+def complaint_outcome_handler(service: DecisionService) -> Handler:
+    """`complaints.v1`: a complaint upheld against the decision (`reopen_case`) reopens the case.
 
-    Wire it to the topic the complaints contract uses once that is settled (see the report)."""
+    The complaints service checked the reviewer's authority over the complaint when it resolved
+    it; here the service acts on that published outcome as itself, in the reviewer's name (the
+    history shows who reopened the case and after which complaint). Other complaint events and
+    outcomes that leave the decision standing change nothing."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
-        if not isinstance(event, ApplicationReopened) or envelope.source == service.settings.source:
+        if not isinstance(event, ComplaintResolved) or not event.reopen_case:
             return
-        actor = c.Actor(subject=event.reopened_by, role="reviewer", office=envelope.office or "*")
-        command = c.ReopenApplication(actor=actor, complaint_id=event.complaint_id, reason=event.reason)
+        if event.application_id is None:
+            raise PoisonMessage("an outcome that reopens a case must name its application")
+        actor = c.Actor(subject=event.reviewed_by, role=SYSTEM_ROLE, office=event.reviewing_office)
+        command = c.ReopenApplication(
+            actor=actor,
+            complaint_id=event.complaint_id,
+            reason=f"complaint {event.outcome}: {event.reasoning}",
+        )
         try:
             await service.execute(
                 event.application_id,
                 command,
                 conn=conn,
-                correlation_id=envelope.correlation_id,
+                correlation_id=envelope.correlation_id or event.application_id,
                 causation_id=envelope.id,
             )
+        except CaseNotFound as exc:
+            raise PoisonMessage(f"no case to reopen for application {event.application_id}") from exc
         except DomainError as exc:
             raise PoisonMessage(f"reopening refused: {exc}") from exc
 
@@ -137,6 +150,7 @@ def consumer_handler(service: DecisionService, source: str) -> Handler:
         ApplicationWithdrawn: withdrawal_handler(service),
         InspectionScheduled: on_inspection,
         InspectionCompleted: on_inspection,
+        ComplaintResolved: complaint_outcome_handler(service),
     }
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:

@@ -1,5 +1,5 @@
-"""`qyzmet serve decision-worker`: consumer of applications.v1 / inspections.v1, outbox relay and
-timer scheduler.
+"""`qyzmet serve decision-worker`: consumer of applications.v1 / inspections.v1 / complaints.v1,
+outbox relay and timer scheduler.
 
 Faust is the shell (one agent on both topics; relay and scheduler as background tasks), as the
 architecture says; the work is done by plain objects (`EventConsumer`, `OutboxRelay`,
@@ -17,8 +17,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from services.decision.bootstrap import (
-    APPLICATIONS_TOPIC,
-    INSPECTIONS_TOPIC,
+    CONSUMED_TOPICS,
     MIGRATIONS,
     SCHEMA,
     SERVICE,
@@ -38,8 +37,6 @@ from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
 from shared.settings import PlatformSettings
-
-CONSUMED_TOPICS = (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC)
 
 
 def _scheduler_enabled() -> bool:
