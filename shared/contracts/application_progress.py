@@ -13,8 +13,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from shared.contracts.applications import APPLICATION_EVENTS
+from shared.contracts.complaints import ComplaintOutcome
 from shared.contracts.decisions.parts import DecisionOutcome
 from shared.contracts.event import ContractModel, DomainEvent
+from shared.contracts.notifications import DeliveryState, NotificationChannel, NotificationKind
 from shared.contracts.registry import EventRegistry
 
 CaseStep = Literal[
@@ -30,9 +32,18 @@ CaseStep = Literal[
     "reopened",
     "case_withdrawn",
     "withdrawal_too_late",
+    "complaint_registered",
+    "complaint_review_extended",
+    "complaint_resolved",
+    "complaint_escalated",
+    "notification_state_changed",
+    "result_collected",
+    "result_uncollected",
 ]
-"""What happened to the case, as intake records it (a later notification or complaint service
-adds its steps here, a translation of its events, and a line of intake's status table)."""
+"""What happened to the application after intake, as intake records it: the case's steps in the
+decision service, complaints about it (complaints service), and what the applicant was told and
+whether the result was collected (notification service). A new step is a line here, a
+translation of its event, and a line of intake's status table."""
 
 
 class GroundRef(ContractModel):
@@ -67,6 +78,15 @@ class CaseProgressRecorded(DomainEvent):
     executor: str | None = None
     effective: date | None = None
     """From when an entitlement step takes effect."""
+    complaint_id: str | None = None
+    complaint_outcome: ComplaintOutcome | None = None
+    review_due_on: date | None = None
+    """A complaint's review due date (registered or extended)."""
+    escalated_to: str | None = None
+    notification_id: str | None = None
+    notification_kind: NotificationKind | None = None
+    notification_channel: NotificationChannel | None = None
+    delivery_state: DeliveryState | None = None
 
 
 class WithdrawalOverridden(DomainEvent):

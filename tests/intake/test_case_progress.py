@@ -1,5 +1,6 @@
-"""What intake learns of the case (decisions.v1, inspections.v1): the status it leads to, and that a
-signed decision ends withdrawals, on the in-memory unit (no database)."""
+"""What intake learns of the application after intake (decisions.v1, inspections.v1, complaints.v1,
+notifications.v1): the status it leads to, and that a signed decision ends withdrawals, on the
+in-memory unit (no database)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from services.intake.adapters.offices import OfficeBook
 from services.intake.domain.application import Status
 from services.intake.domain.commands import RecordCaseProgress, SupplementDocuments, WithdrawApplication
 from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
-from services.intake.entrypoints.kafka_case_progress import TRANSLATIONS, progress_of
+from services.intake.entrypoints.kafka_case_progress import CONSUMED_TOPICS, TRANSLATIONS, progress_of
 from services.intake.service_layer.handlers import Changed, IntakeHandlers, SubmitResult
 from shared.contracts.application_progress import CaseProgressRecorded, CaseStep
 from shared.contracts.applications import PresentedDocument, SubmitApplication
+from shared.contracts.complaints import Complainant, ComplaintRegistered
 from shared.contracts.decisions import (
     DecisionMade,
     EntitlementStarted,
@@ -26,6 +28,7 @@ from shared.contracts.decisions import (
     Ground,
     InspectionCompleted,
 )
+from shared.contracts.notifications import NotificationStateChanged
 from shared.contracts.topics import contract_of
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, InvalidState
@@ -128,8 +131,11 @@ def test_every_case_event_on_the_topics_intake_reads_is_a_step_or_named_as_not_o
         "decision.deadline_breached",
         "entitlement.reconfirmation_due",
         "entitlement.reconfirmation_received",
+        "complaint.review_deadline_approaching",
+        "complaint.review_deadline_breached",
     }
-    on_topics = {e for topic in ("decisions.v1", "inspections.v1") for e in contract_of(topic).events}
+    on_topics = {e for topic in CONSUMED_TOPICS for e in contract_of(topic).events}
+    assert set(CONSUMED_TOPICS) == {"decisions.v1", "inspections.v1", "complaints.v1", "notifications.v1"}
     translated = {e.event_name for e in TRANSLATIONS}
     assert {e.event_name for e in on_topics} - translated == not_steps, "a new case event needs a decision"
 
@@ -164,6 +170,35 @@ def test_a_decision_event_becomes_a_step_with_its_date_and_grounds() -> None:
     started = EntitlementStarted(application_id="a-1", service_id="s", office_id="o", start=date(2025, 7, 1))
     assert progress_of(envelope, started).effective == date(2025, 7, 1)  # type: ignore[union-attr]
     assert InspectionCompleted in TRANSLATIONS
+
+
+def test_a_complaint_becomes_a_step_with_its_ids_and_dates_and_no_personal_data() -> None:
+    complainant = Complainant(full_name="Әлия Серікқызы", iin="900101400123", preferred_language="kk")
+    registered = ComplaintRegistered(
+        complaint_id="c-1", registration_number="AK-2025-000001", subject="decision", application_id="a-1",
+        service_id="s", office_id="o", region="akmola", channel="in_person", registered_by="tson-1",
+        registered_at=NOON, reviewing_body="oblast_department", reviewing_office="akmola",
+        review_due_on=date(2025, 7, 16), review_term_basis="complaint_review_term = 15 days",
+        complainant=complainant, idempotency_key="k-1",
+    )  # fmt: skip
+    envelope = Envelope(id="ce-1", source="/qyzmet/complaints", type=registered.ce_type(), data={}, time=NOON)
+    progress = progress_of(envelope, registered)
+    assert progress is not None
+    assert (progress.step, progress.complaint_id, progress.review_due_on, progress.recorded_by) == (
+        "complaint_registered", "c-1", date(2025, 7, 16), "tson-1",
+    )  # fmt: skip
+    stored = progress.model_dump_json()
+    assert "Әлия" not in stored and "900101400123" not in stored
+    notice = NotificationStateChanged(
+        notification_id="n-1", application_id="a-1", kind="decision_made", channel="email", language="kk",
+        state="DELIVERED", attempt=1, office_id="o", trigger_event_id="ce-9", changed_at=NOON,
+    )  # fmt: skip
+    step = progress_of(envelope, notice)
+    assert step is not None and (step.notification_kind, step.notification_channel, step.delivery_state) == (
+        "decision_made", "email", "DELIVERED",
+    )  # fmt: skip
+    about_an_official = registered.model_copy(update={"application_id": None})
+    assert progress_of(envelope, about_an_official) is None  # no application: not a step of one
 
 
 # ---------------------------------------------------------------------------- withdrawal

@@ -180,3 +180,63 @@ async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_
     monkeypatch.setenv("INTAKE_SCHEMA", intake_schema)
     assert await PROJECTIONS["applications"](pool) == 6  # what `qyzmet replay intake.applications` runs
     assert await snapshot() == before
+
+
+async def test_the_view_shows_complaints_their_outcome_and_what_the_applicant_was_told(
+    http: httpx.AsyncClient, old_app: FastAPI, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    service = old_app.state.intake.deps.service
+    aid = await _submit(http)
+    t = PAST + timedelta(days=2)
+    due = (t + timedelta(days=15)).date()
+    email = {"notification_kind": "decision_made", "notification_channel": "email"}
+    for command in (
+        _step(aid, "decision_made", t, "decision.made", outcome="refused", decided_at=t),
+        _step(aid, "notification_state_changed", t + timedelta(minutes=1), "notification.state_changed",
+              notification_id="n-1", delivery_state="ON_DELIVERY", **email),
+        _step(aid, "complaint_registered", t + timedelta(days=1), "complaint.registered",
+              complaint_id="c-1", review_due_on=due),
+        _step(aid, "notification_state_changed", t + timedelta(minutes=2), "notification.state_changed",
+              notification_id="n-1", delivery_state="DELIVERED", **email),
+        _step(aid, "complaint_resolved", t + timedelta(days=3), "complaint.resolved",
+              complaint_id="c-1", complaint_outcome="upheld"),
+        _step(aid, "result_collected", t + timedelta(days=4), "notification.result_collected"),
+    ):  # fmt: skip
+        await service.handle(command, WORKER)
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert view["status"] == "decided"  # a complaint by itself does not move the status
+    assert view["decision_notice"] == "delivered"
+    assert [(n["notification_id"], n["kind"], n["channel"], n["state"]) for n in view["notifications"]] == [
+        ("n-1", "decision_made", "email", "DELIVERED")
+    ]
+    [complaint] = view["complaints"]
+    assert complaint["complaint_id"] == "c-1" and complaint["review_due_on"] == due.isoformat()
+    assert complaint["outcome"] == "upheld" and complaint["resolved_at"] is not None
+    assert view["result_collection"] == "collected"
+    assert [h["event_type"] for h in view["history"]][-3:] == [
+        "notification.state_changed",
+        "complaint.resolved",
+        "notification.result_collected",
+    ]
+
+
+async def test_a_decision_notice_that_failed_on_every_channel_is_not_delivered(
+    http: httpx.AsyncClient, old_app: FastAPI, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    service = old_app.state.intake.deps.service
+    aid = await _submit(http)
+    t = PAST + timedelta(days=2)
+    await service.handle(
+        _step(aid, "decision_made", t, "decision.made", outcome="approved", decided_at=t), WORKER
+    )
+    for nid, channel, state in (("n-1", "email", "NOT_DELIVERED"), ("n-2", "sms", "DELIVERY_STOPPED")):
+        step = _step(
+            aid, "notification_state_changed", t, "notification.state_changed", notification_id=nid,
+            notification_kind="decision_made", notification_channel=channel, delivery_state=state,
+        )  # fmt: skip
+        await service.handle(step, WORKER)
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert view["decision_notice"] == "not_delivered"
+    assert {n["state"] for n in view["notifications"]} == {"NOT_DELIVERED", "DELIVERY_STOPPED"}

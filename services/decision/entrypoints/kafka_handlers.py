@@ -13,8 +13,8 @@ from shared.contracts.applications import ApplicationSubmitted, ApplicationWithd
 from shared.contracts.complaints import ComplaintResolved
 from shared.contracts.decisions import InspectionCompleted, InspectionScheduled
 from shared.contracts.event import DomainEvent
-from shared.messaging.consumer import Handler
 from shared.domain.actor import SYSTEM_ROLE
+from shared.messaging.consumer import Handler
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 
 log = structlog.get_logger(__name__)

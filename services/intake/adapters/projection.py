@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -234,6 +234,17 @@ async def _progress(
         conn, schema, stored, event.application_id, next_status(current, event.step, event.occurred_at)
     )
     facts = _facts_of(event)
+    entry = _keyed_entry_of(event)
+    if entry is not None:
+        column, key, value = entry
+        await conn.execute(
+            f"UPDATE {schema}.applications SET {column} = {column}"
+            f" || jsonb_build_object($2::text, coalesce({column} -> $2::text, '{{}}'::jsonb) || $3::jsonb)"
+            " WHERE application_id = $1",
+            uuid.UUID(event.application_id),
+            key,
+            value,
+        )
     if facts:
         columns = ", ".join(f"{name} = ${i}" for i, name in enumerate(facts, start=2))
         await conn.execute(
@@ -261,7 +272,42 @@ def _facts_of(event: CaseProgressRecorded) -> dict[str, Any]:
         return {"due_at": event.due_at}
     if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
         return {"due_at": event.due_at, "decision_outcome": None, "decided_at": None, "decision_grounds": []}
+    if step in ("result_collected", "result_uncollected"):
+        return {"result_collection": step.removeprefix("result_"), "result_collection_at": event.occurred_at}
     return {}
+
+
+def _keyed_entry_of(event: CaseProgressRecorded) -> tuple[str, str, dict[str, Any]] | None:
+    """(jsonb column, key, fields merged into its entry) for steps about one complaint or one
+    notification of the application; None for the other steps."""
+    at = event.occurred_at.isoformat()
+    step = event.step
+    if step == "complaint_registered" and event.complaint_id:
+        entry: dict[str, Any] = {"registered_at": at, "review_due_on": _iso(event.review_due_on)}
+        return "complaints", event.complaint_id, entry
+    if step == "complaint_review_extended" and event.complaint_id:
+        return (
+            "complaints",
+            event.complaint_id,
+            {"review_due_on": _iso(event.review_due_on), "extended": True},
+        )
+    if step == "complaint_resolved" and event.complaint_id:
+        return "complaints", event.complaint_id, {"outcome": event.complaint_outcome, "resolved_at": at}
+    if step == "complaint_escalated" and event.complaint_id:
+        return "complaints", event.complaint_id, {"escalated_to": event.escalated_to, "escalated_at": at}
+    if step == "notification_state_changed" and event.notification_id:
+        entry = {
+            "kind": event.notification_kind,
+            "channel": event.notification_channel,
+            "state": event.delivery_state,
+            "at": at,
+        }
+        return "notifications", event.notification_id, entry
+    return None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 async def rebuild_projection(pool: asyncpg.Pool, schema: str = "intake", batch_size: int = 1000) -> int:

@@ -68,8 +68,18 @@ STEP_STATUS: dict[CaseStep, ApplicationStatus | None] = {
     "reopened": S.REOPENED,
     "case_withdrawn": S.WITHDRAWN,
     "withdrawal_too_late": None,
+    # A complaint does not change the application's status by itself: the view lists it with its
+    # outcome, and an upheld one reopens the case (the decision service's `reopened` step).
+    "complaint_registered": None,
+    "complaint_review_extended": None,
+    "complaint_resolved": None,
+    "complaint_escalated": None,
+    # What the applicant was told, and whether the result was collected: shown beside the status.
+    "notification_state_changed": None,
+    "result_collected": None,
+    "result_uncollected": None,
 }
-"""Which status each case step leads to (None: the step is history only; the status stays)."""
+"""Which status each step leads to (None: the step is history only; the status stays)."""
 
 STAGE: dict[ApplicationStatus, int] = {
     status: i

@@ -18,7 +18,9 @@ from shared.contracts.applications import (
     PresentedDocument,
     ReceivedDocument,
 )
+from shared.contracts.complaints import ComplaintOutcome
 from shared.contracts.event import ContractModel
+from shared.contracts.notifications import DeliveryState, NotificationChannel, NotificationKind
 from shared.http.problems import problem_response, problem_type
 
 REJECTED_TYPE = problem_type("intake-rejected")
@@ -81,6 +83,35 @@ class DecisionSummary(BaseModel):
     grounds: list[GroundRef] = Field(default_factory=list)
 
 
+class ComplaintSummary(BaseModel):
+    """A complaint about the application (the complaints service has the whole complaint)."""
+
+    complaint_id: str
+    registered_at: datetime | None = None
+    review_due_on: date | None = None
+    extended: bool = False
+    outcome: ComplaintOutcome | None = None
+    """None while it is under review."""
+    resolved_at: datetime | None = None
+    escalated_to: str | None = None
+    escalated_at: datetime | None = None
+
+
+class NoticeSummary(BaseModel):
+    """One notification to the applicant and its latest delivery state."""
+
+    notification_id: str
+    kind: NotificationKind
+    channel: NotificationChannel
+    state: DeliveryState
+    at: datetime
+
+
+DecisionNotice = Literal["sent", "delivered", "not_delivered"]
+"""What became of telling the applicant the decision: delivered on some channel, still on its way
+(sent), or failed on every channel (not delivered)."""
+
+
 class ApplicationView(BaseModel):
     application_id: str
     registration_number: str | None
@@ -103,6 +134,13 @@ class ApplicationView(BaseModel):
     executor: str | None = None
     inspection_date: date | None = None
     decision: DecisionSummary | None = None
+    decision_notice: DecisionNotice | None = None
+    """None until the notification service takes the decision notice in hand."""
+    complaints: list[ComplaintSummary] = Field(default_factory=list)
+    notifications: list[NoticeSummary] = Field(default_factory=list)
+    result_collection: Literal["collected", "uncollected"] | None = None
+    """The result was collected, or its keeping period passed and it went to storage."""
+    result_collection_at: datetime | None = None
     history: list[HistoryItem] | None = None
 
 
@@ -111,13 +149,39 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None = None
 
 
+def decision_notice_of(notices: list[NoticeSummary]) -> DecisionNotice | None:
+    states = {n.state for n in notices if n.kind == "decision_made"}
+    if not states:
+        return None
+    if "DELIVERED" in states:
+        return "delivered"
+    return "sent" if "ON_DELIVERY" in states else "not_delivered"
+
+
 def view_of(row: dict[str, Any]) -> ApplicationView:
     decision = None
     if row.get("decided_at") is not None:
         decision = DecisionSummary(
             outcome=row["decision_outcome"], decided_at=row["decided_at"], grounds=row["decision_grounds"]
         )
-    return ApplicationView(**{**row, "application_id": str(row["application_id"]), "decision": decision})
+    complaints = [
+        ComplaintSummary(complaint_id=key, **entry) for key, entry in (row.get("complaints") or {}).items()
+    ]
+    complaints.sort(key=lambda c: (c.registered_at is None, c.registered_at, c.complaint_id))
+    notices = [
+        NoticeSummary(notification_id=key, **entry) for key, entry in (row.get("notifications") or {}).items()
+    ]
+    notices.sort(key=lambda n: (n.at, n.notification_id))
+    return ApplicationView(
+        **{
+            **row,
+            "application_id": str(row["application_id"]),
+            "decision": decision,
+            "decision_notice": decision_notice_of(notices),
+            "complaints": complaints,
+            "notifications": notices,
+        }
+    )
 
 
 def talon_of(event: ApplicationSubmitted, names: tuple[str | None, str | None]) -> Talon:

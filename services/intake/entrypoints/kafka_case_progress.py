@@ -1,11 +1,13 @@
-"""Kafka: the case's steps, from what the decision service publishes (`decisions.v1`, and
-`inspections.v1` where office systems also send commands: only the decision service's own
-events count), become `RecordCaseProgress` commands on the application's stream.
+"""Kafka: the application's steps after intake become `RecordCaseProgress` commands on its stream:
+the case's steps from the decision service (`decisions.v1`, and `inspections.v1` where office
+systems also send commands: only the decision service's own inspection events count), complaints
+about it (`complaints.v1`) and what the applicant was told (`notifications.v1`).
 
 `TRANSLATIONS` is the whole mapping, event type -> step; an event it does not name (deadline
-warnings, flags...) is not a step of the status view and is skipped. A service that starts
-publishing new steps (notifications, complaints) adds its topic and lines here, and the step's
-status in `domain/status.py`.
+warnings, flags...) is not a step of the status view and is skipped. Only ids, dates and
+outcomes are taken over: the complainant's identity and contacts stay out of intake's store. A
+service that starts publishing new steps adds its topic and lines here, and the step's status in
+`domain/status.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from aiokafka import AIOKafkaProducer
 from services.intake.domain.commands import RecordCaseProgress
 from services.intake.service import IntakeService
 from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
+from shared.contracts.complaints import (
+    ComplaintEscalated,
+    ComplaintRegistered,
+    ComplaintResolved,
+    ComplaintReviewExtended,
+)
 from shared.contracts.decisions import (
     ApplicationReopened,
     CaseWithdrawn,
@@ -36,6 +44,7 @@ from shared.contracts.decisions import (
     WithdrawalTooLate,
 )
 from shared.contracts.event import DomainEvent
+from shared.contracts.notifications import NotificationStateChanged, ResultCollected, ResultUncollected
 from shared.contracts.topics import registry_of
 from shared.domain.actor import SYSTEM_ROLE, Actor
 from shared.domain.errors import DomainError, NotFound
@@ -48,7 +57,11 @@ log = structlog.get_logger(__name__)
 CONSUMER_NAME = "intake.case_progress"
 DECISIONS_TOPIC = "decisions.v1"
 INSPECTIONS_TOPIC = "inspections.v1"
-CONSUMED_TOPICS = (DECISIONS_TOPIC, INSPECTIONS_TOPIC)
+COMPLAINTS_TOPIC = "complaints.v1"
+NOTIFICATIONS_TOPIC = "notifications.v1"
+CONSUMED_TOPICS = (DECISIONS_TOPIC, INSPECTIONS_TOPIC, COMPLAINTS_TOPIC, NOTIFICATIONS_TOPIC)
+OFFICE_COMMANDS = (InspectionScheduled, InspectionCompleted)
+"""Events office systems also send as commands: a step only once the decision service records it."""
 INTAKE_SYSTEM = Actor("system:intake", SYSTEM_ROLE, "*")
 
 
@@ -92,11 +105,50 @@ TRANSLATIONS: dict[type[DomainEvent], tuple[CaseStep, Facts]] = {
     ApplicationReopened: ("reopened", lambda e: {"due_at": e.new_due_at, "recorded_by": e.reopened_by}),
     CaseWithdrawn: ("case_withdrawn", lambda e: {}),
     WithdrawalTooLate: ("withdrawal_too_late", lambda e: {"decided_at": e.decided_at, "outcome": e.outcome}),
+    ComplaintRegistered: (
+        "complaint_registered",
+        lambda e: {
+            "complaint_id": e.complaint_id,
+            "review_due_on": e.review_due_on,
+            "recorded_by": e.registered_by,
+        },
+    ),
+    ComplaintReviewExtended: (
+        "complaint_review_extended",
+        lambda e: {
+            "complaint_id": e.complaint_id,
+            "review_due_on": e.review_due_on,
+            "recorded_by": e.extended_by,
+        },
+    ),
+    ComplaintResolved: (
+        "complaint_resolved",
+        lambda e: {
+            "complaint_id": e.complaint_id,
+            "complaint_outcome": e.outcome,
+            "recorded_by": e.reviewed_by,
+        },
+    ),
+    ComplaintEscalated: (
+        "complaint_escalated",
+        lambda e: {"complaint_id": e.complaint_id, "escalated_to": e.to, "recorded_by": e.recorded_by},
+    ),
+    NotificationStateChanged: (
+        "notification_state_changed",
+        lambda e: {
+            "notification_id": e.notification_id,
+            "notification_kind": e.kind,
+            "notification_channel": e.channel,
+            "delivery_state": e.state,
+        },
+    ),
+    ResultCollected: ("result_collected", lambda e: {"recorded_by": e.handed_over_by}),
+    ResultUncollected: ("result_uncollected", lambda e: {}),
 }
 
 
 def progress_of(envelope: Envelope, event: DomainEvent) -> CaseProgressRecorded | None:
-    """The step an event of the decision service records, or None if it is not one."""
+    """The step a consumed event records, or None if it is not one."""
     translation = TRANSLATIONS.get(type(event))
     application_id = getattr(event, "application_id", None)
     if translation is None or application_id is None:
@@ -114,7 +166,7 @@ def progress_of(envelope: Envelope, event: DomainEvent) -> CaseProgressRecorded 
 
 def case_progress_handler(service: IntakeService, source: str) -> Handler:
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
-        if envelope.source != source:
+        if isinstance(event, OFFICE_COMMANDS) and envelope.source != source:
             return  # an office system's inspection command: a step only once the case records it
         progress = progress_of(envelope, event)
         if progress is None:
@@ -140,7 +192,7 @@ def case_progress_consumer(
     *,
     source: str | None = None,
 ) -> EventConsumer:
-    """The consumer of the decision service's topics (`CONSUMED_TOPICS`)."""
+    """The consumer of the topics that tell an application's steps after intake (`CONSUMED_TOPICS`)."""
     return EventConsumer(
         CONSUMER_NAME,
         pool,
