@@ -142,6 +142,8 @@ async def test_full_tsa_case_through_the_pipeline(
         assert len(made) == 1
         data = made[0].data
         assert made[0].subject == f"case-{aid}"
+        # ЦОН subscribers filter by region from a header, without parsing the body.
+        assert (made[0].region, made[0].office) == ("akmola", sub.office_id)
         household = data["evaluation"]["inputs"]["household"]
         assert household and all(m["full_name"] is None for m in household)  # minimal personal data
         assert "kz.qyzmet.decision.drafted.v1" not in {e.type for e in published}  # drafts stay inside
