@@ -229,7 +229,8 @@ class EventStore:
             f"SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.event_id, e.event_type,"
             " e.schema_version, e.data::text AS data_json, e.recorded_at,"
             " e.metadata->>'correlation_id' AS correlation_id, e.metadata->>'causation_id' AS causation_id,"
-            " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office"
+            " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office,"
+            " e.metadata->>'region' AS region"
             f" FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
             str(after.txid),
             after.position,

@@ -1,7 +1,8 @@
 """CloudEvents 1.0 envelopes in Kafka binary content mode.
 
 Attributes travel as `ce_*` headers, the body is the event data as JSON. Extensions carry
-the correlation id, causation id, actor and office. Decoding is strict: anything that is
+the correlation id, causation id, actor, office and region (subscribers such as ЦОН systems
+filter by region from the header, without parsing the body). Decoding is strict: anything that is
 not a well-formed event raises `PoisonMessage` with the reason, for the dead-letter topic.
 """
 
@@ -23,6 +24,7 @@ _EXTENSIONS = {
     "causation_id": "ce_causationid",
     "actor": "ce_actor",
     "office": "ce_office",
+    "region": "ce_region",
 }
 
 Headers = list[tuple[str, bytes]]
@@ -59,6 +61,7 @@ class Envelope:
     causation_id: str | None = None
     actor: str | None = None
     office: str | None = None
+    region: str | None = None
 
     def to_headers(self) -> Headers:
         headers: Headers = [
@@ -94,6 +97,7 @@ def envelope_of(event: StoredEvent, source: str) -> Envelope:
         causation_id=meta.get("causation_id"),
         actor=meta.get("actor"),
         office=meta.get("office"),
+        region=meta.get("region"),
     )
 
 

@@ -145,6 +145,7 @@ class CaseHandlers:
             "causation_id": meta.causation_id,
             "actor": meta.actor.subject,
             "office": office,
+            "region": case.region,
         }
         await uow.cases.append(application_id, events, state.version, metadata)
         after = state
