@@ -2,9 +2,12 @@
 
 Starts (or reuses) PostgreSQL and the broker (`qyzmet infra up`), creates the contract's
 topics, then runs every process the installed services register (`qyzmet serve
-<service>-api|-worker`, see `shared.runtime.registry`) as child processes with the
-infrastructure's environment. Ctrl-C stops the children; the infrastructure keeps running
-with its data in `.data/` unless `--stop-infra` is given.
+<service>-api|-worker`, see `shared.runtime.registry`) as children of a supervisor
+(`shared.runtime.supervisor`): a child that dies is restarted with back-off, one that
+crash-loops is given up on while the others keep serving. Ctrl-C stops the children and the
+PostgreSQL and broker this run started itself (data stays in `.data/`); `--keep-infra` leaves
+them running, and servers that were already running or given by the environment are never
+stopped unless `--stop-infra` asks for it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from shared.infra.stack import infra_down, infra_up
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
+from shared.runtime.supervisor import Supervisor
 from shared.settings import PlatformSettings
 
 
@@ -40,17 +43,8 @@ def _api_urls(plugins: list[ServicePlugin], env: dict[str, str], started: set[st
     ]
 
 
-def _stop(children: dict[str, subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    for child in children.values():
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+def _say(line: str) -> None:
+    print(f"qyzmet: {line}", file=sys.stderr, flush=True)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,9 +57,8 @@ def _run(args: argparse.Namespace) -> int:
     plugins = registered_services()  # in the architecture's order: intake first
     processes = [process for plugin in plugins for process in plugin.processes()]
     if not processes:
-        print("qyzmet: no service process is implemented yet", file=sys.stderr)
+        _say("no service process is implemented yet")
         return 1
-    children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
     def on_signal(signum: int, _: Any) -> None:
@@ -74,37 +67,58 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    child_env = {**_port_environment(plugins), **env}
+    supervisor = Supervisor(
+        {name: [sys.executable, "-m", "shared.cli.main", "serve", name] for name in processes},
+        child_env,
+        say=_say,
+    )
     try:
-        child_env = {**_port_environment(plugins), **env}
-        for process in processes:
-            children[process] = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli.main", "serve", process], env=child_env
-            )
-            print(f"started {process} (pid {children[process].pid})", file=sys.stderr)
-        print(
+        supervisor.start()
+        _say(
             "Qyzmet is running: "
-            + ", ".join(_api_urls(plugins, child_env, set(children)))
-            + "\nCtrl-C stops it.",
-            file=sys.stderr,
+            + ", ".join(_api_urls(plugins, child_env, set(processes)))
+            + "\nCtrl-C stops it."
         )
-        while not stopping:
-            for process, child in children.items():
-                if child.poll() is not None:
-                    print(f"{process} exited with {child.returncode}; stopping", file=sys.stderr)
-                    stopping = True
-            time.sleep(0.5)
+        while not stopping and supervisor.alive:
+            supervisor.poll()
+            time.sleep(0.2)
+        if not stopping:
+            _say("every process has stopped or crash-loops; stopping")
     finally:
-        _stop(children)
-        if args.stop_infra:
-            infra_down(args.data_dir)
-    failed = [p for p, c in children.items() if c.returncode not in (0, -signal.SIGTERM)]
-    return 1 if failed and not stopping else 0
+        _say("stopping every process")
+        supervisor.stop()
+        _stop_infra(args, infra.started)
+    return 1 if supervisor.failed() else 0
+
+
+def _stop_infra(args: argparse.Namespace, started: tuple[str, ...]) -> None:
+    """Stop the PostgreSQL and broker this run started itself (never ones it found running or was
+    given), unless asked to keep them; `--stop-infra` stops them whoever started them."""
+    if args.stop_infra:
+        infra_down(args.data_dir)
+        return
+    if args.keep_infra:
+        if started:
+            _say(f"leaving {' and '.join(started)} running (--keep-infra); `qyzmet infra down` stops them")
+        return
+    if started:
+        infra_down(args.data_dir, only=started)
+    kept = [name for name in ("postgres", "kafka") if name not in started]
+    if kept:
+        _say(f"{' and '.join(kept)} were running before this run (or given); left running")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run the whole system locally until Ctrl-C")
     parser.add_argument("--data-dir", default=None, help="where local servers keep data (default .data)")
-    parser.add_argument(
-        "--stop-infra", action="store_true", help="also stop PostgreSQL and the broker on exit"
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--keep-infra", action="store_true", help="leave the PostgreSQL and broker this run started running"
+    )
+    keep.add_argument(
+        "--stop-infra",
+        action="store_true",
+        help="on exit also stop a PostgreSQL and broker that were already running locally",
     )
     parser.set_defaults(handler=_run)

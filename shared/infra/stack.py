@@ -106,6 +106,8 @@ class InfraEnv:
 
     database_url: str
     kafka_bootstrap_servers: str
+    started: tuple[str, ...] = ()
+    """What this call started itself ("postgres", "kafka"), as opposed to found running or given."""
 
     def env(self) -> dict[str, str]:
         """As environment variables."""
@@ -138,8 +140,10 @@ def _postgres_up(data_dir: Path, port: int | None, timeout: float, say: Say) -> 
         say(f"postgres: embedded PostgreSQL already running (pid {handle.pid}) on port {handle.port}")
         if handle.port != wanted:
             say(f"postgres: note: it listens on {handle.port}, not the requested {wanted}")
+    started = handle.owned
     handle.detach()
     return {
+        "started": started,
         "kind": "embedded",
         "url": handle.url,
         "pid": handle.pid,
@@ -219,7 +223,7 @@ def _kafka_up(
     if previous is not None and previous.get("kind") in LOCAL_BROKERS:
         if _kafka_alive(previous) and previous.get("kind") == kind:
             say(f"kafka: {kind} already running (pid {previous['pid']}) at {previous['bootstrap_servers']}")
-            return previous
+            return {**previous, "started": False}
         # A different broker kind, or a recorded broker that no longer answers: stop what is left.
         _kafka_down(previous, say, quiet=True)
     wanted = port if port is not None else _env_int(LOCAL_PORT_ENV, DEFAULT_KAFKA_PORT)
@@ -227,6 +231,7 @@ def _kafka_up(
     handle.detach()
     say(f"kafka: started {kind} (pid {handle.pid}) at {handle.bootstrap_servers}, data {handle.data_dir}")
     return {
+        "started": True,
         "kind": kind,
         "bootstrap_servers": handle.bootstrap_servers,
         "pid": handle.pid,
@@ -285,25 +290,33 @@ def infra_up(
     save_state(root, state)
     state["kafka"] = _kafka_up(root, state.get("kafka"), kafka_port, broker, timeout, say)
     save_state(root, state)
+    started = tuple(name for name in ("postgres", "kafka") if state[name].pop("started", False))
+    save_state(root, state)
     return InfraEnv(
         database_url=str(state["postgres"]["url"]),
         kafka_bootstrap_servers=str(state["kafka"]["bootstrap_servers"]),
+        started=started,
     )
 
 
-def infra_down(data_dir: Path | str | None = None, *, say: Say = _stderr) -> None:
-    """Stop what ``infra_up`` started (data is kept) and remove the state entries."""
+def infra_down(
+    data_dir: Path | str | None = None, *, say: Say = _stderr, only: tuple[str, ...] = ("postgres", "kafka")
+) -> None:
+    """Stop what ``infra_up`` started (data is kept) and remove the state entries; `only` names
+    the parts to stop ("postgres", "kafka")."""
     root = _resolve(data_dir)
     state = load_state(root)
-    kafka_entry = state.get("kafka")
-    if kafka_entry is None:
-        kafka_entry = _noida_from_control_file(local_broker_data_dir(root, "noida"))
-    _kafka_down(kafka_entry, say)
-    state.pop("kafka", None)
-    save_state(root, state)
-    _postgres_down(root, state.get("postgres"), say)
-    state.pop("postgres", None)
-    save_state(root, state)
+    if "kafka" in only:
+        kafka_entry = state.get("kafka")
+        if kafka_entry is None:
+            kafka_entry = _noida_from_control_file(local_broker_data_dir(root, "noida"))
+        _kafka_down(kafka_entry, say)
+        state.pop("kafka", None)
+        save_state(root, state)
+    if "postgres" in only:
+        _postgres_down(root, state.get("postgres"), say)
+        state.pop("postgres", None)
+        save_state(root, state)
 
 
 def infra_status(data_dir: Path | str | None = None) -> State:
