@@ -42,8 +42,12 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
-"""The database is out of reach for a moment (restart, fail-over, connection lost)."""
+"""The database is out of reach for a moment: restart (cannot connect now, admin or crash
+shutdown), fail-over (the old primary, now a standby, refuses writes: read-only transaction),
+connection lost, too many connections."""
 
 RETRYABLE_ERRORS: tuple[type[BaseException], ...] = CONFLICTS + UNAVAILABLE
 
