@@ -32,9 +32,12 @@ class Principal:
         return self.role in CROSS_OFFICE_ROLES or office == self.office
 
 
+SECRET_FILE = "token_secret"  # noqa: S105 -- a file name, not a secret
+
+
 def local_secret(data_dir: Path) -> str:
     """The development secret in `data_dir`, created on first use (readable by the owner only)."""
-    path = data_dir / "token_secret"
+    path = data_dir / SECRET_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")

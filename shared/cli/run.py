@@ -19,9 +19,10 @@ import sys
 import time
 from typing import Any
 
-from shared.infra.stack import infra_down, infra_up
+from shared.infra.stack import infra_down, infra_up, resolve_data_dir
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
+from shared.runtime.running import RunningSystem, forget_running, record_running
 from shared.runtime.supervisor import Supervisor
 from shared.settings import PlatformSettings
 
@@ -67,7 +68,8 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    child_env = {**_port_environment(plugins), **env}
+    data_dir = resolve_data_dir(args.data_dir)
+    child_env = {**_port_environment(plugins), **env, "QYZMET_DATA_DIR": str(data_dir)}
     supervisor = Supervisor(
         {name: [sys.executable, "-m", "shared.cli.main", "serve", name] for name in processes},
         child_env,
@@ -75,11 +77,17 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         supervisor.start()
-        _say(
-            "Qyzmet is running: "
-            + ", ".join(_api_urls(plugins, child_env, set(processes)))
-            + "\nCtrl-C stops it."
+        urls = _api_urls(plugins, child_env, set(processes))
+        record_running(
+            RunningSystem(
+                pid=os.getpid(),
+                data_dir=str(data_dir),
+                kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+                topic_prefix=settings.topic_prefix,
+                api_urls=dict(url.split(" ", 1) for url in urls),
+            )
         )
+        _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")
         while not stopping and supervisor.alive:
             supervisor.poll()
             time.sleep(0.2)
@@ -87,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
             _say("every process has stopped or crash-loops; stopping")
     finally:
         _say("stopping every process")
+        forget_running(data_dir)
         supervisor.stop()
         _stop_infra(args, infra.started)
     return 1 if supervisor.failed() else 0

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from shared.auth.roles import Role
-from shared.auth.tokens import issue_token, local_secret
+from shared.auth.tokens import SECRET_FILE, issue_token, local_secret
+from shared.runtime.running import find_running
 from shared.settings import PlatformSettings
+
+
+def token_secret(settings: PlatformSettings) -> str:
+    """The secret the services accept: `QYZMET_TOKEN_SECRET`, else the secret in the data dir
+    (`QYZMET_DATA_DIR` or `./.data`), else the running system's (found from any folder), else a
+    new one in the data dir — and then the console is told where it was made."""
+    if settings.token_secret:
+        return settings.token_secret
+    here = Path(settings.data_dir)
+    if (here / SECRET_FILE).exists():
+        return local_secret(here)
+    system = find_running(here)
+    if system is not None:
+        return local_secret(Path(system.data_dir))
+    secret = local_secret(here)
+    print(
+        f"qyzmet: no running system found; made a new token secret in {(here / SECRET_FILE).resolve()}"
+        " - services started with this data directory will accept the token",
+        file=sys.stderr,
+    )
+    return secret
 
 
 def _token(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
-    secret = settings.token_secret or local_secret(settings.data_dir)
+    secret = token_secret(settings)
     print(
         issue_token(
             secret,

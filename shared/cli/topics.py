@@ -10,16 +10,34 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.messaging.topics import contract_topics, ensure_topics
+from shared.runtime.running import find_running
 from shared.settings import PlatformSettings
+
+NO_BROKER = (
+    "qyzmet: no broker: KAFKA_BOOTSTRAP_SERVERS is not set and no running system was found"
+    ' (start one with `qyzmet run`, or `eval "$(qyzmet infra up)"`)'
+)
+
+
+def broker_of(settings: PlatformSettings) -> tuple[str, str] | None:
+    """(bootstrap servers, topic prefix): the environment's, else the running system's."""
+    if settings.kafka_bootstrap_servers:
+        return settings.kafka_bootstrap_servers, settings.topic_prefix
+    system = find_running(settings.data_dir)
+    if system is None:
+        return None
+    return system.kafka_bootstrap_servers, system.topic_prefix
 
 
 def _create(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
-    if not settings.kafka_bootstrap_servers:
-        print('qyzmet: KAFKA_BOOTSTRAP_SERVERS is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    broker = broker_of(settings)
+    if broker is None:
+        print(NO_BROKER, file=sys.stderr)
         return 2
-    specs = contract_topics(args.partitions or settings.topic_partitions, settings.topic_prefix)
-    created = ensure_topics(settings.kafka_bootstrap_servers, specs)
+    bootstrap, prefix = broker
+    specs = contract_topics(args.partitions or settings.topic_partitions, prefix)
+    created = ensure_topics(bootstrap, specs)
     for spec in specs:
         state = "created" if spec.name in created else "exists"
         print(f"{spec.name:40} partitions={spec.partitions:<3} {state}")
@@ -69,11 +87,13 @@ def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0)
 
 def _read(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
-    if not settings.kafka_bootstrap_servers:
-        print('qyzmet: KAFKA_BOOTSTRAP_SERVERS is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    broker = broker_of(settings)
+    if broker is None:
+        print(NO_BROKER, file=sys.stderr)
         return 2
+    bootstrap, prefix = broker
     try:
-        rows = read_headers(settings.kafka_bootstrap_servers, settings.topic_prefix + args.topic, args.max)
+        rows = read_headers(bootstrap, prefix + args.topic, args.max)
     except LookupError as exc:
         print(f"qyzmet topics: {exc}", file=sys.stderr)
         return 2

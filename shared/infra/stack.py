@@ -70,8 +70,12 @@ def default_data_dir() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or ".data")
 
 
-def _resolve(data_dir: Path | str | None) -> Path:
+def resolve_data_dir(data_dir: Path | str | None) -> Path:
+    """`data_dir` (a `--data-dir` option), else `$QYZMET_DATA_DIR` or `./.data`, made absolute."""
     return Path(data_dir if data_dir is not None else default_data_dir()).resolve()
+
+
+_resolve = resolve_data_dir
 
 
 def state_path(data_dir: Path | str | None = None) -> Path:

@@ -1,0 +1,83 @@
+"""Where the running system is: `qyzmet run` writes it down, other `qyzmet` commands read it.
+
+`qyzmet run` records its data directory, broker address and API URLs in
+`<data dir>/system.json`, and the data directory of the system started last in a per-user
+pointer (`$XDG_STATE_HOME/qyzmet/current`, default `~/.local/state/qyzmet/current`). A command
+run in a second shell, or from another folder, finds the system there: `qyzmet token` signs with
+the secret the services use, `qyzmet topics read` reads from the broker the system uses. The
+environment (`QYZMET_DATA_DIR`, `KAFKA_BOOTSTRAP_SERVERS`, `QYZMET_TOKEN_SECRET`) always wins.
+No password is written down: only the broker address, ports and paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SYSTEM_FILE = "system.json"
+
+
+@dataclass(frozen=True)
+class RunningSystem:
+    pid: int
+    data_dir: str
+    kafka_bootstrap_servers: str
+    topic_prefix: str = ""
+    api_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def pointer_path() -> Path:
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "qyzmet" / "current"
+
+
+def record_running(system: RunningSystem) -> None:
+    data_dir = Path(system.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SYSTEM_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(system), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    pointer = pointer_path()
+    try:
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        pointer.write_text(str(data_dir.resolve()), encoding="utf-8")
+    except OSError:
+        pass  # a read-only home: commands from other folders need QYZMET_DATA_DIR then
+
+
+def forget_running(data_dir: Path | str) -> None:
+    (Path(data_dir) / SYSTEM_FILE).unlink(missing_ok=True)
+
+
+def _read(data_dir: Path) -> RunningSystem | None:
+    try:
+        raw = json.loads((data_dir / SYSTEM_FILE).read_text(encoding="utf-8"))
+        system = RunningSystem(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
+    return system if system.alive else None
+
+
+def find_running(data_dir: Path | str) -> RunningSystem | None:
+    """The live system recorded in `data_dir`, else the one started last on this machine."""
+    here = _read(Path(data_dir))
+    if here is not None:
+        return here
+    try:
+        last = Path(pointer_path().read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    return _read(last)
