@@ -8,9 +8,11 @@ that runs is imported.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+from shared.logging import PROCESS_ENV
 from shared.runtime.registry import load_target, registered_processes
 
 
@@ -19,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     if target is None:
         print(f"qyzmet: no installed service provides {args.process!r}", file=sys.stderr)
         return 2
+    os.environ[PROCESS_ENV] = args.process  # every log line names the process
     load_target(target)()
     return 0
 

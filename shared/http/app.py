@@ -116,3 +116,11 @@ def create_app(
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run `app` with uvicorn, logging through the process's configured logging (one JSON format,
+    `shared.logging`), without uvicorn's own log config or per-request access lines."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

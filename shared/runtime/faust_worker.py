@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import faust
 import structlog
 
+from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.raw import RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
@@ -178,4 +179,6 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
 
     app.on_before_shutdown.connect(_close)  # type: ignore[arg-type]  # faust types it as sync or awaitable
 
-    faust.Worker(app, loglevel=settings.log_level.lower()).execute_from_commandline()
+    # The process configured logging already (one JSON format, see shared.logging): faust keeps it.
+    configure_logging(settings.log_level)
+    faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False).execute_from_commandline()

@@ -173,17 +173,14 @@ async def own_service(platform: PlatformSettings) -> AsyncIterator[DecisionServi
 
 
 def main() -> None:
-    import uvicorn
-
     from services.decision.settings import DecisionSettings
+    from shared.http.app import serve
     from shared.logging import configure_logging
 
     platform = PlatformSettings()
     configure_logging(platform.log_level)
     settings = DecisionSettings()
-    uvicorn.run(
-        create_app(token_issuer=platform.token_issuer), host=settings.api_host, port=settings.api_port
-    )
+    serve(create_app(token_issuer=platform.token_issuer), settings.api_host, settings.api_port)
 
 
 if __name__ == "__main__":

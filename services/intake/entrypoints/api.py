@@ -230,7 +230,7 @@ def main() -> None:
     """`qyzmet serve intake-api`: the API on $INTAKE_API_PORT (default 8001)."""
     import os
 
-    import uvicorn
+    from shared.http.app import serve
 
     settings = PlatformSettings()
     configure_logging(settings.log_level)
@@ -239,10 +239,8 @@ def main() -> None:
         settings=settings,
         run_projector=os.environ.get("INTAKE_API_PROJECTOR", "").lower() in ("1", "true", "yes"),
     )
-    uvicorn.run(
+    serve(
         app,
-        host=os.environ.get("INTAKE_API_HOST", "127.0.0.1"),
-        port=int(os.environ.get("INTAKE_API_PORT", str(DEFAULT_PORT))),
-        log_config=None,
-        access_log=False,
+        os.environ.get("INTAKE_API_HOST", "127.0.0.1"),
+        int(os.environ.get("INTAKE_API_PORT", str(DEFAULT_PORT))),
     )
