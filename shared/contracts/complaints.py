@@ -101,6 +101,12 @@ class ComplaintRegistered(DomainEvent):
     review_due_on: date
     review_term_basis: str
     """Where the term comes from: parameter id, its value and citation."""
+    review_due_at: datetime | None = None
+    """The instant the term runs out (end of `review_due_on` in the reviewing region's time)."""
+    registered_at_office: str | None = None
+    """The office that registered the complaint (the talon's numbering office)."""
+    routing_basis: str | None = None
+    """The routing rule's citation (catalog `complaint_routing.yaml`)."""
     complainant: Complainant
     attachments: list[AttachmentRef] = Field(default_factory=list)
     idempotency_key: str
@@ -138,6 +144,7 @@ class ComplaintReviewExtended(DomainEvent):
     application_id: str | None
     previous_due_on: date
     review_due_on: date
+    review_due_at: datetime | None = None
     reason: str
     extended_by: str
     extended_at: datetime

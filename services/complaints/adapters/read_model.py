@@ -1,0 +1,144 @@
+"""What the complaints service knows of applications, from `applications.v1` and `decisions.v1`:
+per application its service, edition, office, region and state (submitted, refused at intake,
+withdrawn, decided, reopened); every decision made (for "applicants served"); and the offices
+seen with their region and whether they are a ЦОН (an office that received an application
+through a ЦОН channel), which routing needs for complaints about an official's conduct.
+
+It is a projection of other services' events, written inside the consumer's inbox transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+)
+from shared.contracts.decisions import ApplicationReopened, DecisionMade
+from shared.contracts.event import DomainEvent
+from shared.db.identifiers import checked_identifier
+from shared.messaging.consumer import Handler
+from shared.messaging.envelope import Envelope
+
+TSON_CHANNELS = frozenset({"tson", "mobile_tson"})
+"""Channels of the catalog (channels.yaml) through which only a ЦОН receives applications."""
+
+
+@dataclass(frozen=True)
+class KnownApplication:
+    application_id: str
+    service_id: str
+    edition_id: str | None
+    office_id: str
+    region: str | None
+    channel: str | None
+    state: str
+    outcome: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownOffice:
+    office_id: str
+    region: str
+    tson: bool
+
+
+class ApplicationFacts:
+    def __init__(self, schema: str) -> None:
+        name = checked_identifier(schema)
+        self.applications = f"{name}.known_applications"
+        self.decisions = f"{name}.known_decisions"
+        self.offices = f"{name}.known_offices"
+
+    async def application(self, conn: asyncpg.Connection, application_id: str) -> KnownApplication | None:
+        row = await conn.fetchrow(
+            f"SELECT application_id, service_id, edition_id, office_id, region, channel, state, outcome,"
+            f" decided_at FROM {self.applications} WHERE application_id = $1",
+            application_id,
+        )
+        return None if row is None else KnownApplication(**dict(row))
+
+    async def office(self, conn: asyncpg.Connection, office_id: str) -> KnownOffice | None:
+        row = await conn.fetchrow(
+            f"SELECT office_id, region, tson FROM {self.offices} WHERE office_id = $1", office_id
+        )
+        return None if row is None else KnownOffice(**dict(row))
+
+    async def record(self, conn: asyncpg.Connection, event: DomainEvent) -> None:
+        """Apply one event of applications.v1 / decisions.v1 (others are ignored)."""
+        if isinstance(event, ApplicationSubmitted):
+            await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
+            await conn.execute(
+                f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id,"
+                " region, channel, state) VALUES ($1, $2, $3, $4, $5, $6, 'submitted')"
+                " ON CONFLICT (application_id) DO UPDATE SET edition_id = excluded.edition_id,"
+                " channel = excluded.channel, updated_at = now()",
+                event.application_id, event.service_id, event.edition_id, event.office_id,
+                event.region, event.channel,
+            )  # fmt: skip
+        elif isinstance(event, ApplicationRejectedAtIntake):
+            await conn.execute(
+                f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id,"
+                " region, channel, state) VALUES ($1, $2, $3, $4, $5, $6, 'refused_at_intake')"
+                " ON CONFLICT (application_id) DO NOTHING",
+                event.application_id, event.service_id, event.edition_id, event.office_id,
+                event.region, event.channel,
+            )  # fmt: skip
+        elif isinstance(event, ApplicationWithdrawn):
+            await conn.execute(
+                f"UPDATE {self.applications} SET state = 'withdrawn', updated_at = now()"
+                " WHERE application_id = $1 AND state = 'submitted'",
+                event.application_id,
+            )
+        elif isinstance(event, DecisionMade):
+            await self._decided(conn, event)
+        elif isinstance(event, ApplicationReopened):
+            await conn.execute(
+                f"UPDATE {self.applications} SET state = 'reopened', updated_at = now()"
+                " WHERE application_id = $1",
+                event.application_id,
+            )
+
+    async def _decided(self, conn: asyncpg.Connection, event: DecisionMade) -> None:
+        await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
+        await conn.execute(
+            f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id, region,"
+            " channel, state, outcome, decided_at) VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8)"
+            " ON CONFLICT (application_id) DO UPDATE SET state = 'decided', outcome = excluded.outcome,"
+            " decided_at = excluded.decided_at, edition_id = excluded.edition_id, updated_at = now()",
+            event.application_id, event.service_id, event.edition_id, event.office_id, event.region,
+            event.channel, event.outcome, event.decided_at,
+        )  # fmt: skip
+        await conn.execute(
+            f"INSERT INTO {self.decisions} (application_id, decided_at, service_id, office_id)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            event.application_id,
+            event.decided_at,
+            event.service_id,
+            event.office_id,
+        )
+
+    async def _office(self, conn: asyncpg.Connection, office_id: str, region: str, tson: bool) -> None:
+        await conn.execute(
+            f"INSERT INTO {self.offices} (office_id, region, tson) VALUES ($1, $2, $3)"
+            f" ON CONFLICT (office_id) DO UPDATE SET region = excluded.region,"
+            f" tson = {self.offices}.tson OR excluded.tson",
+            office_id,
+            region,
+            tson,
+        )
+
+
+def facts_handler(facts: ApplicationFacts) -> Handler:
+    """The consumer's handler: every event of the two topics updates the read model."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        await facts.record(conn, event)
+
+    return handle

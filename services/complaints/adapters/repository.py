@@ -1,0 +1,103 @@
+"""Persistence of complaints: complaint streams (on the event-store port), idempotency keys and
+registration numbers, each bound to one unit of work's connection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from services.complaints.domain.complaint import ComplaintState, fold, stream_id
+from shared.contracts.event import DomainEvent
+from shared.contracts.topics import STORED_EVENTS
+from shared.db.identifiers import checked_identifier
+from shared.eventstore import StoredEvent
+from shared.eventstore.ports import EventSession
+from shared.service_layer.streams import decode_stored as decode_with
+from shared.service_layer.streams import new_event
+
+REGISTRY = STORED_EVENTS["complaints"]
+
+
+def body_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def decode_stored(event: StoredEvent) -> DomainEvent:
+    return decode_with(REGISTRY, event)
+
+
+class ComplaintStreams:
+    def __init__(self, events: EventSession) -> None:
+        self.events = events
+
+    async def load(self, complaint_id: str) -> tuple[ComplaintState, list[DomainEvent]]:
+        stored = await self.events.load(stream_id(complaint_id))
+        decoded = [decode_stored(e) for e in stored]
+        return fold(decoded), decoded
+
+    async def append(
+        self,
+        complaint_id: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        await self.events.append(
+            stream_id(complaint_id), [new_event(e, metadata) for e in events], expected_version
+        )
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    body_hash: str
+    complaint_id: str
+
+
+class IdempotencyKeys:
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.table = f"{checked_identifier(schema)}.idempotency_keys"
+        self.conn = conn
+
+    async def find(self, scope: str, key: str) -> KeyRecord | None:
+        row = await self.conn.fetchrow(
+            f"SELECT body_hash, complaint_id FROM {self.table} WHERE scope = $1 AND idempotency_key = $2",
+            scope,
+            key,
+        )
+        return None if row is None else KeyRecord(row["body_hash"], row["complaint_id"])
+
+    async def claim(self, scope: str, key: str, digest: str, complaint_id: str) -> bool:
+        """Record the key; False if another transaction recorded it first (waits for that one)."""
+        inserted = await self.conn.fetchval(
+            f"INSERT INTO {self.table} (scope, idempotency_key, body_hash, complaint_id)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+            scope,
+            key,
+            digest,
+            complaint_id,
+        )
+        return bool(inserted)
+
+
+class RegistrationNumbers:
+    """Gap-free complaint numbers per registering office and year: <office>-<yyyy>-C<nnnnnn>."""
+
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.table = f"{checked_identifier(schema)}.registration_counters"
+        self.conn = conn
+
+    async def next(self, office_id: str, year: int) -> str:
+        number: int = await self.conn.fetchval(
+            f"INSERT INTO {self.table} (office_id, year, last_number) VALUES ($1, $2, 1)"
+            " ON CONFLICT (office_id, year)"
+            " DO UPDATE SET last_number = registration_counters.last_number + 1 RETURNING last_number",
+            office_id,
+            year,
+        )
+        return f"{office_id}-{year:04d}-C{number:06d}"

@@ -1,0 +1,63 @@
+"""What the complaints API needs at run time: the pool and the wired service; `start`/`stop` run
+from the lifespan (or a test)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.complaints.adapters.catalog import ComplaintsCatalog
+from services.complaints.bootstrap import build, migrate
+from services.complaints.service import Clock, ComplaintsService
+from shared.db.pool import create_pool
+from shared.http.problems import unavailable
+
+
+class ComplaintsRuntime:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool | None,
+        database_url: str | None,
+        schema: str,
+        catalog: ComplaintsCatalog | None,
+        clock: Clock,
+    ) -> None:
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._database_url = database_url
+        self.schema = schema
+        self._catalog = catalog
+        self._clock = clock
+        self._service: ComplaintsService | None = None
+
+    @property
+    def service(self) -> ComplaintsService:
+        if self._service is None:
+            raise unavailable("the complaints service is starting")
+        return self._service
+
+    async def start(self) -> None:
+        if self._service is not None:
+            return
+        if self._pool is None:
+            if not self._database_url:
+                raise RuntimeError("DATABASE_URL is not set")
+            self._pool = await create_pool(self._database_url, min_size=2, max_size=20)
+        await migrate(self._pool, self.schema)
+        self._service = build(self._pool, self.schema, catalog=self._catalog, clock=self._clock)
+
+    async def stop(self) -> None:
+        if self._owns_pool and self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        self._service = None
+
+    async def healthy(self) -> bool:
+        if self._pool is None or self._service is None:
+            return False
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
