@@ -4,7 +4,6 @@ work of the command that appended the events, and rebuilt from the event store b
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
@@ -79,7 +78,7 @@ def _changes(event: DomainEvent) -> tuple[list[str], list[Any]]:
     if isinstance(event, ComplaintEscalated):
         entry = {"to": event.to, "body": event.body, "recorded_by": event.recorded_by,
                  "recorded_at": event.recorded_at.isoformat(), "note": event.note}  # fmt: skip
-        return ["escalations = escalations || $2::jsonb"], [json.dumps([entry])]
+        return ["escalations = escalations || $2::jsonb"], [[entry]]
     return [], []
 
 

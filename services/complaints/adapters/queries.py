@@ -114,10 +114,4 @@ def _share(part: int, whole: int) -> Decimal | None:
 
 
 def _row(row: asyncpg.Record) -> dict[str, Any]:
-    out = dict(row)
-    escalations = out.get("escalations")
-    if isinstance(escalations, str):
-        import json
-
-        out["escalations"] = json.loads(escalations)
-    return out
+    return dict(row)  # the pool's codecs decode jsonb
