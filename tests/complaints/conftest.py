@@ -127,7 +127,7 @@ def submitted(
 def decided(app: ApplicationSubmitted, at: datetime, outcome: str = "refused") -> DecisionMade:
     return DecisionMade(
         application_id=app.application_id, service_id=app.service_id, edition_id=app.edition_id,
-        office_id=app.office_id, region=app.region, channel=app.channel, outcome=outcome,  # type: ignore[arg-type]
+        office_id=app.office_id, region=app.region, channel=app.channel, outcome=outcome,
         result_id=None, automated=False, drafted_by=None, signed_by="head@" + app.office_id,
         decided_at=at, due_at=None, on_time=True,
         evaluation=Evaluation(
