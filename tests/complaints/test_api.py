@@ -8,6 +8,7 @@ from datetime import timedelta
 import asyncpg
 import httpx
 
+from services.complaints.adapters.projection import rebuild
 from shared.audit import AuditLog
 from shared.auth.roles import Role
 from tests.complaints.conftest import (
@@ -15,6 +16,7 @@ from tests.complaints.conftest import (
     OTHER_REVIEWING,
     REGISTERED_AT,
     REVIEWING,
+    SERVICE,
     auth,
     complaint_body,
     decided_application,
@@ -185,3 +187,66 @@ async def test_openapi_documents_every_answer(client: httpx.AsyncClient) -> None
     assert resolution["x-roles"] == ["reviewer"]
     assert {"404", "409"} <= set(resolution["responses"])
     assert "/v1/complaints/figures" in paths and "/v1/complaints/queue" in paths
+
+
+async def test_a_complaint_about_an_official_names_the_office_and_is_routed_by_its_kind(
+    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient
+) -> None:
+    farm = submitted(
+        service_id="personal_subsidiary_farm_certificate", edition_id="kz_std_2011",
+        office_id="karaganda-tson-01", channel="tson",
+    )  # fmt: skip
+    await seed(pool, complaints_schema, farm)
+    about_tson = complaint_body(
+        None, subject="official_action", office_id="karaganda-tson-01", officer="operator 7",
+        service_id="personal_subsidiary_farm_certificate", received_at_office="karaganda-tson-01",
+    )  # fmt: skip
+    talon = await client.post("/v1/complaints", json=about_tson, headers=auth(Role.TSON, "karaganda-tson-01"))
+    assert talon.status_code == 201, talon.text
+    # 002 L175-181: improper service at a ЦОН goes to its director.
+    assert (talon.json()["reviewing_body"], talon.json()["reviewing_office"]) == (
+        "tson_head",
+        "karaganda-tson-01",
+    )
+    about_application = await client.post(
+        "/v1/complaints",
+        json=complaint_body(farm.application_id, subject="official_inaction", office_id="karaganda-tson-01"),
+        headers=auth(),
+    )
+    assert about_application.json()["reviewing_body"] == "tson_head"
+
+    unknown_office = complaint_body(
+        None, subject="official_action", office_id="nowhere-01", service_id=SERVICE
+    )
+    refused = await client.post("/v1/complaints", json=unknown_office, headers=auth())
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "office_id"
+    no_service = complaint_body(None, subject="official_action", office_id="karaganda-tson-01")
+    refused = await client.post("/v1/complaints", json=no_service, headers=auth())
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "service_id"
+
+
+async def test_the_projection_is_rebuilt_from_the_event_store(
+    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient
+) -> None:
+    app = await decided_application(pool, complaints_schema)
+    talon = (
+        await client.post("/v1/complaints", json=complaint_body(app.application_id), headers=auth())
+    ).json()
+    await client.post(
+        f"/v1/complaints/{talon['complaint_id']}/escalations",
+        json={"to": "court", "body": "court"},
+        headers=auth(),
+    )
+    await client.post(
+        f"/v1/complaints/{talon['complaint_id']}/resolution",
+        json={"outcome": "rejected", "reasoning": "no grounds"},
+        headers=auth(Role.REVIEWER, REVIEWING),
+    )
+    async with pool.acquire() as conn:
+        before = [dict(r) for r in await conn.fetch(f"SELECT * FROM {complaints_schema}.complaints")]
+    assert await rebuild(pool, complaints_schema) == 3
+    async with pool.acquire() as conn:
+        after = [dict(r) for r in await conn.fetch(f"SELECT * FROM {complaints_schema}.complaints")]
+    assert [{k: v for k, v in r.items() if k != "updated_at"} for r in after] == [
+        {k: v for k, v in r.items() if k != "updated_at"} for r in before
+    ]

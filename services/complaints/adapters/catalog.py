@@ -20,10 +20,12 @@ import structlog
 from shared.catalog.catalog import Catalog
 from shared.catalog.complaint_routing import ComplaintRouting, load_complaint_routing
 from shared.catalog.deadlines import Term
-from shared.catalog.example_data import load_example_parameter_records
+from shared.catalog.editions import AdoptionRecord
+from shared.catalog.example_data import load_example_adoptions, load_example_parameter_records
 from shared.catalog.loader import load_catalog
+from shared.catalog.models import Edition
 from shared.catalog.parameters import ParameterBook, ParameterRecord
-from shared.catalog.stored_parameters import stored_parameter_records
+from shared.catalog.stored_parameters import stored_adoption_records, stored_parameter_records, with_examples
 
 log = structlog.get_logger(__name__)
 
@@ -39,11 +41,18 @@ class ReviewTerm:
 
 class ComplaintsCatalog:
     def __init__(
-        self, catalog: Catalog, routing: ComplaintRouting, records: Iterable[ParameterRecord]
+        self,
+        catalog: Catalog,
+        routing: ComplaintRouting,
+        records: Iterable[ParameterRecord],
+        adoptions: Iterable[AdoptionRecord] = (),
     ) -> None:
         self.catalog = catalog
         self.routing = routing
         self._records = tuple(records)
+        self.adoptions = tuple(adoptions)
+        """Which edition a region applies (every seed act is repealed: without an adoption no
+        edition is in force today), for complaints that name no application."""
         definitions = [*catalog.parameters.values(), routing.extended_term_definition()]
         self.parameters = ParameterBook(definitions, self._records, regions=[r.id for r in catalog.regions])
 
@@ -51,14 +60,24 @@ class ComplaintsCatalog:
     def load(cls, *, include_examples: bool = True) -> ComplaintsCatalog:
         catalog = load_catalog()
         routing = load_complaint_routing(catalog)
-        base: list[ParameterRecord] = []
-        if include_examples:
-            base = [*load_example_parameter_records(catalog), routing.extended_term_record()]
-        return cls(catalog, routing, base)
+        if not include_examples:
+            return cls(catalog, routing, [])
+        base = [*load_example_parameter_records(catalog), routing.extended_term_record()]
+        return cls(catalog, routing, base, load_example_adoptions(catalog))
 
-    def with_stored(self, stored: Iterable[ParameterRecord]) -> ComplaintsCatalog:
-        base = [r for r in self._records if r.recorded_at is None]
-        return ComplaintsCatalog(self.catalog, self.routing, [*base, *stored])
+    def with_stored(
+        self, stored: Iterable[ParameterRecord], adoptions: Iterable[AdoptionRecord] = ()
+    ) -> ComplaintsCatalog:
+        """These shipped records plus the administrators' (which win, by the catalog's rules)."""
+        return ComplaintsCatalog(
+            self.catalog,
+            self.routing,
+            [*self._records, *stored],
+            with_examples(list(adoptions), self.adoptions),
+        )
+
+    def edition_for(self, service_id: str, region: str, on_date: date) -> Edition:
+        return self.catalog.edition_for(service_id, region, on_date, self.adoptions)
 
     def time_zone(self, region: str) -> ZoneInfo:
         return self.catalog.time_zone(region)
@@ -103,7 +122,8 @@ class StoredParameters:
         try:
             async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
                 records = await stored_parameter_records(conn, self.catalog_schema)
-            self.catalog = self._base.with_stored(records)
+                adoptions = await stored_adoption_records(conn, self.catalog_schema)
+            self.catalog = self._base.with_stored(records, adoptions)
             self._read_at = time.monotonic()
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("parameter values not re-read; using the last ones", error=type(exc).__name__)

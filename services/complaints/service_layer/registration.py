@@ -94,7 +94,7 @@ def _edition(
     try:
         if edition_id is not None:
             return catalog.catalog.service(service_id).edition(edition_id)
-        return catalog.catalog.edition_for(service_id, region, on)
+        return catalog.edition_for(service_id, region, on)
     except CatalogError as exc:
         raise refused("service_id", f"the catalog has no edition of this service here: {exc}") from exc
 
