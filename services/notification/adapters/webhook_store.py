@@ -1,0 +1,208 @@
+"""ЦОН webhook subscriptions, the decision events they receive, deliveries and the delivery log.
+
+The secret is read only by `lease_due` (to sign); no other query returns it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.notification.domain.delivery import Transition
+from services.notification.domain.webhooks import Subscription
+from shared.db.identifiers import checked_identifier
+
+_PUBLIC = "subscription_id, url, regions, services, event_types, active, created_by, created_at"
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    delivery_id: uuid.UUID
+    subscription_id: uuid.UUID
+    url: str
+    secret: str
+    event_id: str
+    event_type: str
+    body: str
+    attempt: int
+    give_up_at: datetime
+
+
+def subscription_of(row: asyncpg.Record) -> Subscription:
+    return Subscription(
+        subscription_id=str(row["subscription_id"]),
+        url=row["url"],
+        regions=tuple(row["regions"]),
+        services=tuple(row["services"]),
+        event_types=tuple(row["event_types"]),
+        active=row["active"],
+    )
+
+
+class WebhookStore:
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.s = checked_identifier(schema)
+        self.conn = conn
+
+    async def add_subscription(
+        self, sub: Subscription, secret: str, created_by: str, now: datetime
+    ) -> dict[str, Any]:
+        row = await self.conn.fetchrow(
+            f"INSERT INTO {self.s}.webhook_subscriptions (subscription_id, url, secret, regions, services,"
+            f" event_types, active, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8)"
+            f" RETURNING {_PUBLIC}",
+            uuid.UUID(sub.subscription_id), sub.url, secret, list(sub.regions), list(sub.services),
+            list(sub.event_types), created_by, now,
+        )  # fmt: skip
+        assert row is not None
+        return dict(row)
+
+    async def subscriptions(self, *, active_only: bool = False) -> list[dict[str, Any]]:
+        where = " WHERE active" if active_only else ""
+        rows = await self.conn.fetch(
+            f"SELECT {_PUBLIC} FROM {self.s}.webhook_subscriptions{where} ORDER BY created_at"
+        )
+        return [dict(r) for r in rows]
+
+    async def subscription(self, subscription_id: uuid.UUID) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {_PUBLIC} FROM {self.s}.webhook_subscriptions WHERE subscription_id = $1",
+            subscription_id,
+        )
+        return None if row is None else dict(row)
+
+    async def deactivate(self, subscription_id: uuid.UUID) -> bool:
+        done = await self.conn.fetchval(
+            f"UPDATE {self.s}.webhook_subscriptions SET active = false WHERE subscription_id = $1"
+            " RETURNING true",
+            subscription_id,
+        )
+        if done:  # what was still waiting for it will not be sent
+            await self.conn.execute(
+                f"UPDATE {self.s}.webhook_deliveries SET state = 'DELIVERY_STOPPED',"
+                " reason = 'subscription cancelled', next_attempt_at = NULL, updated_at = now()"
+                " WHERE subscription_id = $1 AND state = 'ON_DELIVERY'",
+                subscription_id,
+            )
+        return bool(done)
+
+    async def save_event(
+        self,
+        event_id: str,
+        event_type: str,
+        region: str | None,
+        service_id: str | None,
+        at: datetime,
+        body: str,
+    ) -> None:
+        await self.conn.execute(
+            f"INSERT INTO {self.s}.webhook_events"
+            " (event_id, event_type, region, service_id, occurred_at, body)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+            event_id, event_type, region, service_id, at, body,
+        )  # fmt: skip
+
+    async def queue(
+        self, subscription_id: uuid.UUID, event_id: str, now: datetime, give_up_at: datetime
+    ) -> bool:
+        """One delivery per subscription and event; False if it exists already."""
+        done = await self.conn.fetchval(
+            f"INSERT INTO {self.s}.webhook_deliveries (delivery_id, subscription_id, event_id, state,"
+            " attempt, next_attempt_at, give_up_at, created_at, updated_at)"
+            " VALUES ($1, $2, $3, 'ON_DELIVERY', 0, $4, $5, $4, $4)"
+            " ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING true",
+            uuid.uuid4(), subscription_id, event_id, now, give_up_at,
+        )  # fmt: skip
+        return bool(done)
+
+    async def redeliver_since(
+        self, sub: Subscription, since: datetime, now: datetime, give_up_at: datetime
+    ) -> int:
+        """Queue again every event since `since` the subscription wants: finished deliveries go back
+        to ON_DELIVERY (their log keeps every earlier attempt), missing ones are created."""
+        rows = await self.conn.fetch(
+            f"SELECT event_id, event_type, region, service_id FROM {self.s}.webhook_events"
+            " WHERE occurred_at >= $1 ORDER BY occurred_at",
+            since,
+        )
+        sid = uuid.UUID(sub.subscription_id)
+        count = 0
+        for row in rows:
+            if not sub.wants(row["event_type"], row["region"], row["service_id"]):
+                continue
+            if not await self.queue(sid, row["event_id"], now, give_up_at):
+                await self.conn.execute(
+                    f"UPDATE {self.s}.webhook_deliveries SET state = 'ON_DELIVERY',"
+                    " reason = 'redelivery requested', next_attempt_at = $3, give_up_at = $4,"
+                    " leased_until = NULL, leased_by = NULL, updated_at = $3"
+                    " WHERE subscription_id = $1 AND event_id = $2",
+                    sid, row["event_id"], now, give_up_at,
+                )  # fmt: skip
+            count += 1
+        return count
+
+    async def lease_due(
+        self, now: datetime, worker: str, lease_until: datetime, limit: int
+    ) -> list[DueDelivery]:
+        rows = await self.conn.fetch(
+            f"WITH due AS (SELECT delivery_id FROM {self.s}.webhook_deliveries"
+            "  WHERE state = 'ON_DELIVERY' AND next_attempt_at <= $1"
+            "  AND (leased_until IS NULL OR leased_until < $1)"
+            "  ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED),"
+            f" leased AS (UPDATE {self.s}.webhook_deliveries d SET leased_until = $2, leased_by = $3"
+            "  FROM due WHERE d.delivery_id = due.delivery_id"
+            "  RETURNING d.delivery_id, d.subscription_id, d.event_id, d.attempt, d.give_up_at)"
+            " SELECT l.*, s.url, s.secret, e.event_type, e.body"
+            f" FROM leased l JOIN {self.s}.webhook_subscriptions s USING (subscription_id)"
+            f" JOIN {self.s}.webhook_events e USING (event_id)",
+            now, lease_until, worker, limit,
+        )  # fmt: skip
+        return [DueDelivery(**dict(r)) for r in rows]
+
+    async def transition(
+        self,
+        delivery_id: uuid.UUID,
+        t: Transition,
+        now: datetime,
+        worker: str,
+        status_code: int | None,
+    ) -> bool:
+        done = await self.conn.fetchval(
+            f"UPDATE {self.s}.webhook_deliveries SET state = $2, reason = $3, attempt = $4,"
+            " next_attempt_at = $5, leased_until = NULL, leased_by = NULL, updated_at = $6"
+            " WHERE delivery_id = $1 AND state = 'ON_DELIVERY' AND leased_by = $7 RETURNING true",
+            delivery_id, t.state, t.reason, t.attempt, t.next_attempt_at, now, worker,
+        )  # fmt: skip
+        if not done:
+            return False
+        outcome = {"DELIVERED": "delivered", "ON_DELIVERY": "retry"}.get(t.state, "failed")
+        await self.conn.execute(
+            f"INSERT INTO {self.s}.webhook_attempts"
+            " (delivery_id, attempt, attempted_at, status_code, outcome, reason)"
+            f" SELECT $1, coalesce(max(attempt), 0) + 1, $2, $3, $4, $5 FROM {self.s}.webhook_attempts"
+            " WHERE delivery_id = $1",
+            delivery_id, now, status_code, outcome, t.reason,
+        )  # fmt: skip
+        return True
+
+    async def log(
+        self, subscription_id: uuid.UUID, since: datetime | None, limit: int
+    ) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            "SELECT d.delivery_id, d.event_id, e.event_type, e.occurred_at, d.state, d.reason, d.attempt,"
+            " d.next_attempt_at, d.created_at, d.updated_at,"
+            " coalesce(jsonb_agg(jsonb_build_object('attempt', a.attempt, 'attempted_at', a.attempted_at,"
+            "  'status_code', a.status_code, 'outcome', a.outcome, 'reason', a.reason) ORDER BY a.attempt)"
+            "  FILTER (WHERE a.attempt IS NOT NULL), '[]') AS attempts"
+            f" FROM {self.s}.webhook_deliveries d JOIN {self.s}.webhook_events e USING (event_id)"
+            f" LEFT JOIN {self.s}.webhook_attempts a USING (delivery_id)"
+            " WHERE d.subscription_id = $1 AND ($2::timestamptz IS NULL OR e.occurred_at >= $2)"
+            " GROUP BY d.delivery_id, e.event_type, e.occurred_at"
+            " ORDER BY e.occurred_at, d.created_at LIMIT $3",
+            subscription_id, since, limit,
+        )  # fmt: skip
+        return [dict(r) for r in rows]

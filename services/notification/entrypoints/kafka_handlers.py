@@ -1,0 +1,76 @@
+"""Kafka entrypoints: each consumed event becomes a command run by the service's bus inside
+the consumer's inbox transaction. Two consumers with their own inboxes, so the applicant's
+notifications and the ЦОН webhooks never hold each other up (an event whose application is
+not known yet waits for it without delaying the webhook deliveries of the same decision)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.notification.domain.commands import FanOut, NotifyOn
+from services.notification.service import NotificationService
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+)
+from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
+from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
+from shared.contracts.event import DomainEvent
+from shared.contracts.topics import contract_of
+from shared.domain.actor import SYSTEM_ROLE, Actor
+from shared.messaging.consumer import Handler
+from shared.messaging.envelope import Envelope
+from shared.service_layer import Meta
+
+NOTIFYING = (
+    ApplicationSubmitted,
+    ApplicationRejectedAtIntake,
+    ApplicationWithdrawn,
+    InspectionScheduled,
+    DecisionMade,
+    TermExtended,
+    ComplaintRegistered,
+    ComplaintReviewExtended,
+    ComplaintResolved,
+)
+"""The events an applicant hears of (or that stop what is on its way)."""
+
+WEBHOOK_EVENTS = frozenset(contract_of("decisions.v1").events)
+"""What a ЦОН webhook subscription may ask for: the events of decisions.v1."""
+
+
+def _meta(envelope: Envelope, event: DomainEvent) -> Meta:
+    application_id = getattr(event, "application_id", None)
+    return Meta(
+        Actor(subject="notification-worker", role=SYSTEM_ROLE, office="*"),
+        correlation_id=envelope.correlation_id or application_id,
+        causation_id=envelope.id,
+    )
+
+
+def applicant_handler(service: NotificationService, decision_source: str) -> Handler:
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if not isinstance(event, NOTIFYING):
+            return
+        # An office system's InspectionScheduled is a command to the decision service, which
+        # publishes the inspection it records: the applicant hears of that one only.
+        if isinstance(event, InspectionScheduled) and envelope.source != decision_source:
+            return
+        await service.execute(
+            NotifyOn(event, envelope.id, envelope.region), _meta(envelope, event), conn=conn
+        )
+
+    return handle
+
+
+def webhook_handler(service: NotificationService) -> Handler:
+    async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        if type(event) not in WEBHOOK_EVENTS:
+            return
+        command = FanOut(
+            event, envelope.id, envelope.source, envelope.time, envelope.subject, envelope.region
+        )
+        await service.execute(command, _meta(envelope, event), conn=conn)
+
+    return handle

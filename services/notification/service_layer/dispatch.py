@@ -1,0 +1,213 @@
+"""The delivery loops: lease what is due in a short transaction of its own, deliver it outside
+any transaction, and record the outcome as a command (its own unit of work), as the decision
+service's timer scheduler does. A lease that expires (a worker died mid-send) lets another
+worker take the delivery over; the recording is refused to a worker that lost its lease.
+
+Several workers may run the loops at once (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+import structlog
+
+from services.notification.adapters.channels import Channel, Outgoing
+from services.notification.adapters.keeping_store import KeepingStore
+from services.notification.adapters.repository import Leased, NotificationStore
+from services.notification.adapters.templates import TemplateProblem, Templates
+from services.notification.adapters.webhook_store import DueDelivery, WebhookStore
+from services.notification.domain import commands as c
+from services.notification.domain.delivery import (
+    Delivered,
+    Message,
+    PermanentFailure,
+    SendOutcome,
+    Stopped,
+    TemporaryFailure,
+)
+from services.notification.domain.signing import (
+    DELIVERY_HEADER,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    signed_headers,
+)
+from services.notification.settings import NotificationSettings
+from shared.domain.actor import SYSTEM_ROLE, Actor
+from shared.service_layer import MessageBus, Meta, is_retryable
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+Handle = Callable[[object, Meta], Awaitable[object]]
+
+
+def system_meta(worker: str) -> Meta:
+    return Meta(Actor(subject=worker, role=SYSTEM_ROLE, office="*"))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        bus: MessageBus,  # type: ignore[type-arg]
+        templates: Templates,
+        channels: Mapping[str, Channel],
+        settings: NotificationSettings,
+        clock: Clock,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.bus = bus
+        self.templates = templates
+        self.channels = dict(channels)
+        self.settings = settings
+        self.clock = clock
+        self.http = http
+
+    async def _lease(self, take: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[list]]) -> list:  # type: ignore[type-arg]
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await take(conn, now, now + timedelta(seconds=self.settings.lease_s))
+
+    # ------------------------------------------------------------- notifications
+
+    async def deliver_due(self, worker: str) -> int:
+        batch = self.settings.dispatch_batch
+        leased: list[Leased] = await self._lease(
+            lambda conn, now, until: NotificationStore(self.schema, conn).lease_due(now, worker, until, batch)
+        )
+        await asyncio.gather(*(self._deliver(n, worker) for n in leased))
+        return len(leased)
+
+    async def _deliver(self, n: Leased, worker: str) -> None:
+        message: Message | None = None
+        try:
+            message = self.templates.render(n.kind, n.language, n.context)
+        except TemplateProblem as exc:
+            outcome: SendOutcome = Stopped(exc.reason)
+        else:
+            outcome = await self._send(n, message)
+        log.info(
+            "delivery attempt",
+            notification_id=str(n.notification_id),
+            kind=n.kind,
+            channel=n.channel,
+            attempt=n.attempt + 1,
+            outcome=type(outcome).__name__,
+        )
+        command = c.RecordAttempt(n.notification_id, worker, n.attempt + 1, n.give_up_at, outcome, message)
+        await self.bus.handle(command, system_meta(worker))
+
+    async def _send(self, n: Leased, message: Message) -> SendOutcome:
+        channel = self.channels.get(n.channel)
+        if channel is None:
+            return Stopped(f"channel {n.channel} is not configured")
+        async with self.pool.acquire() as conn:
+            contacts = await NotificationStore(self.schema, conn).contacts_of(n.notification_id)
+        if contacts is None:
+            return Stopped("the recipient's contacts are gone")
+        address = {"email": contacts.email, "sms": contacts.phone, "post": contacts.address}.get(n.channel)
+        outgoing = Outgoing(str(n.notification_id), n.kind, n.language, address, message)
+        try:
+            return await channel.send(outgoing)
+        except Exception as exc:  # an adapter's bug must not lose the notification: retried
+            return TemporaryFailure(f"{n.channel}: {type(exc).__name__}")
+
+    # ------------------------------------------------------------- webhooks
+
+    async def deliver_webhooks(self, worker: str) -> int:
+        batch = self.settings.dispatch_batch
+        due: list[DueDelivery] = await self._lease(
+            lambda conn, now, until: WebhookStore(self.schema, conn).lease_due(now, worker, until, batch)
+        )
+        await asyncio.gather(*(self._post(d, worker) for d in due))
+        return len(due)
+
+    async def _post(self, d: DueDelivery, worker: str) -> None:
+        body = d.body.encode("utf-8")
+        headers = {
+            "Content-Type": "application/cloudevents+json; charset=utf-8",
+            DELIVERY_HEADER: str(d.delivery_id),
+            EVENT_ID_HEADER: d.event_id,
+            EVENT_TYPE_HEADER: d.event_type,
+            **signed_headers(d.secret, body),
+        }
+        status: int | None = None
+        outcome: SendOutcome
+        try:
+            client = self.http or httpx.AsyncClient()
+            try:
+                answer = await client.post(
+                    d.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_s
+                )
+            finally:
+                if self.http is None:
+                    await client.aclose()
+            status = answer.status_code
+            outcome = _by_status(status)
+        except httpx.TimeoutException:
+            outcome = TemporaryFailure("http: timed out")
+        except (httpx.TransportError, OSError) as exc:
+            outcome = TemporaryFailure(f"http: {type(exc).__name__} (connection failed)")
+        except httpx.HTTPError as exc:
+            outcome = PermanentFailure(f"http: {type(exc).__name__}")
+        log.info(
+            "webhook attempt",
+            delivery_id=str(d.delivery_id),
+            subscription_id=str(d.subscription_id),
+            attempt=d.attempt + 1,
+            status=status,
+            outcome=type(outcome).__name__,
+        )
+        command = c.RecordWebhookAttempt(d.delivery_id, worker, d.attempt + 1, d.give_up_at, outcome, status)
+        await self.bus.handle(command, system_meta(worker))
+
+    # ------------------------------------------------------------- results
+
+    async def expire_keeping(self, worker: str) -> int:
+        batch = self.settings.dispatch_batch
+        due: list[str] = await self._lease(
+            lambda conn, now, until: KeepingStore(self.schema, conn).lease_expired(now, worker, until, batch)
+        )
+        for application_id in due:
+            await self.bus.handle(c.ExpireKeeping(application_id, worker), system_meta(worker))
+        return len(due)
+
+    # ------------------------------------------------------------- loop
+
+    async def run(self, stop: asyncio.Event, worker: str) -> None:
+        """Deliver until `stop`; a batch under way is finished first (nothing is cut mid-send)."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once(worker)
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                log.warning("dispatcher: database unavailable, retrying", error=type(exc).__name__)
+                done = 0
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.dispatch_interval_s)
+
+    async def run_once(self, worker: str) -> int:
+        return (
+            await self.deliver_due(worker)
+            + await self.deliver_webhooks(worker)
+            + await self.expire_keeping(worker)
+        )
+
+
+def _by_status(status: int) -> SendOutcome:
+    if 200 <= status < 300:
+        return Delivered(f"http {status}")
+    if status >= 500 or status in (408, 429):
+        return TemporaryFailure(f"http {status}")
+    return PermanentFailure(f"http {status}: refused by the subscriber, not retried")

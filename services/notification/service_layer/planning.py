@@ -1,0 +1,278 @@
+"""`NotifyOn`: an event of another service becomes the applicant's notifications (one per
+channel, exactly once: the (event, channel) key), a result waiting to be collected, and, for
+decision events, the ЦОН webhook deliveries.
+
+Contacts come with the submission (`ApplicationSubmitted`) or the complaint
+(`ComplaintRegistered`) and are kept in the recipients table; later events find them there. An
+event that arrives before the submission it refers to is retried (`RetryLater`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from services.notification.adapters.catalog import NotificationCatalog
+from services.notification.adapters.keeping_store import Waiting
+from services.notification.adapters.repository import NewNotification, Recipient
+from services.notification.domain import messages as m
+from services.notification.domain.channels import ContactKinds, channels_for, collect_in_person
+from services.notification.domain.commands import NotifyOn
+from services.notification.domain.keeping import keeping_of
+from services.notification.service_layer.publishing import publish_states, stop_pending
+from services.notification.service_layer.unit_of_work import NotificationUnit
+from services.notification.settings import NotificationSettings
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+)
+from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
+from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
+from shared.contracts.notifications import NotificationKind, ResultUncollected
+from shared.messaging.envelope import RetryLater
+from shared.service_layer import Meta
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def application_subject(application_id: str) -> str:
+    return f"application/{application_id}"
+
+
+def complaint_subject(complaint_id: str) -> str:
+    return f"complaint/{complaint_id}"
+
+
+class Planner:
+    def __init__(self, catalog: NotificationCatalog, settings: NotificationSettings, clock: Clock) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+
+    async def handle(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
+        """Queue what the event calls for; return how many notifications were queued now."""
+        event = cmd.event
+        match event:
+            case ApplicationSubmitted():
+                recipient = _applicant(event)
+                await uow.notifications.save_recipient(recipient)
+                facts = self._facts(recipient)
+                zone = self.catalog.zone(event.region)
+                return await self._queue(
+                    uow,
+                    cmd,
+                    meta,
+                    "talon_issued",
+                    recipient,
+                    lambda lang: m.talon_issued(event, facts(lang), zone),
+                )
+            case ApplicationRejectedAtIntake():
+                known = await uow.notifications.recipient(application_subject(event.application_id))
+                if known is None:  # refused at the desk: the receipt was handed over there
+                    return 0
+                zone = self.catalog.zone(event.region)
+                name = self.catalog.service_name
+                return await self._queue(
+                    uow, cmd, meta, "intake_refused", known,
+                    lambda lang: m.intake_refused(event, name(event.service_id, lang), zone),
+                )  # fmt: skip
+            case ApplicationWithdrawn():
+                now = self.clock()
+                stopped = await stop_pending(uow, event.application_id, "application withdrawn", now, meta)
+                await uow.keeping.close(event.application_id, "cancelled", now)
+                return -stopped
+            case InspectionScheduled() if event.communicated_to_applicant:
+                recipient = await self._needed(uow, application_subject(event.application_id))
+                facts = self._facts(recipient)
+                return await self._queue(
+                    uow, cmd, meta, "inspection_scheduled", recipient,
+                    lambda lang: m.inspection_scheduled(event, facts(lang)),
+                )  # fmt: skip
+            case DecisionMade():
+                return await self._decision(uow, cmd, meta, event)
+            case TermExtended():
+                recipient = await self._needed(uow, application_subject(event.application_id))
+                facts = self._facts(recipient)
+                zone = self.catalog.zone(recipient.region)
+                return await self._queue(
+                    uow,
+                    cmd,
+                    meta,
+                    "term_extended",
+                    recipient,
+                    lambda lang: m.term_extended(event, facts(lang), zone),
+                )
+            case ResultUncollected():
+                recipient = await self._needed(uow, application_subject(event.application_id))
+                facts = self._facts(recipient)
+                return await self._queue(
+                    uow,
+                    cmd,
+                    meta,
+                    "result_uncollected",
+                    recipient,
+                    lambda lang: m.result_uncollected(event, facts(lang)),
+                )
+            case ComplaintRegistered():
+                recipient = _complainant(event)
+                await uow.notifications.save_recipient(recipient)
+                zone = self.catalog.zone(event.region)
+                return await self._queue(
+                    uow, cmd, meta, "complaint_registered", recipient,
+                    lambda lang: m.complaint_registered(event, zone), complaint_id=event.complaint_id,
+                )  # fmt: skip
+            case ComplaintReviewExtended():
+                recipient = await self._needed(uow, complaint_subject(event.complaint_id))
+                number = recipient.registration_number or event.complaint_id
+                return await self._queue(
+                    uow, cmd, meta, "complaint_review_extended", recipient,
+                    lambda lang: m.complaint_review_extended(event, number), complaint_id=event.complaint_id,
+                )  # fmt: skip
+            case ComplaintResolved():
+                recipient = await self._needed(uow, complaint_subject(event.complaint_id))
+                number = recipient.registration_number or event.complaint_id
+                zone = self.catalog.zone(recipient.region)
+                return await self._queue(
+                    uow, cmd, meta, "complaint_resolved", recipient,
+                    lambda lang: m.complaint_resolved(event, number, zone), complaint_id=event.complaint_id,
+                )  # fmt: skip
+        return 0
+
+    async def _decision(self, uow: NotificationUnit, cmd: NotifyOn, meta: Meta, event: DecisionMade) -> int:
+        recipient = await self._needed(uow, application_subject(event.application_id))
+        delivery = self.catalog.delivery(event.service_id, event.edition_id)
+        in_person = collect_in_person(delivery.result_delivery)
+        zone = self.catalog.zone(event.region)
+        if in_person and event.outcome != "information":
+            keeping = keeping_of(delivery.storage, event.decided_at, zone, delivery.citation)
+            if keeping is not None:
+                waiting = Waiting(
+                    event.application_id, event.service_id, event.office_id, event.region,
+                    event.decided_at, keeping, cmd.event_id,
+                )  # fmt: skip
+                await uow.keeping.start(waiting)
+        facts = self._facts(recipient)
+        return await self._queue(
+            uow, cmd, meta, "decision_made", recipient,
+            lambda lang: m.decision_made(event, facts(lang), zone, in_person),
+            result_delivery=delivery.result_delivery,
+        )  # fmt: skip
+
+    def _facts(self, recipient: Recipient) -> Callable[[str], m.CaseFacts]:
+        def facts(language: str) -> m.CaseFacts:
+            return m.CaseFacts(
+                recipient.registration_number or recipient.application_id or "",
+                self.catalog.service_name(recipient.service_id, language),
+            )
+
+        return facts
+
+    async def _needed(self, uow: NotificationUnit, subject: str) -> Recipient:
+        recipient = await uow.notifications.recipient(subject)
+        if recipient is None:
+            raise RetryLater(f"{subject} is not known yet (its registration has not arrived)")
+        return recipient
+
+    async def _queue(
+        self,
+        uow: NotificationUnit,
+        cmd: NotifyOn,
+        meta: Meta,
+        kind: NotificationKind,
+        recipient: Recipient,
+        context_of: Callable[[str], dict[str, Any]],
+        *,
+        complaint_id: str | None = None,
+        result_delivery: tuple[str, ...] | None = None,
+    ) -> int:
+        if result_delivery is None:
+            result_delivery = self.catalog.delivery(
+                recipient.service_id, recipient.edition_id
+            ).result_delivery
+        contacts = ContactKinds(
+            email=bool(recipient.email), phone=bool(recipient.phone), address=bool(recipient.address)
+        )
+        channels = channels_for(kind, contacts, result_delivery, self.settings.channels)
+        now = self.clock()
+        context = context_of(recipient.language)
+        queued = []
+        for channel in channels:
+            n = NewNotification(
+                notification_id=uuid.uuid4(),
+                trigger_event_id=cmd.event_id,
+                channel=channel,
+                kind=kind,
+                recipient=recipient.subject,
+                application_id=recipient.application_id,
+                complaint_id=complaint_id,
+                office_id=recipient.office_id,
+                language=recipient.language,
+                context=context,
+                queued_at=now,
+                give_up_at=self.settings.backoff().give_up_at(now),
+            )
+            if await uow.notifications.queue(n):
+                queued.append(n)
+        await publish_states(uow, [_queued_row(n) for n in queued], now, meta, region=recipient.region)
+        if not channels:
+            log.info("nothing to send: no usable contact", kind=kind, subject=recipient.subject.split("/")[0])
+        return len(queued)
+
+
+def _queued_row(n: NewNotification) -> dict[str, Any]:
+    return {
+        "notification_id": n.notification_id,
+        "application_id": n.application_id,
+        "complaint_id": n.complaint_id,
+        "kind": n.kind,
+        "channel": n.channel,
+        "language": n.language,
+        "state": "ON_DELIVERY",
+        "reason": None,
+        "attempt": 0,
+        "office_id": n.office_id,
+        "trigger_event_id": n.trigger_event_id,
+    }
+
+
+def _applicant(event: ApplicationSubmitted) -> Recipient:
+    """The applicant's contacts; a representative's where the applicant gave none."""
+    contacts = event.applicant.contacts
+    if not (contacts.email or contacts.phone or contacts.address) and event.representative is not None:
+        contacts = event.representative.contacts
+    return Recipient(
+        subject=application_subject(event.application_id),
+        language=event.applicant.preferred_language,
+        application_id=event.application_id,
+        office_id=event.office_id,
+        region=event.region,
+        service_id=event.service_id,
+        edition_id=event.edition_id,
+        registration_number=event.registration_number,
+        phone=contacts.phone,
+        email=contacts.email,
+        address=contacts.address,
+    )
+
+
+def _complainant(event: ComplaintRegistered) -> Recipient:
+    c = event.complainant
+    return Recipient(
+        subject=complaint_subject(event.complaint_id),
+        language=c.preferred_language,
+        application_id=event.application_id,
+        office_id=event.office_id,
+        region=event.region,
+        service_id=event.service_id,
+        registration_number=event.registration_number,
+        phone=c.contacts.phone,
+        email=c.contacts.email,
+        address=c.contacts.address,
+    )

@@ -1,0 +1,98 @@
+"""Results waiting at the office: collected (`ResultCollected`, by the desk), or not collected
+within the catalog's keeping period (`ResultUncollected` with the storage step, and a
+notification to the applicant)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from services.notification.domain.commands import CollectResult, ExpireKeeping, NotifyOn
+from services.notification.domain.policy import POLICY
+from services.notification.service_layer.planning import Planner, application_subject
+from services.notification.service_layer.unit_of_work import NotificationUnit
+from shared.auth.policy import Target
+from shared.contracts.notifications import ResultCollected, ResultUncollected
+from shared.domain.errors import Conflict, NotFound
+from shared.service_layer import Meta
+
+Clock = Callable[[], datetime]
+
+
+def stream_of(application_id: str) -> str:
+    return f"result-{application_id}"
+
+
+class ResultHandlers:
+    def __init__(self, planner: Planner, clock: Clock) -> None:
+        self.planner = planner
+        self.clock = clock
+
+    async def collect(self, cmd: CollectResult, uow: NotificationUnit, meta: Meta) -> ResultCollected:
+        actor = meta.actor
+        keeping = await uow.keeping.get(cmd.application_id, lock=True)
+        recipient = await uow.notifications.recipient(application_subject(cmd.application_id))
+        office = keeping["office_id"] if keeping else (recipient.office_id if recipient else None)
+        region = keeping["region"] if keeping else (recipient.region if recipient else None)
+        missing = f"no result waiting for application {cmd.application_id!r}"
+        if office is None:
+            raise NotFound(missing)
+        POLICY.check_scope(
+            CollectResult,
+            actor.role,
+            actor.office,
+            actor.subject,
+            Target(office, region),
+            hide=True,
+            not_found=missing,
+        )
+        if keeping is not None and keeping["state"] != "waiting":
+            raise Conflict(f"the result of application {cmd.application_id!r} is {keeping['state']} already")
+        now = self.clock()
+        event = ResultCollected(
+            application_id=cmd.application_id,
+            office_id=office,
+            handed_over_by=actor.subject,
+            collected_at=now,
+        )
+        if keeping is not None:
+            await uow.keeping.close(cmd.application_id, "collected", now)
+        elif await _collected_before(uow, cmd.application_id):
+            raise Conflict(f"the result of application {cmd.application_id!r} is collected already")
+        await uow.record(stream_of(cmd.application_id), [event], meta, office=office, region=region)
+        await uow.audit_action(
+            meta, "result.handed_over", f"application/{cmd.application_id}", {"office": office}
+        )
+        return event
+
+    async def expire(self, cmd: ExpireKeeping, uow: NotificationUnit, meta: Meta) -> ResultUncollected | None:
+        keeping = await uow.keeping.get(cmd.application_id, lock=True)
+        if keeping is None or keeping["state"] != "waiting" or keeping["leased_by"] != cmd.worker:
+            return None
+        now = self.clock()
+        event = ResultUncollected(
+            application_id=cmd.application_id,
+            service_id=keeping["service_id"],
+            office_id=keeping["office_id"],
+            ready_since=keeping["ready_since"],
+            kept_until=keeping["kept_until"],
+            keeping_basis=keeping["keeping_basis"],
+            storage_step=keeping["storage_step"],
+            recorded_at=now,
+        )
+        await uow.keeping.close(cmd.application_id, "uncollected", now)
+        await uow.record(
+            stream_of(cmd.application_id),
+            [event],
+            meta,
+            office=keeping["office_id"],
+            region=keeping["region"],
+        )
+        # The notification's trigger is the keeping record's own decision event: one notice per result.
+        trigger = f"{keeping['trigger_event_id']}/uncollected"
+        await self.planner.handle(NotifyOn(event, trigger, keeping["region"]), uow, meta)
+        return event
+
+
+async def _collected_before(uow: NotificationUnit, application_id: str) -> bool:
+    return bool(await uow.events.stream_version(stream_of(application_id)))

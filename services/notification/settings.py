@@ -1,0 +1,56 @@
+"""Configuration of the notification processes (environment variables, prefix NOTIFICATION_)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.notification.adapters.channels import SmtpConfig
+from services.notification.domain.delivery import Backoff
+
+
+class NotificationSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
+
+    channels: list[Literal["email", "sms", "post", "pickup"]] = Field(
+        default=["email", "sms", "post", "pickup"], description="channels this installation runs"
+    )
+    retry_initial_s: float = Field(default=30.0, gt=0, description="first retry of a failed delivery")
+    retry_max_s: float = Field(default=1800.0, gt=0, description="longest wait between retries")
+    give_up_s: float = Field(
+        default=4 * 3600.0, gt=0, description="after this long a failing delivery is NOT_DELIVERED"
+    )
+    webhook_give_up_s: float = Field(default=4 * 3600.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    dispatch_interval_s: float = Field(default=1.0, gt=0)
+    dispatch_batch: int = Field(default=50, ge=1)
+    lease_s: float = Field(default=120.0, gt=0, description="how long a worker holds a due delivery")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "no-reply@qyzmet.local"
+    smtp_timeout_s: float = 10.0
+    api_port: int = 8003
+    api_host: str = "127.0.0.1"
+    source: str = "/qyzmet/notification"
+
+    def backoff(self) -> Backoff:
+        return Backoff(self.retry_initial_s, self.retry_max_s, self.give_up_s)
+
+    def webhook_backoff(self) -> Backoff:
+        return Backoff(self.retry_initial_s, self.retry_max_s, self.webhook_give_up_s)
+
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            sender=self.smtp_from,
+            timeout_s=self.smtp_timeout_s,
+        )
