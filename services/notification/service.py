@@ -70,6 +70,7 @@ class NotificationService:
             c.RecordWebhookAttempt: attempts.record_webhook,
             c.CollectResult: results.collect,
             c.ExpireKeeping: results.expire,
+            c.ReadLetters: results.letters,
             c.Subscribe: webhooks.subscribe,
             c.Unsubscribe: webhooks.unsubscribe,
             c.Redeliver: webhooks.redeliver,

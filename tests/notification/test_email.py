@@ -33,7 +33,7 @@ async def test_talon_goes_by_email_in_kazakh_and_sms_once(
     assert mail["Subject"] == f"Өтінішіңіз қабылданды: № {app.registration_number}"
     assert mail["Content-Language"] == "kk"
     body = mail.get_content()
-    assert "«Мемлекеттік базалық зейнетақы төлемін тағайындау»" in body or "Құрметті өтініш беруші!" in body
+    assert body.startswith("Құрметті өтініш беруші!")
     assert f"Тіркеу нөмірі (талон): {app.registration_number}." in body
     assert "Нәтижені беру күні: 17.03.2025." in body
 

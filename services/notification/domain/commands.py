@@ -93,5 +93,12 @@ class ReadNotifications:
 
 
 @dataclass(frozen=True)
+class ReadLetters:
+    """Query: the pickup notices and postal letters of an application (addresses: audited)."""
+
+    application_id: str
+
+
+@dataclass(frozen=True)
 class ReadWebhooks:
     """Query: subscriptions and their delivery logs (policy table entry only)."""

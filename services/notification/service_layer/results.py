@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from services.notification.domain.commands import CollectResult, ExpireKeeping, NotifyOn
+from services.notification.domain.commands import CollectResult, ExpireKeeping, NotifyOn, ReadLetters
 from services.notification.domain.policy import POLICY
 from services.notification.service_layer.planning import Planner, application_subject
 from services.notification.service_layer.unit_of_work import NotificationUnit
@@ -64,6 +65,25 @@ class ResultHandlers:
             meta, "result.handed_over", f"application/{cmd.application_id}", {"office": office}
         )
         return event
+
+    async def letters(self, cmd: ReadLetters, uow: NotificationUnit, meta: Meta) -> list[dict[str, Any]]:
+        actor = meta.actor
+        recipient = await uow.notifications.recipient(application_subject(cmd.application_id))
+        missing = f"no letters of application {cmd.application_id!r}"
+        if recipient is None:
+            raise NotFound(missing)
+        target = Target(recipient.office_id, recipient.region)
+        POLICY.check_scope(
+            ReadLetters, actor.role, actor.office, actor.subject, target, hide=True, not_found=missing
+        )
+        pickup = await uow.notifications.paper("pickup", cmd.application_id)
+        post = await uow.notifications.paper("post", cmd.application_id)
+        if post:
+            await uow.audit_action(
+                meta, "personal_data.read", f"application/{cmd.application_id}",
+                {"what": "postal addresses of the post's manifest", "letters": len(post)},
+            )  # fmt: skip
+        return [*pickup, *post]
 
     async def expire(self, cmd: ExpireKeeping, uow: NotificationUnit, meta: Meta) -> ResultUncollected | None:
         keeping = await uow.keeping.get(cmd.application_id, lock=True)

@@ -13,11 +13,14 @@ from services.notification.domain.commands import FanOut, Redeliver, Subscribe, 
 from services.notification.domain.webhooks import Subscription, webhook_body
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
+from shared.contracts.topics import contract_of
 from shared.domain.errors import InvalidInput, NotFound
 from shared.service_layer import Meta
 
 Clock = Callable[[], datetime]
 MIN_SECRET = 16
+SUBSCRIBABLE = frozenset(event.event_name for event in contract_of("decisions.v1").events)
+"""What a ЦОН subscription may ask for: the events of decisions.v1."""
 
 
 def _service_of(data: Any) -> str | None:
@@ -56,6 +59,14 @@ class WebhookHandlers:
 
     async def subscribe(self, cmd: Subscribe, uow: NotificationUnit, meta: Meta) -> dict[str, Any]:
         _check_url(cmd.url)
+        unknown = sorted(set(cmd.event_types) - SUBSCRIBABLE)
+        if unknown:
+            raise InvalidInput(
+                "unknown event types",
+                errors=[
+                    {"field": "event_types", "reason": f"not events of decisions.v1: {', '.join(unknown)}"}
+                ],
+            )
         if len(cmd.secret) < MIN_SECRET:
             raise InvalidInput(
                 "the secret is too short",
