@@ -8,24 +8,16 @@ against the catalog; `ComplaintRouting.route(...)` is pure. See the data file fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog.catalog import Catalog
 from shared.catalog.data_files import read_model
 from shared.catalog.errors import CatalogIssue, CatalogLoadError
 from shared.catalog.models import Edition
-from shared.catalog.parameters import (
-    ParameterDefinition,
-    ParameterRecord,
-    ParameterScope,
-    ParameterValueType,
-)
-from shared.catalog.vocabulary import NATIONAL, DurationUnit
 
 FILE = "complaint_routing.yaml"
 Subject = Literal["decision", "intake_refusal", "official_action", "official_inaction"]
@@ -61,18 +53,9 @@ class Rule(_Strict):
         )
 
 
-class ExtendedTerm(_Strict):
-    parameter: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    effective_from: date
-    amount: PositiveInt
-    unit: DurationUnit
-    default: bool
-    citation: str
-
-
 class Review(_Strict):
     term_parameter: str
-    extended_term: ExtendedTerm
+    extended_term_parameter: str
 
 
 class RoutingFile(_Strict):
@@ -129,29 +112,6 @@ class ComplaintRouting:
             f"{FILE}: no matching rule",
         )
 
-    def extended_term_definition(self) -> ParameterDefinition:
-        extended = self.review.extended_term
-        return ParameterDefinition(
-            id=extended.parameter,
-            name_en="Term for reviewing a complaint, once extended with notice to the complainant",
-            set_by=extended.citation,
-            period="per law version",
-            value_type=ParameterValueType.TERM,
-            scope=ParameterScope.NATIONAL,
-            value_in_seeds=None,
-        )
-
-    def extended_term_record(self) -> ParameterRecord:
-        extended = self.review.extended_term
-        return ParameterRecord(
-            parameter=extended.parameter,
-            region=NATIONAL,
-            effective_from=extended.effective_from,
-            value={"amount": extended.amount, "unit": extended.unit.value},
-            example=extended.default,
-            note=extended.citation,
-        )
-
 
 def _check(data: RoutingFile, catalog: Catalog, issues: list[CatalogIssue]) -> None:
     actors = {a.id for a in catalog.actors}
@@ -171,10 +131,9 @@ def _check(data: RoutingFile, catalog: Catalog, issues: list[CatalogIssue]) -> N
             issues.append(CatalogIssue(FILE, f"rules[{i}]", "give exactly one of body and refuse"))
         if rule.body is not None and rule.body not in bodies:
             issues.append(CatalogIssue(FILE, f"rules[{i}].body", f"unknown body {rule.body!r}"))
-    if data.review.term_parameter not in catalog.parameters:
-        issues.append(CatalogIssue(FILE, "review.term_parameter", "unknown parameter"))
-    if data.review.extended_term.parameter in catalog.parameters:
-        issues.append(CatalogIssue(FILE, "review.extended_term.parameter", "already a catalog parameter"))
+    for name in ("term_parameter", "extended_term_parameter"):
+        if getattr(data.review, name) not in catalog.parameters:
+            issues.append(CatalogIssue(FILE, f"review.{name}", "unknown parameter"))
 
 
 def load_complaint_routing(catalog: Catalog, path: Path | None = None) -> ComplaintRouting:

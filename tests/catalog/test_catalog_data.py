@@ -209,13 +209,15 @@ def test_data_files_are_self_contained(catalog: Catalog) -> None:
 
 
 def test_parameters_from_the_reference_are_all_defined(catalog: Catalog, reference: dict[str, Any]) -> None:
-    # Parameters the seeds do not name: the MCI unit, the SLA warning share, and the housing
-    # assistance term the seed leaves to each district maslikhat's Rules (000 L7736-7743).
+    # Parameters the seeds do not name: the MCI unit, the SLA warning share, the housing
+    # assistance term the seed leaves to each district maslikhat's Rules (000 L7736-7743), and
+    # the extended complaint review term (the law the seeds cite gives no days).
     project_only = {
         "monthly_calculation_index",
         "deadline_approaching_share",
         "decision_period_max",
         "housing_assistance_term",
+        "complaint_review_term_extended",
     }
     expected = {p["id"] for p in reference["parameters"]} | project_only
     assert set(catalog.parameters) == expected

@@ -53,8 +53,9 @@ class ComplaintsCatalog:
         self.adoptions = tuple(adoptions)
         """Which edition a region applies (every seed act is repealed: without an adoption no
         edition is in force today), for complaints that name no application."""
-        definitions = [*catalog.parameters.values(), routing.extended_term_definition()]
-        self.parameters = ParameterBook(definitions, self._records, regions=[r.id for r in catalog.regions])
+        self.parameters = ParameterBook(
+            catalog.parameters.values(), self._records, regions=[r.id for r in catalog.regions]
+        )
 
     @classmethod
     def load(cls, *, include_examples: bool = True) -> ComplaintsCatalog:
@@ -62,8 +63,7 @@ class ComplaintsCatalog:
         routing = load_complaint_routing(catalog)
         if not include_examples:
             return cls(catalog, routing, [])
-        base = [*load_example_parameter_records(catalog), routing.extended_term_record()]
-        return cls(catalog, routing, base, load_example_adoptions(catalog))
+        return cls(catalog, routing, load_example_parameter_records(catalog), load_example_adoptions(catalog))
 
     def with_stored(
         self, stored: Iterable[ParameterRecord], adoptions: Iterable[AdoptionRecord] = ()
@@ -84,7 +84,7 @@ class ComplaintsCatalog:
 
     def review_term(self, region: str, on_date: date, *, extended: bool = False) -> ReviewTerm:
         review = self.routing.review
-        parameter = review.extended_term.parameter if extended else review.term_parameter
+        parameter = review.extended_term_parameter if extended else review.term_parameter
         resolved = self.parameters.lookup(parameter, region, on_date)
         value = self.parameters.term(parameter, region, on_date)
         label = "EXAMPLE/DEFAULT value" if resolved.example else (resolved.record.source or "recorded value")
