@@ -24,7 +24,7 @@ from shared.contracts.complaints import FileComplaint
 from shared.contracts.event import DomainEvent
 from shared.eventstore import EventStore
 from shared.infra import KafkaHandle
-from shared.messaging.consumer import EventConsumer, Outcome
+from shared.messaging.consumer import EventConsumer, Outcome, Redelivery
 from shared.messaging.envelope import Envelope, decode
 from shared.messaging.kafka import make_consumer, make_producer
 from shared.messaging.relay import OutboxRelay
@@ -146,7 +146,8 @@ async def test_complaints_from_kafka_and_the_upheld_outcome_on_complaints_v1(
         facts = facts_consumer(pool, complaints_schema, producer)
         await _consume(broker, [applications, decisions], topic_prefix + "facts", facts, 3)
         assert facts.counts[Outcome.HANDLED] == 3
-        commands = submission_consumer(pool, complaints_schema, service, producer)
+        brief = Redelivery(initial_delay=0.02, max_delay=0.05, retry_later_budget_s=0.5)  # the undecided one
+        commands = submission_consumer(pool, complaints_schema, service, producer, brief)
         await _consume(broker, [submissions], topic_prefix + "cmds", commands, 3 + len(poison))
         assert commands.counts == {
             Outcome.HANDLED: 2,

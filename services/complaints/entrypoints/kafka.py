@@ -3,8 +3,10 @@
 - `complaints.submissions.v1`: `FileComplaint` commands from office systems, run by the same bus
   as the HTTP API inside the consumer's inbox transaction. A command that cannot be registered
   (undecodable, unknown type, schema-invalid, no registering officer or office, a refusal such
-  as an undecided application or no complaint procedure, a key reused with another body) is
-  poison: dead-lettered with the reason. The same key and body again is the same complaint.
+  as no complaint procedure, a key reused with another body) is poison: dead-lettered with the
+  reason. A complaint about an application (or decision) the read model has not learnt of yet is
+  retried with back-off first (`RetryLater`): the application's events may still be on their way.
+  The same key and body again is the same complaint.
 - `applications.v1` and `decisions.v1`: the read model of applications (service, office,
   region, state) that registration and the figures need.
 """
@@ -18,13 +20,14 @@ from services.complaints.adapters.read_model import ApplicationFacts, facts_hand
 from services.complaints.bootstrap import FACT_TOPICS
 from services.complaints.domain.policy import OFFICE_SYSTEM_ROLE
 from services.complaints.service import ComplaintsService
+from services.complaints.service_layer.registration import NotYetKnown
 from shared.contracts.complaints import COMPLAINT_COMMANDS, FileComplaint
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import registry_of
 from shared.domain.actor import Actor
 from shared.domain.errors import DomainError
 from shared.messaging.consumer import EventConsumer, Handler, Redelivery
-from shared.messaging.envelope import Envelope, PoisonMessage
+from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater
 from shared.service_layer import Meta
 
 SUBMISSIONS_CONSUMER = "complaints.submissions"
@@ -45,6 +48,10 @@ def submission_handler(service: ComplaintsService) -> Handler:
         meta = Meta(Actor(envelope.actor, OFFICE_SYSTEM_ROLE, envelope.office), correlation, envelope.id)
         try:
             await service.handle(event, meta, conn=conn)
+        except NotYetKnown as exc:
+            # Its application's events may still be on their way: retried with back-off, and
+            # dead-lettered with this reason only once the consumer's retry budget is spent.
+            raise RetryLater(f"not registered yet: {exc}") from exc
         except DomainError as exc:
             reasons = "; ".join(f"{e.get('field')}: {e.get('reason')}" for e in exc.errors)
             detail = f"{(exc.title or exc.code).lower()}: {exc}" + (f" ({reasons})" if reasons else "")

@@ -27,10 +27,22 @@ class Contested:
     at_tson: bool
 
 
+class NotYetKnown(InvalidInput):
+    """The complaint names an application (or its decision) the read model has not learnt of yet.
+    Over HTTP it is refused like any invalid input (422); a Kafka command is retried for a while,
+    since the application's events may simply not have arrived yet (topics are not ordered)."""
+
+
 def refused(
     field: str, reason: str, title: str = "Complaint cannot be registered", **extra: object
 ) -> InvalidInput:
     return InvalidInput(reason, title=title, errors=[{"field": field, "reason": reason}], **extra)
+
+
+def not_yet_known(field: str, reason: str) -> NotYetKnown:
+    return NotYetKnown(
+        reason, title="Complaint cannot be registered", errors=[{"field": field, "reason": reason}]
+    )
 
 
 async def contested(
@@ -51,9 +63,9 @@ async def contested(
         return await _about_office(cmd, conn, facts, catalog, on)
     known = await facts.application(conn, cmd.application_id)
     if known is None:
-        raise refused("application_id", "no such application is known to the complaints service")
+        raise not_yet_known("application_id", "no such application is known to the complaints service")
     if cmd.subject == "decision" and known.state != "decided":
-        raise refused(
+        raise not_yet_known(
             "application_id", f"no decision has been made on this application (it is {known.state})"
         )
     if cmd.subject == "intake_refusal" and known.state != "refused_at_intake":
