@@ -49,7 +49,7 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"qyzmet_run_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    ports = {"intake": _free_port(), "decision": _free_port()}
+    ports = {name: _free_port() for name in ("intake", "decision", "notification", "complaints")}
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -60,6 +60,8 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         "QYZMET_TOKEN_SECRET": SECRET,
         "INTAKE_API_PORT": str(ports["intake"]),
         "DECISION_API_PORT": str(ports["decision"]),
+        "NOTIFICATION_API_PORT": str(ports["notification"]),
+        "COMPLAINTS_API_PORT": str(ports["complaints"]),
     }
     log = (tmp_path / "run.log").open("w+b")
     process = subprocess.Popen(

@@ -227,14 +227,12 @@ def main() -> None:
     """`qyzmet serve complaints-api`: the API on $COMPLAINTS_API_PORT (default 8004)."""
     import os
 
-    import uvicorn
+    from shared.http.app import serve
 
     settings = PlatformSettings()
     configure_logging(settings.log_level)
-    uvicorn.run(
+    serve(
         create_app(schema=schema_from_env(), settings=settings),
-        host=os.environ.get("COMPLAINTS_API_HOST", "127.0.0.1"),
-        port=int(os.environ.get("COMPLAINTS_API_PORT", str(DEFAULT_PORT))),
-        log_config=None,
-        access_log=False,
+        os.environ.get("COMPLAINTS_API_HOST", "127.0.0.1"),
+        int(os.environ.get("COMPLAINTS_API_PORT", str(DEFAULT_PORT))),
     )
