@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -18,6 +18,20 @@ def make_producer(
         enable_idempotence=idempotent,
         linger_ms=5,
     )
+
+
+def producer_factory(
+    bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet-relay"
+) -> Callable[[], Awaitable[AIOKafkaProducer]]:
+    """Creates and starts a fresh producer on each call: an outbox relay's `producer_factory`, so
+    that after a fatal producer error it publishes again with a new producer id."""
+
+    async def start_one() -> AIOKafkaProducer:
+        producer = make_producer(bootstrap_servers, idempotent=idempotent, client_id=client_id)
+        await producer.start()
+        return producer
+
+    return start_one
 
 
 def make_consumer(

@@ -13,12 +13,22 @@ from shared.messaging.kafka import make_producer
 class CountingFactory:
     """A `producer_factory` that records every producer it started (and stops them at the end)."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, request_timeout_ms: int | None = None) -> None:
         self.bootstrap = bootstrap
+        self.request_timeout_ms = request_timeout_ms
         self.made: list[AIOKafkaProducer] = []
 
     async def __call__(self) -> AIOKafkaProducer:
         producer = make_producer(self.bootstrap)
+        if self.request_timeout_ms is not None:  # acknowledgements time out sooner
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                request_timeout_ms=self.request_timeout_ms,
+                metadata_max_age_ms=self.request_timeout_ms,
+            )
         await producer.start()
         self.made.append(producer)
         return producer
