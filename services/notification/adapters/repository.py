@@ -43,6 +43,7 @@ class NewNotification:
     application_id: str | None
     complaint_id: str | None
     office_id: str | None
+    region: str | None
     language: str
     context: dict[str, Any]
     queued_at: datetime
@@ -96,12 +97,12 @@ class NotificationStore:
         """Queue one notification (ON_DELIVERY); False if one for this event and channel exists."""
         inserted = await self.conn.fetchval(
             f"INSERT INTO {self.s}.notifications (notification_id, trigger_event_id, channel, kind,"
-            " recipient, application_id, complaint_id, office_id, language, context, state, attempt,"
-            " next_attempt_at, give_up_at, created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 'ON_DELIVERY', 0, $11, $12, $11, $11)"
+            " recipient, application_id, complaint_id, office_id, region, language, context, state,"
+            " attempt, next_attempt_at, give_up_at, created_at, updated_at) VALUES"
+            " ($1, $2, $3, $4, $5, $6, $7, $8, $13, $9, $10::jsonb, 'ON_DELIVERY', 0, $11, $12, $11, $11)"
             " ON CONFLICT (trigger_event_id, channel) DO NOTHING RETURNING true",
             n.notification_id, n.trigger_event_id, n.channel, n.kind, n.recipient, n.application_id,
-            n.complaint_id, n.office_id, n.language, n.context, n.queued_at, n.give_up_at,
+            n.complaint_id, n.office_id, n.language, n.context, n.queued_at, n.give_up_at, n.region,
         )  # fmt: skip
         if inserted:
             await self._history(n.notification_id, "ON_DELIVERY", None, 0, n.queued_at)
@@ -141,7 +142,7 @@ class NotificationStore:
             " next_attempt_at = $5, leased_until = NULL, leased_by = NULL, updated_at = $6"
             " WHERE notification_id = $1 AND state = 'ON_DELIVERY' AND ($7::text IS NULL OR leased_by = $7)"
             " RETURNING notification_id, application_id, complaint_id, kind, channel, language, state,"
-            " reason, attempt, office_id, trigger_event_id",
+            " reason, attempt, office_id, region, trigger_event_id",
             notification_id, t.state, t.reason, t.attempt, t.next_attempt_at, now, worker,
         )  # fmt: skip
         if row is None:

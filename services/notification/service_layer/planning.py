@@ -213,6 +213,7 @@ class Planner:
                 application_id=recipient.application_id,
                 complaint_id=complaint_id,
                 office_id=recipient.office_id,
+                region=recipient.region,
                 language=recipient.language,
                 context=context,
                 queued_at=now,
@@ -220,7 +221,7 @@ class Planner:
             )
             if await uow.notifications.queue(n):
                 queued.append(n)
-        await publish_states(uow, [_queued_row(n) for n in queued], now, meta, region=recipient.region)
+        await publish_states(uow, [_queued_row(n) for n in queued], now, meta)
         if not channels:
             log.info("nothing to send: no usable contact", kind=kind, subject=recipient.subject.split("/")[0])
         return len(queued)
@@ -238,6 +239,7 @@ def _queued_row(n: NewNotification) -> dict[str, Any]:
         "reason": None,
         "attempt": 0,
         "office_id": n.office_id,
+        "region": n.region,
         "trigger_event_id": n.trigger_event_id,
     }
 

@@ -22,8 +22,8 @@ async def publish_states(
     rows: Iterable[Mapping[str, Any]],
     now: datetime,
     meta: Meta,
-    region: str | None = None,
 ) -> None:
+    """One event per row (a notification as it is now); its region and office travel as headers."""
     for row in rows:
         event = NotificationStateChanged(
             notification_id=str(row["notification_id"]),
@@ -40,7 +40,7 @@ async def publish_states(
             changed_at=now,
         )
         await uow.record(
-            stream_of(row["notification_id"]), [event], meta, office=row["office_id"], region=region
+            stream_of(row["notification_id"]), [event], meta, office=row["office_id"], region=row["region"]
         )
 
 
