@@ -34,10 +34,10 @@ async def send(
     producer: AIOKafkaProducer, topic: str, event: DomainEvent, source: str, ce_id: str | None = None,
     region: str | None = None,
 ) -> str:  # fmt: skip
-    aid = getattr(event, "application_id")
+    aid: str = event.application_id  # type: ignore[attr-defined]
     envelope = Envelope(
-        id=ce_id or str(uuid.uuid4()), source=source, type=event.ce_type(), data=event.model_dump(mode="json"),
-        subject=aid, region=region, correlation_id=f"corr-{aid}",
+        id=ce_id or str(uuid.uuid4()), source=source, type=event.ce_type(),
+        data=event.model_dump(mode="json"), subject=aid, region=region, correlation_id=f"corr-{aid}",
     )  # fmt: skip
     await producer.send_and_wait(
         topic, value=envelope.body(), key=aid.encode(), headers=envelope.to_headers()
