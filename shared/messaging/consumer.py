@@ -48,6 +48,23 @@ class Outcome(Enum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    DEFERRED = "deferred"
+    """Not handled yet (`RetryLater`, or after such a record of the same partition): the worker
+    pauses the partition and delivers the record again after a back-off (`Deferrals`)."""
+
+
+class Deferrals:
+    """The `RetryLater` records a worker put aside instead of waiting for them in place: when each
+    was first deferred, so that it is dead-lettered once the retry budget is spent."""
+
+    def __init__(self) -> None:
+        self._since: dict[tuple[str, int, int], float] = {}
+
+    def since(self, record: RawMessage) -> float:
+        return self._since.setdefault((record.topic, record.partition, record.offset), time.monotonic())
+
+    def forget(self, record: RawMessage) -> None:
+        self._since.pop((record.topic, record.partition, record.offset), None)
 
 
 @dataclass
@@ -61,13 +78,18 @@ class Redelivery:
     retry_later_budget_s: float = 120.0
     """How long a `RetryLater` message is retried before it is dead-lettered."""
 
-    def retrying(self, started: float, **log_context: object) -> AsyncRetrying:
+    def retrying(self, started: float, *, retry_later: bool = True, **log_context: object) -> AsyncRetrying:
+        """`retry_later=False`: only transient errors are retried in place; a `RetryLater` goes
+        to the caller (a worker that defers the record and pauses its partition)."""
+
         def budget_spent(state: RetryCallState) -> bool:
             error = state.outcome.exception() if state.outcome is not None else None
             return isinstance(error, RetryLater) and time.monotonic() - started >= self.retry_later_budget_s
 
         return AsyncRetrying(
-            retry=retry_if_exception(lambda e: isinstance(e, RetryLater) or is_retryable(e)),
+            retry=retry_if_exception(
+                lambda e: (retry_later and isinstance(e, RetryLater)) or is_retryable(e)
+            ),
             wait=wait_exponential_jitter(initial=self.initial_delay, max=self.max_delay),
             stop=budget_spent,
             before_sleep=lambda state: _log_retry(state, log_context),
@@ -104,44 +126,55 @@ class EventConsumer:
         self.producer = producer
         self.inbox = Inbox(schema, name)
         self.retry = retry or Redelivery()
-        self.counts: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+        # DEFERRED appears only once something was deferred (the counts compare as before).
+        self.counts: dict[Outcome, int] = {o: 0 for o in Outcome if o is not Outcome.DEFERRED}
 
     async def process(self, record: RawMessage) -> Outcome:
         return (await self.process_batch([record]))[0]
 
-    async def process_batch(self, records: Sequence[RawMessage]) -> list[Outcome]:
+    async def process_batch(
+        self, records: Sequence[RawMessage], *, deferrals: Deferrals | None = None
+    ) -> list[Outcome]:
         """Handle records in one transaction (one commit for all); if anything in it fails,
-        roll it back and handle the records one by one with the single-record policy."""
+        roll it back and handle the records one by one, in order, with the single-record policy.
+
+        With `deferrals`, a `RetryLater` record is not waited for in place: it and every record
+        after it come back `DEFERRED` (the caller delivers them again later, in order)."""
         outcomes: dict[int, Outcome] = {}
-        decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]] = []
+        poison: dict[int, str] = {}
+        decoded: dict[int, tuple[Envelope, DomainEvent]] = {}
         for i, record in enumerate(records):
             try:
-                envelope, event = self._decode(record)
+                decoded[i] = self._decode(record)
             except PoisonMessage as exc:
-                outcomes[i] = await self._dead_letter(record, exc.reason)
-                continue
-            decoded.append((i, record, envelope, event))
+                poison[i] = exc.reason
         if len(decoded) > 1:
             try:
                 outcomes.update(await self._apply_all(decoded))
-                decoded = []
             except Exception as exc:
                 log.info(
                     "batch rolled back, handling one by one", consumer=self.name, error=type(exc).__name__
                 )
-        for i, record, envelope, event in decoded:
-            outcomes[i] = await self._handle(record, envelope, event)
+        deferred = False
+        for i, record in enumerate(records):
+            if i in outcomes:
+                continue
+            if deferred:
+                outcomes[i] = Outcome.DEFERRED
+            elif i in poison:
+                outcomes[i] = await self._dead_letter(record, poison[i])
+            else:
+                outcomes[i] = await self._handle(record, *decoded[i], deferrals)
+                deferred = outcomes[i] is Outcome.DEFERRED
         result = [outcomes[i] for i in range(len(records))]
         for outcome in result:
-            self.counts[outcome] += 1
+            self.counts[outcome] = self.counts.get(outcome, 0) + 1
         return result
 
-    async def _apply_all(
-        self, decoded: list[tuple[int, RawMessage, Envelope, DomainEvent]]
-    ) -> dict[int, Outcome]:
+    async def _apply_all(self, decoded: dict[int, tuple[Envelope, DomainEvent]]) -> dict[int, Outcome]:
         out: dict[int, Outcome] = {}
         async with self._unit() as unit:
-            for i, _, envelope, event in decoded:
+            for i, (envelope, event) in decoded.items():
                 out[i] = await self._claim_and_handle(unit, envelope, event)
         return out
 
@@ -174,30 +207,51 @@ class EventConsumer:
         except Exception as exc:
             raise PoisonMessage(f"undecodable: {type(exc).__name__}") from exc
 
-    async def _handle(self, record: RawMessage, envelope: Envelope, event: DomainEvent) -> Outcome:
-        started = time.monotonic()
+    async def _handle(
+        self, record: RawMessage, envelope: Envelope, event: DomainEvent, deferrals: Deferrals | None = None
+    ) -> Outcome:
+        started = time.monotonic() if deferrals is None else deferrals.since(record)
         try:
             retrying = self.retry.retrying(
-                started, consumer=self.name, topic=record.topic, offset=record.offset
+                started,
+                retry_later=deferrals is None,
+                consumer=self.name,
+                topic=record.topic,
+                offset=record.offset,
             )
             async for attempt in retrying:
                 with attempt:
-                    return await self._apply(envelope, event)
+                    outcome = await self._apply(envelope, event)
+                    if deferrals is not None:
+                        deferrals.forget(record)
+                    return outcome
         except PoisonMessage as exc:
-            return await self._dead_letter(record, exc.reason)
+            return await self._dead_letter(record, exc.reason, deferrals)
         except RetryLater as exc:
             waited = time.monotonic() - started
-            return await self._dead_letter(record, f"gave up after {waited:.0f} s: {exc.reason}")
+            if deferrals is not None and waited < self.retry.retry_later_budget_s:
+                log.info(
+                    "not handleable yet, deferred",
+                    consumer=self.name,
+                    topic=record.topic,
+                    offset=record.offset,
+                )
+                return Outcome.DEFERRED
+            return await self._dead_letter(record, f"gave up after {waited:.0f} s: {exc.reason}", deferrals)
         except Exception as exc:
             # The type only: an exception's text may quote personal data.
-            return await self._dead_letter(record, f"handler failed: {type(exc).__name__}")
+            return await self._dead_letter(record, f"handler failed: {type(exc).__name__}", deferrals)
         raise AssertionError("unreachable: the retrying loop returns or raises")
 
     async def _apply(self, envelope: Envelope, event: DomainEvent) -> Outcome:
         async with self._unit() as unit:
             return await self._claim_and_handle(unit, envelope, event)
 
-    async def _dead_letter(self, record: RawMessage, reason: str) -> Outcome:
+    async def _dead_letter(
+        self, record: RawMessage, reason: str, deferrals: Deferrals | None = None
+    ) -> Outcome:
+        if deferrals is not None:
+            deferrals.forget(record)
         log.warning(
             "dead-lettered",
             consumer=self.name,
