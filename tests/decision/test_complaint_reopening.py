@@ -95,6 +95,8 @@ async def test_an_upheld_complaint_reopens_the_case_once(
     assert len(reopened) == 1
     assert reopened[0]["data"]["reopened_by"] == "reviewer-7"
     assert reopened[0]["data"]["complaint_id"].startswith("cmp-")
+    reason = reopened[0]["data"]["reason"]
+    assert "upheld" in reason and "household member" not in reason  # the reasoning stays with complaints
     state = await service.get(aid)
     assert state.status.value == "under_review" and state.decision is None
 

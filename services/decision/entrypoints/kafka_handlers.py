@@ -121,11 +121,10 @@ def complaint_outcome_handler(service: DecisionService) -> Handler:
         if event.application_id is None:
             raise PoisonMessage("an outcome that reopens a case must name its application")
         actor = c.Actor(subject=event.reviewed_by, role=SYSTEM_ROLE, office=event.reviewing_office)
-        command = c.ReopenApplication(
-            actor=actor,
-            complaint_id=event.complaint_id,
-            reason=f"complaint {event.outcome}: {event.reasoning}",
-        )
+        # The reviewer's reasoning answers the complaint's text (personal data): it stays with the
+        # complaints service; the case records which complaint reopened it, and how it ended.
+        reason = f"complaint {event.complaint_id} {event.outcome.replace('_', ' ')}"
+        command = c.ReopenApplication(actor=actor, complaint_id=event.complaint_id, reason=reason)
         try:
             await service.execute(
                 event.application_id,
