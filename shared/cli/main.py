@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shared.cli.audit",
     "shared.cli.topics",
     "shared.cli.contracts",
+    "shared.cli.dlq",
 )
 
 
