@@ -308,11 +308,14 @@ class OutboxRelay:
         lock_check_s: float,
     ) -> None:
         backoff = idle_sleep
-        checked = time.monotonic()
+        checked = pruned = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - checked >= lock_check_s:
                 await lock_conn.fetchval("SELECT 1")  # raises if the session, and so the lock, is gone
                 checked = time.monotonic()
+            if time.monotonic() - pruned >= self.marks_keep_s:
+                await self.ledger.prune_marks(lock_conn, self.marks_keep_s)
+                pruned = time.monotonic()
             try:
                 if self._verify:
                     await self.recover()

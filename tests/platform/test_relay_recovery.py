@@ -140,3 +140,34 @@ async def test_a_relay_that_lost_the_leadership_cannot_move_the_checkpoint(
             assert await new.checkpoint(conn) != GlobalCursor()
     finally:
         await producer.stop()
+
+
+async def test_marks_are_kept_only_as_long_as_a_broker_could_lose_them(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    """Every batch leaves a mark per partition; old ones are pruned, each partition's latest stays,
+    and with nothing lost `recover()` does not rewind."""
+    topic = topic_prefix + "applications.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2)])
+    store = EventStore(schema)
+    async with pool.acquire() as conn:
+        for i in range(12):
+            await store.append(conn, f"case-{i}", [NewEvent("test.happened", {"seq": 0})], 0)
+    producer = make_producer(broker.bootstrap_servers)
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool, store, producer, lambda _: topic, source="/test", batch_size=3)
+        assert await relay.drain() == 12
+        async with pool.acquire() as conn:
+            marks = await relay.ledger.recent_marks(conn)
+            assert len(marks) > 2
+            await conn.execute(f"UPDATE {schema}.relay_marks SET recorded_at = now() - interval '2 minutes'")
+        assert await relay.recover() is False
+        async with pool.acquire() as conn:
+            kept = await relay.ledger.recent_marks(conn)
+    finally:
+        await producer.stop()
+    latest: dict[int, int] = {}
+    for mark in marks:
+        latest[mark.partition] = max(latest.get(mark.partition, -1), mark.last_offset)
+    assert sorted((m.partition, m.last_offset) for m in kept) == sorted(latest.items())
