@@ -34,6 +34,9 @@ class NotificationSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "no-reply@qyzmet.local"
     smtp_timeout_s: float = 10.0
+    pg_schema: str = Field(
+        default="notification", description="the service's PostgreSQL schema (NOTIFICATION_PG_SCHEMA)"
+    )
     api_port: int = 8003
     api_host: str = "127.0.0.1"
     source: str = "/qyzmet/notification"

@@ -207,3 +207,23 @@ async def test_complainant_is_told_in_their_language(
     found = await states(service, app.application_id)
     assert found[("complaint_resolved", "post")]["state"] == "DELIVERED"  # answers go by post too
     assert found[("complaint_registered", "email")]["language"] == "ru"
+
+
+async def test_a_decision_that_overtakes_its_submission_is_kept_and_sent_after_it(
+    service: NotificationService, smtp: tuple[Mailbox, int], pool: asyncpg.Pool, notification_schema: str
+) -> None:
+    mailbox, _ = smtp
+    app = submitted(language="ru")
+    decision_id = await notify(service, decided(app))  # decisions.v1 overtook applications.v1
+    await notify(service, decided(app), decision_id)  # and was redelivered
+    assert await states(service, app.application_id) == {}
+    await notify(service, app)
+    await deliver(service)
+    found = await states(service, app.application_id)
+    assert {kind for kind, _ in found} == {"talon_issued", "decision_made"}
+    assert sorted(m["Subject"].split(":")[0] for m in mailbox.messages) == [
+        "Ваше заявление принято",
+        "По Вашему заявлению принято решение",
+    ]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval(f"SELECT count(*) FROM {notification_schema}.deferred_triggers") == 0

@@ -93,6 +93,25 @@ class NotificationStore:
         )
         return None if row is None else Recipient(**dict(row))
 
+    async def defer(
+        self, subject: str, event_id: str, event_type: str, data: dict[str, Any], region: str | None
+    ) -> None:
+        """Keep an event whose recipient is not registered yet (personal data possible: the
+        row goes once the registration arrives)."""
+        await self.conn.execute(
+            f"INSERT INTO {self.s}.deferred_triggers (subject, event_id, event_type, data, region)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            subject, event_id, event_type, data, region,
+        )  # fmt: skip
+
+    async def take_deferred(self, subject: str) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch(
+            f"DELETE FROM {self.s}.deferred_triggers WHERE subject = $1"
+            " RETURNING event_id, event_type, data, region, received_at",
+            subject,
+        )
+        return sorted((dict(r) for r in rows), key=lambda r: r["received_at"])
+
     async def queue(self, n: NewNotification) -> bool:
         """Queue one notification (ON_DELIVERY); False if one for this event and channel exists."""
         inserted = await self.conn.fetchval(

@@ -123,11 +123,13 @@ def create_app(
 
 @asynccontextmanager
 async def own_service(platform: PlatformSettings) -> AsyncIterator[NotificationService]:
-    from services.notification.bootstrap import MIGRATIONS, SCHEMA, SERVICE, build_service
+    from services.notification.bootstrap import MIGRATIONS, SERVICE, build_service
+    from services.notification.settings import NotificationSettings
     from shared.runtime.context import service_context
 
-    async with service_context(SERVICE, SCHEMA, MIGRATIONS, platform) as ctx:
-        yield build_service(ctx.pool, ctx.schema)
+    settings = NotificationSettings()
+    async with service_context(SERVICE, settings.pg_schema, MIGRATIONS, platform) as ctx:
+        yield build_service(ctx.pool, ctx.schema, settings)
 
 
 def main() -> None:

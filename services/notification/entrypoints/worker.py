@@ -16,7 +16,6 @@ import signal
 from services.notification.bootstrap import (
     APPLICANT_TOPICS,
     MIGRATIONS,
-    SCHEMA,
     SERVICE,
     WEBHOOK_TOPICS,
     build_service,
@@ -25,6 +24,7 @@ from services.notification.bootstrap import (
     run_worker,
 )
 from services.notification.service import NotificationService
+from services.notification.settings import NotificationSettings
 from shared.logging import configure_logging
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import contract_topics, ensure_topics
@@ -41,9 +41,10 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with service_context(SERVICE, SCHEMA, MIGRATIONS, platform) as ctx:
+    settings = NotificationSettings()
+    async with service_context(SERVICE, settings.pg_schema, MIGRATIONS, platform) as ctx:
         await run_worker(
-            build_service(ctx.pool, ctx.schema),
+            build_service(ctx.pool, ctx.schema, settings),
             ctx.producer,
             bootstrap,
             stop,
@@ -54,7 +55,7 @@ async def serve() -> None:
 
 class _Parts:
     def __init__(self, ctx: ServiceContext) -> None:
-        self.service: NotificationService = build_service(ctx.pool, ctx.schema)
+        self.service: NotificationService = build_service(ctx.pool, ctx.schema, NotificationSettings())
         self.applicants, self.webhooks = consumers(self.service, ctx.producer)
         self.relay = OutboxRelay(
             ctx.pool,
@@ -81,7 +82,7 @@ def main() -> None:
 
     worker = ServiceWorker(
         service=SERVICE,
-        schema=SCHEMA,
+        schema=NotificationSettings().pg_schema,
         migrations=MIGRATIONS,
         build=_Parts,
         agents=[

@@ -4,7 +4,9 @@ decision events, the ЦОН webhook deliveries.
 
 Contacts come with the submission (`ApplicationSubmitted`) or the complaint
 (`ComplaintRegistered`) and are kept in the recipients table; later events find them there. An
-event that arrives before the submission it refers to is retried (`RetryLater`).
+event that arrives before the registration it refers to (another topic: nothing orders them) is
+kept (`deferred_triggers`) and planned when the registration arrives - never a consumer waiting
+on it, which would hold up the registration behind it in the same batch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from services.notification.domain.channels import ContactKinds, channels_for, co
 from services.notification.domain.commands import NotifyOn
 from services.notification.domain.keeping import keeping_of
 from services.notification.service_layer.publishing import publish_states, stop_pending
+from services.notification.service_layer.recipients import (
+    applicant,
+    application_subject,
+    complainant,
+    complaint_subject,
+    queued_row,
+    subject_of,
+)
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
 from shared.contracts.applications import (
@@ -34,7 +44,7 @@ from shared.contracts.applications import (
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
 from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
 from shared.contracts.notifications import NotificationKind, ResultUncollected
-from shared.messaging.envelope import RetryLater
+from shared.contracts.topics import registry_of
 from shared.service_layer import Meta
 
 log = structlog.get_logger(__name__)
@@ -42,12 +52,15 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
 
 
-def application_subject(application_id: str) -> str:
-    return f"application/{application_id}"
+DEFERRABLE = registry_of(("applications.v1", "inspections.v1", "decisions.v1", "complaints.v1"))
 
 
-def complaint_subject(complaint_id: str) -> str:
-    return f"complaint/{complaint_id}"
+class NotRegisteredYet(Exception):
+    """The event's application (or complaint) has not been registered here yet."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(subject)
+        self.subject = subject
 
 
 class Planner:
@@ -57,11 +70,29 @@ class Planner:
         self.clock = clock
 
     async def handle(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
-        """Queue what the event calls for; return how many notifications were queued now."""
+        """Queue what the event calls for; return how many notifications were queued now. An
+        event whose recipient is not registered yet is kept and planned on registration."""
+        try:
+            queued = await self._plan(cmd, uow, meta)
+        except NotRegisteredYet as missing:
+            data = cmd.event.model_dump(mode="json")
+            await uow.notifications.defer(
+                missing.subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region
+            )
+            log.info("kept until its registration arrives", event_type=cmd.event.event_name)
+            return 0
+        if isinstance(cmd.event, ApplicationSubmitted | ComplaintRegistered):
+            subject = subject_of(cmd.event)
+            for row in await uow.notifications.take_deferred(subject):
+                event = DEFERRABLE.decode(row["event_type"], row["data"])
+                queued += await self._plan(NotifyOn(event, row["event_id"], row["region"]), uow, meta)
+        return queued
+
+    async def _plan(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
         event = cmd.event
         match event:
             case ApplicationSubmitted():
-                recipient = _applicant(event)
+                recipient = applicant(event)
                 await uow.notifications.save_recipient(recipient)
                 facts = self._facts(recipient)
                 zone = self.catalog.zone(event.region)
@@ -121,7 +152,7 @@ class Planner:
                     lambda lang: m.result_uncollected(event, facts(lang)),
                 )
             case ComplaintRegistered():
-                recipient = _complainant(event)
+                recipient = complainant(event)
                 await uow.notifications.save_recipient(recipient)
                 zone = self.catalog.zone(event.region)
                 return await self._queue(
@@ -177,7 +208,7 @@ class Planner:
     async def _needed(self, uow: NotificationUnit, subject: str) -> Recipient:
         recipient = await uow.notifications.recipient(subject)
         if recipient is None:
-            raise RetryLater(f"{subject} is not known yet (its registration has not arrived)")
+            raise NotRegisteredYet(subject)
         return recipient
 
     async def _queue(
@@ -221,60 +252,7 @@ class Planner:
             )
             if await uow.notifications.queue(n):
                 queued.append(n)
-        await publish_states(uow, [_queued_row(n) for n in queued], now, meta)
+        await publish_states(uow, [queued_row(n) for n in queued], now, meta)
         if not channels:
             log.info("nothing to send: no usable contact", kind=kind, subject=recipient.subject.split("/")[0])
         return len(queued)
-
-
-def _queued_row(n: NewNotification) -> dict[str, Any]:
-    return {
-        "notification_id": n.notification_id,
-        "application_id": n.application_id,
-        "complaint_id": n.complaint_id,
-        "kind": n.kind,
-        "channel": n.channel,
-        "language": n.language,
-        "state": "ON_DELIVERY",
-        "reason": None,
-        "attempt": 0,
-        "office_id": n.office_id,
-        "region": n.region,
-        "trigger_event_id": n.trigger_event_id,
-    }
-
-
-def _applicant(event: ApplicationSubmitted) -> Recipient:
-    """The applicant's contacts; a representative's where the applicant gave none."""
-    contacts = event.applicant.contacts
-    if not (contacts.email or contacts.phone or contacts.address) and event.representative is not None:
-        contacts = event.representative.contacts
-    return Recipient(
-        subject=application_subject(event.application_id),
-        language=event.applicant.preferred_language,
-        application_id=event.application_id,
-        office_id=event.office_id,
-        region=event.region,
-        service_id=event.service_id,
-        edition_id=event.edition_id,
-        registration_number=event.registration_number,
-        phone=contacts.phone,
-        email=contacts.email,
-        address=contacts.address,
-    )
-
-
-def _complainant(event: ComplaintRegistered) -> Recipient:
-    c = event.complainant
-    return Recipient(
-        subject=complaint_subject(event.complaint_id),
-        language=c.preferred_language,
-        application_id=event.application_id,
-        office_id=event.office_id,
-        region=event.region,
-        service_id=event.service_id,
-        registration_number=event.registration_number,
-        phone=c.contacts.phone,
-        email=c.contacts.email,
-        address=c.contacts.address,
-    )

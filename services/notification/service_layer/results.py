@@ -10,7 +10,8 @@ from typing import Any
 
 from services.notification.domain.commands import CollectResult, ExpireKeeping, NotifyOn, ReadLetters
 from services.notification.domain.policy import POLICY
-from services.notification.service_layer.planning import Planner, application_subject
+from services.notification.service_layer.planning import Planner
+from services.notification.service_layer.recipients import application_subject
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from shared.auth.policy import Target
 from shared.contracts.notifications import ResultCollected, ResultUncollected

@@ -29,7 +29,6 @@ CREATE TABLE IF NOT EXISTS {schema}.notifications (
     application_id  text,
     complaint_id    text,
     office_id       text,
-    region          text,
     language        text        NOT NULL,
     context         jsonb       NOT NULL,
     state           text        NOT NULL,
