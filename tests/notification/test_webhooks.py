@@ -6,19 +6,20 @@ no personal data in any body."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from services.notification.domain.commands import FanOut
+from services.notification.domain.commands import FanOut, Subscribe
 from services.notification.entrypoints.api import create_app
 from services.notification.service import NotificationService
 from services.notification.service_layer.dispatch import system_meta
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 
-from .conftest import FakeClock, free_port
+from .conftest import FakeClock, free_port, settings_for
 from .events import DECIDED, decided, submitted
 from .receiver import Receiver, running
 
@@ -133,3 +134,22 @@ async def test_subscriptions_are_the_administrators_and_checked(service: Notific
         assert r.status_code == 404
         r = await http.delete(f"/v1/webhooks/{uuid.uuid4()}", headers=ADMIN)
         assert r.status_code == 404
+
+
+async def test_a_slow_subscriber_times_out_and_is_retried(
+    make_service: Callable[..., NotificationService], smtp: tuple[Any, int], clock: FakeClock
+) -> None:
+    service = make_service(settings=settings_for(smtp[1], webhook_timeout_s=0.3, retry_initial_s=10))
+    async with running(Receiver(HOOK_SECRET, delay_s=1.0)) as receiver:
+        sid = await service.execute(Subscribe(receiver.url("/slow"), HOOK_SECRET), system_meta("admin"))
+        event_id = await fan_out(service)
+        await service.dispatcher.deliver_webhooks("w1")
+        [entry] = await service.delivery_log(sid["subscription_id"], None, 10) or []
+        assert entry["event_id"] == event_id
+        assert (entry["state"], entry["reason"], entry["attempt"]) == ("ON_DELIVERY", "http: timed out", 1)
+        receiver.delay_s = 0
+        clock.now += timedelta(seconds=11)
+        await service.dispatcher.deliver_webhooks("w1")
+        [entry] = await service.delivery_log(sid["subscription_id"], None, 10) or []
+        assert entry["state"] == "DELIVERED"
+        assert [a["outcome"] for a in entry["attempts"]] == ["retry", "delivered"]
