@@ -153,3 +153,23 @@ async def test_a_slow_subscriber_times_out_and_is_retried(
         [entry] = await service.delivery_log(sid["subscription_id"], None, 10) or []
         assert entry["state"] == "DELIVERED"
         assert [a["outcome"] for a in entry["attempts"]] == ["retry", "delivered"]
+
+
+async def test_a_late_subscriber_asks_for_the_decisions_since_a_time(
+    service: NotificationService, clock: FakeClock
+) -> None:
+    app = create_app(service, token_secret=SECRET)
+    before = await fan_out(service)  # nobody subscribed yet
+    async with (
+        running(Receiver(HOOK_SECRET)) as receiver,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http,
+    ):
+        sid = await subscribe(http, receiver.url("/late"))
+        await service.dispatcher.deliver_webhooks("w1")
+        assert receiver.received == []
+        since = (DECIDED - timedelta(days=1)).isoformat()
+        r = await http.post(f"/v1/webhooks/{sid}/redeliver", json={"since": since}, headers=ADMIN)
+        assert r.json()["queued"] == 1
+        await service.dispatcher.deliver_webhooks("w1")
+        [hook] = receiver.received
+        assert hook.body["id"] == before and hook.signature_ok

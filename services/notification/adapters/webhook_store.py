@@ -32,17 +32,6 @@ class DueDelivery:
     give_up_at: datetime
 
 
-def subscription_of(row: asyncpg.Record) -> Subscription:
-    return Subscription(
-        subscription_id=str(row["subscription_id"]),
-        url=row["url"],
-        regions=tuple(row["regions"]),
-        services=tuple(row["services"]),
-        event_types=tuple(row["event_types"]),
-        active=row["active"],
-    )
-
-
 class WebhookStore:
     def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
         self.s = checked_identifier(schema)

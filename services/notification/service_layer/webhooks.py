@@ -37,10 +37,6 @@ class WebhookHandlers:
         region = cmd.region or getattr(cmd.event, "region", None)
         service_id = _service_of(cmd.event)
         event_type = cmd.event.event_name
-        rows = await uow.webhooks.subscriptions(active_only=True)
-        wanted = [s for s in map(_subscription, rows) if s.wants(event_type, region, service_id)]
-        if not wanted:
-            return 0
         body = webhook_body(
             cmd.event,
             event_id=cmd.event_id,
@@ -49,7 +45,10 @@ class WebhookHandlers:
             subject=cmd.subject,
             region=region,
         )
+        # Kept even when nobody subscribes yet: a subscriber registered later may ask for it.
         await uow.webhooks.save_event(cmd.event_id, event_type, region, service_id, cmd.time, body)
+        rows = await uow.webhooks.subscriptions(active_only=True)
+        wanted = [s for s in map(_subscription, rows) if s.wants(event_type, region, service_id)]
         now = self.clock()
         give_up = self.settings.webhook_backoff().give_up_at(now)
         queued = 0
