@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
 from services.notification.adapters.templates import TEMPLATE_DIR, Templates, _sources
+from services.notification.domain.commands import RecordAttempt
 from services.notification.service import NotificationService
 
 from .conftest import FakeClock, Mailbox, free_port, settings_for
@@ -125,3 +127,25 @@ async def test_template_error_stops_that_message_only(
     [mail] = mailbox.messages
     assert mail["Subject"].startswith("Мемлекеттік қызмет көрсетуден бас тарту туралы шешім")
     assert "Негіздемесі:\n- Not all para-11 documents submitted" in mail.get_content()
+
+
+async def test_an_outcome_that_cannot_be_recorded_does_not_stop_the_others(
+    service: NotificationService, smtp: tuple[Mailbox, int], monkeypatch: Any
+) -> None:
+    mailbox, _ = smtp
+    handle = service.bus.handle
+
+    async def broken_for_sms(command: Any, meta: Any, **kwargs: Any) -> Any:
+        if isinstance(command, RecordAttempt):
+            rows = await service.notifications_of(app.application_id)
+            if next(r for r in rows if r["notification_id"] == command.notification_id)["channel"] == "sms":
+                raise ValueError("a bug in recording")
+        return await handle(command, meta, **kwargs)
+
+    monkeypatch.setattr(service.bus, "handle", broken_for_sms)
+    app = submitted()
+    await notify(service, app)
+    assert await deliver(service) == 2  # no exception: the loop goes on
+    found = await states(service, app.application_id)
+    assert found[("talon_issued", "email")]["state"] == "DELIVERED" and len(mailbox.messages) == 1
+    assert found[("talon_issued", "sms")]["state"] == "ON_DELIVERY"  # leased; tried again when the lease ends

@@ -84,7 +84,10 @@ class Dispatcher:
         leased: list[Leased] = await self._lease(
             lambda conn, now, until: NotificationStore(self.schema, conn).lease_due(now, worker, until, batch)
         )
-        await asyncio.gather(*(self._deliver(n, worker) for n in leased))
+        _log_failures(
+            "delivery",
+            await asyncio.gather(*(self._deliver(n, worker) for n in leased), return_exceptions=True),
+        )
         return len(leased)
 
     async def _deliver(self, n: Leased, worker: str) -> None:
@@ -128,7 +131,9 @@ class Dispatcher:
         due: list[DueDelivery] = await self._lease(
             lambda conn, now, until: WebhookStore(self.schema, conn).lease_due(now, worker, until, batch)
         )
-        await asyncio.gather(*(self._post(d, worker) for d in due))
+        _log_failures(
+            "webhook", await asyncio.gather(*(self._post(d, worker) for d in due), return_exceptions=True)
+        )
         return len(due)
 
     async def _post(self, d: DueDelivery, worker: str) -> None:
@@ -203,6 +208,17 @@ class Dispatcher:
             + await self.deliver_webhooks(worker)
             + await self.expire_keeping(worker)
         )
+
+
+def _log_failures(what: str, results: list[object]) -> None:
+    """A delivery whose outcome could not be recorded keeps its lease until it expires, then is
+    tried again: one broken row must not stop the loop for every other (a database outage still
+    stops the batch, and the loop retries it)."""
+    errors = [r for r in results if isinstance(r, BaseException)]
+    for error in errors:
+        if is_retryable(error) or not isinstance(error, Exception):
+            raise error
+        log.error("could not record a delivery outcome", what=what, error=type(error).__name__)
 
 
 def _by_status(status: int) -> SendOutcome:
