@@ -112,6 +112,7 @@ def submitted(
     office_id: str = DEPT,
     region: str = "karaganda",
     channel: str = "department",
+    iin: str | None = None,
 ) -> ApplicationSubmitted:
     return ApplicationSubmitted(
         application_id=application_id or str(uuid.uuid4()),
@@ -119,7 +120,7 @@ def submitted(
         service_id=service_id, edition_id=edition_id, edition_basis="in force", channel=channel,
         office_id=office_id, region=region, received_by="clerk.officer@" + office_id,
         received_at=REGISTERED_AT - timedelta(days=20), due_at=None,
-        applicant=Applicant(iin="850412300017", full_name="Айгүл Нұрланова"),
+        applicant=Applicant(iin=iin or f"{uuid.uuid4().int % 10**12:012d}", full_name="Айгүл Нұрланова"),
         documents=[], idempotency_key=str(uuid.uuid4()),
     )  # fmt: skip
 

@@ -3,8 +3,6 @@ role and office, the audited read of the complainant, lists and the OpenAPI docu
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncpg
 import httpx
 
@@ -14,9 +12,9 @@ from shared.auth.roles import Role
 from tests.complaints.conftest import (
     DEPT,
     OTHER_REVIEWING,
-    REGISTERED_AT,
     REVIEWING,
     SERVICE,
+    Clock,
     auth,
     complaint_body,
     decided_application,
@@ -153,28 +151,35 @@ async def test_only_the_routed_offices_reviewer_answers_and_reads_of_the_complai
 
 
 async def test_the_queue_of_a_reviewing_office_lists_its_open_complaints_nearest_due_first(
-    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient
+    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient, clock: Clock
 ) -> None:
     app = await decided_application(pool, complaints_schema)
     ids = []
-    for _ in range(2):
+    for _ in range(3):
         talon = await client.post("/v1/complaints", json=complaint_body(app.application_id), headers=auth())
         ids.append(talon.json()["complaint_id"])
+        clock.advance(days=1)
     reviewer = auth(Role.REVIEWER, REVIEWING)
     await client.post(
         f"/v1/complaints/{ids[0]}/resolution",
         json={"outcome": "rejected", "reasoning": "r"},
         headers=reviewer,
     )
+    # The second, extended to 30 days, is now due after the third (registered a day later).
+    extended = await client.post(
+        f"/v1/complaints/{ids[1]}/extension", json={"reason": "an inspection"}, headers=reviewer
+    )
+    assert extended.status_code == 200, extended.text
     queue = await client.get("/v1/complaints/queue", headers=reviewer)
-    assert [c["complaint_id"] for c in queue.json()["items"]] == [ids[1]]
+    items = queue.json()["items"]
+    assert [c["complaint_id"] for c in items] == [ids[2], ids[1]]
+    assert items[0]["review_due_on"] < items[1]["review_due_on"]
     everything = await client.get("/v1/complaints/queue?include_resolved=true", headers=reviewer)
-    assert {c["complaint_id"] for c in everything.json()["items"]} == set(ids)
+    assert [c["complaint_id"] for c in everything.json()["items"]] == [ids[0], ids[2], ids[1]]
     other = await client.get(
         f"/v1/complaints/queue?office={REVIEWING}", headers=auth(Role.REVIEWER, OTHER_REVIEWING)
     )
     assert other.status_code == 403
-    assert REGISTERED_AT + timedelta(days=15) > REGISTERED_AT  # the queue reads no clock of its own
 
 
 async def test_openapi_documents_every_answer(client: httpx.AsyncClient) -> None:

@@ -97,3 +97,10 @@ def test_timers_of_an_answered_complaint_change_nothing() -> None:
 def test_an_unknown_complaint_is_not_found() -> None:
     with pytest.raises(NotFound):
         decide_resolution(ComplaintState(), outcome="upheld", reasoning="r", by="x", at=AT)
+
+
+def test_an_approaching_timer_that_fires_after_the_due_instant_says_nothing() -> None:
+    state = _registered()
+    assert decide_timer(state, APPROACHING, DUE - timedelta(seconds=1)) is not None
+    assert decide_timer(state, APPROACHING, DUE) is None
+    assert decide_timer(state, BREACHED, DUE + timedelta(days=2)) is not None

@@ -105,3 +105,51 @@ async def test_no_applicants_served_gives_no_share(client: httpx.AsyncClient) ->
     )
     assert empty.status_code == 200
     assert empty.json()["justified_complaints_share"] is None
+
+
+async def test_periods_are_the_regions_local_days(
+    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    # 01:00 on 1 April in Karaganda (UTC+5) is 20:00 UTC on 31 March.
+    first_of_april = datetime(2025, 3, 31, 20, 0, tzinfo=UTC)
+    a = submitted()
+    await seed(pool, complaints_schema, a, decided(a, first_of_april))
+    clock.now = REGISTERED_AT
+    talon = await client.post("/v1/complaints", json=complaint_body(a.application_id), headers=auth())
+    assert talon.status_code == 201, talon.text
+    clock.now = first_of_april
+    answered = await client.post(
+        f"/v1/complaints/{talon.json()['complaint_id']}/resolution",
+        json={"outcome": "upheld", "reasoning": "as found"},
+        headers=auth(Role.REVIEWER, REVIEWING),
+    )
+    assert answered.status_code == 200, answered.text
+    counts = ("applicants_served", "justified_complaints")
+
+    async def month(first: str, last: str) -> tuple[int, int]:
+        found = await client.get(
+            f"/v1/complaints/figures?from={first}&to={last}", headers=auth(Role.AUDITOR, "hq")
+        )
+        assert found.status_code == 200, found.text
+        return tuple(found.json()[k] for k in counts)  # type: ignore[return-value]
+
+    assert await month("2025-04-01", "2025-04-30") == (1, 1)
+    assert await month("2025-03-01", "2025-03-31") == (0, 0)
+
+
+async def test_applicants_served_are_distinct_applicants_not_applications(
+    pool: asyncpg.Pool, complaints_schema: str, client: httpx.AsyncClient
+) -> None:
+    same = "850412300017"
+    a, b, c = submitted(iin=same), submitted(iin=same), submitted()
+    await seed(
+        pool, complaints_schema,
+        a, decided(a, _day(3, 3)), b, decided(b, _day(3, 4)), c, decided(c, _day(3, 5)),
+    )  # fmt: skip
+    found = await client.get(
+        "/v1/complaints/figures?from=2025-03-01&to=2025-03-31", headers=auth(Role.AUDITOR, "hq")
+    )
+    assert found.json()["applicants_served"] == 2
+    async with pool.acquire() as conn:
+        stored = [dict(r) for r in await conn.fetch(f"SELECT * FROM {complaints_schema}.known_applications")]
+    assert same not in str(stored)  # a keyed hash, never the ИИН itself

@@ -44,7 +44,25 @@ def _route(catalog: ComplaintsCatalog, service: str, edition: str, subject: str,
         ("tsa_recipient_certificate", "kz_std_394_new_2012", "intake_refusal", False,
          "oblast_department", "karaganda-oblast-department", "L40852-40856"),
         ("basic_state_pension_payment", "kz_std_393_as_restated_2012", "decision", False,
-         "gcvp_head", "karaganda-dept-01", "ГЦВП"),
+         "gcvp_head", "karaganda-gcvp-01", "ГЦВП"),
+        # A ГЦВП decision on an application received at a ЦОН: the branch, not the ЦОН (004,
+        # complaints.to of every ГЦВП service: 'head of the ГЦВП branch').
+        ("basic_state_pension_payment", "kz_std_393_as_restated_2012", "decision", True,
+         "gcvp_head", "karaganda-gcvp-01", "ГЦВП"),
+        ("basic_state_pension_payment", "kz_std_393_as_restated_2012", "official_action", False,
+         "gcvp_head", "karaganda-gcvp-01", "ГЦВП"),
+        # Official conduct where the seed names only the authorised body / unit, even at an office
+        # that once took a ЦОН-channel application: 004 L28300, L40860, L45046; burial, SIC.
+        ("disability_assessment_mse", "kz_std_393_new_2012", "official_action", True,
+         "department_head", "karaganda-dept-01", "L28300"),
+        ("tsa_recipient_certificate", "kz_std_394_new_2012", "official_inaction", True,
+         "department_head", "karaganda-dept-01", "L40860"),
+        ("active_employment_referral", "kz_std_394_new_2012", "official_action", True,
+         "department_head", "karaganda-dept-01", "L45046"),
+        ("burial_lump_sum_payment", "kz_std_393_new_2012", "official_action", True,
+         "gcvp_head", "karaganda-gcvp-01", "burial"),
+        ("social_individual_code", "kz_std_393_new_2012", "official_inaction", True,
+         "gcvp_head", "karaganda-gcvp-01", "SIC"),
         ("basic_state_pension_payment", "kz_std_393_as_restated_2012", "official_action", True,
          "tson_head", "karaganda-dept-01", "ЦОН"),
     ],
@@ -123,3 +141,14 @@ def test_the_extended_term_is_a_labelled_effective_dated_default(
     no_defaults = ComplaintsCatalog(complaints_catalog.catalog, complaints_catalog.routing, [])
     with pytest.raises(Exception, match="complaint_review_term"):
         no_defaults.review_term("karaganda", date(2025, 3, 3))
+
+
+def test_the_gcvp_branch_is_derived_from_the_region_as_the_example_office_register_names_it(
+    complaints_catalog: ComplaintsCatalog,
+) -> None:
+    routed = _route(
+        complaints_catalog, "basic_state_pension_payment", "kz_std_393_as_restated_2012", "decision",
+        region="almaty_city", office="almaty-city-tson-01", at_tson=True,
+    )  # fmt: skip
+    assert isinstance(routed, Routed)
+    assert (routed.body, routed.office) == ("gcvp_head", "almaty-city-gcvp-01")
