@@ -4,9 +4,12 @@ gets a fresh producer, and a relay that lost the leadership cannot move the chec
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from prometheus_client import REGISTRY
@@ -131,6 +134,10 @@ async def test_a_relay_that_lost_the_leadership_cannot_move_the_checkpoint(
             # The old leader's lock session died unnoticed; another relay took the lock.
             new.leader_epoch = await new.ledger.claim_leadership(conn)
             await store.append(conn, "case-0", [NewEvent("test.happened", {"seq": 0})], 0)
+            for _ in range(200):  # visible to the gap-safe reader once older transactions ended
+                if await store.read_committed_for_publishing(conn, GlobalCursor(), 1):
+                    break
+                await asyncio.sleep(0.05)
         with pytest.raises(LeadershipLost):
             await old.drain()
         async with pool.acquire() as conn:
@@ -171,3 +178,68 @@ async def test_marks_are_kept_only_as_long_as_a_broker_could_lose_them(
     for mark in marks:
         latest[mark.partition] = max(latest.get(mark.partition, -1), mark.last_offset)
     assert sorted((m.partition, m.last_offset) for m in kept) == sorted(latest.items())
+
+
+class _PoisonedOnce:
+    """A real producer whose first send fails the way a broker that lost its state answers."""
+
+    def __init__(self, real: AIOKafkaProducer, error: Exception) -> None:
+        self.real = real
+        self.error: Exception | None = error
+        self.client = real.client
+
+    async def send(self, *args: Any, **kwargs: Any) -> Any:
+        if self.error is not None:
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(self.error)
+            self.error = None
+            return failed
+        return await self.real.send(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        kafka_errors.OutOfOrderSequenceNumber(),
+        kafka_errors.UnknownProducerId(),
+        kafka_errors.ProducerFenced(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+@pytest.mark.parametrize("with_factory", [True, False], ids=["factory", "no-factory"])
+async def test_a_fatal_producer_error_replaces_the_producer_only_with_a_factory(
+    pool: asyncpg.Pool,
+    schema: str,
+    broker: KafkaHandle,
+    topic_prefix: str,
+    error: Exception,
+    with_factory: bool,
+) -> None:
+    topic = topic_prefix + "applications.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1)])
+    store = EventStore(schema)
+    async with pool.acquire() as conn:
+        for seq in range(3):
+            await store.append(conn, "case-0", [NewEvent("test.happened", {"seq": seq})], seq)
+    real = make_producer(broker.bootstrap_servers)
+    await real.start()
+    factory = CountingFactory(broker.bootstrap_servers)
+    given = _PoisonedOnce(real, error)
+    relay = OutboxRelay(
+        pool,
+        store,
+        given,
+        lambda _: topic,
+        source="/test",
+        producer_factory=factory if with_factory else None,
+    )
+    try:
+        await _run_until_caught_up(relay)
+    finally:
+        await factory.close()
+        await real.stop()
+    assert relay.renewals == 1
+    assert len(factory.made) == (1 if with_factory else 0)
+    assert (relay.producer is given) is not with_factory  # without a factory it keeps its producer
+    landed = await read_topic(broker.bootstrap_servers, topic)
+    assert len({r.event_id for r in landed}) == 3  # (the ones after the failed send, twice)
