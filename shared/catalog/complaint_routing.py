@@ -29,7 +29,7 @@ class _Strict(BaseModel):
 
 class Body(_Strict):
     id: str
-    office: str = Field(description="pattern over {region} and {office}")
+    office: str = Field(description="pattern over {region}, {region_slug} and {office}")
     note: str
 
 
@@ -106,7 +106,9 @@ class ComplaintRouting:
             if rule.refuse is not None or rule.body is None:
                 return NoProcedure(rule.refuse or "no complaint procedure", rule.citation)
             body = self._bodies[rule.body]
-            return Routed(body.id, body.office.format(region=region, office=office), rule.citation)
+            slug = region.replace("_", "-")
+            where = body.office.format(region=region, region_slug=slug, office=office)
+            return Routed(body.id, where, rule.citation)
         return NoProcedure(
             f"no routing rule for act {edition.act}, service {service_id}, subject {subject}",
             f"{FILE}: no matching rule",
