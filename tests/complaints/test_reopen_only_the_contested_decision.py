@@ -61,7 +61,7 @@ async def test_an_upheld_complaint_reopens_only_the_decision_in_force_that_it_co
     waiting = await uphold(c2)
     assert waiting["reopen_case"] is False and "no longer in force" in str(waiting["reopen_withheld"])
 
-    second = decided(app, REGISTERED_AT + timedelta(days=3), outcome="granted")
+    second = decided(app, REGISTERED_AT + timedelta(days=3), outcome="approved")
     await seed(pool, complaints_schema, second)
     late = await uphold(c3)
     assert late["reopen_case"] is False and "no longer in force" in str(late["reopen_withheld"])

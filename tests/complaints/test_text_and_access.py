@@ -66,7 +66,7 @@ async def test_the_contested_office_and_the_named_officer_do_not_read_the_compla
         office_id=TSON, channel="tson",
     )  # fmt: skip
     await seed(pool, complaints_schema, farm)
-    officer = f"tson.officer@{TSON}"
+    officer = f"operator.7@{TSON}"
     # Registered at the department about the ЦОН's operator: routed to the ЦОН director (002 L175-181).
     talon = await client.post(
         "/v1/complaints",
