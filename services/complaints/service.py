@@ -6,12 +6,13 @@ the views."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from services.complaints.service_layer.handlers import CatalogSource, ComplaintHandlers
+from services.complaints.service_layer.handlers import ComplaintHandlers
+from services.complaints.service_layer.ports import CatalogSource
 from services.complaints.service_layer.scheduler import TimerScheduler
 from services.complaints.service_layer.unit_of_work import PgComplaintsUnit
 from services.complaints.service_layer.views import ComplaintViews
@@ -39,9 +40,11 @@ class ComplaintsService:
         self.pool = pool
         self.schema = schema
         self.settings = settings
-        self.handlers = ComplaintHandlers(catalogs, clock, settings.approaching_days)
+        self.handlers = ComplaintHandlers(
+            catalogs, clock, settings.approaching_days, timedelta(seconds=settings.clock_skew_s)
+        )
         self.bus: MessageBus[PgComplaintsUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
-        self.views = ComplaintViews(pool, schema)
+        self.views = ComplaintViews(pool, schema, catalogs)
         self.scheduler = TimerScheduler(pool, schema, self.bus, settings, clock)
 
     def unit(self) -> PgComplaintsUnit:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.contracts.applications import Contacts, Language
 from shared.contracts.event import ContractModel, DomainEvent, PersonalStr
@@ -74,6 +74,19 @@ class FileComplaint(DomainEvent):
     complainant: Complainant
     text: PersonalStr = Field(min_length=1, max_length=20000)
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
+    received_at: datetime | None = Field(
+        default=None,
+        description="when the office received the complaint (with a time zone; not in the future"
+        " beyond a small clock skew); the registration instant and the start of the review term."
+        " Default: when the complaints service registers it",
+    )
+
+    @field_validator("received_at")
+    @classmethod
+    def _with_time_zone(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("must have a time zone (an instant, e.g. 2025-03-03T10:00:00+05:00)")
+        return value
 
 
 class ComplaintRegistered(DomainEvent):
@@ -110,6 +123,11 @@ class ComplaintRegistered(DomainEvent):
     complainant: Complainant
     attachments: list[AttachmentRef] = Field(default_factory=list)
     idempotency_key: str
+    text: PersonalStr | None = None
+    """What the complainant wrote (None only on events recorded before it was kept)."""
+    contested_decision_at: datetime | None = None
+    """For a complaint about a decision: `decided_at` of the `DecisionMade` in force when the
+    complaint was registered - the decision it contests."""
 
 
 class ComplaintReviewDeadlineApproaching(DomainEvent):
@@ -163,13 +181,20 @@ class ComplaintResolved(DomainEvent):
     office_id: str
     reviewing_office: str
     outcome: ComplaintOutcome
-    reasoning: str
+    reasoning: PersonalStr
     reviewed_by: str
     resolved_at: datetime
     on_time: bool
     reopen_case: bool
     """True when an upheld (or partly upheld) complaint against a decision sends the case back
-    for a new decision: the decision service reopens it (`ApplicationReopened`)."""
+    for a new decision: the decision service reopens it (`ApplicationReopened`). Only while the
+    contested decision (`contested_decision_at`) is still the one in force."""
+    contested_decision_at: datetime | None = None
+    """`decided_at` of the decision the complaint contested (as `ComplaintRegistered`); the
+    decision service reopens only if its decision in force was made at this instant."""
+    reopen_withheld: str | None = None
+    """Why a justified complaint against a decision does not reopen the case (the contested
+    decision is no longer in force); None otherwise."""
 
 
 class ComplaintEscalated(DomainEvent):

@@ -1,4 +1,5 @@
-"""The complaints projection (one row per complaint, no personal data), written in the unit of
+"""The complaints projection (one row per complaint, no personal data: neither the complainant,
+nor the text, nor the reviewer's reasoning - those are read from the stream, audited), written in the unit of
 work of the command that appended the events, and rebuilt from the event store by
 `qyzmet replay complaints.complaints`."""
 
@@ -24,7 +25,7 @@ from shared.eventstore.store import cursor_of
 COLUMNS = (
     "complaint_id, registration_number, subject, application_id, service_id, office_id, region, officer,"
     " channel, registered_at_office, registered_by, registered_at, reviewing_body, reviewing_office,"
-    " review_due_on, review_due_at, extended, approaching, breached, status, outcome, reasoning,"
+    " review_due_on, review_due_at, extended, approaching, breached, status, outcome,"
     " reviewed_by, resolved_at, on_time, reopen_case, escalations, version"
 )
 
@@ -71,9 +72,9 @@ def _changes(event: DomainEvent) -> tuple[list[str], list[Any]]:
         return ["breached = true"], []
     if isinstance(event, ComplaintResolved):
         return [
-            "status = 'resolved'", "outcome = $2", "reasoning = $3", "reviewed_by = $4",
-            "resolved_at = $5", "on_time = $6", "reopen_case = $7",
-        ], [event.outcome, event.reasoning, event.reviewed_by, event.resolved_at, event.on_time,
+            "status = 'resolved'", "outcome = $2", "reviewed_by = $3",
+            "resolved_at = $4", "on_time = $5", "reopen_case = $6",
+        ], [event.outcome, event.reviewed_by, event.resolved_at, event.on_time,
             event.reopen_case]  # fmt: skip
     if isinstance(event, ComplaintEscalated):
         entry = {"to": event.to, "body": event.body, "recorded_by": event.recorded_by,

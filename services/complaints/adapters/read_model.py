@@ -5,15 +5,21 @@ seen with their region and whether they are a ЦОН (an office that received an
 through a ЦОН channel), which routing needs for complaints about an official's conduct.
 
 It is a projection of other services' events, written inside the consumer's inbox transaction.
+The decision in force is the latest `DecisionMade` (an older one delivered late changes nothing);
+`ApplicationReopened` takes it out of force until the next one. The applicant is kept only as a
+keyed hash of the ИИН (`applicant_key`, HMAC-SHA256), to count distinct applicants served.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from services.complaints.settings import applicant_key
 from shared.contracts.applications import (
     ApplicationRejectedAtIntake,
     ApplicationSubmitted,
@@ -49,12 +55,24 @@ class KnownOffice:
     tson: bool
 
 
+def applicant_hash(key: bytes, iin: str) -> str:
+    """The keyed hash of an ИИН (never the ИИН itself) kept to count distinct applicants."""
+    return hmac.new(key, iin.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 class ApplicationFacts:
-    def __init__(self, schema: str) -> None:
+    def __init__(self, schema: str, key: bytes | None = None) -> None:
         name = checked_identifier(schema)
         self.applications = f"{name}.known_applications"
         self.decisions = f"{name}.known_decisions"
         self.offices = f"{name}.known_offices"
+        self._key = key
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = applicant_key()
+        return self._key
 
     async def application(self, conn: asyncpg.Connection, application_id: str) -> KnownApplication | None:
         row = await conn.fetchrow(
@@ -76,11 +94,11 @@ class ApplicationFacts:
             await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
             await conn.execute(
                 f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id,"
-                " region, channel, state) VALUES ($1, $2, $3, $4, $5, $6, 'submitted')"
+                " region, channel, state, applicant_key) VALUES ($1, $2, $3, $4, $5, $6, 'submitted', $7)"
                 " ON CONFLICT (application_id) DO UPDATE SET edition_id = excluded.edition_id,"
-                " channel = excluded.channel, updated_at = now()",
+                " channel = excluded.channel, applicant_key = excluded.applicant_key, updated_at = now()",
                 event.application_id, event.service_id, event.edition_id, event.office_id,
-                event.region, event.channel,
+                event.region, event.channel, applicant_hash(self.key, event.applicant.iin),
             )  # fmt: skip
         elif isinstance(event, ApplicationRejectedAtIntake):
             await conn.execute(
@@ -101,8 +119,9 @@ class ApplicationFacts:
         elif isinstance(event, ApplicationReopened):
             await conn.execute(
                 f"UPDATE {self.applications} SET state = 'reopened', updated_at = now()"
-                " WHERE application_id = $1",
+                " WHERE application_id = $1 AND (decided_at IS NULL OR decided_at <= $2)",
                 event.application_id,
+                event.reopened_at,
             )
 
     async def _decided(self, conn: asyncpg.Connection, event: DecisionMade) -> None:
@@ -111,17 +130,20 @@ class ApplicationFacts:
             f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id, region,"
             " channel, state, outcome, decided_at) VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8)"
             " ON CONFLICT (application_id) DO UPDATE SET state = 'decided', outcome = excluded.outcome,"
-            " decided_at = excluded.decided_at, edition_id = excluded.edition_id, updated_at = now()",
+            " decided_at = excluded.decided_at, edition_id = excluded.edition_id, updated_at = now()"
+            f" WHERE {self.applications}.decided_at IS NULL"
+            f" OR {self.applications}.decided_at < excluded.decided_at",
             event.application_id, event.service_id, event.edition_id, event.office_id, event.region,
             event.channel, event.outcome, event.decided_at,
         )  # fmt: skip
         await conn.execute(
-            f"INSERT INTO {self.decisions} (application_id, decided_at, service_id, office_id)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            f"INSERT INTO {self.decisions} (application_id, decided_at, service_id, office_id, region)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             event.application_id,
             event.decided_at,
             event.service_id,
             event.office_id,
+            event.region,
         )
 
     async def _office(self, conn: asyncpg.Connection, office_id: str, region: str, tson: bool) -> None:

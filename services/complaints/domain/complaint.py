@@ -7,7 +7,13 @@ Rules decided here (and documented in the README of the service):
   only if the extended term ends later than the current one;
 - an answered complaint is never answered again, nor extended; escalations are recorded at any
   time after registration (the complainant may go to a higher body or to court whenever);
-- an upheld or partly upheld complaint against a decision sends the case back (`reopen_case`).
+- an upheld or partly upheld complaint against a decision sends the case back (`reopen_case`),
+  but only while the decision it contested is still the one in force (another complaint may have
+  reopened it, or a new decision replaced it): otherwise `reopen_withheld` says why;
+- an escalation to the same body as one recorded already is a repeat (a retried request):
+  nothing new is recorded;
+- an "approaching" timer that fires at or after the due instant (both timers overdue after a
+  restart) records nothing: the breach says it all.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ class ComplaintState:
     due_on: date | None = None
     extended: bool = False
     resolved: ComplaintResolved | None = None
-    escalations: int = 0
+    escalations: tuple[tuple[str, str], ...] = ()
+    """(to, body) of each escalation recorded."""
 
     @property
     def complaint(self) -> ComplaintRegistered:
@@ -70,7 +77,7 @@ def evolve(state: ComplaintState, event: DomainEvent) -> ComplaintState:
     if isinstance(event, ComplaintResolved):
         return replace(state, resolved=event)
     if isinstance(event, ComplaintEscalated):
-        return replace(state, escalations=state.escalations + 1)
+        return replace(state, escalations=(*state.escalations, (event.to, event.body)))
     return state
 
 
@@ -107,12 +114,28 @@ def decide_extension(
 
 
 def decide_resolution(
-    state: ComplaintState, *, outcome: ComplaintOutcome, reasoning: str, by: str, at: datetime
+    state: ComplaintState,
+    *,
+    outcome: ComplaintOutcome,
+    reasoning: str,
+    by: str,
+    at: datetime,
+    decision_in_force: bool = True,
 ) -> ComplaintResolved:
+    """The answer; `decision_in_force`: the decision the complaint contested is still the one in
+    force (the read model's latest decision, not reopened since)."""
     complaint = state.complaint
     if state.resolved is not None:
         raise InvalidState(f"the complaint was answered already ({state.resolved.outcome})")
     assert state.due_at is not None
+    justified_against_decision = outcome in ("upheld", "partly_upheld") and complaint.subject == "decision"
+    withheld = None
+    if justified_against_decision and not decision_in_force:
+        made = complaint.contested_decision_at
+        withheld = (
+            f"the contested decision (made {made.isoformat() if made else 'earlier'}) is no longer in"
+            " force: the case was reopened or decided again since, so this answer does not reopen it"
+        )
     return ComplaintResolved(
         complaint_id=complaint.complaint_id,
         application_id=complaint.application_id,
@@ -125,14 +148,19 @@ def decide_resolution(
         reviewed_by=by,
         resolved_at=at,
         on_time=at <= state.due_at,
-        reopen_case=outcome in ("upheld", "partly_upheld") and complaint.subject == "decision",
+        reopen_case=justified_against_decision and decision_in_force,
+        contested_decision_at=complaint.contested_decision_at,
+        reopen_withheld=withheld,
     )
 
 
 def decide_escalation(
     state: ComplaintState, *, to: EscalationTarget, body: str, note: str | None, by: str, at: datetime
-) -> ComplaintEscalated:
+) -> ComplaintEscalated | None:
+    """The escalation; None when the same one (to, body) was recorded already (a retry)."""
     complaint = state.complaint
+    if (to, body) in state.escalations:
+        return None
     return ComplaintEscalated(
         complaint_id=complaint.complaint_id,
         application_id=complaint.application_id,
@@ -149,8 +177,10 @@ def decide_timer(state: ComplaintState, kind: str, at: datetime) -> DomainEvent 
     complaint = state.complaint
     if state.resolved is not None:
         return None
-    assert state.due_on is not None
+    assert state.due_on is not None and state.due_at is not None
     if kind == APPROACHING:
+        if at >= state.due_at:
+            return None
         return ComplaintReviewDeadlineApproaching(
             complaint_id=complaint.complaint_id,
             application_id=complaint.application_id,

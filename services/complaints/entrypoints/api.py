@@ -75,6 +75,8 @@ def _changed(result: Changed) -> ComplaintChanged:
         events=[e.event_name for e in result.events],
         review_due_on=result.state.due_on,
         outcome=resolved.outcome if resolved else None,
+        reopen_case=resolved.reopen_case if resolved else None,
+        reopen_withheld=resolved.reopen_withheld if resolved else None,
     )
 
 
@@ -157,7 +159,8 @@ def create_app(
         office: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Figures:
         """Justified complaints as a share of applicants served and justified complaints answered in
-        term, over [from, to] (whole UTC days), per service and office (an office's head: its own)."""
+        term, over [from, to] (whole local days of each region), per service and office (an office's
+        head: its own)."""
         first, last = parse_period(start, end)
         found = await runtime.service.views.figures(
             ReadFigures(first, last, service, office), actor_of(principal)

@@ -75,7 +75,6 @@ class ComplaintSummary(BaseModel):
     breached: bool
     status: str
     outcome: ComplaintOutcome | None
-    reasoning: str | None
     reviewed_by: str | None
     resolved_at: datetime | None
     on_time: bool | None
@@ -84,10 +83,16 @@ class ComplaintSummary(BaseModel):
 
 
 class ComplaintView(ComplaintSummary):
-    """One complaint with the complainant's data (the read is audited)."""
+    """One complaint with the complainant's data, the text and the reviewer's reasoning (the read
+    is audited; only the registering and the reviewing office, auditors and administrators)."""
 
     complainant: Complainant
+    text: str | None = Field(description="what the complainant wrote (personal data)")
     attachments: list[AttachmentRef]
+    reasoning: str | None = Field(description="the reviewer's reasoning, once answered (personal data)")
+    reopen_withheld: str | None = Field(
+        default=None, description="why a justified complaint against a decision did not reopen the case"
+    )
     review_term_basis: str
     routing_basis: str | None
 
@@ -120,8 +125,14 @@ class EscalationRequest(ContractModel):
 class ComplaintChanged(BaseModel):
     complaint_id: str
     events: list[str]
+    """The events recorded now (none for a repeated escalation)."""
     review_due_on: date | None
     outcome: ComplaintOutcome | None
+    reopen_case: bool | None = None
+    """Once answered: whether the answer sends the case back for a new decision."""
+    reopen_withheld: str | None = None
+    """Why a justified complaint against a decision does not reopen the case (the decision it
+    contested is no longer in force)."""
 
 
 class Figures(BaseModel):
@@ -131,7 +142,10 @@ class Figures(BaseModel):
     to: date
     service: str | None
     office: str | None
-    applicants_served: int
+    applicants_served: int = Field(
+        description="distinct applicants (a keyed hash of the ИИН) with a decision made in the period,"
+        " in the region's local days"
+    )
     complaints_answered: int
     justified_complaints: int
     justified_complaints_in_term: int

@@ -8,9 +8,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from services.complaints.adapters.catalog import ComplaintsCatalog
 from services.complaints.adapters.repository import body_hash
 from services.complaints.domain.commands import (
     ExtendReview,
@@ -29,7 +28,9 @@ from services.complaints.domain.complaint import (
     decide_timer,
 )
 from services.complaints.domain.policy import POLICY
-from services.complaints.service_layer.registration import contested, route
+from services.complaints.service_layer.ports import NATIONAL, CatalogSource, zone_of
+from services.complaints.service_layer.reading import names_the_actor, read_one
+from services.complaints.service_layer.registration import contested, refused, route
 from services.complaints.service_layer.unit_of_work import PgComplaintsUnit
 from shared.audit import AuditEntry
 from shared.auth.policy import Target
@@ -37,14 +38,10 @@ from shared.catalog.deadlines import add_term
 from shared.catalog.errors import CatalogError
 from shared.contracts.complaints import ComplaintRegistered, FileComplaint
 from shared.contracts.event import DomainEvent
-from shared.domain.errors import Conflict, Forbidden, InvalidState, NotFound
+from shared.domain.errors import Conflict, Forbidden, InvalidState
 from shared.service_layer import Meta
 
 Clock = Callable[[], datetime]
-
-
-class CatalogSource(Protocol):
-    async def current(self) -> ComplaintsCatalog: ...
 
 
 class TimerGone(Exception):
@@ -64,10 +61,14 @@ class Changed:
 
 
 class ComplaintHandlers:
-    def __init__(self, catalogs: CatalogSource, clock: Clock, approaching_days: int) -> None:
+    def __init__(
+        self, catalogs: CatalogSource, clock: Clock, approaching_days: int, skew: timedelta = timedelta(0)
+    ) -> None:
         self.catalogs = catalogs
         self.clock = clock
         self.approaching = timedelta(days=approaching_days)
+        self.skew = skew
+        """How far in the future a complaint's `received_at` may lie (the office's clock)."""
 
     def table(self) -> dict[type, Any]:
         return {
@@ -76,7 +77,7 @@ class ComplaintHandlers:
             ResolveComplaint: self.resolve,
             RecordEscalation: self.escalate,
             FireReviewTimer: self.fire_timer,
-            ReadComplaint: self.read_one,
+            ReadComplaint: read_one,
         }
 
     async def register(self, cmd: FileComplaint, uow: PgComplaintsUnit, meta: Meta) -> Registered:
@@ -85,13 +86,15 @@ class ComplaintHandlers:
         if not POLICY.may_act_on(FileComplaint, actor.role, actor.office, actor.subject, Target(office)):
             POLICY.check_role(FileComplaint, actor.role)
             raise Forbidden(f"office {actor.office!r} may not register complaints at office {office!r}")
-        digest = body_hash(cmd.model_dump(mode="json"))
+        # The body with its defaults filled in: a retry that spells out the default office is the
+        # same request.
+        digest = body_hash(cmd.model_copy(update={"received_at_office": office}).model_dump(mode="json"))
         replay = await self._replay(uow, office, cmd.idempotency_key, digest)
         if replay is not None:
             return replay
         catalog = await self.catalogs.current()
-        now = self.clock()
-        case = await contested(cmd, uow.conn, uow.facts, catalog, now.date())
+        now = self._received(cmd)
+        case = await contested(cmd, uow.conn, uow.facts, catalog, now)
         routed = route(cmd, case, catalog)
         zone = catalog.time_zone(case.region)
         local_day = now.astimezone(zone).date()
@@ -114,10 +117,21 @@ class ComplaintHandlers:
             reviewing_body=routed.body, reviewing_office=routed.office, routing_basis=routed.citation,
             review_due_on=due_at.astimezone(zone).date(), review_due_at=due_at, review_term_basis=term.basis,
             complainant=cmd.complainant, attachments=cmd.attachments, idempotency_key=cmd.idempotency_key,
+            text=cmd.text, contested_decision_at=case.decided_at,
         )  # fmt: skip
         await self._commit(uow, ComplaintState(), [event], meta, "complaint.register")
         await self._schedule(uow, complaint_id, now, due_at)
         return Registered(event, replayed=False)
+
+    def _received(self, cmd: FileComplaint) -> datetime:
+        """When the office received the complaint: `received_at`, never in the future beyond the
+        clock skew allowed; by default now."""
+        now = self.clock()
+        if cmd.received_at is None:
+            return now
+        if cmd.received_at > now + self.skew:
+            raise refused("received_at", "is in the future (beyond the clock skew allowed)")
+        return cmd.received_at
 
     async def _replay(self, uow: PgComplaintsUnit, scope: str, key: str, digest: str) -> Registered | None:
         record = await uow.keys.find(scope, key)
@@ -144,10 +158,10 @@ class ComplaintHandlers:
         state = await self._load_as_reviewer(uow, ExtendReview, cmd.complaint_id, meta)
         complaint = state.complaint
         catalog = await self.catalogs.current()
-        zone = catalog.time_zone(complaint.region or "national")
+        zone = zone_of(catalog, complaint.region)
         registered_day = complaint.registered_at.astimezone(zone).date()
         try:
-            term = catalog.review_term(complaint.region or "national", registered_day, extended=True)
+            term = catalog.review_term(complaint.region or NATIONAL, registered_day, extended=True)
         except CatalogError as exc:
             raise InvalidState(f"no extended review term is in force: {exc}") from exc
         new_due = add_term(complaint.registered_at, term.term, zone, policy=catalog.catalog.deadline_policy)
@@ -164,11 +178,27 @@ class ComplaintHandlers:
     async def resolve(self, cmd: ResolveComplaint, uow: PgComplaintsUnit, meta: Meta) -> Changed:
         state = await self._load_as_reviewer(uow, ResolveComplaint, cmd.complaint_id, meta)
         event = decide_resolution(
-            state, outcome=cmd.outcome, reasoning=cmd.reasoning, by=meta.actor.subject, at=self.clock()
-        )
+            state, outcome=cmd.outcome, reasoning=cmd.reasoning, by=meta.actor.subject, at=self.clock(),
+            decision_in_force=await self._contested_decision_in_force(uow, state),
+        )  # fmt: skip
         changed = await self._commit(uow, state, [event], meta, "complaint.resolve")
         await uow.timers.cancel(cmd.complaint_id)
         return changed
+
+    async def _contested_decision_in_force(self, uow: PgComplaintsUnit, state: ComplaintState) -> bool:
+        """Is the decision the complaint contested still the one in force (the read model's latest
+        `DecisionMade`, not reopened since)? Complaints registered before the contested decision
+        was recorded (`contested_decision_at` None) keep the earlier rule: yes."""
+        complaint = state.complaint
+        if complaint.subject != "decision" or complaint.contested_decision_at is None:
+            return True
+        assert complaint.application_id is not None
+        known = await uow.facts.application(uow.conn, complaint.application_id)
+        return (
+            known is not None
+            and known.state == "decided"
+            and known.decided_at == complaint.contested_decision_at
+        )
 
     async def escalate(self, cmd: RecordEscalation, uow: PgComplaintsUnit, meta: Meta) -> Changed:
         actor = meta.actor
@@ -184,6 +214,8 @@ class ComplaintHandlers:
         event = decide_escalation(
             state, to=cmd.to, body=cmd.body, note=cmd.note, by=actor.subject, at=self.clock()
         )
+        if event is None:  # the same escalation again (a retried request): nothing new
+            return Changed(state, [])
         return await self._commit(uow, state, [event], meta, "complaint.record_escalation")
 
     async def fire_timer(self, cmd: FireReviewTimer, uow: PgComplaintsUnit, meta: Meta) -> Changed:
@@ -196,35 +228,6 @@ class ComplaintHandlers:
             return Changed(state, [])
         return await self._commit(uow, state, [event], meta, None)
 
-    async def read_one(self, cmd: ReadComplaint, uow: PgComplaintsUnit, meta: Meta) -> dict[str, Any]:
-        """One complaint with the complainant's data: a personal-data read, audited."""
-        actor = meta.actor
-        POLICY.check_role(ReadComplaint, actor.role)
-        row = await uow.queries.one(uow.conn, cmd.complaint_id)
-        visible = POLICY.offices_visible(actor.role, actor.office)
-        if row is None or (
-            visible is not None
-            and not {row["office_id"], row["registered_at_office"], row["reviewing_office"]} & set(visible)
-        ):
-            raise NotFound("no such complaint")
-        state, _ = await uow.complaints.load(cmd.complaint_id)
-        complaint = state.complaint
-        await uow.audit.append(
-            AuditEntry(
-                actor=actor.subject, role=actor.role, office=actor.office, action="personal_data.read",
-                subject=f"complaint/{cmd.complaint_id}",
-                details={"query": "complaint with complainant", "fields": ["complainant", "attachments"]},
-                correlation_id=meta.correlation_id,
-            )
-        )  # fmt: skip
-        return {
-            **row,
-            "complainant": complaint.complainant.model_dump(mode="json"),
-            "attachments": [a.model_dump(mode="json") for a in complaint.attachments],
-            "review_term_basis": complaint.review_term_basis,
-            "routing_basis": complaint.routing_basis,
-        }
-
     async def _load_as_reviewer(
         self, uow: PgComplaintsUnit, command: type, complaint_id: str, meta: Meta
     ) -> ComplaintState:
@@ -233,6 +236,10 @@ class ComplaintHandlers:
         state, _ = await uow.complaints.load(complaint_id)
         reviewing = state.complaint.reviewing_office
         POLICY.check_scope(command, actor.role, actor.office, actor.subject, Target(reviewing))
+        if names_the_actor(state.complaint, actor):
+            raise Forbidden(
+                "this complaint names you as the official complained about: another reviewer decides it"
+            )
         return state
 
     async def _commit(

@@ -11,14 +11,16 @@ import asyncpg
 from services.complaints.adapters.queries import ComplaintQueries
 from services.complaints.domain.commands import ReadComplaints, ReadFigures
 from services.complaints.domain.policy import POLICY
+from services.complaints.service_layer.ports import NATIONAL_ZONE, CatalogSource
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, InvalidInput
 
 
 class ComplaintViews:
-    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, schema: str, catalogs: CatalogSource) -> None:
         self.pool = pool
         self.queries = ComplaintQueries(schema)
+        self.catalogs = catalogs
 
     async def by_application(self, application_id: str, actor: Actor) -> list[dict[str, Any]]:
         POLICY.check_role(ReadComplaints, actor.role)
@@ -52,8 +54,13 @@ class ComplaintViews:
                 office = actor.office
             elif office not in visible:
                 raise Forbidden(f"office {actor.office!r} may not read the figures of office {office!r}")
+        catalog = await self.catalogs.current()
+        zones = {r.id: str(catalog.time_zone(r.id)) for r in catalog.catalog.regions}
+        national = str(NATIONAL_ZONE)
         async with self.pool.acquire() as conn:
-            return await self.queries.figures(conn, query.start, query.end, query.service_id, office)
+            return await self.queries.figures(
+                conn, query.start, query.end, query.service_id, office, zones, national
+            )
 
 
 def parse_period(start: date | None, end: date | None) -> tuple[date, date]:
