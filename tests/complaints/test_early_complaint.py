@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -17,7 +18,15 @@ from shared.contracts.event import DomainEvent
 from shared.messaging.consumer import Outcome, Redelivery
 from shared.messaging.envelope import Envelope
 from shared.messaging.raw import RawRecord
-from tests.complaints.conftest import DEPT, REGISTERED_AT, complaint_body, decided, seed, submitted
+from tests.complaints.conftest import (
+    DEPT,
+    REGISTERED_AT,
+    Clock,
+    complaint_body,
+    decided,
+    seed,
+    submitted,
+)
 
 QUICK = Redelivery(initial_delay=0.02, max_delay=0.1, retry_later_budget_s=10.0)
 
@@ -77,3 +86,23 @@ async def test_one_never_decided_is_dead_lettered_with_the_reason_once_the_budge
 
 
 pytestmark = pytest.mark.usefixtures("complaints_schema")
+
+
+async def test_a_kafka_complaint_keeps_the_instant_the_office_received_it(
+    pool: asyncpg.Pool, complaints_schema: str, service: ComplaintsService, clock: Clock
+) -> None:
+    application = submitted()
+    await seed(pool, complaints_schema, application, decided(application, REGISTERED_AT - timedelta(days=1)))
+    producer = _Producer()
+    consumer = submission_consumer(pool, complaints_schema, service, producer, QUICK)  # type: ignore[arg-type]
+    clock.advance(days=4)  # processed on Friday; received on Monday
+    received = complaint_body(application.application_id, received_at=REGISTERED_AT.isoformat())
+    assert await consumer.process(_command(FileComplaint.model_validate(received))) is Outcome.HANDLED
+    future = complaint_body(
+        application.application_id, received_at=(clock.now + timedelta(days=1)).isoformat()
+    )
+    assert await consumer.process(_command(FileComplaint.model_validate(future), 1)) is Outcome.DEAD_LETTERED
+    assert "received_at" in producer.sent[0][1]["dlq_reason"].decode()
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(f"SELECT registered_at, review_due_on FROM {complaints_schema}.complaints")
+    assert (row["registered_at"], str(row["review_due_on"])) == (REGISTERED_AT, "2025-03-18")
