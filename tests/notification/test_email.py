@@ -4,6 +4,7 @@ template error stops the message and nothing else."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from services.notification.domain.commands import RecordAttempt
 from services.notification.service import NotificationService
 
 from .conftest import FakeClock, Mailbox, free_port, settings_for
-from .events import decided, submitted
+from .events import contacts, decided, submitted
 from .helpers import deliver, notify, states
 
 
@@ -149,3 +150,18 @@ async def test_an_outcome_that_cannot_be_recorded_does_not_stop_the_others(
     found = await states(service, app.application_id)
     assert found[("talon_issued", "email")]["state"] == "DELIVERED" and len(mailbox.messages) == 1
     assert found[("talon_issued", "sms")]["state"] == "ON_DELIVERY"  # leased; tried again when the lease ends
+
+
+async def test_two_workers_at_once_send_each_message_once(
+    make_service: Callable[..., NotificationService], smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    first = make_service(settings=settings_for(port, dispatch_batch=3))
+    second = make_service(settings=settings_for(port, dispatch_batch=3))
+    apps = [submitted(applicant_contacts=contacts(phone=None)) for _ in range(12)]
+    for app in apps:
+        await notify(first, app)
+    while sum(await asyncio.gather(deliver(first, "w1"), deliver(second, "w2"))):
+        pass
+    numbers = sorted(str(m["Subject"]).rsplit("№ ", 1)[1] for m in mailbox.messages)
+    assert numbers == sorted(app.registration_number for app in apps)

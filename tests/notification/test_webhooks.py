@@ -173,3 +173,21 @@ async def test_a_late_subscriber_asks_for_the_decisions_since_a_time(
         await service.dispatcher.deliver_webhooks("w1")
         [hook] = receiver.received
         assert hook.body["id"] == before and hook.signature_ok
+
+
+async def test_a_cancelled_subscription_gets_nothing_more(service: NotificationService) -> None:
+    app = create_app(service, token_secret=SECRET)
+    async with (
+        running(Receiver(HOOK_SECRET)) as receiver,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as http,
+    ):
+        sid = await subscribe(http, receiver.url("/gone"))
+        await fan_out(service)
+        assert (await http.delete(f"/v1/webhooks/{sid}", headers=ADMIN)).status_code == 204
+        await fan_out(service)
+        await service.dispatcher.deliver_webhooks("w1")
+        assert receiver.received == []
+        [entry] = (await http.get(f"/v1/webhooks/{sid}/deliveries", headers=ADMIN)).json()
+        assert (entry["state"], entry["reason"]) == ("DELIVERY_STOPPED", "subscription cancelled")
+        listed = (await http.get("/v1/webhooks", headers=ADMIN)).json()
+        assert [s["active"] for s in listed] == [False]
