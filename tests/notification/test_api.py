@@ -90,6 +90,7 @@ async def test_result_collected_at_the_desk_stops_the_keeping(
     app = submitted(language="ru")
     await notify(service, app)
     await notify(service, decided(app))
+    await deliver(service)
     async with client(service) as http:
         url = f"/v1/results/{app.application_id}/collected"
         assert (await http.post(url, headers=token(Role.SPECIALIST))).status_code == 403
@@ -97,6 +98,13 @@ async def test_result_collected_at_the_desk_stops_the_keeping(
         r = await http.post(url, headers=token(Role.TSON, subject="operator-7"))
         assert r.status_code == 200, r.text
         assert r.json()["handed_over_by"] == "operator-7"
+        [notice] = (
+            await http.get(f"/v1/results/{app.application_id}/letters", headers=token(Role.TSON))
+        ).json()
+        assert (
+            notice["handed_over_at"] == r.json()["collected_at"].replace("Z", "+00:00")
+            or notice["handed_over_at"]
+        )
         assert (await http.post(url, headers=token(Role.TSON))).status_code == 409
     clock.now += timedelta(days=60)
     assert await service.dispatcher.expire_keeping("w1") == 0

@@ -229,6 +229,14 @@ class NotificationStore:
                 subject_line, body, now,
             )  # fmt: skip
 
+    async def hand_over_notices(self, application_id: str, at: datetime) -> None:
+        await self.conn.execute(
+            f"UPDATE {self.s}.pickup_notices SET handed_over_at = $2"
+            " WHERE application_id = $1 AND handed_over_at IS NULL",
+            application_id,
+            at,
+        )
+
     async def paper(self, table: str, application_id: str) -> list[dict[str, Any]]:
         """The post's manifest or the pickup list of an application (personal data: audited)."""
         name = {"post": "post_manifest", "pickup": "pickup_notices"}[table]

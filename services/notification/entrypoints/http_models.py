@@ -63,6 +63,8 @@ class ManifestLine(BaseModel):
     subject_line: str
     body: str
     recorded_at: datetime
+    handed_over_at: datetime | None = None
+    """Pickup notices: when the result was collected at the desk."""
 
 
 class NewSubscription(_Body):

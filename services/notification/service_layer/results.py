@@ -62,6 +62,7 @@ class ResultHandlers:
         elif await _collected_before(uow, cmd.application_id):
             raise Conflict(f"the result of application {cmd.application_id!r} is collected already")
         await uow.record(stream_of(cmd.application_id), [event], meta, office=office, region=region)
+        await uow.notifications.hand_over_notices(cmd.application_id, now)
         await uow.audit_action(
             meta, "result.handed_over", f"application/{cmd.application_id}", {"office": office}
         )

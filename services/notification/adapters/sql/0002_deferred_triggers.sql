@@ -13,3 +13,6 @@ CREATE TABLE IF NOT EXISTS {schema}.deferred_triggers (
     received_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (subject, event_id)
 );
+
+-- When the pickup notice was handed over (the result collected at the desk).
+ALTER TABLE {schema}.pickup_notices ADD COLUMN IF NOT EXISTS handed_over_at timestamptz;
