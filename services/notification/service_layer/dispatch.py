@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -37,6 +38,7 @@ from services.notification.domain.signing import (
     EVENT_TYPE_HEADER,
     signed_headers,
 )
+from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
 from shared.domain.actor import SYSTEM_ROLE, Actor
 from shared.service_layer import MessageBus, Meta, is_retryable
@@ -44,7 +46,7 @@ from shared.service_layer import MessageBus, Meta, is_retryable
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
-Handle = Callable[[object, Meta], Awaitable[object]]
+T = TypeVar("T")
 
 
 def system_meta(worker: str) -> Meta:
@@ -56,7 +58,7 @@ class Dispatcher:
         self,
         pool: asyncpg.Pool,
         schema: str,
-        bus: MessageBus,  # type: ignore[type-arg]
+        bus: MessageBus[NotificationUnit],
         templates: Templates,
         channels: Mapping[str, Channel],
         settings: NotificationSettings,
@@ -72,7 +74,10 @@ class Dispatcher:
         self.clock = clock
         self.http = http
 
-    async def _lease(self, take: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[list]]) -> list:  # type: ignore[type-arg]
+    async def _lease(
+        self, take: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[list[T]]]
+    ) -> list[T]:
+        """Lease due rows in a short transaction of its own (`take(conn, now, lease_until)`)."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             return await take(conn, now, now + timedelta(seconds=self.settings.lease_s))
