@@ -71,6 +71,7 @@ class NotificationService:
             c.CollectResult: results.collect,
             c.ExpireKeeping: results.expire,
             c.ReadLetters: results.letters,
+            c.ReadManifest: results.manifest,
             c.Subscribe: webhooks.subscribe,
             c.Unsubscribe: webhooks.unsubscribe,
             c.Redeliver: webhooks.redeliver,

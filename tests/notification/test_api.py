@@ -191,6 +191,20 @@ async def test_postal_letter_goes_to_the_manifest_and_is_read_with_an_audit_reco
         assert all("Мемлекеттік қызмет көрсетуден бас тартылды." in line["body"] for line in letters)
         other = await http.get(f"/v1/results/{app.application_id}/letters", headers=token(Role.CLERK, "x-1"))
         assert other.status_code == 404
+        day = {
+            "office": "almaty-dept-1",
+            "since": "2025-03-14T00:00:00+05:00",
+            "until": "2025-03-15T00:00:00+05:00",
+        }
+        manifest = await http.get("/v1/post-manifest", params=day, headers=token(Role.CLERK, "almaty-dept-1"))
+        assert manifest.status_code == 200, manifest.text
+        assert [(line["application_id"], line["address"]) for line in manifest.json()] == [
+            (app.application_id, address)
+        ]
+        foreign = await http.get("/v1/post-manifest", params=day, headers=token(Role.CLERK, "x-1"))
+        assert foreign.status_code == 403
+        audit = await http.get("/v1/post-manifest", params=day, headers=token(Role.AUDITOR, "ministry"))
+        assert len(audit.json()) == 1
     async with pool.acquire() as conn:
         audited = await conn.fetch(f"SELECT action FROM {notification_schema}.audit_log ORDER BY seq")
     actions = [a["action"] for a in audited]

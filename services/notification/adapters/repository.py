@@ -237,6 +237,17 @@ class NotificationStore:
             at,
         )
 
+    async def manifest(self, office_id: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The post's manifest of an office: letters recorded in [since, until)."""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM {self.s}.post_manifest WHERE office_id = $1 AND recorded_at >= $2"
+            " AND recorded_at < $3 ORDER BY recorded_at, notification_id",
+            office_id,
+            since,
+            until,
+        )
+        return [dict(r) for r in rows]
+
     async def paper(self, table: str, application_id: str) -> list[dict[str, Any]]:
         """The post's manifest or the pickup list of an application (personal data: audited)."""
         name = {"post": "post_manifest", "pickup": "pickup_notices"}[table]

@@ -100,5 +100,14 @@ class ReadLetters:
 
 
 @dataclass(frozen=True)
+class ReadManifest:
+    """Query: an office's post manifest for a period (addresses: audited)."""
+
+    office_id: str
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
 class ReadWebhooks:
     """Query: subscriptions and their delivery logs (policy table entry only)."""

@@ -20,6 +20,7 @@ POLICY = Policy(
         c.CollectResult: Permission.of(Role.TSON, Role.CLERK),
         c.ReadNotifications: Permission.of(*Role),
         c.ReadLetters: Permission.of(Role.TSON, Role.CLERK, Role.AUDITOR),
+        c.ReadManifest: Permission.of(Role.TSON, Role.CLERK, Role.AUDITOR),
         c.Subscribe: Permission.of(Role.ADMIN),
         c.Unsubscribe: Permission.of(Role.ADMIN),
         c.Redeliver: Permission.of(Role.ADMIN),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -115,6 +116,24 @@ def create_app(
         """What the desk hands over when the applicant comes, and what went to the post (with
         the address: personal data, so every read is audited). The application's office only."""
         rows = await svc().execute(c.ReadLetters(application_id), meta_of(principal, request))
+        return [ManifestLine(**row) for row in rows]
+
+    @app.get(
+        "/v1/post-manifest",
+        tags=["results"],
+        response_model=list[ManifestLine],
+        **documented(POLICY, c.ReadManifest, "An office's post manifest: the letters handed to the post"),
+    )
+    async def manifest(
+        office: Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")],
+        since: Annotated[datetime, Query(description="letters recorded at or after this time")],
+        until: Annotated[datetime, Query(description="and before this time")],
+        request: Request,
+        principal: Principal = LETTERS,
+    ) -> list[ManifestLine]:
+        """Every postal letter of the office in [since, until), with its address (personal data:
+        every read is audited). The office's own staff; auditors every office."""
+        rows = await svc().execute(c.ReadManifest(office, since, until), meta_of(principal, request))
         return [ManifestLine(**row) for row in rows]
 
     add_webhook_routes(app, svc)

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.notification.domain.commands import CollectResult, ExpireKeeping, NotifyOn, ReadLetters
+from services.notification.domain.commands import (
+    CollectResult,
+    ExpireKeeping,
+    NotifyOn,
+    ReadLetters,
+    ReadManifest,
+)
 from services.notification.domain.policy import POLICY
 from services.notification.service_layer.planning import Planner
 from services.notification.service_layer.recipients import application_subject
@@ -86,6 +92,16 @@ class ResultHandlers:
                 {"what": "postal addresses of the post's manifest", "letters": len(post)},
             )  # fmt: skip
         return [*pickup, *post]
+
+    async def manifest(self, cmd: ReadManifest, uow: NotificationUnit, meta: Meta) -> list[dict[str, Any]]:
+        actor = meta.actor
+        POLICY.check_scope(ReadManifest, actor.role, actor.office, actor.subject, Target(cmd.office_id))
+        rows = await uow.notifications.manifest(cmd.office_id, cmd.since, cmd.until)
+        await uow.audit_action(
+            meta, "personal_data.read", f"post-manifest/{cmd.office_id}",
+            {"since": cmd.since.isoformat(), "until": cmd.until.isoformat(), "letters": len(rows)},
+        )  # fmt: skip
+        return rows
 
     async def expire(self, cmd: ExpireKeeping, uow: NotificationUnit, meta: Meta) -> ResultUncollected | None:
         keeping = await uow.keeping.get(cmd.application_id, lock=True)
