@@ -49,6 +49,8 @@ class _Paused:
 
     def pause(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> float:
         delay = self.delay.get(tp, self.first_delay)
+        if tp not in consumer.assignment():  # revoked meanwhile: its new owner starts from the commit
+            return delay
         self.delay[tp] = min(delay * 2, self.max_delay)
         consumer.seek(tp, offset)
         consumer.pause(tp)
