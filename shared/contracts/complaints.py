@@ -9,8 +9,10 @@ goes to a higher body or to court). The complainant's identity and contacts are 
 complainant, and no ЦОН subscriber's topic carries them.
 
 The complaints service owns this module: it may add events and optional fields; the fields the
-other services read (decision: `ComplaintResolved.reopen_case`; intake and notification: the
-registration and the outcome) keep their meaning.
+other services read (decision: `ComplaintResolved.reopen_case` and `contested_decision_at`, the
+`decided_at` of the decision the complaint contested - reopen only while that decision is in
+force; intake and notification: the registration and the outcome) keep their meaning. The text
+of the complaint and the reviewer's reasoning are personal data like the complainant.
 """
 
 from __future__ import annotations
