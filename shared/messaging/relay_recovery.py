@@ -69,9 +69,12 @@ async def rewind_point(
     await consumer.start()
     lost: list[StoredMark] = []
     try:
+        existing = await asyncio.wait_for(consumer.topics(), timeout_s)
+        for tp in [tp for tp in by_partition if tp.topic not in existing]:
+            lost.extend(by_partition.pop(tp))  # the topic is gone: what it held must be sent again
         partitions = list(by_partition)
         consumer.assign(partitions)
-        ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout_s)
+        ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout_s) if partitions else {}
         for tp, tp_marks in by_partition.items():
             for mark in sorted(tp_marks, key=lambda m: m.last_offset, reverse=True):
                 # A broker may under-report the end (tansu does): look for the record even past it,
