@@ -25,7 +25,7 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.raw import RawRecord
 
 from .conftest import FakeClock
-from .test_api import HEAD, SECRET, _open, _to_signature
+from .test_api import HEAD, SECRET, SPEC, _open, _to_signature
 
 
 @pytest.fixture
@@ -40,7 +40,9 @@ class _NoProducer:
         raise AssertionError("nothing here is dead-lettered")
 
 
-def _resolved(aid: str, outcome: ComplaintOutcome, reopen: bool) -> RawRecord:
+def _resolved(
+    aid: str, outcome: ComplaintOutcome, reopen: bool, contested: datetime | None = None
+) -> RawRecord:
     event = ComplaintResolved(
         complaint_id=f"cmp-{uuid.uuid4().hex[:6]}",
         application_id=aid,
@@ -54,6 +56,7 @@ def _resolved(aid: str, outcome: ComplaintOutcome, reopen: bool) -> RawRecord:
         resolved_at=datetime(2012, 12, 20, 6, tzinfo=UTC),
         on_time=True,
         reopen_case=reopen,
+        contested_decision_at=contested,
     )
     envelope = Envelope(
         id=str(uuid.uuid4()),
@@ -116,3 +119,33 @@ async def test_a_rejected_complaint_leaves_the_decision_standing(
     assert await consumer.process(_resolved(aid, "rejected", reopen=False)) is Outcome.HANDLED
     state = await service.get(aid)
     assert state.decision is not None and state.reopened == 0
+
+
+async def test_an_outcome_about_a_decision_no_longer_in_force_leaves_the_case_alone(
+    client: httpx.AsyncClient, service: DecisionService, clock: FakeClock
+) -> None:
+    aid = await _decided(client, service)
+    first = (await service.get(aid)).decision
+    assert first is not None
+    consumer = EventConsumer(
+        "decision-applications",
+        service.pool,
+        service.schema,
+        consumed_registry(),
+        consumer_handler(service, service.settings.source),
+        _NoProducer(),  # type: ignore[arg-type]
+    )
+    clock.now = datetime(2012, 12, 20, 7, tzinfo=UTC)
+    assert await consumer.process(_resolved(aid, "upheld", True, first.decided_at)) is Outcome.HANDLED
+    r = await client.post(f"/v1/cases/{aid}/draft", json={"amount": "4500"}, headers=SPEC)
+    assert r.status_code == 200, r.text
+    assert (await client.post(f"/v1/cases/{aid}/sign", headers=HEAD)).status_code == 200
+    second = (await service.get(aid)).decision
+    assert second is not None and second.decided_at != first.decided_at
+    # A second complaint against the first decision, upheld later: the decision it contested is gone.
+    assert await consumer.process(_resolved(aid, "upheld", True, first.decided_at)) is Outcome.HANDLED
+    state = await service.get(aid)
+    assert state.decision == second and state.reopened == 1
+    # One against the decision in force reopens it.
+    assert await consumer.process(_resolved(aid, "upheld", True, second.decided_at)) is Outcome.HANDLED
+    assert (await service.get(aid)).reopened == 2
