@@ -113,7 +113,7 @@ async def redrive(bootstrap: str, plan: Redrive) -> list[ConsumerRecord[bytes, b
     return chosen
 
 
-def _since(text: str) -> datetime:
+def iso_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -145,7 +145,7 @@ def register(subparsers: Any) -> None:
         "redrive", help="put dead-lettered messages back on their topic after a fix (each at most once)"
     )
     cmd.add_argument("topic", help="the original topic without the TOPIC_PREFIX, e.g. applications.v1")
-    cmd.add_argument("--since", type=_since, help="only records dead-lettered at or after this ISO time")
+    cmd.add_argument("--since", type=iso_time, help="only records dead-lettered at or after this ISO time")
     cmd.add_argument(
         "--id", dest="ids", action="append", metavar="CE_ID", help="only this event id (repeatable)"
     )
