@@ -113,6 +113,9 @@ class ReopenApplication:
     actor: Actor
     complaint_id: str
     reason: str
+    contested_decided_at: datetime | None = None
+    """When the decision the complaint contested was made: the case is reopened only while that
+    decision is in force (None: whichever decision is in force)."""
 
 
 @dataclass(frozen=True)

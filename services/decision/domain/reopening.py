@@ -22,6 +22,11 @@ from shared.contracts.event import DomainEvent
 
 
 def reopen_application(cmd: c.ReopenApplication, state: CaseState, env: Env) -> list[DomainEvent]:
+    contested = cmd.contested_decided_at
+    if contested is not None and (state.decision is None or state.decision.decided_at != contested):
+        # The complaint contested a decision that a reopening (another complaint) has already set
+        # aside: nothing of this case is in question any more.
+        return []
     if state.decision is None:
         raise InvalidState(f"only a decided case can be reopened (status {state.status.value})")
     opened = state.opened

@@ -124,7 +124,12 @@ def complaint_outcome_handler(service: DecisionService) -> Handler:
         # The reviewer's reasoning answers the complaint's text (personal data): it stays with the
         # complaints service; the case records which complaint reopened it, and how it ended.
         reason = f"complaint {event.complaint_id} {event.outcome.replace('_', ' ')}"
-        command = c.ReopenApplication(actor=actor, complaint_id=event.complaint_id, reason=reason)
+        command = c.ReopenApplication(
+            actor=actor,
+            complaint_id=event.complaint_id,
+            reason=reason,
+            contested_decided_at=event.contested_decision_at,
+        )
         try:
             await service.execute(
                 event.application_id,
