@@ -327,7 +327,7 @@ class OutboxRelay:
             except Exception as exc:
                 self.failures += 1
                 self._verify = True  # the broker may have restarted without what it acknowledged
-                if needs_new_producer(exc):
+                if needs_new_producer(exc, self.producer):
                     await self._renew_producer(exc)
                 backoff = min(max(backoff * 2, 0.5), max_backoff)
                 log.warning("relay: publishing failed, retrying", error=type(exc).__name__, backoff_s=backoff)

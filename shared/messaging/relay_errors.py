@@ -59,8 +59,15 @@ def check_topic_name(topic: str) -> None:
         raise InvalidTopicName(f"invalid topic name {topic!r}")
 
 
-def needs_new_producer(error: BaseException) -> bool:
-    return isinstance(error, (*FATAL_PRODUCER_ERRORS, BatchRefused))
+def needs_new_producer(error: BaseException, producer: object = None) -> bool:
+    """True after a fatal error, or once the producer's background sender has ended (it then
+    fails every send with whatever ended it, and never recovers)."""
+    return isinstance(error, (*FATAL_PRODUCER_ERRORS, BatchRefused)) or producer_is_dead(producer)
+
+
+def producer_is_dead(producer: object) -> bool:
+    task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+    return task is not None and bool(task.done())
 
 
 def refusal_reason(error: BaseException) -> str | None:

@@ -4,6 +4,7 @@ gets a fresh producer, and a relay that lost the leadership cannot move the chec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from shared.eventstore.records import GlobalCursor
 from shared.infra import KafkaHandle
 from shared.messaging.kafka import make_producer
 from shared.messaging.relay import LeadershipLost, OutboxRelay
+from shared.messaging.relay_errors import needs_new_producer, producer_is_dead
 from shared.messaging.topics import TopicSpec, ensure_topics
 from tests.platform.relay_helpers import CountingFactory, read_topic
 
@@ -247,3 +249,18 @@ async def test_a_fatal_producer_error_replaces_the_producer_only_with_a_factory(
     assert (relay.producer is given) is not with_factory  # without a factory it keeps its producer
     landed = await read_topic(broker.bootstrap_servers, topic)
     assert len({r.event_id for r in landed}) == 3  # (the ones after the failed send, twice)
+
+
+async def test_a_producer_whose_sender_ended_counts_as_dead(broker: KafkaHandle) -> None:
+    producer = make_producer(broker.bootstrap_servers)
+    await producer.start()
+    try:
+        assert not producer_is_dead(producer)
+        assert not needs_new_producer(TimeoutError(), producer)
+        producer._sender.sender_task.cancel()  # what a crash of aiokafka's sender routine leaves
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer._sender.sender_task
+        assert producer_is_dead(producer)
+        assert needs_new_producer(TimeoutError(), producer)
+    finally:
+        await asyncio.wait_for(producer.stop(), 5)
