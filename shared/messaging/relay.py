@@ -30,6 +30,9 @@ appended for that producer and partition. So what one producer got onto a partit
 prefix of what it sent there; if an earlier event failed, no later one of that producer landed
 after it, and the re-send from the checkpoint (by the same or a fresh producer) starts at or before
 the first missing event. The topic may hold duplicates, but the first copies are in stream order.
+The same holds when a leader that has not noticed yet that it lost the lock still sends while its
+successor starts: each sends in order from a checkpoint that only covers acknowledged events, so an
+event's first copy always follows the first copies of the same key's earlier events.
 Without idempotence (brokers that lack it) a failed batch followed by a successful one can reorder
 a key; the relay logs every failure but cannot prevent that.
 """
