@@ -62,6 +62,8 @@ async def test_notifications_with_history_by_office(service: NotificationService
         assert (
             await http.get("/v1/notifications", params={"application": app.application_id})
         ).status_code == 401
+        typo = await http.get("/v1/notifications", params={"aplication": "x"}, headers=token(Role.CLERK))
+        assert typo.status_code == 422 and "query.aplication" in typo.text  # not read as "no filter"
 
 
 async def test_states_are_published_as_events(

@@ -20,6 +20,7 @@ from services.notification.entrypoints.http_models import (
     ManifestLine,
     NotificationView,
 )
+from services.notification.entrypoints.query import only_query
 from services.notification.entrypoints.webhook_api import add_webhook_routes
 from services.notification.service import NotificationService
 from shared.auth.tokens import Principal, local_secret
@@ -75,11 +76,13 @@ def create_app(
     @app.get(
         "/v1/notifications",
         tags=["notifications"],
+        dependencies=[Depends(only_query("application"))],
         response_model=ApplicationNotifications,
         **documented(POLICY, c.ReadNotifications, "An application's notifications with their state history"),
     )
     async def notifications(
-        application: Annotated[str, Query(min_length=1, max_length=64)], principal: Principal = READER
+        application: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+        principal: Principal = READER,
     ) -> ApplicationNotifications:
         """Every notification of the application (kind, channel, language, delivery state and its
         history). Offices see their own applications; auditors and administrators every office."""
@@ -93,6 +96,7 @@ def create_app(
     @app.post(
         "/v1/results/{application_id}/collected",
         tags=["results"],
+        dependencies=[Depends(only_query())],
         response_model=CollectedAnswer,
         **documented(POLICY, c.CollectResult, "The applicant collected the result at the office", 404, 409),
     )
@@ -107,6 +111,7 @@ def create_app(
     @app.get(
         "/v1/results/{application_id}/letters",
         tags=["results"],
+        dependencies=[Depends(only_query())],
         response_model=list[ManifestLine],
         **documented(POLICY, c.ReadLetters, "The pickup notices and postal letters of an application", 404),
     )
@@ -121,6 +126,7 @@ def create_app(
     @app.get(
         "/v1/post-manifest",
         tags=["results"],
+        dependencies=[Depends(only_query("office", "since", "until"))],
         response_model=list[ManifestLine],
         **documented(POLICY, c.ReadManifest, "An office's post manifest: the letters handed to the post"),
     )

@@ -20,6 +20,7 @@ from services.notification.entrypoints.http_models import (
     RedeliveryRequest,
     SubscriptionView,
 )
+from services.notification.entrypoints.query import only_query
 from services.notification.service import NotificationService
 from shared.auth.tokens import Principal
 from shared.http.auth import may, meta_of
@@ -34,6 +35,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
     @app.post(
         "/v1/webhooks",
         tags=["webhooks"],
+        dependencies=[Depends(only_query())],
         status_code=201,
         response_model=SubscriptionView,
         **documented(POLICY, c.Subscribe, "Register a ЦОН webhook subscription", body=True),
@@ -58,6 +60,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
     @app.get(
         "/v1/webhooks",
         tags=["webhooks"],
+        dependencies=[Depends(only_query())],
         response_model=list[SubscriptionView],
         **documented(POLICY, c.ReadWebhooks, "The webhook subscriptions (never their secrets)"),
     )
@@ -67,6 +70,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
     @app.delete(
         "/v1/webhooks/{subscription_id}",
         tags=["webhooks"],
+        dependencies=[Depends(only_query())],
         status_code=204,
         **documented(POLICY, c.Unsubscribe, "Cancel a subscription (what waits for it is stopped)", 404),
     )
@@ -79,6 +83,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
     @app.get(
         "/v1/webhooks/{subscription_id}/deliveries",
         tags=["webhooks"],
+        dependencies=[Depends(only_query("since", "limit"))],
         response_model=list[DeliveryEntry],
         **documented(POLICY, c.ReadWebhooks, "A subscriber's delivery log: every delivery and attempt", 404),
     )
@@ -98,6 +103,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
     @app.post(
         "/v1/webhooks/{subscription_id}/redeliver",
         tags=["webhooks"],
+        dependencies=[Depends(only_query())],
         response_model=RedeliveryAnswer,
         **documented(
             POLICY, c.Redeliver, "Send again every matching event since a given time", 404, body=True
