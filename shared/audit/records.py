@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from shared.domain.actor import Actor
 
 GENESIS_HASH = "0" * 64
 
@@ -22,6 +25,26 @@ class AuditEntry:
     office: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     correlation_id: str | None = None
+
+    @classmethod
+    def by(
+        cls,
+        actor: Actor,
+        action: str,
+        subject: str,
+        details: Mapping[str, Any] | None = None,
+        correlation_id: str | None = None,
+    ) -> AuditEntry:
+        """The record of `actor` doing `action` to `subject` (who, role and office from the actor)."""
+        return cls(
+            actor=actor.subject,
+            role=actor.role,
+            office=actor.office,
+            action=action,
+            subject=subject,
+            details=dict(details or {}),
+            correlation_id=correlation_id,
+        )
 
 
 @dataclass(frozen=True)

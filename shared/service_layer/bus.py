@@ -30,6 +30,18 @@ class Meta:
     correlation_id: str | None = None
     causation_id: str | None = None
 
+    def event_metadata(self, **extra: str | None) -> dict[str, str | None]:
+        """The metadata stored with the events this command appends (and relayed as CloudEvents
+        extensions): correlation, causation, the acting subject and office, plus `extra`
+        (e.g. the region)."""
+        return {
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "actor": self.actor.subject,
+            "office": self.actor.office,
+            **extra,
+        }
+
 
 Handler = Callable[[Any, U, Meta], Awaitable[Any]]
 

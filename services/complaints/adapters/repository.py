@@ -14,6 +14,7 @@ import asyncpg
 from services.complaints.domain.complaint import ComplaintState, fold, stream_id
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import STORED_EVENTS
+from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
@@ -85,19 +86,9 @@ class IdempotencyKeys:
         return bool(inserted)
 
 
-class RegistrationNumbers:
+class RegistrationNumbers(RegistrationCounters):
     """Gap-free complaint numbers per registering office and year: <office>-<yyyy>-C<nnnnnn>."""
 
-    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
-        self.table = f"{checked_identifier(schema)}.registration_counters"
-        self.conn = conn
-
     async def next(self, office_id: str, year: int) -> str:
-        number: int = await self.conn.fetchval(
-            f"INSERT INTO {self.table} (office_id, year, last_number) VALUES ($1, $2, 1)"
-            " ON CONFLICT (office_id, year)"
-            " DO UPDATE SET last_number = registration_counters.last_number + 1 RETURNING last_number",
-            office_id,
-            year,
-        )
+        number = await self.take(office_id, year)
         return f"{office_id}-{year:04d}-C{number:06d}"

@@ -254,7 +254,7 @@ class ComplaintHandlers:
 
         after = state
         complaint_id = events[0].complaint_id  # type: ignore[attr-defined]
-        await uow.complaints.append(complaint_id, events, state.version, _metadata(meta))
+        await uow.complaints.append(complaint_id, events, state.version, meta.event_metadata())
         for event in events:
             after = evolve(after, event)
             await uow.rows.apply(event, after.version)
@@ -263,26 +263,8 @@ class ComplaintHandlers:
         return Changed(after, events)
 
 
-def _metadata(meta: Meta) -> dict[str, str | None]:
-    return {
-        "correlation_id": meta.correlation_id,
-        "causation_id": meta.causation_id,
-        "actor": meta.actor.subject,
-        "office": meta.actor.office,
-    }
-
-
 async def _audit(
     uow: PgComplaintsUnit, meta: Meta, action: str, complaint_id: str, details: Mapping[str, object]
 ) -> None:
-    await uow.audit.append(
-        AuditEntry(
-            actor=meta.actor.subject,
-            role=meta.actor.role,
-            office=meta.actor.office,
-            action=action,
-            subject=f"complaint/{complaint_id}",
-            details=dict(details),
-            correlation_id=meta.correlation_id,
-        )
-    )
+    entry = AuditEntry.by(meta.actor, action, f"complaint/{complaint_id}", details, meta.correlation_id)
+    await uow.audit.append(entry)

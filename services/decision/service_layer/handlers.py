@@ -8,7 +8,7 @@ timer changes, the `cases` row and the audit record together.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -140,13 +140,7 @@ class CaseHandlers:
             raise CatalogCannotAnswer(str(exc), title="The catalog cannot answer") from exc
         if not events:
             return CaseResult([], state)
-        metadata = {
-            "correlation_id": correlation,
-            "causation_id": meta.causation_id,
-            "actor": meta.actor.subject,
-            "office": office,
-            "region": case.region,
-        }
+        metadata = replace(meta, correlation_id=correlation).event_metadata(office=office, region=case.region)
         await uow.cases.append(application_id, events, state.version, metadata)
         after = state
         for event in events:
@@ -154,17 +148,10 @@ class CaseHandlers:
         await uow.timers.apply(application_id, timer_changes(state, events, env))
         await uow.projection.upsert(after)
         if not meta.actor.is_system:
-            await uow.audit.append(
-                AuditEntry(
-                    actor=meta.actor.subject,
-                    role=meta.actor.role,
-                    office=meta.actor.office,
-                    action=AUDIT_ACTIONS[type(command)],
-                    subject=f"application:{application_id}",
-                    details={"events": [e.event_name for e in events], "version": after.version},
-                    correlation_id=correlation,
-                )
-            )
+            details = {"events": [e.event_name for e in events], "version": after.version}
+            action = AUDIT_ACTIONS[type(command)]
+            entry = AuditEntry.by(meta.actor, action, f"application:{application_id}", details, correlation)
+            await uow.audit.append(entry)
         return CaseResult(events, after)
 
     async def fire_timer(self, cmd: FireDueTimer, uow: DecisionUnit, meta: Meta) -> bool:

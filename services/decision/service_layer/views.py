@@ -111,13 +111,5 @@ class CaseViews:
 
     async def audit_read(self, reader: Actor, application_id: str, what: str) -> None:
         async with PgDecisionUnit(self.pool, self.schema) as uow:
-            await uow.audit.append(
-                AuditEntry(
-                    actor=reader.subject,
-                    role=reader.role,
-                    office=reader.office,
-                    action="personal_data.read",
-                    subject=f"application:{application_id}",
-                    details={"what": what},
-                )
-            )
+            subject = f"application:{application_id}"
+            await uow.audit.append(AuditEntry.by(reader, "personal_data.read", subject, {"what": what}))

@@ -15,6 +15,7 @@ import asyncpg
 from services.intake.domain.application import ApplicationState, fold, stream_id
 from shared.contracts.application_progress import INTAKE_STORED_EVENTS
 from shared.contracts.event import DomainEvent
+from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
@@ -93,17 +94,9 @@ class IdempotencyKeys:
         return bool(inserted)
 
 
-class RegistrationNumbers:
-    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
-        self.table = f"{checked_identifier(schema)}.registration_counters"
-        self.conn = conn
+class RegistrationNumbers(RegistrationCounters):
+    """Talon numbers per receiving office and year: <office>-<yyyy>-<nnnnnn>."""
 
     async def next(self, office_id: str, year: int) -> str:
-        number: int = await self.conn.fetchval(
-            f"INSERT INTO {self.table} (office_id, year, last_number) VALUES ($1, $2, 1)"
-            " ON CONFLICT (office_id, year)"
-            " DO UPDATE SET last_number = registration_counters.last_number + 1 RETURNING last_number",
-            office_id,
-            year,
-        )
+        number = await self.take(office_id, year)
         return f"{office_id}-{year:04d}-{number:06d}"

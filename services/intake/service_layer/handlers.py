@@ -151,7 +151,7 @@ class IntakeHandlers:
                 "channel": cmd.channel[:80],
                 "problems": sorted({p.code for p in verdict.problems}),
             }
-        await uow.applications.append(application_id, [event], 0, _metadata(meta))
+        await uow.applications.append(application_id, [event], 0, meta.event_metadata())
         await _audit(uow, meta, "application.submit", application_id, details)
         return SubmitResult(event, replayed=False)
 
@@ -200,7 +200,7 @@ class IntakeHandlers:
             problems=list(cmd.problems),
             idempotency_key=cmd.idempotency_key[:128],
         )
-        await uow.applications.append(application_id, [event], 0, _metadata(meta))
+        await uow.applications.append(application_id, [event], 0, meta.event_metadata())
         details = {
             "outcome": "rejected",
             "service_id": cmd.service_id[:80],
@@ -235,7 +235,7 @@ class IntakeHandlers:
         events = decide_case_progress(state, cmd.progress)
         if events:
             assert state.application_id is not None
-            await uow.applications.append(state.application_id, events, state.version, _metadata(meta))
+            await uow.applications.append(state.application_id, events, state.version, meta.event_metadata())
         after = state
         for event in events:
             after = evolve(after, event)
@@ -261,7 +261,7 @@ class IntakeHandlers:
         self, uow: IntakeUnit, state: ApplicationState, events: list[DomainEvent], meta: Meta, action: str
     ) -> Changed:
         assert state.application_id is not None
-        await uow.applications.append(state.application_id, events, state.version, _metadata(meta))
+        await uow.applications.append(state.application_id, events, state.version, meta.event_metadata())
         await _audit(uow, meta, action, state.application_id, {"events": [e.event_name for e in events]})
         after = state
         for event in events:
@@ -306,27 +306,9 @@ class IntakeHandlers:
         return rows
 
 
-def _metadata(meta: Meta) -> dict[str, str | None]:
-    return {
-        "correlation_id": meta.correlation_id,
-        "causation_id": meta.causation_id,
-        "actor": meta.actor.subject,
-        "office": meta.actor.office,
-    }
-
-
 async def _audit(
     uow: IntakeUnit, meta: Meta, action: str, application_id: str, details: Mapping[str, object]
 ) -> None:
     """The audit record of a command, in the command's transaction."""
-    await uow.audit.append(
-        AuditEntry(
-            actor=meta.actor.subject,
-            role=meta.actor.role,
-            office=meta.actor.office,
-            action=action,
-            subject=f"application/{application_id}",
-            details=dict(details),
-            correlation_id=meta.correlation_id,
-        )
-    )
+    entry = AuditEntry.by(meta.actor, action, f"application/{application_id}", details, meta.correlation_id)
+    await uow.audit.append(entry)

@@ -33,24 +33,10 @@ class NotificationUnit(PgUnitOfWork):
         self, stream_id: str, events: Sequence[DomainEvent], meta: Meta, **extra: str | None
     ) -> None:
         """Append the service's own events (published on notifications.v1 by the relay)."""
-        metadata: Mapping[str, Any] = {
-            "correlation_id": meta.correlation_id,
-            "causation_id": meta.causation_id,
-            "actor": meta.actor.subject,
-            "office": extra.get("office") or meta.actor.office,
-            "region": extra.get("region"),
-        }
+        metadata = meta.event_metadata(
+            office=extra.get("office") or meta.actor.office, region=extra.get("region")
+        )
         await self.events.append(stream_id, [new_event(e, metadata) for e in events], ANY_VERSION)
 
     async def audit_action(self, meta: Meta, action: str, subject: str, details: Mapping[str, Any]) -> None:
-        await self.audit.append(
-            AuditEntry(
-                actor=meta.actor.subject,
-                role=meta.actor.role,
-                office=meta.actor.office,
-                action=action,
-                subject=subject,
-                details=dict(details),
-                correlation_id=meta.correlation_id,
-            )
-        )
+        await self.audit.append(AuditEntry.by(meta.actor, action, subject, details, meta.correlation_id))
