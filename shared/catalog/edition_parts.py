@@ -126,6 +126,10 @@ class Period(Strict):
 class Ground(Strict):
     id: Id = Field(pattern=ID_PATTERN)
     text: str
+    """An English summary of the ground, ending with the seed lines it comes from."""
+    text_kk: str | None = None
+    """The ground as the seed states it in Kazakh: a quote from the cited seed lines (whitespace
+    normalised only), for letters to applicants. None: the seed has no Kazakh line to quote."""
     effect: GroundEffect
     period: Period | None = None
     lifted_by: Id | None = None
