@@ -13,7 +13,7 @@ import asyncpg
 
 from services.complaints.service_layer.handlers import ComplaintHandlers
 from services.complaints.service_layer.ports import CatalogSource
-from services.complaints.service_layer.scheduler import TimerScheduler
+from services.complaints.service_layer.scheduler import timer_scheduler
 from services.complaints.service_layer.unit_of_work import PgComplaintsUnit
 from services.complaints.service_layer.views import ComplaintViews
 from services.complaints.settings import ComplaintsSettings
@@ -45,7 +45,7 @@ class ComplaintsService:
         )
         self.bus: MessageBus[PgComplaintsUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
         self.views = ComplaintViews(pool, schema, catalogs)
-        self.scheduler = TimerScheduler(pool, schema, self.bus, settings, clock)
+        self.scheduler = timer_scheduler(pool, schema, self.bus, settings, clock)
 
     def unit(self) -> PgComplaintsUnit:
         return PgComplaintsUnit(self.pool, self.schema)

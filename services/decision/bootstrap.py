@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 import structlog
@@ -21,7 +20,6 @@ from shared.messaging.consumer import EventConsumer
 from shared.messaging.kafka import make_consumer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.worker import consume_until
-from shared.service_layer import is_retryable
 
 log = structlog.get_logger(__name__)
 
@@ -58,18 +56,7 @@ def build_service(
 
 async def run_scheduler(service: DecisionService, stop: asyncio.Event, *, worker: str = "scheduler") -> None:
     """Fire due timers until `stop`; safe to run in several processes at once (SKIP LOCKED)."""
-    interval = service.settings.scheduler_interval_s
-    while not stop.is_set():
-        try:
-            fired = await service.fire_due_timers(worker=worker)
-        except Exception as exc:
-            if not is_retryable(exc):
-                raise
-            log.warning("scheduler: database unavailable, retrying", error=type(exc).__name__)
-            fired = 0
-        if fired == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+    await service.scheduler.run(stop, worker=worker)
 
 
 async def run_worker(

@@ -19,7 +19,7 @@ from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
 from services.decision.service_layer.catalogs import StoredParameters
 from services.decision.service_layer.handlers import CaseHandlers, CaseResult, OnCase, actor_of_command
-from services.decision.service_layer.scheduler import TimerScheduler
+from services.decision.service_layer.scheduler import timer_scheduler
 from services.decision.service_layer.unit_of_work import PgDecisionUnit
 from services.decision.service_layer.views import CaseViews
 from services.decision.settings import DecisionSettings
@@ -52,7 +52,7 @@ class DecisionService:
         self.catalogs = StoredParameters(pool, catalog, self.settings)
         self.handlers = CaseHandlers(self.catalogs, self.settings, clock)
         self.bus: MessageBus[PgDecisionUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
-        self.scheduler = TimerScheduler(pool, schema, self.bus, self.settings, clock)
+        self.scheduler = timer_scheduler(pool, schema, self.bus, self.settings, clock)
         self.views = CaseViews(pool, schema, self.catalogs, clock)
         self.timers = TimerStore(schema)
 

@@ -83,7 +83,7 @@ async def test_two_schedulers_never_fire_one_timer_twice(
     clock.now = received + timedelta(days=6)
 
     a, b = make_service(), make_service()
-    a.settings.scheduler_batch = b.settings.scheduler_batch = 3  # many small, interleaved batches
+    a.scheduler.batch = b.scheduler.batch = 3  # many small, interleaved batches
     # Count every firing attempt: the case itself would swallow a second firing, so the events
     # alone could not show one.
     attempts: Counter[int] = Counter()
