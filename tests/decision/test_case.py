@@ -103,6 +103,10 @@ def test_refusal_carries_catalog_grounds_and_needs_no_amount() -> None:
     assert isinstance(made, DecisionMade) and made.outcome == "refused"
     assert [g.id for g in made.grounds] == ["income_above_poverty_line"]
     assert made.grounds[0].source == "refusal_grounds" and made.amount is None
+    # The letter to the applicant quotes the ground as the Kazakh act states it (003 L113-114).
+    assert made.grounds[0].text_kk == (
+        "отбасының жан басына шаққандағы орташа табысы белгіленген кедейлік шегінен асатын жағдайда"
+    )
     assert len(events) == 1  # no entitlement
 
 
@@ -244,6 +248,7 @@ def test_entitlement_suspension_termination_and_reconfirmation() -> None:
     assert (
         isinstance(missed[0], EntitlementSuspended) and missed[0].ground.id == "rule:quarterly_reconfirmation"
     )
+    assert missed[0].ground.text_kk is None  # rules have no Kazakh wording in the catalog
     # Re-confirmation received in time moves the next date; the old timer is then stale.
     received, _ = _run(state, c.RecordFact(SPECIALIST, "reconfirmation_received", date(2012, 12, 20)), e)
     assert received.reconfirm_by == date(2013, 4, 1)
@@ -255,13 +260,23 @@ def test_entitlement_suspension_termination_and_reconfirmation() -> None:
     suspended = _apply(state, missed)
     restored = decide(c.RecordFact(SPECIALIST, "placed_in_job", date(2013, 1, 10)), suspended, e)
     assert restored[0].ground.id == "restoration_after_placement"  # type: ignore[attr-defined]
+    assert restored[0].ground.text_kk.startswith("Жұмыссыз адам жұмысқа")  # type: ignore[attr-defined]
+    # A deprivation period running out restores under the same catalog ground, in its Kazakh wording.
+    deprived = _apply(state, [missed[0].model_copy(update={"until": date(2013, 2, 1)})])
+    back = decide(c.FireTimer("deprivation_ends", datetime(2013, 1, 31, 19, tzinfo=UTC)), deprived, e)
+    assert [x.event_name for x in back] == ["entitlement.restored"]
+    assert back[0].ground.id == "restoration_after_placement"  # type: ignore[attr-defined]
+    assert back[0].ground.text_kk == restored[0].ground.text_kk  # type: ignore[attr-defined]
     # Death terminates.
     died = decide(c.RecordFact(SPECIALIST, "death", date(2013, 1, 5)), state, e)
     assert isinstance(died[0], EntitlementTerminated) and died[0].ground.source == "fact"
+    assert died[0].ground.text_kk is None
     # The specialist may name the catalog ground; only the edition's own grounds are accepted.
     named = e.edition.termination_grounds[0].id
     moved = decide(c.RecordFact(SPECIALIST, "moved_away", date(2013, 1, 5), ground_id=named), state, e)
     assert moved[0].ground.id == named  # type: ignore[attr-defined]
+    assert moved[0].ground.text_kk == e.edition.termination_grounds[0].text_kk  # type: ignore[attr-defined]
+    assert moved[0].ground.text_kk  # type: ignore[attr-defined]
     with pytest.raises(InvalidInput, match="not in edition"):
         decide(c.RecordFact(SPECIALIST, "moved_away", date(2013, 1, 5), ground_id="made_up"), state, e)
 
@@ -292,6 +307,8 @@ def test_six_month_deprivation_from_the_catalog_period() -> None:
     suspended = decide(c.RecordFact(SPECIALIST, "refused_work", date(2009, 1, 10)), state, krg)
     assert isinstance(suspended[0], EntitlementSuspended)
     assert suspended[0].until == date(2009, 7, 10) and suspended[0].ground.id == "refused_work_or_training"
+    assert suspended[0].ground.text_kk is not None
+    assert suspended[0].ground.text_kk.endswith("алты айға атаулы әлеуметтік көмек алу құқығынан айырылады.")
     state = _apply(state, suspended)
     back = decide(c.FireTimer("deprivation_ends", datetime(2009, 7, 9, 19, tzinfo=UTC)), state, krg)
     assert [x.event_name for x in back] == ["entitlement.restored"]
@@ -344,6 +361,8 @@ def test_manual_service_outcome_and_grounds_only_from_the_catalog() -> None:
     events = decide(c.DraftDecision(SPECIALIST, outcome="refused", grounds=(ground,)), state, e)
     made = next(x for x in events if isinstance(x, DecisionMade))
     assert made.grounds[0].id == ground and not made.evaluation.computable
+    assert made.grounds[0].text_kk == e.edition.refusal_grounds[0].text_kk
+    assert made.grounds[0].text_kk is not None and made.grounds[0].text_kk.startswith("егер денсаулығына")
 
 
 def test_child_benefit_ends_when_the_child_turns_18() -> None:

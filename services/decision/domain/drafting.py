@@ -151,7 +151,8 @@ def _grounds(edition: Edition, ids: tuple[str, ...] | list[str]) -> tuple[Ground
     out: list[Ground] = []
     for gid in ids:
         if gid in refusal:
-            out.append(Ground(id=gid, text=refusal[gid].text, source="refusal_grounds"))
+            g = refusal[gid]
+            out.append(Ground(id=gid, text=g.text, text_kk=g.text_kk, source="refusal_grounds"))
         elif gid.startswith("rule:") and gid.removeprefix("rule:") in rules:
             out.append(Ground(id=gid, text=rules[gid.removeprefix("rule:")].text, source="rule"))
         else:

@@ -53,7 +53,7 @@ def _fact_ground(edition: Edition, fact: str, ground_id: str | None = None) -> G
     if ground_id is not None:
         for g, source in grounds:
             if g.id == ground_id:
-                return Ground(id=g.id, text=g.text, source=source)
+                return Ground(id=g.id, text=g.text, text_kk=g.text_kk, source=source)
         raise InvalidInput(f"ground {ground_id!r} is not in edition {edition.id!r}'s lists")
     words = _FACT_WORDS.get(fact, ())
     matches = [(g, source) for g, source in grounds if any(word in g.id for word in words)]
@@ -64,7 +64,7 @@ def _fact_ground(edition: Edition, fact: str, ground_id: str | None = None) -> G
         raise InvalidInput(f"fact {fact!r} matches several grounds ({ids}): name one as ground_id")
     if candidates:
         g, source = candidates[0]
-        return Ground(id=g.id, text=g.text, source=source)
+        return Ground(id=g.id, text=g.text, text_kk=g.text_kk, source=source)
     return Ground(id=fact, text=f"recorded fact: {fact.replace('_', ' ')}", source="fact")
 
 
@@ -98,7 +98,9 @@ def record_fact(cmd: c.RecordFact, state: CaseState, env: Env) -> list[DomainEve
         )
         if sanction is not None and sanction.period is not None:
             until = add_period(cmd.on, sanction.period.value, sanction.period.unit)
-            g = Ground(id=sanction.id, text=sanction.text, source="termination_grounds")
+            g = Ground(
+                id=sanction.id, text=sanction.text, text_kk=sanction.text_kk, source="termination_grounds"
+            )
             return [
                 EntitlementSuspended(
                     application_id=aid, ground=g, effective=cmd.on, until=until, recorded_by=who

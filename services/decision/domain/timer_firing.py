@@ -84,7 +84,7 @@ def fire_timer(cmd: c.FireTimer, state: CaseState, env: Env) -> list[DomainEvent
         # where the catalog has none, the end of the period itself (never "placed in a job").
         restore = next((g for g in env.edition.termination_grounds if g.effect.value == "restore"), None)
         ground = (
-            Ground(id=restore.id, text=restore.text, source="termination_grounds")
+            Ground(id=restore.id, text=restore.text, text_kk=restore.text_kk, source="termination_grounds")
             if restore is not None
             else Ground(id="deprivation_period_ended", text="the deprivation period ended", source="fact")
         )

@@ -153,8 +153,15 @@ class Evaluation(_Part):
 class Ground(_Part):
     id: str
     text: str
+    """English summary (catalog grounds end with the seed lines they come from)."""
     source: Literal["refusal_grounds", "termination_grounds", "rule", "fact"]
     """Catalog grounds of the edition; `rule` = a catalog rule of the edition; `fact` = a recorded fact."""
+    text_kk: str | None = Field(
+        default=None,
+        description="the ground as the legal act states it in Kazakh (a quote of the catalog's seed "
+        "lines), for letters to applicants; absent for rules, facts and grounds the seeds give no "
+        "Kazakh wording for",
+    )
 
 
 class InspectionAct(_Part):
