@@ -3,6 +3,7 @@ builders the service uses: no missing variable, real sentences, the data in its 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ import pytest
 from services.notification.adapters.catalog import NotificationCatalog
 from services.notification.adapters.templates import TemplateProblem, Templates
 from services.notification.domain import messages as m
+from shared.catalog import load_catalog
 from shared.contracts.applications import ApplicationRejectedAtIntake, IntakeProblem
+from shared.contracts.decisions import Ground
 from shared.contracts.notifications import ResultUncollected
 
 from .events import DECIDED, complaint, decided, extended, inspection, resolved, review_extended, submitted
@@ -134,6 +137,109 @@ def test_both_languages_have_every_kind() -> None:
             assert f"{language}/{kind}.subject" in names and f"{language}/{kind}.body" in names
 
 
+PENSION = "basic_state_pension_payment"
+PENSION_EDITION = "kz_std_393_as_restated_2012"
+SEED_LINES = re.compile(r"\bL\d+")
+
+
+def _catalog_ground(service_id: str, edition_id: str, ground_id: str) -> Ground:
+    """A refusal ground exactly as the decision service puts it on DecisionMade."""
+    ground = next(
+        g for g in load_catalog().service(service_id).edition(edition_id).refusal_grounds if g.id == ground_id
+    )
+    return Ground(id=ground.id, text=ground.text, text_kk=ground.text_kk, source="refusal_grounds")
+
+
+def _refused(language: str, *grounds: Ground) -> str:
+    app = submitted().model_copy(update={"service_id": PENSION, "edition_id": PENSION_EDITION})
+    event = decided(app, "refused").model_copy(update={"grounds": grounds})
+    message = Templates().render(
+        "decision_made", language, m.decision_made(event, _facts(language), ZONE, False)
+    )
+    return message.body
+
+
+INCOMPLETE_KK = "«осы стандарттың 11-тармағында көрсетілген барлық құжаттар ұсынылмаған жағдайда»"
+
+
+def test_a_kazakh_letter_quotes_the_ground_as_the_kazakh_act_states_it() -> None:
+    body = _refused("kk", _catalog_ground(PENSION, PENSION_EDITION, "incomplete_documents"))
+    assert f"Негіздемесі:\n- {INCOMPLETE_KK}\n" in body
+    assert "Not all para-11" not in body and not SEED_LINES.search(body)
+    assert "сотқа жүгінуге" in body
+
+
+def test_a_russian_letter_quotes_the_state_language_wording_as_such() -> None:
+    body = _refused("ru", _catalog_ground(PENSION, PENSION_EDITION, "incomplete_documents"))
+    assert f"- Основание (текст нормы на государственном языке): {INCOMPLETE_KK}\n" in body
+    assert "Not all para-11" not in body and not SEED_LINES.search(body)
+    assert "обратиться в суд" in body
+
+
+@pytest.mark.parametrize(
+    ("language", "marker"),
+    [("kk", "(ағылшын тіліндегі қысқаша сипаттамасы)"), ("ru", "(краткое описание на английском языке)")],
+)
+def test_a_ground_without_kazakh_wording_falls_back_to_the_marked_summary(language: str, marker: str) -> None:
+    # A catalog rule cited as a ground has no Kazakh wording; its seed lines are not for applicants.
+    rule = Ground(
+        id="rule:income_test",
+        text="Per-capita income is above the poverty line (L16134-16137)",
+        source="rule",
+    )
+    quoted = _catalog_ground(PENSION, PENSION_EDITION, "incomplete_documents")
+    body = _refused(language, rule, quoted)
+    assert f"- Per-capita income is above the poverty line {marker}\n" in body
+    assert INCOMPLETE_KK in body
+    assert not SEED_LINES.search(body)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_letters_queued_before_the_kazakh_wording_still_render(language: str) -> None:
+    context = m.decision_made(decided(submitted(), "refused"), _facts(language), ZONE, False)
+    context["grounds"] = ["Not all para-11 documents submitted"]  # the data as it was stored before
+    body = Templates().render("decision_made", language, context).body
+    assert "- Not all para-11 documents submitted\n" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The cl. 12 document list is not submitted (L176-178)", "The cl. 12 document list is not submitted"),
+        ("EDS not authentic / not confirmed (L4804-4805, L4849-4854)", "EDS not authentic / not confirmed"),
+        (
+            "Refusal grounds are defined by the maslikhat Rules (L7786-7788); not in the seed",
+            "Refusal grounds are defined by the maslikhat Rules; not in the seed",
+        ),
+        (
+            "The disabled child has turned 18 (cl. 17 item 1, a ground for refusal or termination, L12880)",
+            "The disabled child has turned 18 (cl. 17 item 1, a ground for refusal or termination)",
+        ),
+        ("'алғанда' (cl. 17 item 3, L12884) - ambiguous", "'алғанда' (cl. 17 item 3) - ambiguous"),
+        ("a work refusal bars assistance (003 L121-133)", "a work refusal bars assistance"),
+        ("recorded fact: death", "recorded fact: death"),
+    ],
+    ids=["alone", "two_ranges", "mid_sentence", "among_words", "first_in_parentheses", "file_prefix", "none"],
+)
+def test_seed_line_references_are_not_shown_to_applicants(text: str, shown: str) -> None:
+    assert m.without_seed_lines(text) == shown
+
+
+def test_an_intake_refusal_without_a_kazakh_document_name_hides_the_seed_lines() -> None:
+    app = submitted(language="kk")
+    refused = ApplicationRejectedAtIntake(
+        application_id=app.application_id, service_id=app.service_id, channel="tson", office_id=app.office_id,
+        region="astana", received_by="operator", rejected_at=DECIDED, idempotency_key="k",
+        problems=[IntakeProblem(code="power_of_attorney_not_notarised", field="representative",
+                                message="the standard requires a notarised power of attorney for a "
+                                "representative (L548-550, L490)")],
+    )  # fmt: skip
+    context = m.intake_refused(refused, "x", ZONE)
+    body = Templates().render("intake_refused", "kk", context).body
+    assert "- the standard requires a notarised power of attorney for a representative\n" in body
+    assert not SEED_LINES.search(body)
+
+
 @pytest.mark.parametrize("outcome", ["refused", "information"])
 @pytest.mark.parametrize("language", ["kk", "ru"])
 def test_decision_variants(outcome: str, language: str) -> None:
@@ -141,8 +247,7 @@ def test_decision_variants(outcome: str, language: str) -> None:
     context = m.decision_made(decided(app, outcome), _facts(language), ZONE, False)  # type: ignore[arg-type]
     message = Templates().render("decision_made", language, context)
     if outcome == "refused":
-        ground = "- Not all para-11 documents submitted"
-        assert ground in message.body
+        assert "- Not all para-11 documents submitted (" in message.body  # no Kazakh wording: marked
         assert ("сотқа жүгінуге" if language == "kk" else "обратиться в суд") in message.body
     else:
         assert (

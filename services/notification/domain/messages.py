@@ -7,6 +7,7 @@ The data holds no personal data (no name, address, phone or e-mail): letters gre
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
-from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
+from shared.contracts.decisions import DecisionMade, Ground, InspectionScheduled, TermExtended
 from shared.contracts.notifications import NotificationKind, ResultUncollected
 
 KAZAKHSTAN = ZoneInfo("Asia/Almaty")
@@ -27,6 +28,19 @@ def day(value: date | datetime | None, zone: ZoneInfo = KAZAKHSTAN) -> str | Non
     if isinstance(value, datetime):
         value = value.astimezone(zone).date()
     return value.strftime("%d.%m.%Y")
+
+
+_SEED_LINES = re.compile(r"(?:[,;]\s*)?(?:\b\d{3}\s+)?\bL\d+(?:-\d+)?\b")
+
+
+def without_seed_lines(text: str) -> str:
+    """The text without the catalog's internal seed line references ("(L176-178)", "003 L121-133"):
+    they point into the project's seed files and mean nothing to an applicant."""
+    text = _SEED_LINES.sub("", text)
+    text = re.sub(r"\(\s*[,;]?\s*\)", "", text)
+    text = re.sub(r"\(\s*[,;]\s*", "(", text)
+    text = re.sub(r"\s+([,.;:)])", r"\1", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ def talon_issued(event: ApplicationSubmitted, facts: CaseFacts, zone: ZoneInfo) 
 
 
 def intake_refused(event: ApplicationRejectedAtIntake, service_name: str, zone: ZoneInfo) -> dict[str, Any]:
-    missing = [p.name_kk or p.message for p in event.problems]
+    missing = [p.name_kk or without_seed_lines(p.message) for p in event.problems]
     return {"service_name": service_name, "refused_on": day(event.rejected_at, zone), "missing": missing}
 
 
@@ -60,6 +74,12 @@ def inspection_scheduled(event: InspectionScheduled, facts: CaseFacts) -> dict[s
     }
 
 
+def _ground(ground: Ground) -> dict[str, str | None]:
+    """A ground for the letter: the Kazakh act's wording when the catalog has it (both languages
+    quote it; no Russian wording exists), and the English summary the letter falls back to."""
+    return {"text_kk": ground.text_kk, "summary_en": without_seed_lines(ground.text)}
+
+
 def decision_made(
     event: DecisionMade, facts: CaseFacts, zone: ZoneInfo, collect_in_person: bool
 ) -> dict[str, Any]:
@@ -68,7 +88,7 @@ def decision_made(
         "service_name": facts.service_name,
         "outcome": event.outcome,
         "decided_on": day(event.decided_at, zone),
-        "grounds": [ground.text for ground in event.grounds],
+        "grounds": [_ground(ground) for ground in event.grounds],
         "amount": event.amount,
         "period_start": day(event.period_start),
         "period_end": day(event.period_end),
