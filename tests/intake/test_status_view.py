@@ -240,3 +240,44 @@ async def test_a_decision_notice_that_failed_on_every_channel_is_not_delivered(
     view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
     assert view["decision_notice"] == "not_delivered"
     assert {n["state"] for n in view["notifications"]} == {"NOT_DELIVERED", "DELIVERY_STOPPED"}
+
+
+async def test_the_decision_notice_speaks_of_the_decision_in_force_and_a_pickup_list_is_not_a_delivery(
+    http: httpx.AsyncClient, old_app: FastAPI, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    service = old_app.state.intake.deps.service
+    aid = await _submit(http)
+    t = PAST + timedelta(days=2)
+
+    def notice(nid: str, trigger: str, channel: str, state: str, minutes: int) -> RecordCaseProgress:
+        return _step(
+            aid, "notification_state_changed", t + timedelta(minutes=minutes), "notification.state_changed",
+            notification_id=nid, trigger_event_id=trigger, notification_kind="decision_made",
+            notification_channel=channel, delivery_state=state,
+        )  # fmt: skip
+
+    first = _step(aid, "decision_made", t, "decision.made", outcome="refused", decided_at=t)
+    await service.handle(first, WORKER)
+    await service.handle(notice("n-1", first.progress.source_event_id, "pickup", "DELIVERED", 1), WORKER)
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert view["decision_notice"] == "pickup_only"  # on the office's list: nobody was told yet
+    await service.handle(notice("n-2", first.progress.source_event_id, "email", "DELIVERED", 2), WORKER)
+    second_at = t + timedelta(days=5)
+    for command in (
+        _step(aid, "reopened", t + timedelta(days=3), "decision.application_reopened"),
+        second := _step(aid, "decision_made", second_at, "decision.made", outcome="approved", decided_at=second_at),
+    ):  # fmt: skip
+        await service.handle(command, WORKER)
+    await service.handle(
+        notice("n-3", second.progress.source_event_id, "email", "ON_DELIVERY", 60 * 24 * 5 + 1), WORKER
+    )
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert view["decision_notice"] == "sent"  # the earlier decision's delivered e-mail does not count
+    await service.handle(
+        notice("n-3", second.progress.source_event_id, "email", "NOT_DELIVERED", 60 * 24 * 5 + 2), WORKER
+    )
+    await _caught_up(pool, intake_schema)
+    view = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+    assert view["decision_notice"] == "not_delivered"
