@@ -87,6 +87,8 @@ class CaseProgressRecorded(DomainEvent):
     notification_kind: NotificationKind | None = None
     notification_channel: NotificationChannel | None = None
     delivery_state: DeliveryState | None = None
+    trigger_event_id: str | None = None
+    """The event a notification was sent for (e.g. which `DecisionMade`)."""
 
 
 class WithdrawalOverridden(DomainEvent):

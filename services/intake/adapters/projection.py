@@ -267,11 +267,18 @@ def _facts_of(event: CaseProgressRecorded) -> dict[str, Any]:
             "decision_outcome": event.outcome,
             "decided_at": event.decided_at,
             "decision_grounds": grounds,
+            "decision_event_id": event.source_event_id,
         }
     if step == "term_extended":
         return {"due_at": event.due_at}
     if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
-        return {"due_at": event.due_at, "decision_outcome": None, "decided_at": None, "decision_grounds": []}
+        return {
+            "due_at": event.due_at,
+            "decision_outcome": None,
+            "decided_at": None,
+            "decision_grounds": [],
+            "decision_event_id": None,
+        }
     if step in ("result_collected", "result_uncollected"):
         return {"result_collection": step.removeprefix("result_"), "result_collection_at": event.occurred_at}
     return {}
@@ -301,6 +308,7 @@ def _keyed_entry_of(event: CaseProgressRecorded) -> tuple[str, str, dict[str, An
             "channel": event.notification_channel,
             "state": event.delivery_state,
             "at": at,
+            "trigger_event_id": event.trigger_event_id,
         }
         return "notifications", event.notification_id, entry
     return None

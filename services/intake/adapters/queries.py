@@ -20,7 +20,8 @@ withdrawn and refused-at-intake applications are never overdue."""
 _COLUMNS = (
     "application_id, registration_number, status, status_at, service_id, subtype, edition_id, channel,"
     " office_id, region, received_by, submitted_at, due_at, documents, problems, updated_at, executor,"
-    " inspection_date, decision_outcome, decided_at, decision_grounds, complaints, notifications,"
+    " inspection_date, decision_outcome, decided_at, decision_grounds, decision_event_id, complaints,"
+    " notifications,"
     f" result_collection, result_collection_at, {_OVERDUE} AS overdue"
 )
 

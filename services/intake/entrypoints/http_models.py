@@ -105,11 +105,15 @@ class NoticeSummary(BaseModel):
     channel: NotificationChannel
     state: DeliveryState
     at: datetime
+    trigger_event_id: str | None = None
+    """The event the notification was sent for (which decision, for a decision notice)."""
 
 
-DecisionNotice = Literal["sent", "delivered", "not_delivered"]
-"""What became of telling the applicant the decision: delivered on some channel, still on its way
-(sent), or failed on every channel (not delivered)."""
+DecisionNotice = Literal["sent", "delivered", "not_delivered", "pickup_only"]
+"""What became of telling the applicant the decision in force: delivered on some channel, still
+on its way (sent), failed on every channel (not delivered), or only put on the office's list of
+results to hand over (pickup only: nobody was told yet). A pickup notice never counts as the
+applicant being told, and notices of a decision a reopening set aside do not count."""
 
 
 class ApplicationView(BaseModel):
@@ -149,10 +153,18 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None = None
 
 
-def decision_notice_of(notices: list[NoticeSummary]) -> DecisionNotice | None:
-    states = {n.state for n in notices if n.kind == "decision_made"}
-    if not states:
+def decision_notice_of(notices: list[NoticeSummary], decision_event_id: str | None) -> DecisionNotice | None:
+    about = [
+        n
+        for n in notices
+        if n.kind == "decision_made"
+        and (decision_event_id is None or n.trigger_event_id in (None, decision_event_id))
+    ]
+    if not about:
         return None
+    states = {n.state for n in about if n.channel != "pickup"}
+    if not states:
+        return "pickup_only"
     if "DELIVERED" in states:
         return "delivered"
     return "sent" if "ON_DELIVERY" in states else "not_delivered"
@@ -177,7 +189,7 @@ def view_of(row: dict[str, Any]) -> ApplicationView:
             **row,
             "application_id": str(row["application_id"]),
             "decision": decision,
-            "decision_notice": decision_notice_of(notices),
+            "decision_notice": decision_notice_of(notices, row.get("decision_event_id")),
             "complaints": complaints,
             "notifications": notices,
         }

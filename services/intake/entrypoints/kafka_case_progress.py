@@ -140,6 +140,7 @@ TRANSLATIONS: dict[type[DomainEvent], tuple[CaseStep, Facts]] = {
             "notification_kind": e.kind,
             "notification_channel": e.channel,
             "delivery_state": e.state,
+            "trigger_event_id": e.trigger_event_id,
         },
     ),
     ResultCollected: ("result_collected", lambda e: {"recorded_by": e.handed_over_by}),
