@@ -224,12 +224,14 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     assert outcomes == ["refused", "approved"]
 
     view = _eventually(
-        lambda: (v := intake_view())["status"] == "decided" and v["complaints"] and v, "the status view"
+        lambda: (v := intake_view())["status"] == "decided" and v["decision_notice"] == "delivered" and v,
+        "the status view of the new decision, its e-mail delivered",
     )
     [seen] = view["complaints"]
     assert (seen["complaint_id"], seen["outcome"]) == (filed["complaint_id"], "upheld")
     assert view["decision"]["outcome"] == "approved"
-    assert view["decision_notice"] in ("sent", "delivered")
+    email = [n for n in view["notifications"] if n["kind"] == "decision_made" and n["channel"] == "email"]
+    assert [n["state"] for n in email] == ["DELIVERED", "DELIVERED"]
 
     process: subprocess.Popen[bytes] = system["process"]
     process.send_signal(signal.SIGINT)
