@@ -15,6 +15,7 @@ from shared.contracts.complaints import (
     ComplaintReviewExtended,
 )
 from shared.contracts.decisions import (
+    CaseWithdrawn,
     DecisionMade,
     EligibilityInputs,
     Evaluation,
@@ -22,6 +23,7 @@ from shared.contracts.decisions import (
     HouseholdMember,
     InspectionScheduled,
     TermExtended,
+    WithdrawalTooLate,
 )
 
 PENSION = "basic_state_pension_payment"
@@ -149,6 +151,27 @@ def extended(app: ApplicationSubmitted) -> TermExtended:
 def withdrawn(app: ApplicationSubmitted) -> ApplicationWithdrawn:
     return ApplicationWithdrawn(
         application_id=app.application_id, withdrawn_by="operator.tson@" + app.office_id, withdrawn_at=DECIDED
+    )
+
+
+def case_withdrawn(app: ApplicationSubmitted) -> CaseWithdrawn:
+    """The decision service's ruling: withdrawn before any decision was signed."""
+    return CaseWithdrawn(
+        application_id=app.application_id,
+        withdrawn_by="operator.tson@" + app.office_id,
+        withdrawn_at=DECIDED,
+        closed_at=DECIDED,
+    )
+
+
+def withdrawal_too_late(decision: DecisionMade) -> WithdrawalTooLate:
+    """The decision service's ruling: the decision was signed first and stands."""
+    return WithdrawalTooLate(
+        application_id=decision.application_id,
+        withdrawn_by="operator.tson@" + decision.office_id,
+        withdrawn_at=decision.decided_at + timedelta(minutes=5),
+        decided_at=decision.decided_at,
+        outcome=decision.outcome,
     )
 
 

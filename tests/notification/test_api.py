@@ -15,7 +15,7 @@ from shared.auth.roles import Role
 from shared.eventstore import EventStore
 
 from .conftest import FakeClock, Mailbox
-from .events import complaint, contacts, decided, resolved, review_extended, submitted, withdrawn
+from .events import complaint, contacts, decided, resolved, review_extended, submitted
 from .helpers import deliver, notify, states
 from .test_webhooks import SECRET, token
 
@@ -157,16 +157,6 @@ async def test_no_keeping_period_in_the_catalog_means_no_timer(
         assert await conn.fetchval(f"SELECT count(*) FROM {notification_schema}.result_keeping") == 0
     found = await states(service, app.application_id)
     assert ("decision_made", "pickup") in found  # collected in person all the same
-
-
-async def test_withdrawal_stops_what_is_on_its_way(service: NotificationService) -> None:
-    app = submitted()
-    await notify(service, app)
-    await notify(service, withdrawn(app))
-    assert await deliver(service) == 0
-    found = await states(service, app.application_id)
-    assert {n["state"] for n in found.values()} == {"DELIVERY_STOPPED"}
-    assert {n["reason"] for n in found.values()} == {"application withdrawn"}
 
 
 async def test_postal_letter_goes_to_the_manifest_and_is_read_with_an_audit_record(

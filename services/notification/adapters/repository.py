@@ -31,6 +31,10 @@ class Recipient:
     phone: str | None = None
     email: str | None = None
     address: str | None = None
+    received_by: str | None = None
+    """Who received the application (a ЦОН operator reads only their own submissions)."""
+    withdrawn_at: datetime | None = None
+    """Set by the decision service's `CaseWithdrawn`: later triggers plan nothing."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Leased:
 
 _RECIPIENT_COLUMNS = (
     "subject, language, application_id, office_id, region, service_id, edition_id,"
-    " registration_number, phone, email, address"
+    " registration_number, phone, email, address, received_by, withdrawn_at"
 )
 
 
@@ -82,10 +86,20 @@ class NotificationStore:
     async def save_recipient(self, r: Recipient) -> None:
         await self.conn.execute(
             f"INSERT INTO {self.s}.recipients ({_RECIPIENT_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (subject) DO NOTHING",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            " ON CONFLICT (subject) DO NOTHING",
             r.subject, r.language, r.application_id, r.office_id, r.region, r.service_id,
-            r.edition_id, r.registration_number, r.phone, r.email, r.address,
+            r.edition_id, r.registration_number, r.phone, r.email, r.address, r.received_by,
+            r.withdrawn_at,
         )  # fmt: skip
+
+    async def mark_withdrawn(self, subject: str, at: datetime) -> None:
+        """The case was withdrawn (`CaseWithdrawn`): later triggers of it plan nothing."""
+        await self.conn.execute(
+            f"UPDATE {self.s}.recipients SET withdrawn_at = $2 WHERE subject = $1 AND withdrawn_at IS NULL",
+            subject,
+            at,
+        )
 
     async def recipient(self, subject: str) -> Recipient | None:
         row = await self.conn.fetchrow(

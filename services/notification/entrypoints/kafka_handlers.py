@@ -9,13 +9,9 @@ import asyncpg
 
 from services.notification.domain.commands import FanOut, NotifyOn
 from services.notification.service import NotificationService
-from shared.contracts.applications import (
-    ApplicationRejectedAtIntake,
-    ApplicationSubmitted,
-    ApplicationWithdrawn,
-)
+from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
-from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
+from shared.contracts.decisions import CaseWithdrawn, DecisionMade, InspectionScheduled, TermExtended
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import contract_of
 from shared.domain.actor import SYSTEM_ROLE, Actor
@@ -26,7 +22,7 @@ from shared.service_layer import Meta
 NOTIFYING = (
     ApplicationSubmitted,
     ApplicationRejectedAtIntake,
-    ApplicationWithdrawn,
+    CaseWithdrawn,
     InspectionScheduled,
     DecisionMade,
     TermExtended,
@@ -34,7 +30,9 @@ NOTIFYING = (
     ComplaintReviewExtended,
     ComplaintResolved,
 )
-"""The events an applicant hears of (or that stop what is on its way)."""
+"""The events an applicant hears of (or that stop what is on its way). A withdrawal stops
+notices only as the decision service rules on it (`CaseWithdrawn`); intake's
+`ApplicationWithdrawn` alone does not (a decision signed first stands: `WithdrawalTooLate`)."""
 
 WEBHOOK_EVENTS = frozenset(contract_of("decisions.v1").events)
 """What a ЦОН webhook subscription may ask for: the events of decisions.v1."""

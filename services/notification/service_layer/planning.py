@@ -36,13 +36,9 @@ from services.notification.service_layer.recipients import (
 )
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
-from shared.contracts.applications import (
-    ApplicationRejectedAtIntake,
-    ApplicationSubmitted,
-    ApplicationWithdrawn,
-)
+from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
-from shared.contracts.decisions import DecisionMade, InspectionScheduled, TermExtended
+from shared.contracts.decisions import CaseWithdrawn, DecisionMade, InspectionScheduled, TermExtended
 from shared.contracts.notifications import NotificationKind, ResultUncollected
 from shared.contracts.topics import registry_of
 from shared.service_layer import Meta
@@ -63,6 +59,10 @@ class NotRegisteredYet(Exception):
         self.subject = subject
 
 
+class CaseWithdrawnAlready(Exception):
+    """The decision service closed the case as withdrawn: a later trigger plans nothing."""
+
+
 class Planner:
     def __init__(self, catalog: NotificationCatalog, settings: NotificationSettings, clock: Clock) -> None:
         self.catalog = catalog
@@ -80,6 +80,9 @@ class Planner:
                 missing.subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region
             )
             log.info("kept until its registration arrives", event_type=cmd.event.event_name)
+            return 0
+        except CaseWithdrawnAlready:
+            log.info("case withdrawn: nothing planned", event_type=cmd.event.event_name)
             return 0
         if isinstance(cmd.event, ApplicationSubmitted | ComplaintRegistered):
             subject = subject_of(cmd.event)
@@ -114,10 +117,15 @@ class Planner:
                     uow, cmd, meta, "intake_refused", known,
                     lambda lang: m.intake_refused(event, name(event.service_id, lang), zone),
                 )  # fmt: skip
-            case ApplicationWithdrawn():
+            case CaseWithdrawn():
+                # The decision service's ruling, not intake's ApplicationWithdrawn: a withdrawal
+                # that came after the signature (`WithdrawalTooLate`) leaves the decision standing.
+                subject = application_subject(event.application_id)
+                await self._needed(uow, subject)
                 now = self.clock()
                 stopped = await stop_pending(uow, event.application_id, "application withdrawn", now, meta)
                 await uow.keeping.close(event.application_id, "cancelled", now)
+                await uow.notifications.mark_withdrawn(subject, event.withdrawn_at)
                 return -stopped
             case InspectionScheduled() if event.communicated_to_applicant:
                 recipient = await self._needed(uow, application_subject(event.application_id))
@@ -206,9 +214,13 @@ class Planner:
         return facts
 
     async def _needed(self, uow: NotificationUnit, subject: str) -> Recipient:
+        """The registered recipient; NotRegisteredYet (kept for later), or CaseWithdrawnAlready
+        once the decision service closed the case as withdrawn."""
         recipient = await uow.notifications.recipient(subject)
         if recipient is None:
             raise NotRegisteredYet(subject)
+        if recipient.withdrawn_at is not None:
+            raise CaseWithdrawnAlready(subject)
         return recipient
 
     async def _queue(

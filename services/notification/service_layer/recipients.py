@@ -57,6 +57,7 @@ def applicant(event: ApplicationSubmitted) -> Recipient:
         phone=contacts.phone,
         email=contacts.email,
         address=contacts.address,
+        received_by=event.received_by,
     )
 
 
