@@ -17,7 +17,7 @@ from shared.contracts.routes import Route, route_for
 from shared.contracts.topics import registry_of
 from shared.eventstore import EventStore
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.kafka import make_consumer
+from shared.messaging.kafka import make_consumer, producer_factory
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.worker import consume_until
 
@@ -68,8 +68,10 @@ async def run_worker(
     prefix: str = "",
     instance_id: str = "decision-worker-0",
     scheduler: bool = True,
+    idempotent: bool = True,
 ) -> None:
-    """Consume applications and inspection commands, relay case events, fire timers."""
+    """Consume applications and inspection commands, relay case events, fire timers (the relay
+    starts a fresh producer, idempotent as `idempotent` says, after a fatal producer error)."""
     source = service.settings.source
     consumer = EventConsumer(
         "decision-applications",
@@ -85,7 +87,15 @@ async def run_worker(
         group_id=prefix + "decision-worker",
         instance_id=instance_id,
     )
-    relay = OutboxRelay(service.pool, EventStore(service.schema), producer, route(prefix), source=source)
+    fresh = producer_factory(bootstrap_servers, idempotent=idempotent, client_id="decision-relay")
+    relay = OutboxRelay(
+        service.pool,
+        EventStore(service.schema),
+        producer,
+        route(prefix),
+        source=source,
+        producer_factory=fresh,
+    )
     await kafka.start()
     tasks = [
         asyncio.create_task(consume_until(kafka, consumer, stop), name="decision-consumer"),

@@ -10,9 +10,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.audit import AuditLog
+from shared.contracts.routes import Route
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore, apply_migrations
-from shared.messaging.kafka import make_producer
+from shared.messaging.kafka import make_producer, producer_factory
+from shared.messaging.relay import OutboxRelay
 from shared.settings import PlatformSettings
 
 
@@ -32,6 +34,17 @@ class ServiceContext:
 
     def topic(self, name: str) -> str:
         return self.settings.topic_prefix + name
+
+    def relay(self, route: Route, source: str) -> OutboxRelay:
+        """The service's outbox relay, able to replace its producer after a fatal producer error
+        (out-of-order sequence, fenced or unknown producer: a broker that lost its state)."""
+        assert self.settings.kafka_bootstrap_servers is not None
+        fresh = producer_factory(
+            self.settings.kafka_bootstrap_servers,
+            idempotent=self.settings.kafka_idempotent_producer,
+            client_id=f"{self.service}-relay",
+        )
+        return OutboxRelay(self.pool, self.store, self.producer, route, source, producer_factory=fresh)
 
 
 def require_infrastructure(settings: PlatformSettings) -> tuple[str, str]:

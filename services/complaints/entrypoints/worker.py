@@ -47,7 +47,7 @@ def worker_parts(ctx: ServiceContext) -> WorkerParts:
         service=service,
         submissions=submission_consumer(ctx.pool, ctx.schema, service, ctx.producer),
         facts=facts_consumer(ctx.pool, ctx.schema, ctx.producer),
-        relay=OutboxRelay(ctx.pool, ctx.store, ctx.producer, route(ctx.settings.topic_prefix), SOURCE),
+        relay=ctx.relay(route(ctx.settings.topic_prefix), SOURCE),
     )
 
 

@@ -32,7 +32,6 @@ from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
-from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
@@ -62,6 +61,7 @@ async def serve() -> None:
             prefix=platform.topic_prefix,
             instance_id=f"decision-worker-{platform.instance_ordinal}",
             scheduler=_scheduler_enabled(),
+            idempotent=platform.kafka_idempotent_producer,
         )
 
 
@@ -77,9 +77,7 @@ class _Parts:
             consumer_handler(self.service, source),
             ctx.producer,
         )
-        self.relay = OutboxRelay(
-            ctx.pool, ctx.store, ctx.producer, route(ctx.settings.topic_prefix), source=source
-        )
+        self.relay = ctx.relay(route(ctx.settings.topic_prefix), source)
 
 
 async def _relay(parts: _Parts, stop: asyncio.Event) -> None:

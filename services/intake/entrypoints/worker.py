@@ -47,9 +47,7 @@ class WorkerParts:
 
 def worker_parts(ctx: ServiceContext) -> WorkerParts:
     deps = build(ctx.pool, ctx.schema)
-    relay = OutboxRelay(
-        ctx.pool, ctx.store, ctx.producer, application_route(ctx.topic(APPLICATIONS_TOPIC)), SOURCE
-    )
+    relay = ctx.relay(application_route(ctx.topic(APPLICATIONS_TOPIC)), SOURCE)
     consumer = submission_consumer(
         ctx.pool, ctx.schema, deps.service, ctx.producer, applications_topic=ctx.topic(APPLICATIONS_TOPIC)
     )
