@@ -2,8 +2,11 @@
 
 A subscription filters by region and service (empty = all) and names the decisions.v1 event
 types it wants (`decision.made` by default). The body is the CloudEvents structured form of the
-event with every field the contract marks as personal data removed (household names and
-incomes, inspection findings): a ЦОН system learns the outcome, grounds, amount and period.
+event whose `data` is built from an explicit allow-list (`WEBHOOK_FIELDS`): ids, service, office,
+region, outcome, grounds (id, text, text_kk), amount, currency, period, dates. Everything else is
+left out - the decision's `evaluation` entirely (its conditions quote incomes, its inputs hold
+household members and facts), free texts (`reason`, `message`) and who did what, but the head who
+signed. A field the contract adds later reaches subscribers only once it is added here.
 """
 
 from __future__ import annotations
@@ -21,6 +24,23 @@ from pydantic.fields import FieldInfo
 from shared.contracts.event import PERSONAL_DATA_MARK, DomainEvent
 
 DEFAULT_EVENT_TYPES = ("decision.made",)
+
+WEBHOOK_FIELDS = frozenset(
+    {
+        # DecisionMade
+        "application_id", "result_id", "service_id", "edition_id", "office_id", "region", "channel",
+        "outcome", "grounds", "amount", "currency", "period_start", "period_end", "decided_at",
+        "signed_by", "on_time", "due_at", "automated",
+        # the other events of decisions.v1: ids and dates only
+        "complaint_id", "ground", "previous_due_at", "new_due_at", "extended_at", "reopened_at",
+        "withdrawn_at", "closed_at", "fired_at", "share", "start", "reconfirm_by", "effective", "until",
+        "due_by", "received_on", "next_due_by", "assigned_at", "returned_at", "flagged_at", "on_date",
+    }
+)  # fmt: skip
+"""The event fields a webhook body carries (an allow-list: nothing else leaves)."""
+
+GROUND_FIELDS = ("id", "text", "text_kk")
+"""What a ground carries in a webhook body."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,29 @@ def without_personal_data(value: Any) -> Any:
     return value
 
 
+def _ground(value: Any) -> dict[str, Any]:
+    found = {name: getattr(value, name, None) for name in GROUND_FIELDS}
+    return {name: item for name, item in found.items() if item is not None or name != "text_kk"}
+
+
+def allowed_data(event: DomainEvent) -> dict[str, Any]:
+    """The event's data for a webhook: the allow-listed fields only (and never one the contract
+    marks as personal data)."""
+    model = type(event)
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name not in WEBHOOK_FIELDS or _is_personal(model, name):
+            continue
+        value = getattr(event, name)
+        if name == "grounds":
+            data[name] = [_ground(g) for g in value]
+        elif name == "ground":
+            data[name] = _ground(value)
+        else:
+            data[name] = without_personal_data(value)
+    return data
+
+
 def webhook_body(
     event: DomainEvent,
     *,
@@ -99,7 +142,7 @@ def webhook_body(
         "subject": subject,
         "region": region,
         "datacontenttype": "application/json",
-        "data": without_personal_data(event),
+        "data": allowed_data(event),
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
 
