@@ -26,6 +26,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
+from services.complaints.entrypoints.api import create_app as complaints_app
 from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.decision.entrypoints.api import create_app as decision_app
 from services.decision.service import DecisionService
@@ -72,6 +73,7 @@ def apis(database_url: str) -> Iterator[dict[str, Any]]:
     """Both apps; their lifespans (pools, migrations) run on schemathesis' own event loop."""
     intake_schema = f"tfi_{uuid.uuid4().hex[:10]}"
     decision_schema = f"tfd_{uuid.uuid4().hex[:10]}"
+    complaints_schema = f"tfc_{uuid.uuid4().hex[:10]}"
 
     @asynccontextmanager
     async def open_decision() -> AsyncIterator[DecisionService]:
@@ -96,14 +98,24 @@ def apis(database_url: str) -> Iterator[dict[str, Any]]:
             token_secret=SECRET,
         ),
         "decision": decision_app(token_secret=SECRET, open_service=open_decision),
+        "complaints": complaints_app(
+            schema=complaints_schema,
+            settings=PlatformSettings(database_url=database_url),
+            token_secret=SECRET,
+        ),
     }
     asgi.shutdown_lifespans()
-    _drop(database_url, intake_schema, decision_schema, f"{decision_schema}_cat")
+    _drop(database_url, intake_schema, decision_schema, f"{decision_schema}_cat", complaints_schema)
 
 
 @pytest.mark.parametrize(
     ("service", "role", "office"),
-    [("intake", Role.CLERK, "karaganda-dept-01"), ("decision", Role.HEAD, "akmola-village-1")],
+    [
+        ("intake", Role.CLERK, "karaganda-dept-01"),
+        ("decision", Role.HEAD, "akmola-village-1"),
+        ("complaints", Role.CLERK, "karaganda-dept-01"),
+        ("complaints", Role.REVIEWER, "karaganda-oblast-department"),
+    ],
 )
 def test_schemathesis_with_every_check_finds_nothing(
     apis: dict[str, Any], service: str, role: Role, office: str
