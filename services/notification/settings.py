@@ -27,6 +27,13 @@ class NotificationSettings(BaseSettings):
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch: int = Field(default=50, ge=1)
     lease_s: float = Field(default=120.0, gt=0, description="how long a worker holds a due delivery")
+    send_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="overall deadline of one send (SMTP, SMS, webhook); default half the lease, and"
+        " always shorter than the lease",
+    )
+    send_concurrency: int = Field(default=10, ge=1, description="sends of a batch under way at once")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_security: Literal["none", "starttls", "tls"] = "none"
@@ -40,6 +47,12 @@ class NotificationSettings(BaseSettings):
     api_port: int = 8003
     api_host: str = "127.0.0.1"
     source: str = "/qyzmet/notification"
+
+    @property
+    def send_deadline_s(self) -> float:
+        """The overall deadline of one send: shorter than the lease, so a send never outlives it."""
+        half = self.lease_s / 2
+        return min(self.send_timeout_s, half) if self.send_timeout_s is not None else half
 
     def backoff(self) -> Backoff:
         return Backoff(self.retry_initial_s, self.retry_max_s, self.give_up_s)

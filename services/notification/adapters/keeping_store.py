@@ -56,12 +56,12 @@ class KeepingStore:
         )  # fmt: skip
         return bool(done)
 
-    async def lease_expired(self, now: datetime, worker: str, lease_until: datetime, limit: int) -> list[str]:
+    async def lease_expired(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[str]:
         rows = await self.conn.fetch(
             f"UPDATE {self.s}.result_keeping SET leased_until = $2, leased_by = $3"
             f" WHERE application_id IN (SELECT application_id FROM {self.s}.result_keeping"
             "  WHERE state = 'waiting' AND expires_at <= $1 AND (leased_until IS NULL OR leased_until < $1)"
             "  ORDER BY expires_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING application_id",
-            now, lease_until, worker, limit,
+            now, lease_until, lease, limit,
         )  # fmt: skip
         return [r["application_id"] for r in rows]

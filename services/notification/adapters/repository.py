@@ -152,7 +152,8 @@ class NotificationStore:
             notification_id, state, reason, attempt, at,
         )  # fmt: skip
 
-    async def lease_due(self, now: datetime, worker: str, lease_until: datetime, limit: int) -> list[Leased]:
+    async def lease_due(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[Leased]:
+        """Lease due notifications under the token `lease` (one per lease, never a worker's name)."""
         rows = await self.conn.fetch(
             f"UPDATE {self.s}.notifications SET leased_until = $2, leased_by = $3"
             f" WHERE notification_id IN (SELECT notification_id FROM {self.s}.notifications"
@@ -161,15 +162,27 @@ class NotificationStore:
             "  ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)"
             " RETURNING notification_id, channel, kind, recipient, application_id, complaint_id,"
             " office_id, language, context, attempt, give_up_at, trigger_event_id",
-            now, lease_until, worker, limit,
+            now, lease_until, lease, limit,
         )  # fmt: skip
         return [Leased(**dict(r)) for r in rows]
+
+    async def claim(self, notification_id: uuid.UUID, lease: str, now: datetime, until: datetime) -> bool:
+        """Just before sending: is the lease still ours and unexpired (then it is renewed to
+        `until`)? Atomic, so a lease that expired meanwhile never sends."""
+        done = await self.conn.fetchval(
+            f"UPDATE {self.s}.notifications SET leased_until = $4"
+            " WHERE notification_id = $1 AND state = 'ON_DELIVERY' AND leased_by = $2 AND leased_until > $3"
+            " RETURNING true",
+            notification_id, lease, now, until,
+        )  # fmt: skip
+        return bool(done)
 
     async def transition(
         self, notification_id: uuid.UUID, t: Transition, now: datetime, worker: str | None
     ) -> dict[str, Any] | None:
-        """Apply an attempt's result if the notification is still ON_DELIVERY (and, with `worker`,
-        still leased by it); the row as it is now, or None if it was not ours to change."""
+        """Apply an attempt's result if the notification is still ON_DELIVERY (and, with `worker`
+        - the lease token - still leased under it); the row as it is now, or None if it was not
+        ours to change."""
         row = await self.conn.fetchrow(
             f"UPDATE {self.s}.notifications SET state = $2, reason = $3, attempt = $4,"
             " next_attempt_at = $5, leased_until = NULL, leased_by = NULL, updated_at = $6"

@@ -135,8 +135,9 @@ class WebhookStore:
         return count
 
     async def lease_due(
-        self, now: datetime, worker: str, lease_until: datetime, limit: int
+        self, now: datetime, lease: str, lease_until: datetime, limit: int
     ) -> list[DueDelivery]:
+        """Lease due deliveries of active subscriptions under the token `lease`."""
         rows = await self.conn.fetch(
             f"WITH due AS (SELECT delivery_id FROM {self.s}.webhook_deliveries"
             "  WHERE state = 'ON_DELIVERY' AND next_attempt_at <= $1"
@@ -148,9 +149,22 @@ class WebhookStore:
             " SELECT l.*, s.url, s.secret, e.event_type, e.body"
             f" FROM leased l JOIN {self.s}.webhook_subscriptions s USING (subscription_id)"
             f" JOIN {self.s}.webhook_events e USING (event_id)",
-            now, lease_until, worker, limit,
+            now, lease_until, lease, limit,
         )  # fmt: skip
         return [DueDelivery(**dict(r)) for r in rows]
+
+    async def claim(self, delivery_id: uuid.UUID, lease: str, now: datetime, until: datetime) -> bool:
+        """Just before sending: is the lease still ours and unexpired, and the subscription still
+        active (then the lease is renewed to `until`)? Atomic, so an expired lease never sends."""
+        done = await self.conn.fetchval(
+            f"UPDATE {self.s}.webhook_deliveries d SET leased_until = $4"
+            f" FROM {self.s}.webhook_subscriptions s"
+            " WHERE d.delivery_id = $1 AND d.state = 'ON_DELIVERY' AND d.leased_by = $2"
+            " AND d.leased_until > $3 AND s.subscription_id = d.subscription_id AND s.active"
+            " RETURNING true",
+            delivery_id, lease, now, until,
+        )  # fmt: skip
+        return bool(done)
 
     async def transition(
         self,

@@ -37,6 +37,7 @@ class RecordAttempt:
 
     notification_id: uuid.UUID
     worker: str
+    """The lease token the notification was leased under (`leased_by`)."""
     attempt: int
     give_up_at: datetime
     outcome: SendOutcome
@@ -53,6 +54,7 @@ class CollectResult:
 class ExpireKeeping:
     application_id: str
     worker: str
+    """The lease token the keeping record was leased under (`leased_by`)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Redeliver:
 class RecordWebhookAttempt:
     delivery_id: uuid.UUID
     worker: str
+    """The lease token the delivery was leased under (`leased_by`)."""
     attempt: int
     give_up_at: datetime
     outcome: SendOutcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -22,16 +23,10 @@ from services.notification.adapters.channels import Channel, Outgoing
 from services.notification.adapters.keeping_store import KeepingStore
 from services.notification.adapters.repository import Leased, NotificationStore
 from services.notification.adapters.templates import TemplateProblem, Templates
+from services.notification.adapters.webhook_sender import WebhookAnswer, WebhookSender
 from services.notification.adapters.webhook_store import DueDelivery, WebhookStore
 from services.notification.domain import commands as c
-from services.notification.domain.delivery import (
-    Delivered,
-    Message,
-    PermanentFailure,
-    SendOutcome,
-    Stopped,
-    TemporaryFailure,
-)
+from services.notification.domain.delivery import Message, SendOutcome, Stopped, TemporaryFailure
 from services.notification.domain.signing import (
     DELIVERY_HEADER,
     EVENT_ID_HEADER,
@@ -72,7 +67,7 @@ class Dispatcher:
         self.channels = dict(channels)
         self.settings = settings
         self.clock = clock
-        self.http = http
+        self.webhooks = WebhookSender(settings.webhook_timeout_s, http)
 
     async def _lease(
         self, take: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[list[T]]]
@@ -82,26 +77,53 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             return await take(conn, now, now + timedelta(seconds=self.settings.lease_s))
 
+    async def _claim(
+        self, claim: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[bool]]
+    ) -> bool:
+        """Re-check the lease atomically just before a send, renewing it for the send's deadline."""
+        now = self.clock()
+        async with self.pool.acquire() as conn:
+            return await claim(conn, now, now + timedelta(seconds=self.settings.lease_s))
+
+    async def _bounded(self, sends: list[Awaitable[None]]) -> list[object]:
+        """Run a batch's sends, at most `send_concurrency` at once; a send still waiting when its
+        lease ran out is refused by its claim, never sent late."""
+        gate = asyncio.Semaphore(self.settings.send_concurrency)
+
+        async def one(send: Awaitable[None]) -> None:
+            async with gate:
+                await send
+
+        return await asyncio.gather(*(one(s) for s in sends), return_exceptions=True)
+
     # ------------------------------------------------------------- notifications
 
     async def deliver_due(self, worker: str) -> int:
-        batch = self.settings.dispatch_batch
-        leased: list[Leased] = await self._lease(
-            lambda conn, now, until: NotificationStore(self.schema, conn).lease_due(now, worker, until, batch)
-        )
-        _log_failures(
-            "delivery",
-            await asyncio.gather(*(self._deliver(n, worker) for n in leased), return_exceptions=True),
-        )
+        lease = new_lease()
+        leased = await self.lease_notifications(lease)
+        _log_failures("delivery", await self._bounded([self.deliver(n, worker, lease) for n in leased]))
         return len(leased)
 
-    async def _deliver(self, n: Leased, worker: str) -> None:
+    async def lease_notifications(self, lease: str) -> list[Leased]:
+        batch = self.settings.dispatch_batch
+        return await self._lease(
+            lambda conn, now, until: NotificationStore(self.schema, conn).lease_due(now, lease, until, batch)
+        )
+
+    async def deliver(self, n: Leased, worker: str, lease: str) -> None:
         message: Message | None = None
         try:
             message = self.templates.render(n.kind, n.language, n.context)
         except TemplateProblem as exc:
             outcome: SendOutcome = Stopped(exc.reason)
         else:
+            if not await self._claim(
+                lambda conn, now, until: NotificationStore(self.schema, conn).claim(
+                    n.notification_id, lease, now, until
+                )
+            ):
+                log.info("lease lost before sending", notification_id=str(n.notification_id), worker=worker)
+                return
             outcome = await self._send(n, message)
         log.info(
             "delivery attempt",
@@ -111,7 +133,7 @@ class Dispatcher:
             attempt=n.attempt + 1,
             outcome=type(outcome).__name__,
         )
-        command = c.RecordAttempt(n.notification_id, worker, n.attempt + 1, n.give_up_at, outcome, message)
+        command = c.RecordAttempt(n.notification_id, lease, n.attempt + 1, n.give_up_at, outcome, message)
         await self.bus.handle(command, system_meta(worker))
 
     async def _send(self, n: Leased, message: Message) -> SendOutcome:
@@ -124,24 +146,35 @@ class Dispatcher:
             return Stopped("the recipient's contacts are gone")
         address = {"email": contacts.email, "sms": contacts.phone, "post": contacts.address}.get(n.channel)
         outgoing = Outgoing(str(n.notification_id), n.kind, n.language, address, message)
+        deadline = self.settings.send_deadline_s
         try:
-            return await channel.send(outgoing)
+            async with asyncio.timeout(deadline):
+                return await channel.send(outgoing)
+        except TimeoutError:
+            return TemporaryFailure(f"{n.channel}: no answer within {deadline:g} s")
         except Exception as exc:  # an adapter's bug must not lose the notification: retried
             return TemporaryFailure(f"{n.channel}: {type(exc).__name__}")
 
     # ------------------------------------------------------------- webhooks
 
     async def deliver_webhooks(self, worker: str) -> int:
-        batch = self.settings.dispatch_batch
-        due: list[DueDelivery] = await self._lease(
-            lambda conn, now, until: WebhookStore(self.schema, conn).lease_due(now, worker, until, batch)
-        )
-        _log_failures(
-            "webhook", await asyncio.gather(*(self._post(d, worker) for d in due), return_exceptions=True)
-        )
+        lease = new_lease()
+        due = await self.lease_webhooks(lease)
+        _log_failures("webhook", await self._bounded([self.post(d, worker, lease) for d in due]))
         return len(due)
 
-    async def _post(self, d: DueDelivery, worker: str) -> None:
+    async def lease_webhooks(self, lease: str) -> list[DueDelivery]:
+        batch = self.settings.dispatch_batch
+        return await self._lease(
+            lambda conn, now, until: WebhookStore(self.schema, conn).lease_due(now, lease, until, batch)
+        )
+
+    async def post(self, d: DueDelivery, worker: str, lease: str) -> None:
+        if not await self._claim(
+            lambda conn, now, until: WebhookStore(self.schema, conn).claim(d.delivery_id, lease, now, until)
+        ):
+            log.info("lease lost before sending", delivery_id=str(d.delivery_id), worker=worker)
+            return
         body = d.body.encode("utf-8")
         headers = {
             "Content-Type": "application/cloudevents+json; charset=utf-8",
@@ -150,45 +183,40 @@ class Dispatcher:
             EVENT_TYPE_HEADER: d.event_type,
             **signed_headers(d.secret, body),
         }
-        status: int | None = None
-        outcome: SendOutcome
+        deadline = self.settings.send_deadline_s
         try:
-            client = self.http or httpx.AsyncClient()
-            try:
-                answer = await client.post(
-                    d.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_s
-                )
-            finally:
-                if self.http is None:
-                    await client.aclose()
-            status = answer.status_code
-            outcome = _by_status(status)
-        except httpx.TimeoutException:
-            outcome = TemporaryFailure("http: timed out")
-        except (httpx.TransportError, OSError) as exc:
-            outcome = TemporaryFailure(f"http: {type(exc).__name__} (connection failed)")
-        except httpx.HTTPError as exc:
-            outcome = PermanentFailure(f"http: {type(exc).__name__}")
+            async with asyncio.timeout(deadline):
+                answer = await self.webhooks.post(d.url, body, headers)
+        except TimeoutError:
+            answer = WebhookAnswer(TemporaryFailure(f"http: no complete answer within {deadline:g} s"))
         log.info(
             "webhook attempt",
             delivery_id=str(d.delivery_id),
             subscription_id=str(d.subscription_id),
             attempt=d.attempt + 1,
-            status=status,
-            outcome=type(outcome).__name__,
+            status=answer.status,
+            outcome=type(answer.outcome).__name__,
         )
-        command = c.RecordWebhookAttempt(d.delivery_id, worker, d.attempt + 1, d.give_up_at, outcome, status)
+        command = c.RecordWebhookAttempt(
+            d.delivery_id, lease, d.attempt + 1, d.give_up_at, answer.outcome, answer.status
+        )
         await self.bus.handle(command, system_meta(worker))
 
     # ------------------------------------------------------------- results
 
     async def expire_keeping(self, worker: str) -> int:
         batch = self.settings.dispatch_batch
+        lease = new_lease()
         due: list[str] = await self._lease(
-            lambda conn, now, until: KeepingStore(self.schema, conn).lease_expired(now, worker, until, batch)
+            lambda conn, now, until: KeepingStore(self.schema, conn).lease_expired(now, lease, until, batch)
         )
+        results: list[object] = []
         for application_id in due:
-            await self.bus.handle(c.ExpireKeeping(application_id, worker), system_meta(worker))
+            try:
+                await self.bus.handle(c.ExpireKeeping(application_id, lease), system_meta(worker))
+            except Exception as exc:  # one broken record must not stop the loop (see _log_failures)
+                results.append(exc)
+        _log_failures("keeping", results)
         return len(due)
 
     # ------------------------------------------------------------- loop
@@ -215,6 +243,12 @@ class Dispatcher:
         )
 
 
+def new_lease() -> str:
+    """A token per lease: a worker that lost its lease (and leased again) can never act on the
+    old one, which a worker's name would allow."""
+    return str(uuid.uuid4())
+
+
 def _log_failures(what: str, results: list[object]) -> None:
     """A delivery whose outcome could not be recorded keeps its lease until it expires, then is
     tried again: one broken row must not stop the loop for every other (a database outage still
@@ -224,11 +258,3 @@ def _log_failures(what: str, results: list[object]) -> None:
         if is_retryable(error) or not isinstance(error, Exception):
             raise error
         log.error("could not record a delivery outcome", what=what, error=type(error).__name__)
-
-
-def _by_status(status: int) -> SendOutcome:
-    if 200 <= status < 300:
-        return Delivered(f"http {status}")
-    if status >= 500 or status in (408, 429):
-        return TemporaryFailure(f"http {status}")
-    return PermanentFailure(f"http {status}: refused by the subscriber, not retried")
