@@ -34,12 +34,15 @@ def utcnow() -> datetime:
 
 
 def default_channels(settings: NotificationSettings) -> dict[str, Channel]:
-    return {
+    """The shipped channels; SMS only with `NOTIFICATION_SMS_PROVIDER=logging` (development)."""
+    channels: dict[str, Channel] = {
         "email": SmtpEmail(settings.smtp()),
-        "sms": LoggingSms(),
         "post": PaperChannel("post"),
         "pickup": PaperChannel("pickup"),
     }
+    if settings.sms_provider == "logging":
+        channels["sms"] = LoggingSms()
+    return channels
 
 
 class NotificationService:

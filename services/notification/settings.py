@@ -17,6 +17,11 @@ class NotificationSettings(BaseSettings):
     channels: list[Literal["email", "sms", "post", "pickup"]] = Field(
         default=["email", "sms", "post", "pickup"], description="channels this installation runs"
     )
+    sms_provider: Literal["none", "logging"] = Field(
+        default="none",
+        description="the SMS gateway: `none` (no SMS is planned) or `logging` (development only: logs"
+        " ids and answers DELIVERED while nothing is sent)",
+    )
     retry_initial_s: float = Field(default=30.0, gt=0, description="first retry of a failed delivery")
     retry_max_s: float = Field(default=1800.0, gt=0, description="longest wait between retries")
     give_up_s: float = Field(
@@ -47,6 +52,12 @@ class NotificationSettings(BaseSettings):
     api_port: int = 8003
     api_host: str = "127.0.0.1"
     source: str = "/qyzmet/notification"
+
+    @property
+    def offered_channels(self) -> tuple[str, ...]:
+        """The channels notifications are planned on: `channels`, without SMS when no SMS
+        provider is configured (a notice must not count as DELIVERED that no one sent)."""
+        return tuple(ch for ch in self.channels if ch != "sms" or self.sms_provider != "none")
 
     @property
     def send_deadline_s(self) -> float:

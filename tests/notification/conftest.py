@@ -85,6 +85,7 @@ def settings_for(smtp_port: int, **overrides: Any) -> NotificationSettings:
         "dispatch_interval_s": 0.05,
         "lease_s": 30.0,
         "smtp_timeout_s": 2.0,
+        "sms_provider": "logging",  # these tests follow the SMS channel too
     }
     values.update(overrides)
     return NotificationSettings(**values)

@@ -242,7 +242,7 @@ class Planner:
         contacts = ContactKinds(
             email=bool(recipient.email), phone=bool(recipient.phone), address=bool(recipient.address)
         )
-        channels = channels_for(kind, contacts, result_delivery, self.settings.channels)
+        channels = channels_for(kind, contacts, result_delivery, self.settings.offered_channels)
         now = self.clock()
         context = context_of(recipient.language)
         queued = []
