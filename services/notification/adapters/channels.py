@@ -106,6 +106,8 @@ class SmtpEmail:
     async def send(self, outgoing: Outgoing) -> SendOutcome:
         if not outgoing.address:
             return Stopped("email: no e-mail address")
+        if not valid_address(outgoing.address):
+            return PermanentFailure("email: invalid address")
         return await asyncio.to_thread(self._send, outgoing)
 
     def _mail(self, outgoing: Outgoing) -> EmailMessage:
@@ -121,31 +123,57 @@ class SmtpEmail:
 
     def _send(self, outgoing: Outgoing) -> SendOutcome:
         c = self.config
+        smtp: smtplib.SMTP | None = None
         try:
-            smtp: smtplib.SMTP
+            mail = self._mail(outgoing)
+        except (ValueError, TypeError):  # a header the address cannot make
+            return PermanentFailure("email: invalid address")
+        try:
             if c.security == "tls":
                 smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_s, context=self.tls_context)
             else:
                 smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
-            with smtp:
-                if c.security == "starttls":
-                    smtp.starttls(context=self.tls_context)
-                if c.username:
-                    smtp.login(c.username, c.password or "")
-                smtp.send_message(self._mail(outgoing))
+            if c.security == "starttls":
+                smtp.starttls(context=self.tls_context)
+            if c.username:
+                smtp.login(c.username, c.password or "")
+            smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _ in exc.recipients.values()})
             return _by_code(codes[0] if codes else 550, "smtp: recipient refused")
         except smtplib.SMTPAuthenticationError:
             # Our own credentials are wrong: the applicant's address is fine, so keep retrying.
             return TemporaryFailure("smtp: authentication failed (check the SMTP settings)")
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPSenderRefused) as exc:
+            # The server's side or our sender (530/553 for our From): not the applicant's fault.
+            return TemporaryFailure(f"smtp: {type(exc).__name__} {exc.smtp_code} (server side, retried)")
         except smtplib.SMTPResponseException as exc:
             return _by_code(exc.smtp_code, f"smtp: {type(exc).__name__}")
         except (smtplib.SMTPException, OSError) as exc:
             return TemporaryFailure(
                 f"smtp: {type(exc).__name__} ({c.host}:{c.port} unreachable or broke off)"
             )
+        finally:
+            if smtp is not None:
+                _quit(smtp)
         return Delivered(f"accepted by the SMTP server {c.host}")
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; a failure now changes nothing (the mail was accepted with 250 already, or
+    the attempt failed before): never a reason to send the mail again."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def valid_address(address: str) -> bool:
+    """One plain mailbox (local@domain): no CR/LF, no display name, no list, no whitespace."""
+    if any(ch in address for ch in '\r\n\t ,;<>"()') or address.count("@") != 1:
+        return False
+    local, domain = address.split("@")
+    return bool(local) and "." in domain and not domain.startswith(".") and not domain.endswith(".")
 
 
 def _by_code(code: int, what: str) -> SendOutcome:
