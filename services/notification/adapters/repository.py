@@ -35,6 +35,10 @@ class Recipient:
     """Who received the application (a ЦОН operator reads only their own submissions)."""
     withdrawn_at: datetime | None = None
     """Set by the decision service's `CaseWithdrawn`: later triggers plan nothing."""
+    decided_at: datetime | None = None
+    """When the (latest) decision was made; None: not decided yet."""
+    result_in_person: bool | None = None
+    """Whether the decided result is collected in person (catalog `result_delivery`)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class Leased:
 
 _RECIPIENT_COLUMNS = (
     "subject, language, application_id, office_id, region, service_id, edition_id,"
-    " registration_number, phone, email, address, received_by, withdrawn_at"
+    " registration_number, phone, email, address, received_by, withdrawn_at, decided_at,"
+    " result_in_person"
 )
 
 
@@ -86,11 +91,19 @@ class NotificationStore:
     async def save_recipient(self, r: Recipient) -> None:
         await self.conn.execute(
             f"INSERT INTO {self.s}.recipients ({_RECIPIENT_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
             " ON CONFLICT (subject) DO NOTHING",
             r.subject, r.language, r.application_id, r.office_id, r.region, r.service_id,
             r.edition_id, r.registration_number, r.phone, r.email, r.address, r.received_by,
-            r.withdrawn_at,
+            r.withdrawn_at, r.decided_at, r.result_in_person,
+        )  # fmt: skip
+
+    async def mark_decided(self, subject: str, at: datetime, in_person: bool) -> None:
+        """The application was decided (`DecisionMade`): the desk may hand over a paper result."""
+        await self.conn.execute(
+            f"UPDATE {self.s}.recipients SET decided_at = $2, result_in_person = $3"
+            " WHERE subject = $1 AND (decided_at IS NULL OR decided_at <= $2)",
+            subject, at, in_person,
         )  # fmt: skip
 
     async def mark_withdrawn(self, subject: str, at: datetime) -> None:

@@ -188,6 +188,7 @@ class Planner:
         recipient = await self._needed(uow, application_subject(event.application_id))
         delivery = self.catalog.delivery(event.service_id, event.edition_id)
         in_person = collect_in_person(delivery.result_delivery)
+        await uow.notifications.mark_decided(recipient.subject, event.decided_at, in_person)
         zone = self.catalog.zone(event.region)
         if in_person and event.outcome != "information":
             keeping = keeping_of(delivery.storage, event.decided_at, zone, delivery.citation)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from services.notification.adapters.repository import Recipient
 from services.notification.domain.commands import (
     CollectResult,
     ExpireKeeping,
@@ -56,6 +57,8 @@ class ResultHandlers:
         )
         if keeping is not None and keeping["state"] != "waiting":
             raise Conflict(f"the result of application {cmd.application_id!r} is {keeping['state']} already")
+        if keeping is None:
+            _check_handed_over_in_person(cmd.application_id, recipient)
         now = self.clock()
         event = ResultCollected(
             application_id=cmd.application_id,
@@ -130,6 +133,20 @@ class ResultHandlers:
         trigger = f"{keeping['trigger_event_id']}/uncollected"
         await self.planner.handle(NotifyOn(event, trigger, keeping["region"]), uow, meta)
         return event
+
+
+def _check_handed_over_in_person(application_id: str, recipient: Recipient | None) -> None:
+    """Without a keeping record, a result is handed over only for a decided application whose
+    result is collected in person."""
+    if recipient is None or recipient.decided_at is None:
+        raise Conflict(f"application {application_id!r} is not decided yet: there is no result to hand over")
+    if recipient.withdrawn_at is not None:
+        raise Conflict(f"application {application_id!r} was withdrawn: there is no result to hand over")
+    if not recipient.result_in_person:
+        raise Conflict(
+            f"the result of application {application_id!r} is not collected in person"
+            " (the service's result_delivery names no desk)"
+        )
 
 
 async def _collected_before(uow: NotificationUnit, application_id: str) -> bool:
