@@ -139,10 +139,11 @@ class WebhookStore:
     ) -> list[DueDelivery]:
         """Lease due deliveries of active subscriptions under the token `lease`."""
         rows = await self.conn.fetch(
-            f"WITH due AS (SELECT delivery_id FROM {self.s}.webhook_deliveries"
-            "  WHERE state = 'ON_DELIVERY' AND next_attempt_at <= $1"
-            "  AND (leased_until IS NULL OR leased_until < $1)"
-            "  ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED),"
+            f"WITH due AS (SELECT d.delivery_id FROM {self.s}.webhook_deliveries d"
+            f"  JOIN {self.s}.webhook_subscriptions s ON s.subscription_id = d.subscription_id AND s.active"
+            "  WHERE d.state = 'ON_DELIVERY' AND d.next_attempt_at <= $1"
+            "  AND (d.leased_until IS NULL OR d.leased_until < $1)"
+            "  ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED),"
             f" leased AS (UPDATE {self.s}.webhook_deliveries d SET leased_until = $2, leased_by = $3"
             "  FROM due WHERE d.delivery_id = due.delivery_id"
             "  RETURNING d.delivery_id, d.subscription_id, d.event_id, d.attempt, d.give_up_at)"
