@@ -122,17 +122,18 @@ async def test_uncollected_result_is_recorded_with_its_storage_step_and_the_appl
     app = submitted(language="kk")
     await notify(service, app)
     await notify(service, decided(app))
+    # kept one month from the application's due date (17 March), not the decision (14 March)
     clock.now = clock.now.replace(
-        year=2025, month=4, day=14, hour=18, minute=59
+        year=2025, month=4, day=17, hour=18, minute=59
     )  # 23:59 in Astana, still kept
     assert await service.dispatcher.expire_keeping("w1") == 0
-    clock.now += timedelta(minutes=2)  # the 15th in Astana: the month has passed
+    clock.now += timedelta(minutes=2)  # the 18th in Astana: the month has passed
     assert await service.dispatcher.expire_keeping("w1") == 1
     assert await service.dispatcher.expire_keeping("w1") == 0
     [(_, uncollected)] = [
         (t, d) for t, d in await stored_events(pool, notification_schema) if "uncollected" in t
     ]
-    assert uncollected["kept_until"] == "2025-04-14"
+    assert uncollected["kept_until"] == "2025-04-17"
     assert uncollected["storage_step"] == "handed to the authorised body (L696-700)"
     assert "result_storage: 1 months, keeper tson" in uncollected["keeping_basis"]
     await deliver(service)

@@ -51,6 +51,15 @@ Clock = Callable[[], datetime]
 DEFERRABLE = registry_of(("applications.v1", "inspections.v1", "decisions.v1", "complaints.v1"))
 
 
+def keeping_starts(event: DecisionMade) -> datetime:
+    """The keeping period runs from the application's due date, or the decision if that came
+    later: the office keeps a result the applicant "did not come for within the set term"
+    (004 L698: белгіленген мерзімде келмеген жағдайларда ... бір ай мерзімде сақтауды)."""
+    if event.due_at is None:
+        return event.decided_at
+    return max(event.decided_at, event.due_at)
+
+
 class NotRegisteredYet(Exception):
     """The event's application (or complaint) has not been registered here yet."""
 
@@ -191,7 +200,7 @@ class Planner:
         await uow.notifications.mark_decided(recipient.subject, event.decided_at, in_person)
         zone = self.catalog.zone(event.region)
         if in_person and event.outcome != "information":
-            keeping = keeping_of(delivery.storage, event.decided_at, zone, delivery.citation)
+            keeping = keeping_of(delivery.storage, keeping_starts(event), zone, delivery.citation)
             if keeping is not None:
                 waiting = Waiting(
                     event.application_id, event.service_id, event.office_id, event.region,
