@@ -79,7 +79,7 @@ async def test_decision_in_russian_with_pickup_notice_and_keeping(
         )
     assert notice is not None and notice["language"] == "ru" and "Дата решения: 14.03.2025." in notice["body"]
     assert keeping is not None and keeping["state"] == "waiting"
-    assert str(keeping["kept_until"]) == "2025-04-14"  # 1 month (catalog result_storage), local date
+    assert str(keeping["kept_until"]) == "2025-04-17"  # due 17 March + 1 month (result_storage)
     assert "1 months" in keeping["keeping_basis"] and "L696-700" in keeping["storage_step"]
 
 
