@@ -29,6 +29,7 @@ class Received:
     body: dict[str, Any]
     signature_ok: bool
     status: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,7 +58,14 @@ class Receiver:
         if not ok:
             status = 401
         self.received.append(
-            Received(request.path, request.headers[DELIVERY_HEADER], json.loads(raw), ok, status)
+            Received(
+                request.path,
+                request.headers[DELIVERY_HEADER],
+                json.loads(raw),
+                ok,
+                status,
+                dict(request.headers),
+            )
         )
         return web.Response(status=status)
 

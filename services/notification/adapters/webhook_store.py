@@ -30,6 +30,7 @@ class DueDelivery:
     body: str
     attempt: int
     give_up_at: datetime
+    redelivery: bool = False
 
 
 class WebhookStore:
@@ -103,7 +104,7 @@ class WebhookStore:
             f"INSERT INTO {self.s}.webhook_deliveries (delivery_id, subscription_id, event_id, state,"
             " attempt, next_attempt_at, give_up_at, created_at, updated_at)"
             " VALUES ($1, $2, $3, 'ON_DELIVERY', 0, $4, $5, $4, $4)"
-            " ON CONFLICT (subscription_id, event_id) DO NOTHING RETURNING true",
+            " ON CONFLICT (subscription_id, event_id) WHERE redelivery_of IS NULL DO NOTHING RETURNING true",
             uuid.uuid4(), subscription_id, event_id, now, give_up_at,
         )  # fmt: skip
         return bool(done)
@@ -111,28 +112,29 @@ class WebhookStore:
     async def redeliver_since(
         self, sub: Subscription, since: datetime, now: datetime, give_up_at: datetime
     ) -> int:
-        """Queue again every event since `since` the subscription wants: finished deliveries go back
-        to ON_DELIVERY (their log keeps every earlier attempt), missing ones are created."""
-        rows = await self.conn.fetch(
-            f"SELECT event_id, event_type, region, service_id FROM {self.s}.webhook_events"
-            " WHERE occurred_at >= $1 ORDER BY occurred_at",
-            since,
-        )
-        sid = uuid.UUID(sub.subscription_id)
-        count = 0
-        for row in rows:
-            if not sub.wants(row["event_type"], row["region"], row["service_id"]):
-                continue
-            if not await self.queue(sid, row["event_id"], now, give_up_at):
-                await self.conn.execute(
-                    f"UPDATE {self.s}.webhook_deliveries SET state = 'ON_DELIVERY',"
-                    " reason = 'redelivery requested', next_attempt_at = $3, give_up_at = $4,"
-                    " leased_until = NULL, leased_by = NULL, updated_at = $3"
-                    " WHERE subscription_id = $1 AND event_id = $2",
-                    sid, row["event_id"], now, give_up_at,
-                )  # fmt: skip
-            count += 1
-        return count
+        """Queue again every event since `since` the subscription wants, each as a new delivery
+        (a new id, a fresh attempt count, `redelivery_of` the latest earlier one) in one statement.
+        An event with a delivery still under way (leased, or waiting for its retry) is left alone."""
+        queued = await self.conn.fetchval(
+            f"WITH wanted AS (SELECT e.event_id FROM {self.s}.webhook_events e"
+            "  WHERE e.occurred_at >= $2 AND e.event_type = ANY($5::text[])"
+            "  AND (cardinality($6::text[]) = 0 OR e.region = ANY($6::text[]))"
+            "  AND (cardinality($7::text[]) = 0 OR e.service_id = ANY($7::text[]))"
+            f"  AND NOT EXISTS (SELECT 1 FROM {self.s}.webhook_deliveries p"
+            "   WHERE p.subscription_id = $1 AND p.event_id = e.event_id AND p.state = 'ON_DELIVERY')),"
+            f" queued AS (INSERT INTO {self.s}.webhook_deliveries (delivery_id, subscription_id,"
+            "  event_id, state, reason, attempt, next_attempt_at, give_up_at, created_at, updated_at,"
+            "  redelivery_of)"
+            "  SELECT gen_random_uuid(), $1, w.event_id, 'ON_DELIVERY', 'redelivery requested', 0,"
+            "   $3, $4, $3, $3, (SELECT p.delivery_id FROM"
+            f"   {self.s}.webhook_deliveries p WHERE p.subscription_id = $1 AND p.event_id = w.event_id"
+            "   ORDER BY p.created_at DESC LIMIT 1)"
+            "  FROM wanted w RETURNING 1)"
+            " SELECT count(*) FROM queued",
+            uuid.UUID(sub.subscription_id), since, now, give_up_at, list(sub.event_types),
+            list(sub.regions), list(sub.services),
+        )  # fmt: skip
+        return int(queued)
 
     async def lease_due(
         self, now: datetime, lease: str, lease_until: datetime, limit: int
@@ -146,7 +148,8 @@ class WebhookStore:
             "  ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED),"
             f" leased AS (UPDATE {self.s}.webhook_deliveries d SET leased_until = $2, leased_by = $3"
             "  FROM due WHERE d.delivery_id = due.delivery_id"
-            "  RETURNING d.delivery_id, d.subscription_id, d.event_id, d.attempt, d.give_up_at)"
+            "  RETURNING d.delivery_id, d.subscription_id, d.event_id, d.attempt, d.give_up_at,"
+            "  d.redelivery_of IS NOT NULL AS redelivery)"
             " SELECT l.*, s.url, s.secret, e.event_type, e.body"
             f" FROM leased l JOIN {self.s}.webhook_subscriptions s USING (subscription_id)"
             f" JOIN {self.s}.webhook_events e USING (event_id)",

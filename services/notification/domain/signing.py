@@ -5,7 +5,8 @@ Every POST to a ЦОН subscriber carries these headers:
 - `X-Qyzmet-Timestamp`: Unix seconds when the request was signed;
 - `X-Qyzmet-Signature`: `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" under the subscription's secret>`;
 - `X-Qyzmet-Delivery`: the delivery id (the same on every retry of one delivery: dedupe on it);
-- `X-Qyzmet-Event-Id`, `X-Qyzmet-Event-Type`: the event's CloudEvents id and type.
+- `X-Qyzmet-Event-Id`, `X-Qyzmet-Event-Type`: the event's CloudEvents id and type;
+- `X-Qyzmet-Redelivery: true` on a redelivery asked for by an administrator (a new delivery id).
 
 A receiver recomputes the HMAC over the raw body, compares in constant time, and rejects a
 timestamp older (or newer) than its tolerance, so a captured request cannot be replayed later.
@@ -23,6 +24,8 @@ SIGNATURE_HEADER = "X-Qyzmet-Signature"
 DELIVERY_HEADER = "X-Qyzmet-Delivery"
 EVENT_ID_HEADER = "X-Qyzmet-Event-Id"
 EVENT_TYPE_HEADER = "X-Qyzmet-Event-Type"
+REDELIVERY_HEADER = "X-Qyzmet-Redelivery"
+"""`true` on a delivery an administrator asked for again (it has a delivery id of its own)."""
 SCHEME = "sha256="
 DEFAULT_TOLERANCE_S = 300
 

@@ -31,6 +31,7 @@ from services.notification.domain.signing import (
     DELIVERY_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
+    REDELIVERY_HEADER,
     signed_headers,
 )
 from services.notification.service_layer.unit_of_work import NotificationUnit
@@ -183,6 +184,8 @@ class Dispatcher:
             EVENT_TYPE_HEADER: d.event_type,
             **signed_headers(d.secret, body),
         }
+        if d.redelivery:
+            headers[REDELIVERY_HEADER] = "true"
         deadline = self.settings.send_deadline_s
         try:
             async with asyncio.timeout(deadline):
