@@ -74,6 +74,7 @@ class NotificationService:
             c.CollectResult: results.collect,
             c.ExpireKeeping: results.expire,
             c.ReadLetters: results.letters,
+            c.ReadNotifications: results.notifications,
             c.ReadManifest: results.manifest,
             c.Subscribe: webhooks.subscribe,
             c.Unsubscribe: webhooks.unsubscribe,

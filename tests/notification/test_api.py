@@ -101,7 +101,9 @@ async def test_result_collected_at_the_desk_stops_the_keeping(
         assert r.status_code == 200, r.text
         assert r.json()["handed_over_by"] == "operator-7"
         [notice] = (
-            await http.get(f"/v1/results/{app.application_id}/letters", headers=token(Role.TSON))
+            await http.get(
+                f"/v1/results/{app.application_id}/letters", headers=token(Role.TSON, subject=app.received_by)
+            )
         ).json()
         assert (
             notice["handed_over_at"] == r.json()["collected_at"].replace("Z", "+00:00")

@@ -82,13 +82,13 @@ def create_app(
     )
     async def notifications(
         application: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")],
+        request: Request,
         principal: Principal = READER,
     ) -> ApplicationNotifications:
         """Every notification of the application (kind, channel, language, delivery state and its
-        history). Offices see their own applications; auditors and administrators every office."""
-        offices = POLICY.offices_visible(principal.role.value, principal.office)
-        rows = await svc().notifications_of(application)
-        visible = [r for r in rows if offices is None or r["office_id"] in offices]
+        history). Offices see their own applications, a ЦОН operator only those it received;
+        auditors and administrators every office."""
+        visible = await svc().execute(c.ReadNotifications(application), meta_of(principal, request))
         return ApplicationNotifications(
             application_id=application, notifications=[NotificationView(**r) for r in visible]
         )

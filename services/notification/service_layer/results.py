@@ -15,6 +15,7 @@ from services.notification.domain.commands import (
     NotifyOn,
     ReadLetters,
     ReadManifest,
+    ReadNotifications,
 )
 from services.notification.domain.policy import POLICY
 from services.notification.service_layer.planning import Planner
@@ -83,7 +84,7 @@ class ResultHandlers:
         missing = f"no letters of application {cmd.application_id!r}"
         if recipient is None:
             raise NotFound(missing)
-        target = Target(recipient.office_id, recipient.region)
+        target = Target(recipient.office_id, recipient.region, recipient.received_by)
         POLICY.check_scope(
             ReadLetters, actor.role, actor.office, actor.subject, target, hide=True, not_found=missing
         )
@@ -95,6 +96,28 @@ class ResultHandlers:
                 {"what": "postal addresses of the post's manifest", "letters": len(post)},
             )  # fmt: skip
         return [*pickup, *post]
+
+    async def notifications(
+        self, cmd: ReadNotifications, uow: NotificationUnit, meta: Meta
+    ) -> list[dict[str, Any]]:
+        """The application's notifications the actor may see: its office's (auditors and
+        administrators: every office), a ЦОН operator's own submissions only; else none."""
+        actor = meta.actor
+        POLICY.check_role(ReadNotifications, actor.role)
+        recipient = await uow.notifications.recipient(application_subject(cmd.application_id))
+        received_by = recipient.received_by if recipient else None
+        rows = await uow.notifications.of_application(cmd.application_id)
+        return [
+            row
+            for row in rows
+            if POLICY.may_act_on(
+                ReadNotifications,
+                actor.role,
+                actor.office,
+                actor.subject,
+                Target(row["office_id"], None, received_by),
+            )
+        ]
 
     async def manifest(self, cmd: ReadManifest, uow: NotificationUnit, meta: Meta) -> list[dict[str, Any]]:
         actor = meta.actor
