@@ -29,6 +29,11 @@ class NotificationSettings(BaseSettings):
     )
     webhook_give_up_s: float = Field(default=4 * 3600.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="allow webhook URLs whose host resolves to loopback, link-local, private or reserved"
+        " addresses (development and tests only: otherwise refused, against SSRF)",
+    )
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch: int = Field(default=50, ge=1)
     lease_s: float = Field(default=120.0, gt=0, description="how long a worker holds a due delivery")

@@ -86,6 +86,7 @@ def settings_for(smtp_port: int, **overrides: Any) -> NotificationSettings:
         "lease_s": 30.0,
         "smtp_timeout_s": 2.0,
         "sms_provider": "logging",  # these tests follow the SMS channel too
+        "webhook_allow_private": True,  # the test's receivers listen on 127.0.0.1
     }
     values.update(overrides)
     return NotificationSettings(**values)

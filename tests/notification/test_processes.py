@@ -73,6 +73,7 @@ async def test_api_and_worker_processes_without_personal_data_in_logs(
         "NOTIFICATION_API_PORT": str(port),
         "NOTIFICATION_SMTP_PORT": str(smtp_port),
         "NOTIFICATION_DISPATCH_INTERVAL_S": "0.1",
+        "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver listens on 127.0.0.1
         "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_DATA_DIR": str(tmp_path / "data"),
     }

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 
+from services.notification.adapters.webhook_hosts import masked
 from services.notification.domain import commands as c
 from services.notification.domain.policy import POLICY
 from services.notification.entrypoints.http_models import (
@@ -55,7 +56,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
             event_types=tuple(body.event_types),
         )
         row = await svc().execute(command, meta_of(principal, request))
-        return SubscriptionView(**row)
+        return SubscriptionView(**{**row, "url": masked(row["url"])})
 
     @app.get(
         "/v1/webhooks",
@@ -65,7 +66,7 @@ def add_webhook_routes(app: FastAPI, svc: Callable[[], NotificationService]) -> 
         **documented(POLICY, c.ReadWebhooks, "The webhook subscriptions (never their secrets)"),
     )
     async def subscriptions(principal: Principal = READ) -> list[SubscriptionView]:
-        return [SubscriptionView(**row) for row in await svc().subscriptions()]
+        return [SubscriptionView(**{**row, "url": masked(row["url"])}) for row in await svc().subscriptions()]
 
     @app.delete(
         "/v1/webhooks/{subscription_id}",

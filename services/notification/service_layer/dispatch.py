@@ -23,10 +23,17 @@ from services.notification.adapters.channels import Channel, Outgoing
 from services.notification.adapters.keeping_store import KeepingStore
 from services.notification.adapters.repository import Leased, NotificationStore
 from services.notification.adapters.templates import TemplateProblem, Templates
+from services.notification.adapters.webhook_hosts import RefusedHost, check_public
 from services.notification.adapters.webhook_sender import WebhookAnswer, WebhookSender
 from services.notification.adapters.webhook_store import DueDelivery, WebhookStore
 from services.notification.domain import commands as c
-from services.notification.domain.delivery import Message, SendOutcome, Stopped, TemporaryFailure
+from services.notification.domain.delivery import (
+    Message,
+    PermanentFailure,
+    SendOutcome,
+    Stopped,
+    TemporaryFailure,
+)
 from services.notification.domain.signing import (
     DELIVERY_HEADER,
     EVENT_ID_HEADER,
@@ -189,7 +196,7 @@ class Dispatcher:
         deadline = self.settings.send_deadline_s
         try:
             async with asyncio.timeout(deadline):
-                answer = await self.webhooks.post(d.url, body, headers)
+                answer = await self._post_public(d.url, body, headers)
         except TimeoutError:
             answer = WebhookAnswer(TemporaryFailure(f"http: no complete answer within {deadline:g} s"))
         log.info(
@@ -204,6 +211,16 @@ class Dispatcher:
             d.delivery_id, lease, d.attempt + 1, d.give_up_at, answer.outcome, answer.status
         )
         await self.bus.handle(command, system_meta(worker))
+
+    async def _post_public(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookAnswer:
+        """POST unless the host now resolves to an address of our own network (checked again at
+        send time: DNS may have changed since the subscription was registered)."""
+        if not self.settings.webhook_allow_private:
+            try:
+                await check_public(url)
+            except RefusedHost as refused:
+                return WebhookAnswer(PermanentFailure(f"http: {refused} (refused)"))
+        return await self.webhooks.post(url, body, headers)
 
     # ------------------------------------------------------------- results
 

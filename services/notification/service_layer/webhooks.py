@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from services.notification.adapters.webhook_hosts import RefusedHost, check_public
 from services.notification.domain.commands import FanOut, Redeliver, Subscribe, Unsubscribe
 from services.notification.domain.webhooks import Subscription, webhook_body
 from services.notification.service_layer.unit_of_work import NotificationUnit
@@ -58,6 +59,16 @@ class WebhookHandlers:
 
     async def subscribe(self, cmd: Subscribe, uow: NotificationUnit, meta: Meta) -> dict[str, Any]:
         _check_url(cmd.url)
+        if not self.settings.webhook_allow_private:
+            try:
+                await check_public(cmd.url)
+            except RefusedHost as refused:
+                raise InvalidInput(
+                    "the webhook URL is not usable",
+                    errors=[
+                        {"field": "url", "reason": f"{refused} (refused: NOTIFICATION_WEBHOOK_ALLOW_PRIVATE)"}
+                    ],
+                ) from refused
         unknown = sorted(set(cmd.event_types) - SUBSCRIBABLE)
         if unknown:
             raise InvalidInput(
