@@ -99,6 +99,7 @@ def system(
         "NOTIFICATION_SMTP_PORT": str(mailbox[1]),
         "NOTIFICATION_DISPATCH_INTERVAL_S": "0.2",
         "NOTIFICATION_RETRY_INITIAL_S": "0.5",
+        "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's ЦОН receiver listens on 127.0.0.1
     }
     log = (tmp_path / "run.log").open("w+b")
     process = subprocess.Popen(
