@@ -43,6 +43,12 @@ class NotificationSettings(BaseSettings):
         description="overall deadline of one send (SMTP, SMS, webhook); default half the lease, and"
         " always shorter than the lease",
     )
+    deferred_keep_s: float = Field(
+        default=30 * 86400.0,
+        gt=0,
+        description="how long an event waits for its application's (or complaint's) registration before"
+        " it is forgotten (operational, no legal number: 30 days by default)",
+    )
     send_concurrency: int = Field(default=10, ge=1, description="sends of a batch under way at once")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -121,15 +121,29 @@ class NotificationStore:
         return None if row is None else Recipient(**dict(row))
 
     async def defer(
-        self, subject: str, event_id: str, event_type: str, data: dict[str, Any], region: str | None
+        self,
+        subject: str,
+        event_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        region: str | None,
+        now: datetime,
     ) -> None:
-        """Keep an event whose recipient is not registered yet (personal data possible: the
-        row goes once the registration arrives)."""
+        """Keep an event whose recipient is not registered yet (trimmed by the caller; the row
+        goes once the registration arrives, or when it has waited too long)."""
         await self.conn.execute(
-            f"INSERT INTO {self.s}.deferred_triggers (subject, event_id, event_type, data, region)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            subject, event_id, event_type, data, region,
+            f"INSERT INTO {self.s}.deferred_triggers"
+            " (subject, event_id, event_type, data, region, received_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            subject, event_id, event_type, data, region, now,
         )  # fmt: skip
+
+    async def drop_deferred_before(self, cutoff: datetime) -> int:
+        """Forget kept events whose registration never arrived (received before `cutoff`)."""
+        rows = await self.conn.fetch(
+            f"DELETE FROM {self.s}.deferred_triggers WHERE received_at < $1 RETURNING 1", cutoff
+        )
+        return len(rows)
 
     async def take_deferred(self, subject: str) -> list[dict[str, Any]]:
         rows = await self.conn.fetch(

@@ -239,6 +239,15 @@ class Dispatcher:
         _log_failures("keeping", results)
         return len(due)
 
+    async def expire_deferred(self) -> int:
+        """Forget events whose registration never arrived (they may hold personal data)."""
+        cutoff = self.clock() - timedelta(seconds=self.settings.deferred_keep_s)
+        async with self.pool.acquire() as conn:
+            dropped = await NotificationStore(self.schema, conn).drop_deferred_before(cutoff)
+        if dropped:
+            log.info("kept events forgotten: their registration never arrived", count=dropped)
+        return dropped
+
     # ------------------------------------------------------------- loop
 
     async def run(self, stop: asyncio.Event, worker: str) -> None:
@@ -260,6 +269,7 @@ class Dispatcher:
             await self.deliver_due(worker)
             + await self.deliver_webhooks(worker)
             + await self.expire_keeping(worker)
+            + await self.expire_deferred()
         )
 
 

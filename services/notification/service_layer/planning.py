@@ -24,6 +24,7 @@ from services.notification.adapters.repository import NewNotification, Recipient
 from services.notification.domain import messages as m
 from services.notification.domain.channels import ContactKinds, channels_for, collect_in_person
 from services.notification.domain.commands import NotifyOn
+from services.notification.domain.deferred import trimmed
 from services.notification.domain.keeping import keeping_of
 from services.notification.service_layer.publishing import publish_states, stop_pending
 from services.notification.service_layer.recipients import (
@@ -84,9 +85,9 @@ class Planner:
         try:
             queued = await self._plan(cmd, uow, meta)
         except NotRegisteredYet as missing:
-            data = cmd.event.model_dump(mode="json")
+            data = trimmed(cmd.event).model_dump(mode="json")
             await uow.notifications.defer(
-                missing.subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region
+                missing.subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region, self.clock()
             )
             log.info("kept until its registration arrives", event_type=cmd.event.event_name)
             return 0
