@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench infra-up infra-down clean
+.PHONY: run test lint typecheck pytest bench faults infra-up infra-down clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The fault suite (issue 12): a whole system under load while its processes, PostgreSQL and broker
+# are killed and restarted; counts every application end to end (3-5 minutes; not part of `test`).
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 infra-up: $(STAMP)
 	$(BIN)/qyzmet infra up
