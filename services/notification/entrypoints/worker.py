@@ -26,7 +26,6 @@ from services.notification.bootstrap import (
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
 from shared.logging import configure_logging
-from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
@@ -57,13 +56,7 @@ class _Parts:
     def __init__(self, ctx: ServiceContext) -> None:
         self.service: NotificationService = build_service(ctx.pool, ctx.schema, NotificationSettings())
         self.applicants, self.webhooks = consumers(self.service, ctx.producer)
-        self.relay = OutboxRelay(
-            ctx.pool,
-            ctx.store,
-            ctx.producer,
-            route(ctx.settings.topic_prefix),
-            source=self.service.settings.source,
-        )
+        self.relay = ctx.relay(route(ctx.settings.topic_prefix), self.service.settings.source)
 
 
 def main() -> None:
