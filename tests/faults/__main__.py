@@ -7,7 +7,8 @@ restarts it), restarts PostgreSQL, and restarts the broker after a SIGTERM and a
 After a quiet period it counts by application id what the offices got, what each service stored
 and what each topic holds, prints the table (also to `bench/results/faults.txt`) and exits 1
 unless every count is equal, nothing is lost, no database holds a duplicate effect, every
-process is alive or restarted, and the dead-letter topics are empty.
+process is alive or restarted, the dead-letter topics are empty, and no request got a 5xx other
+than 503 (a fault must answer 503 with Retry-After, never 500).
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ def _report(tally: Tally, ledger: Ledger, restarted: list[str], problems: list[s
         f"restarted by the supervisor: {', '.join(restarted) or 'none'}",
         f"decided over the API: {len(ledger.decided)}",
     ]
-    if ledger.server_errors:
-        lines.append(f"5xx other than 503 ({len(ledger.server_errors)}): {ledger.server_errors[:5]}")
     failed = problems + tally.problems + ledger.failures[:20]
+    if ledger.server_errors:  # a fault must give 503 + Retry-After (issue 12), never a 500
+        failed.append(f"5xx other than 503 ({len(ledger.server_errors)}): {ledger.server_errors[:5]}")
     lines.append("PASS" if not failed else "FAIL:\n  " + "\n  ".join(failed))
     return "\n".join(lines)
 
