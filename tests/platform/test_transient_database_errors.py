@@ -23,6 +23,9 @@ RESTART_AND_FAILOVER_ERRORS = [
     asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     asyncpg.InterfaceError("connection is closed"),
     ConnectionRefusedError(111, "Connection refused"),
+    # What asyncpg raises when the server goes away mid-protocol (a fast shutdown), found by the
+    # fault suite as a 500 on the decision API.
+    asyncpg.exceptions.InternalClientError("unexpected message type"),
 ]
 
 
