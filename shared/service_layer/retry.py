@@ -44,6 +44,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.ReadOnlySQLTransactionError,
+    asyncpg.exceptions.InternalClientError,  # the server went away mid-protocol (a fast shutdown)
 )
 """The database is out of reach for a moment: restart (cannot connect now, admin or crash
 shutdown), fail-over (the old primary, now a standby, refuses writes: read-only transaction),
