@@ -48,5 +48,5 @@ async def test_a_pool_is_made_once_the_database_answers(database_url: str) -> No
 
 async def test_it_gives_up_after_its_wait_with_the_error() -> None:
     nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         await connect_when_ready(nowhere, wait_s=1.0)
