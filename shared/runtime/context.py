@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaProducer
 
 from shared.audit import AuditLog
@@ -15,11 +20,15 @@ from shared.db.pool import create_pool
 from shared.eventstore import EventStore, apply_migrations
 from shared.messaging.kafka import make_producer, producer_factory
 from shared.messaging.relay import OutboxRelay
+from shared.service_layer.retry import is_retryable
 from shared.settings import PlatformSettings
 
 
 class InfrastructureMissing(RuntimeError):
     pass
+
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -56,6 +65,26 @@ def require_infrastructure(settings: PlatformSettings) -> tuple[str, str]:
     return settings.database_url, settings.kafka_bootstrap_servers
 
 
+async def connect_when_ready(
+    dsn: str, *, wait_s: float | None = None, min_size: int = 2, max_size: int = 20
+) -> asyncpg.Pool:
+    """A pool, once PostgreSQL answers: a process started while the database restarts or fails
+    over waits for it (jittered back-off, `QYZMET_DB_STARTUP_WAIT_S`, default 300 s) instead of
+    exiting; after the wait the last error is raised."""
+    budget = wait_s if wait_s is not None else float(os.environ.get("QYZMET_DB_STARTUP_WAIT_S", "300"))
+    started = time.monotonic()
+    delay = 0.2
+    while True:
+        try:
+            return await create_pool(dsn, min_size=min_size, max_size=max_size)
+        except Exception as exc:
+            if not is_retryable(exc) or time.monotonic() - started + delay > budget:
+                raise
+            log.warning("database not ready, waiting", error=type(exc).__name__, retry_in_s=round(delay, 2))
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 5.0)
+
+
 @asynccontextmanager
 async def service_context(
     service: str, schema: str, migrations: tuple[str, ...], settings: PlatformSettings | None = None
@@ -63,7 +92,7 @@ async def service_context(
     """Connect, apply the schema's migrations, start a producer; close everything on exit."""
     settings = settings or PlatformSettings()
     database_url, bootstrap = require_infrastructure(settings)
-    pool = await create_pool(database_url, min_size=2, max_size=20)
+    pool = await connect_when_ready(database_url)
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn, schema, *migrations)

@@ -8,8 +8,8 @@ import asyncpg
 from services.complaints.adapters.catalog import ComplaintsCatalog
 from services.complaints.bootstrap import build, migrate
 from services.complaints.service import Clock, ComplaintsService
-from shared.db.pool import create_pool
 from shared.http.problems import unavailable
+from shared.runtime.context import connect_when_ready
 
 
 class ComplaintsRuntime:
@@ -42,7 +42,7 @@ class ComplaintsRuntime:
         if self._pool is None:
             if not self._database_url:
                 raise RuntimeError("DATABASE_URL is not set")
-            self._pool = await create_pool(self._database_url, min_size=2, max_size=20)
+            self._pool = await connect_when_ready(self._database_url)
         await migrate(self._pool, self.schema)
         self._service = build(self._pool, self.schema, catalog=self._catalog, clock=self._clock)
 

@@ -14,8 +14,8 @@ from services.intake.adapters.catalog import CatalogAdapter
 from services.intake.adapters.offices import OfficeBook
 from services.intake.bootstrap import IntakeDeps, build, migrate
 from services.intake.service import Clock
-from shared.db.pool import create_pool
 from shared.http.problems import unavailable
+from shared.runtime.context import connect_when_ready
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ class IntakeRuntime:
         if self._pool is None:
             if not self._database_url:
                 raise RuntimeError("DATABASE_URL is not set")
-            self._pool = await create_pool(self._database_url, min_size=2, max_size=20)
+            self._pool = await connect_when_ready(self._database_url)
         await migrate(self._pool, self.schema)
         self._deps = build(
             self._pool,
