@@ -55,7 +55,7 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         "DATABASE_URL": url,
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
         "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
-        "TOPIC_PREFIX": f"run{uuid.uuid4().hex[:6]}.",
+        "TOPIC_PREFIX": (prefix := f"run{uuid.uuid4().hex[:6]}."),
         "QYZMET_DATA_DIR": str(tmp_path / "data"),
         "QYZMET_TOKEN_SECRET": SECRET,
         "INTAKE_API_PORT": str(ports["intake"]),
@@ -68,7 +68,7 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         [sys.executable, "-m", "shared.cli.main", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        yield {"process": process, "ports": ports, "log": log}
+        yield {"process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data"}
     finally:
         if process.poll() is None:
             process.kill()
@@ -117,6 +117,9 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
     system["log"].seek(0)
     output = system["log"].read().decode("utf-8", "replace")
     assert "Unclosed AIOKafkaProducer" not in output
+    # The workers' faust data lives in the system's data directory, never in the working directory.
+    assert not list(Path.cwd().glob(system["prefix"] + "*-data"))
+    assert list((system["data"] / "faust").glob(system["prefix"] + "*"))
     assert "Traceback" not in output
     assert APPLICANT_IIN not in output
     assert "Нұрланова" not in output
