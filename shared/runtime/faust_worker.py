@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -45,13 +46,18 @@ def build_worker_app(
     *,
     session_timeout_s: float = 6.0,
     heartbeat_interval_s: float = 2.0,
+    data_dir: Path | None = None,
 ) -> faust.App:
+    if data_dir is not None:
+        (data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     return faust.App(
         app_id,
         broker=[f"kafka://{server}" for server in bootstrap_servers.split(",")],
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",
+        # faust writes a small data directory per app: in the system's data dir, not the cwd.
+        datadir=str(data_dir / "faust" / app_id) if data_dir else f"{app_id}-data",
         topic_allow_declare=False,
         topic_disable_leader=True,
         web_enabled=False,
@@ -160,6 +166,7 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
         f"{settings.topic_prefix}qyzmet-{worker.service}-worker",
         bootstrap,
         f"{worker.service}-worker-{settings.instance_ordinal}",
+        data_dir=settings.data_dir.resolve(),
     )
     for name, topics, pick in worker.agents:
 
