@@ -31,6 +31,21 @@ def free_port(host: str = LOCALHOST) -> int:
         return port
 
 
+def free_ports(count: int, host: str = LOCALHOST) -> list[int]:
+    """`count` distinct TCP ports free right now: each socket stays bound until all are chosen, so
+    the kernel cannot hand the same port out twice (as separate `free_port` calls may)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_is_free(port: int, host: str = LOCALHOST) -> bool:
     """True when nothing is bound to ``host:port`` (a listener anywhere on the port makes it taken)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

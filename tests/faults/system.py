@@ -18,7 +18,7 @@ import psutil
 
 from shared.infra.kafka import start_local_broker
 from shared.infra.postgres import start_embedded_postgres, stop_embedded_postgres
-from shared.infra.procs import free_port, group_members
+from shared.infra.procs import free_ports, group_members
 from shared.infra.stack import load_state, save_state
 
 SERVICES = ("intake", "decision", "notification", "complaints")
@@ -65,13 +65,14 @@ class System:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, timeout_s: float = 180) -> None:
-        self.ports = {svc: free_port() for svc in SERVICES}
+        *api_ports, pg_port, kafka_port = free_ports(len(SERVICES) + 2)
+        self.ports = dict(zip(SERVICES, api_ports, strict=True))
         env = {k: v for k, v in os.environ.items() if k not in REMOVED}
         env.update(
             {
                 "QYZMET_DATA_DIR": str(self.data_dir),
-                "EMBEDDED_PG_PORT": str(free_port()),
-                "KAFKA_LOCAL_PORT": str(free_port()),
+                "EMBEDDED_PG_PORT": str(pg_port),
+                "KAFKA_LOCAL_PORT": str(kafka_port),
                 "QYZMET_NO_DOCKER": "1",
                 "XDG_STATE_HOME": str(self.root / "state"),
                 "QYZMET_TOKEN_SECRET": SECRET,

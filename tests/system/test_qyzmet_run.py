@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,10 @@ import pytest
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
+from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 
 SECRET = "system-test-secret-" + "s" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(check: Any, timeout: float, what: str) -> Any:
@@ -49,7 +43,8 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"qyzmet_run_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    ports = {name: _free_port() for name in ("intake", "decision", "notification", "complaints")}
+    services = ("intake", "decision", "notification", "complaints")
+    ports = dict(zip(services, free_ports(len(services)), strict=True))
     env = {
         **os.environ,
         "DATABASE_URL": url,

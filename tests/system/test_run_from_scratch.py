@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.infra.procs import free_port, port_accepts
+from shared.infra.procs import free_ports, port_accepts
 
 
 def _wait_healthy(base: str, timeout_s: float = 60) -> None:
@@ -39,7 +39,7 @@ def _second_shell(env: dict[str, str], elsewhere: Path, *args: str) -> subproces
 
 
 def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_path: Path) -> None:
-    pg_port, kafka_port = free_port(), free_port()
+    pg_port, kafka_port, *api_ports = free_ports(6)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -52,8 +52,9 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
             "KAFKA_LOCAL_PORT": str(kafka_port),
             "QYZMET_NO_DOCKER": "1",
             "XDG_STATE_HOME": str(tmp_path / "state"),
-            **{var: str(free_port()) for var in (
-                "INTAKE_API_PORT", "DECISION_API_PORT", "NOTIFICATION_API_PORT", "COMPLAINTS_API_PORT"
+            **{var: str(port) for var, port in zip(
+                ("INTAKE_API_PORT", "DECISION_API_PORT", "NOTIFICATION_API_PORT", "COMPLAINTS_API_PORT"),
+                api_ports, strict=True,
             )},
         }
     )  # fmt: skip

@@ -29,7 +29,7 @@ from services.notification.domain.signing import SIGNATURE_HEADER, TIMESTAMP_HEA
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
-from shared.infra.procs import free_port
+from shared.infra.procs import free_port, free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 from tests.notification.conftest import Mailbox
 
@@ -84,7 +84,8 @@ def system(
 ) -> Iterator[dict[str, Any]]:
     name = f"whole_life_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    ports = {svc: free_port() for svc in ("intake", "decision", "notification", "complaints")}
+    services = ("intake", "decision", "notification", "complaints")
+    ports = dict(zip(services, free_ports(len(services)), strict=True))
     env = {
         **os.environ,
         "DATABASE_URL": url,
