@@ -75,12 +75,9 @@ def resolve_data_dir(data_dir: Path | str | None) -> Path:
     return Path(data_dir if data_dir is not None else default_data_dir()).resolve()
 
 
-_resolve = resolve_data_dir
-
-
 def state_path(data_dir: Path | str | None = None) -> Path:
     """Path of the state file."""
-    return _resolve(data_dir) / STATE_FILE
+    return resolve_data_dir(data_dir) / STATE_FILE
 
 
 def load_state(data_dir: Path | str | None = None) -> State:
@@ -287,7 +284,7 @@ def infra_up(
     say: Say = _stderr,
 ) -> InfraEnv:
     """Start (or reuse) detached PostgreSQL and Kafka for local runs; record them; return where."""
-    root = _resolve(data_dir)
+    root = resolve_data_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     state = load_state(root)
     state["postgres"] = _postgres_up(root, pg_port, timeout, say)
@@ -308,7 +305,7 @@ def infra_down(
 ) -> None:
     """Stop what ``infra_up`` started (data is kept) and remove the state entries; `only` names
     the parts to stop ("postgres", "kafka")."""
-    root = _resolve(data_dir)
+    root = resolve_data_dir(data_dir)
     state = load_state(root)
     if "kafka" in only:
         kafka_entry = state.get("kafka")
