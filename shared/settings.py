@@ -23,6 +23,12 @@ class PlatformSettings(BaseSettings):
     token_secret: str | None = Field(default=None, alias="QYZMET_TOKEN_SECRET")
     token_issuer: str = Field(default="qyzmet", alias="QYZMET_TOKEN_ISSUER")
     log_level: str = Field(default="INFO", alias="QYZMET_LOG_LEVEL")
+    worker_stall_s: float = Field(
+        default=90.0,
+        ge=0,
+        alias="QYZMET_WORKER_STALL_S",
+        description="idle agents with records waiting this long: the worker exits for a restart (0: never)",
+    )
     instance_ordinal: int = Field(
         default=0, ge=0, alias="QYZMET_INSTANCE", description="static member ordinal"
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +18,14 @@ from typing import Any, Generic, TypeVar
 
 import faust
 import structlog
+from aiokafka import TopicPartition
 
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.raw import RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
 from shared.settings import PlatformSettings
 
 P = TypeVar("P")
@@ -37,6 +41,8 @@ class AgentSpec:
     batch_size: int = 100
     """Records handled in one transaction (faust `take_events`)."""
     batch_within_s: float = 0.05
+    watch: ProgressWatch | None = None
+    """Touched on every batch and every retry (the liveness watchdog reads it)."""
 
 
 def build_worker_app(
@@ -91,6 +97,8 @@ def attach_agent(app: faust.App, spec: AgentSpec) -> None:
             records = [_raw(event.message) for event in events]
             backoff = 0.5
             while True:  # never drop a batch: retry until handled (the inbox makes retries safe)
+                if spec.watch is not None:
+                    spec.watch.touch()
                 try:
                     await consumer.process_batch(records)
                     break
@@ -111,6 +119,40 @@ def attach_background(app: faust.App, name: str, run: Callable[[], Awaitable[Non
 
     task.__name__ = name
     app.task(task)
+
+
+def _exit_for_restart(reason: str) -> None:
+    """A stalled faust consumer may not shut down either: leave at once; the supervisor restarts."""
+    print(f"qyzmet worker: stalled ({reason}); exiting for a restart", file=sys.stderr, flush=True)
+    os._exit(75)  # EX_TEMPFAIL
+
+
+def attach_liveness(
+    app: faust.App,
+    bootstrap: str,
+    topics: Sequence[str],
+    watch: ProgressWatch,
+    stall_s: float,
+    stop: asyncio.Event,
+) -> None:
+    """Exit the worker when its agents stall with records waiting (see shared.runtime.liveness)."""
+
+    def assignment() -> list[TopicPartition]:
+        return [TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()]
+
+    async def run() -> None:
+        lag = GroupLag(bootstrap, app.conf.id, topics)
+        await watch_liveness(
+            watch,
+            assignment,
+            lag,
+            _exit_for_restart,
+            stall_s=stall_s,
+            interval_s=min(10.0, stall_s / 3),
+            stop=stop,
+        )
+
+    attach_background(app, "liveness", run)
 
 
 class LazyContext(Generic[P]):
@@ -168,12 +210,18 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
         f"{worker.service}-worker-{settings.instance_ordinal}",
         data_dir=settings.data_dir.resolve(),
     )
+    watch = ProgressWatch()
+    consumed: list[str] = []
     for name, topics, pick in worker.agents:
 
         async def consumer(pick: Callable[[P], EventConsumer] = pick) -> EventConsumer:
             return pick(await lazy.parts())
 
-        attach_agent(app, AgentSpec(name, [settings.topic_prefix + t for t in topics], consumer))
+        names = [settings.topic_prefix + t for t in topics]
+        consumed += names
+        attach_agent(app, AgentSpec(name, names, consumer, watch=watch))
+    if worker.agents and settings.worker_stall_s > 0:
+        attach_liveness(app, bootstrap, consumed, watch, settings.worker_stall_s, lazy.stop)
     for name, loop in worker.backgrounds:
 
         async def background(loop: Callable[[P, asyncio.Event], Awaitable[None]] = loop) -> None:
