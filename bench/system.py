@@ -1,0 +1,182 @@
+"""The whole system for the system benchmarks: `qyzmet run` in a subprocess, on a database of its
+own and the bench's broker, with unique topics; per-process CPU and resident memory from /proc.
+
+Used by the idle, latency and scale-out benchmarks (the same machinery `make run` starts).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
+from shared.infra import create_database, drop_database
+from shared.infra.procs import children_of, cmdline, free_ports
+
+SECRET = "bench-system-secret-" + "s" * 32
+SERVICES = ("intake", "decision", "notification", "complaints")
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of `pid` (None if it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * _PAGE / 1e6
+
+
+def label(pid: int) -> str:
+    """`intake-api`, `decision-worker`... for a service process; the program name otherwise."""
+    argv = cmdline(pid)
+    if "serve" in argv and argv.index("serve") + 1 < len(argv):
+        return argv[argv.index("serve") + 1]
+    if "run" in argv and "shared.cli.main" in argv:
+        return "qyzmet-run"
+    return Path(argv[0]).name if argv else str(pid)
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        for child in children_of(pending.pop()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+@dataclass
+class RunningSystem:
+    process: subprocess.Popen[bytes]
+    ports: dict[str, int]
+    prefix: str
+    env: dict[str, str]
+    database_url: str
+    log: Path
+    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def processes(self) -> dict[str, int]:
+        """label -> pid of the run supervisor and every process under it (and extra ones)."""
+        pids = [self.process.pid, *descendants(self.process.pid)]
+        for extra in self.extra:
+            pids += [extra.pid, *descendants(extra.pid)]
+        named: dict[str, int] = {}
+        for pid in pids:
+            name = label(pid)
+            while name in named:
+                name += "'"
+            named[name] = pid
+        return named
+
+    def token(self, role: Role, office: str) -> str:
+        return issue_token(SECRET, subject=f"bench.{role.value}", role=role, office=office)
+
+    def spawn(self, args: list[str], **env: str) -> subprocess.Popen[bytes]:
+        """Another process of the system (e.g. a second decision worker), stopped with it."""
+        with self.log.open("ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli.main", *args],
+                env={**self.env, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.extra.append(proc)
+        return proc
+
+
+def _wait_healthy(system: RunningSystem, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for service in ("intake", "decision"):
+        while True:
+            try:
+                if httpx.get(system.url(service) + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or system.process.poll() is not None:
+                raise RuntimeError(f"the system did not start (see {system.log})")
+            time.sleep(0.3)
+
+
+@contextmanager
+def running_system(
+    database_url: str, bootstrap: str, workdir: Path, **extra_env: str
+) -> Iterator[RunningSystem]:
+    """`qyzmet run` until the block ends (SIGINT, then SIGKILL of anything left)."""
+    name = f"bench_sys_{uuid.uuid4().hex[:8]}"
+    url = create_database(database_url, name)
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    prefix = f"bsys{uuid.uuid4().hex[:6]}."
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "TOPIC_PREFIX": prefix,
+        "QYZMET_DATA_DIR": str(workdir / "data"),
+        "QYZMET_TOKEN_SECRET": SECRET,
+        "QYZMET_LOG_LEVEL": "WARNING",
+        **{f"{s.upper()}_API_PORT": str(p) for s, p in ports.items()},
+        **extra_env,
+    }
+    log = workdir / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli.main", "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    system = RunningSystem(process, ports, prefix, env, url, log)
+    try:
+        _wait_healthy(system, 120)
+        yield system
+    finally:
+        everything = list(system.processes().values())
+        for extra in system.extra:
+            if extra.poll() is None:
+                os.killpg(extra.pid, signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(60)
+            for extra in system.extra:
+                extra.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        for pid in everything:
+            if "shared.cli.main" not in cmdline(pid):  # gone (or the pid was reused)
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.5)
+        drop_database(database_url, name)

@@ -1,0 +1,77 @@
+"""An idle consumer waits between empty fetches, even against a broker that answers an empty
+fetch at once (noida-db ignores fetch.max.wait.ms): issue 14, an idle worker burnt ~0.9 core."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from aiokafka.protocol.fetch import FetchRequest
+
+from shared.infra import KafkaHandle
+from shared.messaging.kafka import make_consumer, make_producer
+from shared.messaging.topics import TopicSpec, ensure_topics
+
+IDLE_S = 2.0
+
+
+async def _fetches_while_idle(consumer: Any, seconds: float) -> int:
+    client = consumer._client
+    sent = 0
+    original = client.send
+
+    async def counting(node_id: int, request: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal sent
+        if isinstance(request, FetchRequest) or type(request).__name__.startswith("FetchRequest"):
+            sent += 1
+        return await original(node_id, request, *args, **kwargs)
+
+    client.send = counting
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        client.send = original
+    return sent
+
+
+async def test_an_idle_consumer_sends_a_bounded_number_of_fetches(broker: KafkaHandle) -> None:
+    topic = f"idle-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 3)])
+    consumer = make_consumer(broker.bootstrap_servers, [topic], group_id=topic + ".g", instance_id=None)
+    await consumer.start()
+    try:
+        assert not await consumer.getmany(timeout_ms=3000)  # assigned, positions known, nothing there
+        cpu_before = time.process_time()
+        fetches = await _fetches_while_idle(consumer, IDLE_S)
+        cpu = time.process_time() - cpu_before
+    finally:
+        await consumer.stop()
+    # 50 ms between empty fetches at most 20/s; a spinning fetcher sends thousands.
+    assert fetches <= IDLE_S * 25, fetches
+    assert cpu < 0.1 * IDLE_S, cpu
+
+
+async def test_a_waiting_consumer_still_gets_a_new_record_promptly(broker: KafkaHandle) -> None:
+    topic = f"idle-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1)])
+    consumer = make_consumer(broker.bootstrap_servers, [topic], group_id=topic + ".g", instance_id=None)
+    producer = make_producer(broker.bootstrap_servers)
+    await consumer.start()
+    await producer.start()
+    try:
+        assert not await consumer.getmany(timeout_ms=3000)
+        await asyncio.sleep(0.5)  # idle: the fetcher is between empty fetches
+        latencies = []
+        for _ in range(5):
+            await producer.send_and_wait(topic, b"x")
+            sent = time.monotonic()
+            while not await consumer.getmany(timeout_ms=1000):
+                pass
+            latencies.append(time.monotonic() - sent)
+            await asyncio.sleep(0.2)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    assert max(latencies) < 0.3, latencies
