@@ -77,6 +77,8 @@ class System:
                 "XDG_STATE_HOME": str(self.root / "state"),
                 "QYZMET_TOKEN_SECRET": SECRET,
                 "QYZMET_LOG_LEVEL": "WARNING",
+                # A worker stuck after a broker kill restarts itself well inside the quiet period.
+                "QYZMET_WORKER_STALL_S": "45",
                 **{f"{svc.upper()}_API_PORT": str(port) for svc, port in self.ports.items()},
                 # Delivery attempts to an SMTP server nobody runs would only add noise.
                 "NOTIFICATION_CHANNELS": '["sms","pickup"]',
