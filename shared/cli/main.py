@@ -1,8 +1,13 @@
 """The `qyzmet` console entry point: one command for every tool of the platform.
 
 Each sub-command lives in its own module under `shared.cli` and exposes
-`register(subparsers)`; modules are imported lazily so that a missing optional part
-never breaks the others.
+`register(subparsers)`; installed packages add commands through the `qyzmet.commands` entry
+points (`name = "package.plugin:register"`, a module that imports only argparse at start).
+
+Start-up stays fast (`qyzmet --help` well under a second): the table below gives every built-in
+command's name and one-line help, so the top-level help imports no command module, and a
+command line imports only the module of the command it names. `build_parser()` without
+arguments registers every command in full (for documentation and tests).
 """
 
 from __future__ import annotations
@@ -11,40 +16,79 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "shared.cli.infra",
-    "shared.cli.catalog",
-    "shared.cli.params",
-    "shared.cli.token",
-    "shared.cli.serve",
-    "shared.cli.run",
-    "shared.cli.replay",
-    "shared.cli.audit",
-    "shared.cli.topics",
-    "shared.cli.contracts",
-    "shared.cli.dlq",
-)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "infra": ("shared.cli.infra", "start/stop local PostgreSQL and Kafka for `make run`"),
+    "catalog": ("shared.cli.catalog", "browse the service catalog and compute due dates"),
+    "params": ("shared.cli.params", "effective-dated parameter values (audited)"),
+    "adoptions": ("shared.cli.params", "which edition a region applies from when (audited)"),
+    "token": ("shared.cli.token", "print a bearer token the services accept"),
+    "serve": ("shared.cli.serve", "run one service process"),
+    "run": ("shared.cli.run", "run the whole system locally until Ctrl-C"),
+    "up": ("shared.cli.up", "start the whole system (`--detach`: in the background)"),
+    "down": ("shared.cli.up", "stop the system `qyzmet up --detach` started, and wait"),
+    "replay": ("shared.cli.replay", "rebuild a projection from the event store"),
+    "audit": ("shared.cli.audit", "audit-log tools"),
+    "topics": ("shared.cli.topics", "topics of the event contract"),
+    "contracts": ("shared.cli.contracts", "the event contract documents"),
+    "dlq": ("shared.cli.dlq", "dead-letter topics"),
+}
+"""command -> (module that registers it, its one-line help)."""
+
+ENTRY_POINT_GROUP = "qyzmet.commands"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _register_module(
+    module_name: str, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+) -> None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return  # an optional part that is not there: the others still work
+        raise
+    module.register(subparsers)
+
+
+def _register_plugins(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name not in subparsers.choices:
+            entry.load()(subparsers)
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command a command line names (its first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: in full for the command it names, one help line for the others;
+    every command in full when `argv` is None."""
     parser = argparse.ArgumentParser(prog="qyzmet", description="Qyzmet platform command line")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(subparsers)
+    chosen = None if argv is None else _chosen(argv)
+    if argv is None:
+        for module_name in dict.fromkeys(module for module, _ in COMMANDS.values()):
+            _register_module(module_name, subparsers)
+        _register_plugins(subparsers)
+        return parser
+    if chosen in COMMANDS:
+        _register_module(COMMANDS[chosen][0], subparsers)
+    for name, (_, help_text) in COMMANDS.items():
+        if name not in subparsers.choices:
+            subparsers.add_parser(name, help=help_text)
+    _register_plugins(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = args.handler
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
+    handler = getattr(args, "handler", None)
+    if handler is None:  # a built-in command whose module is not installed
+        parser.error(f"command {args.command!r} is not available in this installation")
     result = handler(args)
     return int(result or 0)
 

@@ -1,0 +1,68 @@
+"""Report periods: whole local days of the office's region, split by month, quarter or year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+NATIONAL_ZONE = ZoneInfo("Asia/Almaty")
+"""The zone of an event whose region is unknown: the capital's (as the complaints service does)."""
+
+
+class Split(StrEnum):
+    RANGE = "range"
+    """One period: the whole --from..--to range."""
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date
+    end: date
+    """Last day, inclusive."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def _next_start(day: date, split: Split) -> date:
+    if split is Split.YEAR:
+        return date(day.year + 1, 1, 1)
+    months = 1 if split is Split.MONTH else 3
+    first_month = day.month if split is Split.MONTH else (day.month - 1) // 3 * 3 + 1
+    month = first_month + months
+    return date(day.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+class PeriodGrid:
+    """The periods of [start, end] (inclusive local days) and which one a local day falls in."""
+
+    def __init__(self, start: date, end: date, split: Split = Split.RANGE) -> None:
+        if end < start:
+            raise ValueError("the period ends before it starts")
+        self.start, self.end, self.split = start, end, split
+        periods: list[Period] = []
+        if split is Split.RANGE:
+            periods.append(Period(start, end))
+        else:
+            day = start
+            while day <= end:
+                following = _next_start(day, split)
+                periods.append(Period(day, min(end, following - timedelta(days=1))))
+                day = following
+        self.periods = tuple(periods)
+
+    def period_of(self, instant: datetime, zone: ZoneInfo) -> Period | None:
+        """The period holding the local day of `instant` in `zone`; None outside the report."""
+        day = instant.astimezone(zone).date()
+        if day < self.start or day > self.end:
+            return None
+        for period in self.periods:
+            if period.start <= day <= period.end:
+                return period
+        return None  # pragma: no cover - the periods tile [start, end]
