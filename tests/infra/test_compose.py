@@ -1,0 +1,69 @@
+"""docker-compose.yml, checked offline: the same system `make run` starts, against Apache Kafka (KRaft)
+and PostgreSQL, every process reachable from outside its container and watched by a health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.runtime.registry import registered_services
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_infrastructure_is_apache_kafka_in_kraft_mode_and_postgresql_with_health_checks(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    kafka = services["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert services["postgres"]["image"].startswith("postgres:")
+    for name in ("kafka", "postgres"):
+        assert services[name]["healthcheck"]["test"]
+
+
+def test_every_registered_process_runs_from_the_one_image_with_a_health_check(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    processes = {p: plugin for plugin in registered_services() for p in plugin.processes()}
+    assert processes
+    for process, plugin in processes.items():
+        assert process in services, f"docker-compose.yml lacks {process}"
+        service = services[process]
+        assert service["command"] == ["serve", process]
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert service["healthcheck"]["test"][0] == "CMD"
+        env = service["environment"]
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092", "the real broker, not an embedded one"
+        assert env["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
+        if process.endswith("-api"):
+            variable = plugin.api_port_variable
+            assert variable is not None
+            # Bound to every interface inside the container, or nothing outside could reach it.
+            assert env[variable.replace("_PORT", "_HOST")] == "0.0.0.0"  # noqa: S104
+            port = env[variable]
+            assert env["API_PORT"] == port, "the health check probes the API's own port"
+            assert f"{port}:{port}" in service["ports"]
+        else:
+            assert env["QYZMET_INSTANCE"].isdigit(), "workers need a static membership ordinal"
+
+
+def test_the_dockerfile_runs_qyzmet_as_a_non_root_user() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert 'ENTRYPOINT ["qyzmet"]' in dockerfile
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
