@@ -1,116 +1,141 @@
-"""Append-only, hash-chained audit log of one service schema.
+"""Append-only audit log of one service schema: keyed hash chains, one per office.
 
-`AuditLog.append` runs on the caller's connection, inside the caller's transaction, so an
-action and its audit record commit together. Appends to one schema are serialised by a row
-lock on `audit_head`, which keeps the chain linear and its sequence numbers gap-free.
+`AuditLog.append` runs on the caller's connection, inside the caller's transaction, so an action
+and its audit record commit together. It is INSERT-only and usually one round trip: the record's
+MAC is computed on the head this process last saw for the chain, and `<schema>.audit_append`
+(under a transaction advisory lock on the chain) inserts it only if that is still the head;
+otherwise it answers the head and the MAC is computed again. So each chain stays linear and
+gap-free, and offices never wait for each other. The key is not in the database
+(`shared.audit.keys`): someone who can write the tables cannot make a record that verifies.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from shared.audit.records import GENESIS_HASH, AuditEntry, AuditRecord, chain_hash
+from shared.audit.keys import AuditKey, default_audit_key
+from shared.audit.records import GENESIS_HASH, AuditEntry, AuditRecord, chain_mac
 from shared.db.identifiers import checked_identifier
+from shared.db.pool import dumps
+
+if TYPE_CHECKING:
+    from shared.audit.anchors import Anchor
+    from shared.audit.verify import VerificationResult
+
+_HEADS: dict[tuple[str, str], tuple[int, str]] = {}
+"""(schema, chain) -> the head this process last appended or was told: a guess the database checks."""
+
+_ATTEMPTS = 20
 
 
-@dataclass(frozen=True)
-class VerificationResult:
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    reason: str | None = None
+class AuditAppendFailed(RuntimeError):
+    """The chain's head kept moving (or the transaction's snapshot cannot see it)."""
+
+
+def record_of(row: asyncpg.Record) -> AuditRecord:
+    return AuditRecord(
+        chain=row["chain"],
+        seq=row["seq"],
+        recorded_at=row["recorded_at"],
+        entry=AuditEntry(
+            actor=row["actor"],
+            role=row["role"],
+            office=row["office"],
+            action=row["action"],
+            subject=row["subject"],
+            details=row["details"],
+            correlation_id=row["correlation_id"],
+            outcome=row["outcome"],
+        ),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+        alg=row["alg"],
+    )
 
 
 class AuditLog:
-    def __init__(self, schema: str) -> None:
+    def __init__(self, schema: str, key: AuditKey | None = None) -> None:
         self.schema = checked_identifier(schema)
+        self._key = key
+
+    @property
+    def key(self) -> AuditKey:
+        if self._key is None:
+            self._key = default_audit_key()
+        return self._key
 
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> AuditRecord:
-        async with conn.transaction():
-            head = await conn.fetchrow(f"SELECT seq, hash FROM {self.schema}.audit_head FOR UPDATE")
-            assert head is not None, "audit_head row missing: migrations not applied"
-            seq = head["seq"] + 1
+        chain = entry.chain
+        entry = _normalised(entry)
+        seq, prev = _HEADS.get((self.schema, chain), (0, GENESIS_HASH))
+        key = self.key
+        for _ in range(_ATTEMPTS):
             recorded_at = datetime.now(UTC)
-            digest = chain_hash(seq, recorded_at, entry, head["hash"])
-            await conn.execute(
-                f"INSERT INTO {self.schema}.audit_log (seq, recorded_at, actor, role, office, action,"
-                " subject, details, correlation_id, prev_hash, hash)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                seq,
-                recorded_at,
-                entry.actor,
-                entry.role,
-                entry.office,
-                entry.action,
-                entry.subject,
-                entry.details,
-                entry.correlation_id,
-                head["hash"],
-                digest,
-            )
-            await conn.execute(f"UPDATE {self.schema}.audit_head SET seq = $1, hash = $2", seq, digest)
-        return AuditRecord(seq, recorded_at, entry, head["hash"], digest)
+            mac = chain_mac(key, chain, seq + 1, recorded_at, entry, prev)
+            head = await conn.fetchrow(
+                f"SELECT head_seq, head_hash FROM {self.schema}.audit_append("
+                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                chain, seq + 1, prev, recorded_at, entry.actor, entry.role, entry.office, entry.action,
+                entry.subject, entry.details, entry.correlation_id, entry.outcome, key.alg, mac,
+            )  # fmt: skip
+            if head is None:
+                _HEADS[(self.schema, chain)] = (seq + 1, mac)
+                return AuditRecord(chain, seq + 1, recorded_at, entry, prev, mac, key.alg)
+            seq, prev = head["head_seq"], head["head_hash"]
+            _HEADS[(self.schema, chain)] = (seq, prev)
+        raise AuditAppendFailed(f"{self.schema}: the head of audit chain {chain!r} kept moving")
 
-    async def records(self, conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[AuditRecord]:
-        last = 0
-        while True:
-            rows = await conn.fetch(
-                f"SELECT * FROM {self.schema}.audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", last, batch
-            )
-            if not rows:
-                return
-            for row in rows:
-                yield AuditRecord(
-                    seq=row["seq"],
-                    recorded_at=row["recorded_at"],
-                    entry=AuditEntry(
-                        actor=row["actor"],
-                        role=row["role"],
-                        office=row["office"],
-                        action=row["action"],
-                        subject=row["subject"],
-                        details=row["details"],
-                        correlation_id=row["correlation_id"],
-                    ),
-                    prev_hash=row["prev_hash"],
-                    hash=row["hash"],
-                )
-                last = row["seq"]
+    async def verify(
+        self, conn: asyncpg.Connection, anchors: Iterable[Anchor] = (), *, accept_legacy: bool = False
+    ) -> VerificationResult:
+        """Every chain of the schema end to end, and against `anchors` (`shared.audit.verify`)."""
+        from shared.audit.verify import verify_schema
 
-    async def verify(self, conn: asyncpg.Connection) -> VerificationResult:
-        """Walk the chain; name the first record that was edited, removed or moved.
+        return await verify_schema(conn, self.schema, self.key, anchors, accept_legacy=accept_legacy)
 
-        Records and head are read in one snapshot, so appends running meanwhile are no alarm."""
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            return await self._verify(conn)
+    async def chains(self, conn: asyncpg.Connection) -> list[str]:
+        rows = await conn.fetch(
+            f"WITH RECURSIVE c AS ((SELECT chain FROM {self.schema}.audit_log ORDER BY chain LIMIT 1)"
+            f" UNION ALL SELECT (SELECT chain FROM {self.schema}.audit_log WHERE chain > c.chain"
+            " ORDER BY chain LIMIT 1) FROM c WHERE c.chain IS NOT NULL)"
+            " SELECT chain FROM c WHERE chain IS NOT NULL"
+        )  # a skip scan over the primary key: one probe per chain
+        return [row["chain"] for row in rows]
 
-    async def _verify(self, conn: asyncpg.Connection) -> VerificationResult:
-        expected_seq = 1
-        prev = GENESIS_HASH
-        checked = 0
-        async for record in self.records(conn):
-            if record.seq != expected_seq:
-                return VerificationResult(
-                    False, checked, expected_seq, f"record {expected_seq} is missing (next is {record.seq})"
-                )
-            if record.prev_hash != prev:
-                return VerificationResult(
-                    False, checked, record.seq, "link to the previous record is broken (removed or reordered)"
-                )
-            if chain_hash(record.seq, record.recorded_at, record.entry, prev) != record.hash:
-                return VerificationResult(
-                    False, checked, record.seq, "content does not match its hash (edited)"
-                )
-            prev = record.hash
-            expected_seq += 1
-            checked += 1
-        head = await conn.fetchrow(f"SELECT seq, hash FROM {self.schema}.audit_head")
-        if head is not None and (head["seq"] != checked or head["hash"] != prev):
-            return VerificationResult(
-                False, checked, checked + 1, f"records after {checked} are missing (head is at {head['seq']})"
-            )
-        return VerificationResult(True, checked)
+    async def head(self, conn: asyncpg.Connection, chain: str) -> tuple[int, str]:
+        row = await conn.fetchrow(
+            f"SELECT seq, hash FROM {self.schema}.audit_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain
+        )
+        return (row["seq"], row["hash"]) if row is not None else (0, GENESIS_HASH)
+
+    async def records(
+        self, conn: asyncpg.Connection, chain: str | None = None, *, after: int = 0, batch: int = 1000
+    ) -> AsyncIterator[AuditRecord]:
+        """The records of `chain` (of every chain, chain by chain, when None) in order, a page at a time."""
+        if chain is not None:
+            last = after
+            while True:
+                rows = await conn.fetch(
+                    f"SELECT * FROM {self.schema}.audit_log WHERE chain = $1 AND seq > $2"
+                    " ORDER BY seq LIMIT $3",
+                    chain, last, batch,
+                )  # fmt: skip
+                for row in rows:
+                    yield record_of(row)
+                if len(rows) < batch:
+                    return
+                last = rows[-1]["seq"]
+        for name in await self.chains(conn):
+            async for record in self.records(conn, name, batch=batch):
+                yield record
+
+
+def _normalised(entry: AuditEntry) -> AuditEntry:
+    """The entry with its details as the database gives them back (JSON types only)."""
+    return dataclasses.replace(entry, details=json.loads(dumps(entry.details)))

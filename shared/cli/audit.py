@@ -1,52 +1,147 @@
-"""`qyzmet audit verify --schema SCHEMA`: check a service's hash-chained audit log."""
+"""`qyzmet audit verify|export`: check every audit chain against the key and the kept anchors;
+export the records of a period.
+
+verify: every chain of every audited schema (or `--schema`), end to end, with the key found as
+the services find it (`QYZMET_AUDIT_KEY`, else the data dir's or the running system's key file)
+and the anchors published on `audit.v1` (read from offset 0 when a broker is known, and kept in
+the anchor file) plus those already in the anchor file. Exit 1 on any break.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
-from typing import Any
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
 
-from shared.audit import AuditLog
+from shared.audit.anchors import Anchor, keep_anchors, read_anchor_file
+from shared.audit.export import ExportFilter, Writer, exported_rows
+from shared.audit.keys import AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
+from shared.audit.published import published_anchors
+from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
+from shared.cli.topics import broker_of
 from shared.db.pool import connect
 from shared.settings import PlatformSettings
 
+AUDIT_TOPIC = "audit.v1"
+ANCHOR_FILE = "audit_anchors.jsonl"
 
-async def _verify(database_url: str, schema: str) -> dict[str, Any]:
-    conn = await connect(database_url)
+
+def _database_url() -> str | None:
+    url = PlatformSettings().database_url
+    if not url:
+        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    return url
+
+
+def _anchors(args: argparse.Namespace) -> list[Anchor]:
+    """The anchors kept in the anchor file, plus those on the topic (added to the file)."""
+    path = Path(args.anchors) if args.anchors else AuditSettings().data_dir / ANCHOR_FILE
+    if not args.no_kafka:
+        settings = PlatformSettings()
+        broker = broker_of(settings)
+        if broker is not None:
+            bootstrap, prefix = broker
+            added = keep_anchors(path, published_anchors(bootstrap, prefix + AUDIT_TOPIC))
+            print(f"audit: {added} new anchors from {prefix + AUDIT_TOPIC} kept in {path}", file=sys.stderr)
+        else:
+            print("audit: no broker known; only the anchor file's anchors are used", file=sys.stderr)
+    return read_anchor_file(path)
+
+
+async def _verify(
+    url: str, schemas: list[str], key: AuditKey, anchors: list[Anchor], legacy: bool
+) -> list[VerificationResult]:
+    conn = await connect(url)
     try:
-        result = await AuditLog(schema).verify(conn)
+        names = schemas or await audited_schemas(conn)
+        return [await verify_schema(conn, name, key, anchors, accept_legacy=legacy) for name in names]
     finally:
         await conn.close()
-    return {
-        "schema": schema,
-        "ok": result.ok,
-        "checked": result.checked,
-        "first_bad_seq": result.first_bad_seq,
-        "reason": result.reason,
-    }
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    settings = PlatformSettings()
-    if not settings.database_url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    url = _database_url()
+    if not url:
         return 2
-    report = asyncio.run(_verify(settings.database_url, args.schema))
+    try:
+        key = find_audit_key()
+    except AuditKeyMissing as exc:
+        print(f"qyzmet: {exc}", file=sys.stderr)
+        return 2
+    anchors = _anchors(args)
+    results = asyncio.run(_verify(url, args.schema or [], key, anchors, args.accept_legacy))
+    chains = [chain for result in results for chain in result.chains]
     if args.json:
-        print(json.dumps(report))
-    elif report["ok"]:
-        print(f"{args.schema}: audit chain intact ({report['checked']} records)")
-    else:
-        print(f"{args.schema}: audit chain BROKEN at record {report['first_bad_seq']}: {report['reason']}")
-    return 0 if report["ok"] else 1
+        print(json.dumps([asdict(chain) for chain in chains]))
+    for chain in chains if not args.json else []:
+        where = f"{chain.schema}/{chain.chain}"
+        if chain.broken is None:
+            print(f"{where}: intact ({chain.checked} records, {chain.anchors} anchors matched)")
+        else:
+            print(f"{where}: BROKEN at record {chain.broken.seq}: {chain.broken.reason}")
+    broken = sum(chain.broken is not None for chain in chains)
+    print(f"audit: {len(chains)} chains, {broken} broken, key {key.kid}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+async def _export(url: str, schemas: list[str], where: ExportFilter, writer: Writer) -> int:
+    conn = await connect(url)
+    written = 0
+    try:
+        async for row in exported_rows(conn, schemas or await audited_schemas(conn), where):
+            writer.write(row)
+            written += 1
+    finally:
+        await conn.close()
+    return written
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add +05:00 or Z)")
+    return moment
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    url = _database_url()
+    if not url:
+        return 2
+    where = ExportFilter(args.start, args.end, args.office, args.actor)
+    with open(args.out, "w", encoding="utf-8", newline="") if args.out else _stdout() as out:
+        written = asyncio.run(_export(url, args.schema or [], where, Writer(out, args.format)))
+    print(f"audit: {written} records exported", file=sys.stderr)
+    return 0
+
+
+def _stdout() -> contextlib.nullcontext[TextIO]:
+    return contextlib.nullcontext(sys.stdout)
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("audit", help="audit-log tools")
+    parser = subparsers.add_parser("audit", help="audit-trail tools")
     commands = parser.add_subparsers(dest="audit_command", required=True)
-    verify = commands.add_parser("verify", help="verify a service's audit hash chain")
-    verify.add_argument("--schema", required=True, help="service schema: intake, decision, ...")
+    verify = commands.add_parser("verify", help="verify every audit chain end to end and against its anchors")
+    verify.add_argument("--schema", action="append", help="only this service schema (repeatable)")
+    verify.add_argument("--anchors", help=f"the anchor file kept (default <data dir>/{ANCHOR_FILE})")
+    verify.add_argument("--no-kafka", action="store_true", help=f"do not read anchors from {AUDIT_TOPIC}")
+    verify.add_argument(
+        "--accept-legacy", action="store_true", help="accept unkeyed records made before keyed chains"
+    )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_audit_verify)
+    export = commands.add_parser("export", help="the audit records of a period (streamed)")
+    export.add_argument("--from", dest="start", type=_moment, required=True, help="ISO 8601, inclusive")
+    export.add_argument("--to", dest="end", type=_moment, required=True, help="ISO 8601, exclusive")
+    export.add_argument("--office")
+    export.add_argument("--actor")
+    export.add_argument("--schema", action="append", help="only this service schema (repeatable)")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.set_defaults(handler=_audit_export)

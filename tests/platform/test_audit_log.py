@@ -1,42 +1,49 @@
-"""Hash-chained audit log: append-only, tamper-evident."""
+"""Keyed audit chains: append-only, one chain per office, tamper-evident against a superuser."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
+from asyncpg.connection import LoggedQuery
 
-from shared.audit import AuditEntry, AuditLog
+from shared.audit import AuditEntry, AuditKey, AuditLog, verify_schema
+
+KEY = AuditKey(b"test audit key, not in the database")
 
 
-async def _fill(pool: asyncpg.Pool, log: AuditLog, n: int) -> None:
+def entry(i: int, office: str | None = "office-a") -> AuditEntry:
+    return AuditEntry(
+        actor=f"user-{i}",
+        role="clerk",
+        office=office,
+        action="test.act",
+        subject=f"case-{i}",
+        details={"i": i},
+    )
+
+
+async def fill(pool: asyncpg.Pool, log: AuditLog, n: int, office: str | None = "office-a") -> None:
     async with pool.acquire() as conn:
         for i in range(n):
-            await log.append(
-                conn,
-                AuditEntry(
-                    actor=f"user-{i}", role="clerk", action="test.act", subject=f"case-{i}", details={"i": i}
-                ),
-            )
+            await log.append(conn, entry(i, office))
 
 
-async def _tamper(pool: asyncpg.Pool, schema: str, sql: str) -> None:
+async def test_intact_chains_verify_one_per_office(pool: asyncpg.Pool, schema: str) -> None:
+    log = AuditLog(schema, KEY)
+    await fill(pool, log, 3, "office-a")
+    await fill(pool, log, 2, "office-b")
+    await fill(pool, log, 1, None)
     async with pool.acquire() as conn:
-        await conn.execute(f"ALTER TABLE {schema}.audit_log DISABLE TRIGGER audit_log_append_only")
-        await conn.execute(sql.replace("{schema}", schema))
-        await conn.execute(f"ALTER TABLE {schema}.audit_log ENABLE TRIGGER audit_log_append_only")
-
-
-async def test_intact_chain_verifies(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 5)
-    async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert result.ok and result.checked == 5
+        result = await verify_schema(conn, schema, KEY)
+        seqs = await conn.fetch(f"SELECT chain, seq FROM {schema}.audit_log ORDER BY chain, seq")
+    assert result.ok and result.checked == 6
+    assert [(r.chain, r.head_seq) for r in result.chains] == [("-", 1), ("office-a", 3), ("office-b", 2)]
+    assert [tuple(r) for r in seqs] == [("-", 1), ("office-a", 1), ("office-a", 2), ("office-a", 3),
+                                        ("office-b", 1), ("office-b", 2)]  # fmt: skip
 
 
 async def test_update_and_delete_are_refused(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 1)
+    await fill(pool, AuditLog(schema, KEY), 1)
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await conn.execute(f"UPDATE {schema}.audit_log SET actor = 'x'")
@@ -44,60 +51,41 @@ async def test_update_and_delete_are_refused(pool: asyncpg.Pool, schema: str) ->
             await conn.execute(f"DELETE FROM {schema}.audit_log")
 
 
-async def test_verifier_names_edited_record(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 5)
-    await _tamper(pool, schema, "UPDATE {schema}.audit_log SET actor = 'mallory' WHERE seq = 3")
+async def test_an_append_is_one_statement_when_the_process_knows_the_head(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    log = AuditLog(schema, KEY)
+    await fill(pool, log, 1, "office-stmt")
+    statements: list[str] = []
     async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert not result.ok
-    assert result.first_bad_seq == 3
-    assert "edited" in (result.reason or "")
 
+        def logged(record: LoggedQuery) -> None:
+            statements.append(record.query)
 
-async def test_verifier_names_deleted_record(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 5)
-    await _tamper(pool, schema, "DELETE FROM {schema}.audit_log WHERE seq = 2")
+        conn.add_query_logger(logged)
+        try:
+            async with conn.transaction():
+                await log.append(conn, entry(2, "office-stmt"))
+                await log.append(conn, entry(3, "office-stmt"))
+        finally:
+            conn.remove_query_logger(logged)
+    audit_statements = [s for s in statements if "audit" in s]
+    assert len(audit_statements) == 2, statements  # one per append: no head row, no savepoint
+    assert all("audit_append" in s for s in audit_statements)
     async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert not result.ok
-    assert result.first_bad_seq == 2
-    assert "missing" in (result.reason or "")
+        assert (await verify_schema(conn, schema, KEY)).checked == 3
 
 
-async def test_verifier_detects_deleted_tail(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 4)
-    await _tamper(pool, schema, "DELETE FROM {schema}.audit_log WHERE seq = 4")
+async def test_a_stale_head_is_corrected_by_the_database(pool: asyncpg.Pool, schema: str) -> None:
+    """Another process appended meanwhile: the append learns the head and still links to it."""
+    mine, theirs = AuditLog(schema, KEY), AuditLog(schema, KEY)
+    await fill(pool, mine, 2, "office-c")
+    from shared.audit import log as log_module
+
+    known = log_module._HEADS[(schema, "office-c")]
+    await fill(pool, theirs, 3, "office-c")
+    log_module._HEADS[(schema, "office-c")] = known  # this process still believes seq 2 is the head
+    await fill(pool, mine, 1, "office-c")
     async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert not result.ok
-    assert result.first_bad_seq == 4
-
-
-async def test_verifier_names_reordered_record(pool: asyncpg.Pool, schema: str) -> None:
-    log = AuditLog(schema)
-    await _fill(pool, log, 5)
-    # Swap records 2 and 3 (their contents, hashes and links move with them; the seqs stay).
-    await _tamper(
-        pool,
-        schema,
-        "UPDATE {schema}.audit_log AS a SET recorded_at = b.recorded_at, actor = b.actor,"
-        " subject = b.subject, details = b.details, prev_hash = b.prev_hash, hash = b.hash"
-        " FROM {schema}.audit_log AS b WHERE (a.seq, b.seq) IN ((2, 3), (3, 2))",
-    )
-    async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert not result.ok
-    assert result.first_bad_seq == 2
-
-
-async def test_concurrent_appends_keep_one_chain(pool: asyncpg.Pool, schema: str) -> None:
-    import asyncio
-
-    log = AuditLog(schema)
-    await asyncio.gather(*(_fill(pool, log, 5) for _ in range(4)))
-    async with pool.acquire() as conn:
-        result = await log.verify(conn)
-    assert result.ok and result.checked == 20
+        result = await verify_schema(conn, schema, KEY)
+    assert result.ok and result.chains[0].head_seq == 6

@@ -1,0 +1,149 @@
+"""Publish a schema's audit records and, at intervals, its chain anchors on `audit.v1`.
+
+Records go out in chain order, keyed `<schema>/<chain>` (one chain stays in one partition, in
+order); a checkpoint per chain in `audit_relay_checkpoints` moves once the broker acknowledged
+them (at-least-once: a consumer may see a record twice). Every `anchor_interval_s` the head of
+each chain that grew since its last anchor is published as an anchor (`shared.audit.anchors`),
+which the compliance side keeps outside the database. One relay per schema publishes at a time
+(a session advisory lock); the others wait to take over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
+from shared.audit.log import AuditLog, record_of
+from shared.db.identifiers import checked_identifier
+
+log = structlog.get_logger(__name__)
+
+KIND_HEADER = "qyzmet_kind"
+
+
+def _value(message: dict[str, object]) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+class AuditRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        producer: AIOKafkaProducer,
+        topic: str,
+        *,
+        anchor_interval_s: float,
+        poll_s: float = 1.0,
+        batch: int = 500,
+    ) -> None:
+        self.pool = pool
+        self.schema = checked_identifier(schema)
+        self.producer = producer
+        self.topic = topic
+        self.anchor_interval_s = anchor_interval_s
+        self.poll_s = poll_s
+        self.batch = batch
+        self._log = AuditLog(self.schema)
+        self._anchored_at = float("-inf")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self.pool.acquire() as conn:
+                    if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_name):
+                        try:
+                            await self._lead(conn, stop)
+                        finally:
+                            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_name)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError) as exc:
+                log.warning("audit relay interrupted", schema=self.schema, error=type(exc).__name__)
+            await _sleep(stop, self.poll_s)
+
+    @property
+    def _lock_name(self) -> str:
+        return f"audit-relay:{self.schema}"
+
+    async def _lead(self, conn: asyncpg.Connection, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            sent = await self.publish_records(conn)
+            if time.monotonic() - self._anchored_at >= self.anchor_interval_s:
+                await self.publish_anchors(conn)
+                self._anchored_at = time.monotonic()
+            if sent < self.batch:
+                await _sleep(stop, self.poll_s)
+
+    async def _checkpoints(self, conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
+        rows = await conn.fetch(f"SELECT chain, seq, anchored_seq FROM {self.schema}.audit_relay_checkpoints")
+        return {row["chain"]: (row["seq"], row["anchored_seq"]) for row in rows}
+
+    async def publish_records(self, conn: asyncpg.Connection) -> int:
+        """Publish the records not yet published (at most `batch` per chain); returns how many."""
+        chains = await self._log.chains(conn)
+        done = await self._checkpoints(conn)
+        rows = await conn.fetch(
+            f"SELECT a.* FROM unnest($1::text[], $2::bigint[]) AS c(chain, after) CROSS JOIN LATERAL"
+            f" (SELECT * FROM {self.schema}.audit_log AS l WHERE l.chain = c.chain AND l.seq > c.after"
+            "  ORDER BY l.seq LIMIT $3) AS a",
+            chains, [done.get(chain, (0, 0))[0] for chain in chains], self.batch,
+        )  # fmt: skip
+        if not rows:
+            return 0
+        sending = []
+        last: dict[str, int] = {}
+        for row in rows:
+            record = record_of(row)
+            message = {"kind": RECORD_KIND, "schema": self.schema, **record.as_json()}
+            sending.append(await self._send(record.chain, RECORD_KIND, message))
+            last[record.chain] = record.seq
+        await asyncio.gather(*sending)
+        await conn.execute(
+            f"INSERT INTO {self.schema}.audit_relay_checkpoints (chain, seq)"
+            " SELECT * FROM unnest($1::text[], $2::bigint[])"
+            " ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, updated_at = now()",
+            list(last), list(last.values()),
+        )  # fmt: skip
+        return len(rows)
+
+    async def publish_anchors(self, conn: asyncpg.Connection) -> list[Anchor]:
+        """An anchor of the head of every chain that grew since its last anchor."""
+        done = await self._checkpoints(conn)
+        anchors = []
+        for chain in await self._log.chains(conn):
+            seq, mac = await self._log.head(conn, chain)
+            if seq < done.get(chain, (0, 0))[1]:
+                log.error("audit chain is shorter than its last anchor", schema=self.schema, chain=chain)
+            if seq != done.get(chain, (0, 0))[1]:
+                anchors.append(Anchor(self.schema, chain, seq, mac, datetime.now(UTC).isoformat()))
+        if not anchors:
+            return []
+        await asyncio.gather(*[await self._send(a.chain, ANCHOR_KIND, a.as_json()) for a in anchors])
+        await conn.execute(
+            f"INSERT INTO {self.schema}.audit_relay_checkpoints (chain, seq, anchored_seq)"
+            " SELECT c, 0, s FROM unnest($1::text[], $2::bigint[]) AS t(c, s)"
+            " ON CONFLICT (chain) DO UPDATE SET anchored_seq = EXCLUDED.anchored_seq, updated_at = now()",
+            [a.chain for a in anchors], [a.seq for a in anchors],
+        )  # fmt: skip
+        return anchors
+
+    async def _send(self, chain: str, kind: str, message: dict[str, object]) -> asyncio.Future[object]:
+        delivered: asyncio.Future[object] = await self.producer.send(
+            self.topic,
+            _value(message),
+            key=f"{self.schema}/{chain}".encode(),
+            headers=[(KIND_HEADER, kind.encode())],
+        )
+        return delivered
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

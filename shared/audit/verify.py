@@ -1,0 +1,170 @@
+"""Walk every audit chain of a schema and name the first record that was edited, deleted,
+reordered, rewritten without the key, or cut off behind an anchor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from shared.audit.anchors import Anchor
+from shared.audit.keys import AuditKey
+from shared.audit.log import AuditLog
+from shared.audit.records import GENESIS_HASH, LEGACY_ALG, NO_CHAIN, AuditRecord, chain_mac, legacy_hash
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    schema: str
+    chain: str
+    seq: int
+    reason: str
+
+
+@dataclass
+class ChainReport:
+    schema: str
+    chain: str
+    checked: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    legacy: int = 0
+    anchors: int = 0
+    broken: ChainBreak | None = None
+
+
+@dataclass
+class VerificationResult:
+    chains: list[ChainReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(chain.broken is None for chain in self.chains)
+
+    @property
+    def checked(self) -> int:
+        return sum(chain.checked for chain in self.chains)
+
+    @property
+    def breaks(self) -> list[ChainBreak]:
+        return [chain.broken for chain in self.chains if chain.broken is not None]
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        return self.breaks[0].seq if self.breaks else None
+
+    @property
+    def reason(self) -> str | None:
+        return self.breaks[0].reason if self.breaks else None
+
+
+class _ChainWalk:
+    """One chain, record after record; `broken` is the first fault found."""
+
+    def __init__(
+        self, report: ChainReport, key: AuditKey, anchors: list[Anchor], accept_legacy: bool
+    ) -> None:
+        self.report = report
+        self.key = key
+        self.anchors = {a.seq: a for a in sorted(anchors, key=lambda a: a.time)}
+        self.accept_legacy = accept_legacy and report.chain == NO_CHAIN
+        self.keyed_seen = False
+
+    def fault(self, seq: int, reason: str) -> None:
+        r = self.report
+        r.broken = ChainBreak(r.schema, r.chain, seq, reason)
+
+    def step(self, record: AuditRecord) -> bool:
+        """Check `record` after the ones before; False once the chain is broken."""
+        r = self.report
+        expected = r.head_seq + 1
+        if record.seq != expected:
+            self.fault(expected, f"record {expected} is missing (deleted; the next one is {record.seq})")
+            return False
+        if record.prev_hash != r.head_hash:
+            self.fault(
+                record.seq, "its link to the previous record is broken (a record removed or reordered)"
+            )
+            return False
+        reason = self._content_fault(record)
+        if reason is not None:
+            self.fault(record.seq, reason)
+            return False
+        anchor = self.anchors.get(record.seq)
+        if anchor is not None and anchor.hash != record.hash:
+            self.fault(record.seq, f"it differs from its anchor of {anchor.time} (the chain was rewritten)")
+            return False
+        r.anchors += anchor is not None
+        r.head_seq, r.head_hash = record.seq, record.hash
+        r.checked += 1
+        return True
+
+    def _content_fault(self, record: AuditRecord) -> str | None:
+        if record.alg == LEGACY_ALG:
+            if self.keyed_seen or not self.accept_legacy:
+                return "it is unkeyed (plain SHA-256): made without the audit key" + (
+                    "" if self.keyed_seen else " (records from before keyed chains: --accept-legacy)"
+                )
+            self.report.legacy += 1
+            if legacy_hash(record.seq, record.recorded_at, record.entry, record.prev_hash) != record.hash:
+                return "its content does not match its hash (edited)"
+            return None
+        if record.alg != self.key.alg:
+            return f"it was made with another key or algorithm ({record.alg}; this key is {self.key.alg})"
+        self.keyed_seen = True
+        mac = chain_mac(
+            self.key, record.chain, record.seq, record.recorded_at, record.entry, record.prev_hash
+        )
+        if mac != record.hash:
+            return "its content does not match its MAC (edited, or rechained without the key)"
+        return None
+
+    def finish(self) -> None:
+        r = self.report
+        if r.broken is not None:
+            return
+        beyond = [a for a in self.anchors.values() if a.seq > r.head_seq]
+        if beyond:
+            last = max(beyond, key=lambda a: a.seq)
+            self.fault(
+                r.head_seq + 1,
+                f"records {r.head_seq + 1}..{last.seq} are missing: the anchor of {last.time} names"
+                f" record {last.seq} (the tail was cut off)",
+            )
+
+
+async def verify_schema(
+    conn: asyncpg.Connection,
+    schema: str,
+    key: AuditKey,
+    anchors: Iterable[Anchor] = (),
+    *,
+    accept_legacy: bool = False,
+) -> VerificationResult:
+    """Every chain of `schema`, each against its anchors, in one snapshot (appends meanwhile are
+    no alarm; read the anchors before calling, so none names a record newer than the snapshot)."""
+    log = AuditLog(schema, key)
+    by_chain: dict[str, list[Anchor]] = {}
+    for anchor in anchors:
+        if anchor.schema == log.schema:
+            by_chain.setdefault(anchor.chain, []).append(anchor)
+    result = VerificationResult()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        names = await log.chains(conn)
+        for chain in sorted({*names, *by_chain}):
+            walk = _ChainWalk(ChainReport(log.schema, chain), key, by_chain.get(chain, []), accept_legacy)
+            async for record in log.records(conn, chain):
+                if not walk.step(record):
+                    break
+            walk.finish()
+            result.chains.append(walk.report)
+    return result
+
+
+async def audited_schemas(conn: asyncpg.Connection) -> list[str]:
+    """Every schema with an audit log (the four services', the catalog's)."""
+    rows = await conn.fetch(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'audit_log' ORDER BY 1"
+    )
+    return [row["table_schema"] for row in rows]
