@@ -17,12 +17,13 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from shared.infra.stack import infra_down, infra_up, resolve_data_dir
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
-from shared.runtime.running import RunningSystem, forget_running, record_running
+from shared.runtime.running import RunningSystem, forget_running, record_running, recorded_processes
 from shared.runtime.supervisor import Supervisor
 from shared.settings import PlatformSettings
 
@@ -42,6 +43,18 @@ def _api_urls(plugins: list[ServicePlugin], env: dict[str, str], started: set[st
         for p in plugins
         if f"{p.name}-api" in started and p.api_port_variable and p.api_port_variable in env
     ]
+
+
+def _record_metrics(system: RunningSystem) -> RunningSystem:
+    """Write down every process's `/metrics` URL once known: the APIs' on their ports, the
+    workers' own listeners as they report them (`<data dir>/processes/`)."""
+    apis = {f"{name}-api": url.removesuffix("/docs") + "/metrics" for name, url in system.api_urls.items()}
+    found = {**apis, **recorded_processes(system.data_dir)}
+    if found == system.metrics_urls:
+        return system
+    updated = replace(system, metrics_urls=found)
+    record_running(updated)
+    return updated
 
 
 def _say(line: str) -> None:
@@ -78,18 +91,18 @@ def _run(args: argparse.Namespace) -> int:
     try:
         supervisor.start()
         urls = _api_urls(plugins, child_env, set(processes))
-        record_running(
-            RunningSystem(
-                pid=os.getpid(),
-                data_dir=str(data_dir),
-                kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-                topic_prefix=settings.topic_prefix,
-                api_urls=dict(url.split(" ", 1) for url in urls),
-            )
+        system = RunningSystem(
+            pid=os.getpid(),
+            data_dir=str(data_dir),
+            kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+            topic_prefix=settings.topic_prefix,
+            api_urls=dict(url.split(" ", 1) for url in urls),
         )
+        record_running(system)
         _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")
         while not stopping and supervisor.alive:
             supervisor.poll()
+            system = _record_metrics(system)
             time.sleep(0.2)
         if not stopping:
             _say("every process has stopped or crash-loops; stopping")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.problems import error_answer, install_problem_handlers, problem_response
+from shared.metrics import HttpMetrics
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -77,6 +79,36 @@ class ContainErrors:
             await error_answer(Request(scope), exc)(scope, receive, send)
 
 
+class CountRequests:
+    """Count every request and time it, labelled by the route's template (`/v1/cases/{application_id}`,
+    never the id itself: bounded label values, no personal data); `unmatched` for a 404 without route."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.seconds.labels(method, route).observe(time.perf_counter() - started)
+
+
 def create_app(
     title: str,
     *,
@@ -89,6 +121,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
     app.add_middleware(ContainErrors)
+    app.add_middleware(CountRequests, metrics=HttpMetrics(metrics))
 
     @app.get(
         "/healthz",
@@ -113,7 +146,9 @@ def create_app(
         responses={200: {"description": "Prometheus text exposition", "content": {CONTENT_TYPE_LATEST: {}}}},
     )
     async def metrics_endpoint(_: Request) -> Response:
-        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+        # The app's own metrics, then the process's (consumers, relay, timers, process_*).
+        body = generate_latest(metrics) + generate_latest(REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

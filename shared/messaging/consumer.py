@@ -24,6 +24,7 @@ from shared.messaging.dead_letter import dead_letter
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater, decode
 from shared.messaging.inbox import Inbox, inbox_id
 from shared.messaging.raw import RawMessage
+from shared.metrics import CONSUMER_BATCH_SECONDS, CONSUMER_RECORDS, DEAD_LETTERED
 from shared.service_layer.retry import is_retryable
 from shared.service_layer.unit_of_work import AfterCommit, PgUnitOfWork
 
@@ -140,6 +141,16 @@ class EventConsumer:
 
         With `deferrals`, a `RetryLater` record is not waited for in place: it and every record
         after it come back `DEFERRED` (the caller delivers them again later, in order)."""
+        with CONSUMER_BATCH_SECONDS.labels(self.name).time():
+            result = await self._process_batch(records, deferrals)
+        for outcome in result:
+            self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            CONSUMER_RECORDS.labels(self.name, outcome.value).inc()
+        return result
+
+    async def _process_batch(
+        self, records: Sequence[RawMessage], deferrals: Deferrals | None
+    ) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {}
         poison: dict[int, str] = {}
         decoded: dict[int, tuple[Envelope, DomainEvent]] = {}
@@ -166,10 +177,7 @@ class EventConsumer:
             else:
                 outcomes[i] = await self._handle(record, *decoded[i], deferrals)
                 deferred = outcomes[i] is Outcome.DEFERRED
-        result = [outcomes[i] for i in range(len(records))]
-        for outcome in result:
-            self.counts[outcome] = self.counts.get(outcome, 0) + 1
-        return result
+        return [outcomes[i] for i in range(len(records))]
 
     async def _apply_all(self, decoded: dict[int, tuple[Envelope, DomainEvent]]) -> dict[int, Outcome]:
         out: dict[int, Outcome] = {}
@@ -260,4 +268,5 @@ class EventConsumer:
             reason_kind=reason.split(":", 1)[0][:80],
         )
         await dead_letter(self.producer, record, reason, self.name)
+        DEAD_LETTERED.labels(self.name, record.topic).inc()
         return Outcome.DEAD_LETTERED

@@ -57,6 +57,7 @@ from shared.messaging.relay_batch import Sent, send_batch, settle
 from shared.messaging.relay_errors import BatchRefused, needs_new_producer
 from shared.messaging.relay_ledger import LeadershipLost, Parked, RelayLedger
 from shared.messaging.relay_recovery import rewind_point
+from shared.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
 
 log = structlog.get_logger(__name__)
 
@@ -184,6 +185,7 @@ class OutboxRelay:
             after = GlobalCursor(done.last["txid"], done.last["position"])
             await self.ledger.save(conn, before, after, self.leader_epoch, done.parked, done.marks)
             self.published += done.acked
+            RELAY_PUBLISHED.labels(*self._labels).inc(done.acked)
             if done.parked:
                 self._count_parked(done.parked)
                 PARKED_EVENTS.labels(*self._labels).set(await self.ledger.parked_count(conn))
@@ -215,6 +217,13 @@ class OutboxRelay:
                 cursor.position,
             )
             return lag
+
+    async def _report_backlog(self) -> None:
+        """Set the backlog gauge (a count over the unpublished tail only: cheap while caught up)."""
+        try:
+            RELAY_BACKLOG.labels(*self._labels).set(await self.lag())
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("relay: backlog unavailable", error=type(exc).__name__)
 
     async def recover(self) -> bool:
         """Publish again what the topic lost of the last batches; True if the checkpoint was rewound."""
@@ -316,6 +325,7 @@ class OutboxRelay:
             if time.monotonic() - checked >= lock_check_s:
                 await lock_conn.fetchval("SELECT 1")  # raises if the session, and so the lock, is gone
                 checked = time.monotonic()
+                await self._report_backlog()
             if time.monotonic() - pruned >= self.marks_keep_s:
                 await self.ledger.prune_marks(lock_conn, self.marks_keep_s)
                 pruned = time.monotonic()

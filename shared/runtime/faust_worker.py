@@ -22,10 +22,12 @@ from aiokafka import TopicPartition
 
 from shared.logging import configure_logging
 from shared.messaging.consumer import EventConsumer
+from shared.messaging.lag import LagMonitor
 from shared.messaging.raw import RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
+from shared.runtime.metrics_listener import start_metrics_listener
 from shared.settings import PlatformSettings
 
 P = TypeVar("P")
@@ -222,6 +224,9 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
         attach_agent(app, AgentSpec(name, names, consumer, watch=watch))
     if worker.agents and settings.worker_stall_s > 0:
         attach_liveness(app, bootstrap, consumed, watch, settings.worker_stall_s, lazy.stop)
+    if worker.agents:
+        lag = LagMonitor(bootstrap, app.conf.id)
+        attach_background(app, "consumer_lag", lambda: lag.run(lazy.stop))
     for name, loop in worker.backgrounds:
 
         async def background(loop: Callable[[P, asyncio.Event], Awaitable[None]] = loop) -> None:
@@ -236,4 +241,5 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
 
     # The process configured logging already (one JSON format, see shared.logging): faust keeps it.
     configure_logging(settings.log_level)
+    start_metrics_listener(f"{worker.service}-worker")
     faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False).execute_from_commandline()

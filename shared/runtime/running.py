@@ -26,16 +26,12 @@ class RunningSystem:
     kafka_bootstrap_servers: str
     topic_prefix: str = ""
     api_urls: dict[str, str] = field(default_factory=dict)
+    metrics_urls: dict[str, str] = field(default_factory=dict)
+    """process name -> its Prometheus `/metrics` URL (APIs on their port, workers' own listeners)."""
 
     @property
     def alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return _pid_alive(self.pid)
 
 
 def pointer_path() -> Path:
@@ -56,6 +52,43 @@ def record_running(system: RunningSystem) -> None:
         pointer.write_text(str(data_dir.resolve()), encoding="utf-8")
     except OSError:
         pass  # a read-only home: commands from other folders need QYZMET_DATA_DIR then
+
+
+PROCESSES_DIR = "processes"
+
+
+def record_process(data_dir: Path | str, name: str, *, metrics_url: str) -> None:
+    """A process writes down where its metrics are (`<data dir>/processes/<name>.json`)."""
+    folder = Path(data_dir) / PROCESSES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "metrics_url": metrics_url}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def recorded_processes(data_dir: Path | str) -> dict[str, str]:
+    """process name -> metrics URL, of the processes that wrote theirs down and still run."""
+    found: dict[str, str] = {}
+    for path in sorted((Path(data_dir) / PROCESSES_DIR).glob("*.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            pid, url = int(raw["pid"]), str(raw["metrics_url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _pid_alive(pid):
+            found[path.stem] = url
+    return found
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def forget_running(data_dir: Path | str) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
 import structlog
 
+from shared.metrics import DEADLINE_BREACHES, TIMERS_DUE, TIMERS_FIRED, is_breach
 from shared.scheduling.timers import DueTimer, TimerTable
 from shared.service_layer import is_retryable
 
@@ -41,6 +43,7 @@ class TimerScheduler:
         max_backoff_s: float = 3600.0,
         interval_s: float = 1.0,
         gone: tuple[type[Exception], ...] = (),
+        report_every_s: float = 5.0,
     ) -> None:
         self.pool = pool
         self.timers = timers
@@ -51,6 +54,7 @@ class TimerScheduler:
         self.max_backoff_s = max_backoff_s
         self.interval_s = interval_s
         self.gone = gone
+        self.report_every_s = report_every_s
         """Errors that say the timer was fired or cancelled meanwhile (nothing to do)."""
 
     async def fire_due(self, *, limit: int | None = None, worker: str = "scheduler") -> int:
@@ -61,6 +65,13 @@ class TimerScheduler:
         for timer in due:
             fired += await self.fire(timer, worker)
         return fired
+
+    async def report_due(self) -> int:
+        """Set the gauge of timers past due and not fired (the scheduler's backlog)."""
+        async with self.pool.acquire() as conn:
+            due = await self.timers.count_due(conn, self.clock())
+        TIMERS_DUE.labels(self.timers.schema).set(due)
+        return due
 
     async def fire(self, timer: DueTimer, worker: str) -> int:
         try:
@@ -76,12 +87,19 @@ class TimerScheduler:
                     conn, timer.id, type(exc).__name__, self.max_backoff_s
                 )
             return 0
+        TIMERS_FIRED.labels(self.timers.schema, timer.kind).inc()
+        if is_breach(timer.kind):
+            DEADLINE_BREACHES.labels(self.timers.schema, timer.kind).inc()
         return 1
 
     async def run(self, stop: asyncio.Event, worker: str = "scheduler") -> None:
         """Fire due timers until `stop`; a database that is away is waited for, not fatal."""
+        reported = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() - reported >= self.report_every_s:
+                    await self.report_due()
+                    reported = time.monotonic()
                 fired = await self.fire_due(worker=worker)
             except Exception as exc:
                 if not is_retryable(exc):

@@ -88,6 +88,15 @@ class TimerTable:
         due = [DueTimer(r["id"], str(r["key"]), r["kind"], r["due_at"], r["target"]) for r in rows]
         return sorted(due, key=lambda t: (t.due_at, t.id))
 
+    async def count_due(self, conn: asyncpg.Connection, now: datetime) -> int:
+        """Timers past their firing time and neither fired nor cancelled (leased ones included)."""
+        found: int = await conn.fetchval(
+            f"SELECT count(*) FROM {self.table} WHERE fired_at IS NULL AND cancelled_at IS NULL"
+            " AND due_at <= $1",
+            now,
+        )
+        return found
+
     async def mark_fired(self, conn: asyncpg.Connection, timer_id: int, by: str) -> bool:
         """Mark a timer fired; False if it was fired or cancelled meanwhile."""
         marked = await conn.fetchval(

@@ -13,6 +13,7 @@ import signal
 from services.decision.bootstrap import MIGRATIONS, SCHEMA, SERVICE, build_service, run_scheduler
 from shared.logging import configure_logging
 from shared.runtime.context import service_context
+from shared.runtime.metrics_listener import start_metrics_listener
 from shared.settings import PlatformSettings
 
 
@@ -32,6 +33,7 @@ async def serve() -> None:
 
 def main() -> None:
     configure_logging(PlatformSettings().log_level)
+    start_metrics_listener("decision-scheduler")
     asyncio.run(serve())
 
 

@@ -1,0 +1,75 @@
+"""Consumer lag: how far a consumer group's committed offsets are behind the topics' end offsets.
+
+Measured from the outside, as a lag exporter does (the broker's committed offsets against its end
+offsets), so it is the same for any worker runtime; a worker runs `LagMonitor.run` beside its
+agents and the gauge `qyzmet_consumer_lag_records{group, topic}` is the sum over partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.metrics import CONSUMER_LAG
+
+log = structlog.get_logger(__name__)
+
+
+class LagMonitor:
+    def __init__(self, bootstrap_servers: str, group: str, *, every_s: float = 5.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.group = group
+        self.every_s = every_s
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._admin is None or self._offsets is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id="qyzmet-lag")
+            offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, client_id="qyzmet-lag")
+            await admin.start()
+            await offsets.start()
+            self._admin, self._offsets = admin, offsets
+        return self._admin, self._offsets
+
+    async def measure(self) -> dict[str, int]:
+        """topic -> records not yet committed by the group (partitions it never committed count
+        from nothing: they are not listed until the group commits there)."""
+        admin, offsets = await self._clients()
+        committed = await admin.list_consumer_group_offsets(self.group)
+        mine = {tp: meta.offset for tp, meta in committed.items() if meta is not None and meta.offset >= 0}
+        if not mine:
+            return {}
+        ends: dict[TopicPartition, int] = await offsets.end_offsets(list(mine))
+        lag: dict[str, int] = {}
+        for tp, done in mine.items():
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, ends.get(tp, done) - done)
+        for topic, behind in lag.items():
+            CONSUMER_LAG.labels(self.group, topic).set(behind)
+        return lag
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Measure every `every_s` until `stop`; a broker that does not answer is tried again."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.measure()
+                except Exception as exc:
+                    log.warning("consumer lag unavailable", group=self.group, error=type(exc).__name__)
+                    await self.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.every_s)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        admin, offsets = self._admin, self._offsets
+        self._admin = self._offsets = None
+        for client in (admin, offsets):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close() if isinstance(client, AIOKafkaAdminClient) else await client.stop()
