@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import asyncpg
@@ -45,6 +45,7 @@ from services.intake.entrypoints.http_models import (
 )
 from services.intake.entrypoints.malformed import install_malformed_recorder
 from services.intake.entrypoints.runtime import IntakeRuntime
+from services.intake.entrypoints.summary_models import ApplicationSummary
 from services.intake.service import Clock, utc_now
 from services.intake.service_layer.handlers import SubmitResult
 from services.intake.service_layer.views import PageRequest
@@ -173,6 +174,26 @@ def create_app(
         """Add documents to a submitted application."""
         command = SupplementDocuments(str(application_id), tuple(body.documents))
         return changed_answer(await runtime.deps.service.bus.handle(command, meta_of(principal, request)))
+
+    @app.get(
+        "/v1/applications/summary",
+        response_model=ApplicationSummary,
+        tags=["status"],
+        **documented(POLICY, ReadApplications, "Counts, deadlines and latest decisions (no personal data)"),
+    )
+    async def summary(
+        principal: Principal = READER,
+        office: Annotated[str | None, Query(max_length=64)] = None,
+        approaching_days: Annotated[int, Query(ge=0, le=90)] = 3,
+        recent: Annotated[int, Query(ge=0, le=100)] = 10,
+    ) -> ApplicationSummary:
+        """Over the applications the caller may list: counts by service and status, per office the
+        open, overdue and approaching (due within `approaching_days`) ones, decisions made in term
+        per service, and the `recent` latest decisions."""
+        found = await runtime.deps.service.views.summary(
+            actor_of(principal), office=office, approaching=timedelta(days=approaching_days), recent=recent
+        )
+        return ApplicationSummary(approaching_days=approaching_days, **found)
 
     @app.get(
         "/v1/applications/{application_id}",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from services.intake.adapters.queries import ApplicationQueries, ListFilter
+from services.intake.adapters.summary import SummaryFilter, SummaryQueries
 from services.intake.domain.commands import ReadApplications
 from services.intake.domain.policy import POLICY
 from shared.auth.policy import Target
@@ -37,6 +38,7 @@ class ApplicationViews:
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
         self.queries = ApplicationQueries(schema)
+        self.summaries = SummaryQueries(schema)
 
     async def one(self, application_id: uuid.UUID, reader: Actor) -> dict[str, Any]:
         POLICY.check_role(ReadApplications, reader.role)
@@ -78,3 +80,23 @@ class ApplicationViews:
         )
         async with self.pool.acquire() as conn:
             return await self.queries.page(conn, where, request.cursor, request.limit)
+
+    async def summary(
+        self, reader: Actor, *, office: str | None, approaching: timedelta, recent: int
+    ) -> dict[str, Any]:
+        """Counts and the latest decisions over the applications the reader may list (no personal
+        data): the operations console's overview."""
+        POLICY.check_role(ReadApplications, reader.role)
+        offices = POLICY.offices_visible(reader.role, reader.office)
+        if office is not None:
+            if offices is not None and office not in offices:
+                raise Forbidden(f"office {reader.office!r} may not read office {office!r}")
+            offices = [office]
+        where = SummaryFilter(
+            offices=offices,
+            received_by=POLICY.submitter_filter(ReadApplications, reader.role, reader.subject),
+            approaching=approaching,
+            recent=recent,
+        )
+        async with self.pool.acquire() as conn:
+            return await self.summaries.summary(conn, where)
