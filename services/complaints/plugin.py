@@ -12,4 +12,8 @@ PLUGIN = ServicePlugin(
     api_port=8004,
     api_port_variable="COMPLAINTS_API_PORT",
     projections="services.complaints.projections:PROJECTIONS",
+    schema="complaints",
+    schema_variable="COMPLAINTS_SCHEMA",
+    migrations=("services.complaints.adapters.sql",),
+    reads_catalog=True,
 )

@@ -12,4 +12,7 @@ PLUGIN = ServicePlugin(
     api_port=8002,
     api_port_variable="DECISION_API_PORT",
     projections="services.decision.projections:PROJECTIONS",
+    schema="decision",
+    migrations=("services.decision.adapters.sql",),
+    reads_catalog=True,
 )

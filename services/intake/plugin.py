@@ -12,4 +12,8 @@ PLUGIN = ServicePlugin(
     api_port=8001,
     api_port_variable="INTAKE_API_PORT",
     projections="services.intake.projections:PROJECTIONS",
+    schema="intake",
+    schema_variable="INTAKE_SCHEMA",
+    migrations=("services.intake.adapters.sql",),
+    reads_catalog=True,
 )

@@ -12,4 +12,7 @@ PLUGIN = ServicePlugin(
     api_port=8003,
     api_port_variable="NOTIFICATION_API_PORT",
     projections="services.notification.projections:PROJECTIONS",
+    schema="notification",
+    schema_variable="NOTIFICATION_PG_SCHEMA",
+    migrations=("services.notification.adapters.sql",),
 )

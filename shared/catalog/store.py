@@ -18,8 +18,9 @@ from shared.catalog.editions import AdoptionRecord, select_edition
 from shared.catalog.loader import load_example_adoptions, load_parameter_book
 from shared.catalog.parameters import ParameterBook, ParameterRecord
 from shared.catalog.stored_parameters import stored_adoption_records, stored_parameter_records, with_examples
+from shared.db.grants import grant_catalog_readers, migrate_as_owner
 from shared.db.identifiers import checked_identifier
-from shared.eventstore import apply_migrations
+from shared.db.roles import ensure_owner
 
 CATALOG_SCHEMA = "catalog"
 MIGRATIONS = "shared.catalog.sql"
@@ -32,7 +33,11 @@ class CatalogStore:
         self.audit = AuditLog(self.schema)
 
     async def migrate(self, conn: asyncpg.Connection) -> None:
-        await apply_migrations(conn, self.schema, MIGRATIONS)
+        """Migrate the catalog schema as `qyzmet_owner` and let the catalog readers (the services'
+        login roles that read parameter values) read its records; `conn` is an administrator's."""
+        await ensure_owner(conn)
+        await migrate_as_owner(conn, self.schema, MIGRATIONS)
+        await grant_catalog_readers(conn, self.schema)
 
     async def set_parameter(
         self, conn: asyncpg.Connection, record: ParameterRecord, *, actor: str, role: str

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "topics": ("shared.cli.topics", "topics of the event contract"),
     "contracts": ("shared.cli.contracts", "the event contract documents"),
     "dlq": ("shared.cli.dlq", "dead-letter topics"),
+    "db": ("shared.cli.db", "roles of least privilege; every schema migrated as the owner"),
     "report": ("shared.cli.report", "quality indicators from the event logs, beside the catalog's targets"),
 }
 """command -> (module that registers it, its one-line help)."""

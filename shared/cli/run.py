@@ -20,6 +20,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from shared.cli.db import least_privilege_environment
 from shared.infra.stack import infra_down, infra_up, resolve_data_dir
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
@@ -83,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     data_dir = resolve_data_dir(args.data_dir)
     child_env = {**_port_environment(plugins), **env, "QYZMET_DATA_DIR": str(data_dir)}
+    child_env = least_privilege_environment(infra.database_url, plugins, child_env)  # own roles
     supervisor = Supervisor(
         {name: [sys.executable, "-m", "shared.cli.main", "serve", name] for name in processes},
         child_env,

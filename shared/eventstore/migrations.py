@@ -45,7 +45,8 @@ def discover(package: str) -> list[Migration]:
     return sorted(found, key=lambda m: m.name)
 
 
-def _lock_key(schema: str) -> int:
+def migration_lock_key(schema: str) -> int:
+    """The advisory lock that serialises migrations (and grants) of one schema."""
     digest = hashlib.sha256(f"qyzmet-migrate:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
@@ -58,7 +59,7 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str, *packages: str
         migrations.extend(discover(package))
     applied_now: list[str] = []
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(schema))
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", migration_lock_key(schema))
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         await conn.execute(
             f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("

@@ -17,9 +17,10 @@ from aiokafka import AIOKafkaProducer
 from shared.audit import AuditLog
 from shared.contracts.routes import Route
 from shared.db.pool import create_pool
-from shared.eventstore import EventStore, apply_migrations
+from shared.eventstore import EventStore
 from shared.messaging.kafka import make_producer, producer_factory
 from shared.messaging.relay import OutboxRelay
+from shared.runtime.database import await_migrations, database_url_variable, service_database_url
 from shared.service_layer.retry import is_retryable
 from shared.settings import PlatformSettings
 
@@ -56,13 +57,16 @@ class ServiceContext:
         return OutboxRelay(self.pool, self.store, self.producer, route, source, producer_factory=fresh)
 
 
-def require_infrastructure(settings: PlatformSettings) -> tuple[str, str]:
-    if not settings.database_url or not settings.kafka_bootstrap_servers:
+def require_infrastructure(settings: PlatformSettings, service: str) -> tuple[str, str]:
+    """The database URL `service` starts from (its own `<SERVICE>_DATABASE_URL`, else the
+    administrator's `DATABASE_URL`) and the Kafka bootstrap servers; both must be given."""
+    database_url = os.environ.get(database_url_variable(service), "").strip() or settings.database_url
+    if not database_url or not settings.kafka_bootstrap_servers:
         raise InfrastructureMissing(
-            'DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set; run `eval "$(qyzmet infra up)"` first'
-            " or use `qyzmet run`, which starts everything"
+            f"{database_url_variable(service)} (or DATABASE_URL) and KAFKA_BOOTSTRAP_SERVERS must be set;"
+            ' run `eval "$(qyzmet infra up)"` first or use `qyzmet run`, which starts everything'
         )
-    return settings.database_url, settings.kafka_bootstrap_servers
+    return database_url, settings.kafka_bootstrap_servers
 
 
 async def connect_when_ready(
@@ -85,17 +89,38 @@ async def connect_when_ready(
             delay = min(delay * 2, 5.0)
 
 
+async def open_service_pool(
+    service: str,
+    schema: str,
+    migrations: tuple[str, ...],
+    settings: PlatformSettings,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+) -> asyncpg.Pool:
+    """A pool connected as the service's own login role, on a migrated schema
+    (`shared.runtime.database`: with only the administrator's URL, the role is made and the schema
+    migrated first; with the service's own URL, wait until `qyzmet db setup` has migrated it)."""
+    url = await service_database_url(service, schema, migrations, settings)
+    pool = await connect_when_ready(url, min_size=min_size, max_size=max_size)
+    try:
+        await await_migrations(pool, schema, migrations)
+    except BaseException:
+        await pool.close()
+        raise
+    return pool
+
+
 @asynccontextmanager
 async def service_context(
     service: str, schema: str, migrations: tuple[str, ...], settings: PlatformSettings | None = None
 ) -> AsyncIterator[ServiceContext]:
-    """Connect, apply the schema's migrations, start a producer; close everything on exit."""
+    """Connect as the service's login role to its migrated schema (`open_service_pool`), start a
+    producer; close everything on exit."""
     settings = settings or PlatformSettings()
-    database_url, bootstrap = require_infrastructure(settings)
-    pool = await connect_when_ready(database_url)
+    _, bootstrap = require_infrastructure(settings, service)
+    pool = await open_service_pool(service, schema, migrations, settings)
     try:
-        async with pool.acquire() as conn:
-            await apply_migrations(conn, schema, *migrations)
         producer = make_producer(bootstrap, idempotent=settings.kafka_idempotent_producer, client_id=service)
         await producer.start()
         try:

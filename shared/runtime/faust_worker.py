@@ -203,7 +203,7 @@ class ServiceWorker(Generic[P]):
 
 def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> None:
     """Create the topics, then run the worker under faust until it is stopped."""
-    _, bootstrap = require_infrastructure(settings)
+    _, bootstrap = require_infrastructure(settings, worker.service)
     ensure_topics(bootstrap, contract_topics(settings.topic_partitions, settings.topic_prefix))
     lazy = LazyContext(worker.service, worker.schema, worker.migrations, settings, worker.build)
     app = build_worker_app(

@@ -14,6 +14,7 @@ imports no service code: `qyzmet --help` stays fast, and a process imports only 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -29,6 +30,7 @@ Main = Callable[[], None]
 
 Rebuild = Callable[[asyncpg.Pool], Awaitable[int]]
 """Rebuilds one projection from the event store; returns how many events were replayed."""
+
 
 
 def load_target(target: str) -> Any:
@@ -47,6 +49,11 @@ class ServicePlugin:
     no such process; `api_port` is the default port `qyzmet run` gives the API through the
     environment variable `api_port_variable`; `projections` names a mapping
     projection name -> `Rebuild` for `qyzmet replay <name>.<projection>`.
+
+    `schema` is the service's PostgreSQL schema (`schema_variable` names the environment variable
+    that moves it), `migrations` the packages of its SQL migrations, and `reads_catalog` says
+    whether it reads the catalog's parameter values: what `qyzmet db setup` needs to make the
+    service's login role (`shared.db.roles`).
     """
 
     name: str
@@ -55,6 +62,16 @@ class ServicePlugin:
     api_port: int | None = None
     api_port_variable: str | None = None
     projections: str | None = None
+    schema: str | None = None
+    schema_variable: str | None = None
+    migrations: tuple[str, ...] = ()
+    reads_catalog: bool = False
+
+    def schema_name(self, env: Mapping[str, str] | None = None) -> str:
+        """The schema this installation gives the service (`$<schema_variable>` or `schema`)."""
+        values = os.environ if env is None else env
+        moved = values.get(self.schema_variable) if self.schema_variable else None
+        return moved or self.schema or self.name
 
     def processes(self) -> dict[str, str]:
         """process name (`<service>-api`, `<service>-worker`) -> its main's target."""
@@ -80,6 +97,11 @@ def registered_services() -> list[ServicePlugin]:
             raise ValueError(f"entry point {entry.name!r} registers a plugin named {plugin.name!r}")
         plugins.append(plugin)
     return sorted(plugins, key=lambda p: (p.api_port is None, p.api_port or 0, p.name))
+
+
+def registered_service(name: str) -> ServicePlugin | None:
+    """The plugin of the service called `name`, if it is installed."""
+    return next((plugin for plugin in registered_services() if plugin.name == name), None)
 
 
 def registered_processes() -> dict[str, str]:

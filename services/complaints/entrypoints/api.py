@@ -94,9 +94,7 @@ def create_app(
     settings = settings or PlatformSettings()
     metrics = CollectorRegistry()
     secret = token_secret or settings.token_secret or local_secret(settings.data_dir)
-    runtime = ComplaintsRuntime(
-        pool=pool, database_url=settings.database_url, schema=schema, catalog=catalog, clock=clock
-    )
+    runtime = ComplaintsRuntime(pool=pool, settings=settings, schema=schema, catalog=catalog, clock=clock)
     app = create_base_app("Qyzmet complaints", metrics=metrics, health=runtime.healthy)
     app.state.complaints = runtime
     app.state.token_secret = secret

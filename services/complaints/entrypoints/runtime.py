@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncpg
 
 from services.complaints.adapters.catalog import ComplaintsCatalog
-from services.complaints.bootstrap import build, migrate
+from services.complaints.bootstrap import MIGRATIONS, SERVICE, build, migrate
 from services.complaints.service import Clock, ComplaintsService
 from shared.http.problems import unavailable
-from shared.runtime.context import connect_when_ready
+from shared.runtime.context import open_service_pool
+from shared.settings import PlatformSettings
 
 
 class ComplaintsRuntime:
@@ -17,14 +18,14 @@ class ComplaintsRuntime:
         self,
         *,
         pool: asyncpg.Pool | None,
-        database_url: str | None,
+        settings: PlatformSettings,
         schema: str,
         catalog: ComplaintsCatalog | None,
         clock: Clock,
     ) -> None:
         self._pool = pool
         self._owns_pool = pool is None
-        self._database_url = database_url
+        self._settings = settings
         self.schema = schema
         self._catalog = catalog
         self._clock = clock
@@ -39,11 +40,10 @@ class ComplaintsRuntime:
     async def start(self) -> None:
         if self._service is not None:
             return
-        if self._pool is None:
-            if not self._database_url:
-                raise RuntimeError("DATABASE_URL is not set")
-            self._pool = await connect_when_ready(self._database_url)
-        await migrate(self._pool, self.schema)
+        if self._pool is None:  # as the service's login role, on its migrated schema
+            self._pool = await open_service_pool(SERVICE, self.schema, MIGRATIONS, self._settings)
+        else:
+            await migrate(self._pool, self.schema)
         self._service = build(self._pool, self.schema, catalog=self._catalog, clock=self._clock)
 
     async def stop(self) -> None:

@@ -45,7 +45,7 @@ def _scheduler_enabled() -> bool:
 async def serve() -> None:
     """The plain aiokafka runtime (no faust)."""
     platform = PlatformSettings()
-    _, bootstrap = require_infrastructure(platform)
+    _, bootstrap = require_infrastructure(platform, SERVICE)
     ensure_topics(bootstrap, contract_topics(platform.topic_partitions, platform.topic_prefix))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -90,7 +90,7 @@ def create_app(
     metrics = CollectorRegistry()
     secret = token_secret or settings.token_secret or local_secret(settings.data_dir)
     runtime = IntakeRuntime(
-        pool=pool, database_url=settings.database_url, schema=schema, catalog=catalog, offices=offices,
+        pool=pool, settings=settings, schema=schema, catalog=catalog, offices=offices,
         clock=clock, run_projector=run_projector, pseudonym_key=secret, metrics=metrics,
     )  # fmt: skip
     submissions = Counter(

@@ -12,10 +12,11 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from services.intake.adapters.catalog import CatalogAdapter
 from services.intake.adapters.offices import OfficeBook
-from services.intake.bootstrap import IntakeDeps, build, migrate
+from services.intake.bootstrap import MIGRATIONS, SERVICE, IntakeDeps, build, migrate
 from services.intake.service import Clock
 from shared.http.problems import unavailable
-from shared.runtime.context import connect_when_ready
+from shared.runtime.context import open_service_pool
+from shared.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +26,7 @@ class IntakeRuntime:
         self,
         *,
         pool: asyncpg.Pool | None,
-        database_url: str | None,
+        settings: PlatformSettings,
         schema: str,
         catalog: CatalogAdapter | None,
         offices: OfficeBook | None,
@@ -36,7 +37,7 @@ class IntakeRuntime:
     ) -> None:
         self._pool = pool
         self._owns_pool = pool is None
-        self._database_url = database_url
+        self._settings = settings
         self.schema = schema
         self._catalog = catalog
         self._offices = offices
@@ -61,11 +62,10 @@ class IntakeRuntime:
     async def start(self) -> None:
         if self._deps is not None:
             return
-        if self._pool is None:
-            if not self._database_url:
-                raise RuntimeError("DATABASE_URL is not set")
-            self._pool = await connect_when_ready(self._database_url)
-        await migrate(self._pool, self.schema)
+        if self._pool is None:  # as the service's login role, on its migrated schema
+            self._pool = await open_service_pool(SERVICE, self.schema, MIGRATIONS, self._settings)
+        else:
+            await migrate(self._pool, self.schema)
         self._deps = build(
             self._pool,
             self.schema,

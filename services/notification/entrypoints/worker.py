@@ -34,7 +34,7 @@ from shared.settings import PlatformSettings
 
 async def serve() -> None:
     platform = PlatformSettings()
-    _, bootstrap = require_infrastructure(platform)
+    _, bootstrap = require_infrastructure(platform, SERVICE)
     ensure_topics(bootstrap, contract_topics(platform.topic_partitions, platform.topic_prefix))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

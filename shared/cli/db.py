@@ -1,0 +1,111 @@
+"""`qyzmet db setup`: the roles of least privilege on a PostgreSQL, every schema migrated as the owner.
+
+With the administrator's `DATABASE_URL` (a superuser, or a CREATEROLE role): makes
+`qyzmet_owner`, `qyzmet_catalog_reader` and one login role per installed service, migrates the
+catalog's schema and every service schema as the owner, and grants each login role its own
+schema (`shared.db.grants`). A service's role and password come from `<SERVICE>_DATABASE_URL`
+when it is set (docker-compose, production: choose the passwords there), else `qyzmet_<service>`
+with a password derived from `QYZMET_DB_ROLE_SECRET` / `<data dir>/db_role_secret`. Prints the
+`export <SERVICE>_DATABASE_URL=...` lines the services connect with. Safe to run again, and from
+several places at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.db.grants import grant_catalog_readers, migrate_as_owner
+from shared.db.pool import connect
+from shared.db.roles import ensure_owner
+from shared.runtime.database import (
+    DEFAULT_CATALOG_SCHEMA,
+    database_url_variable,
+    local_login,
+    login_of,
+    provision_service,
+    with_login,
+)
+from shared.runtime.registry import ServicePlugin, registered_services
+from shared.settings import PlatformSettings
+
+CATALOG_MIGRATIONS = "shared.catalog.sql"
+
+
+async def setup_databases(
+    admin_url: str,
+    plugins: Sequence[ServicePlugin],
+    settings: PlatformSettings,
+    env: Mapping[str, str] | None = None,
+    *,
+    catalog_schema: str = DEFAULT_CATALOG_SCHEMA,
+) -> dict[str, str]:
+    """Roles, the catalog and every service schema ready (module docstring); returns
+    `<SERVICE>_DATABASE_URL` -> the URL that service connects with."""
+    values = os.environ if env is None else env
+    urls: dict[str, str] = {}
+    admin = await connect(admin_url)
+    try:
+        await ensure_owner(admin)
+        await migrate_as_owner(admin, catalog_schema, CATALOG_MIGRATIONS)
+        await grant_catalog_readers(admin, catalog_schema)
+        for plugin in plugins:
+            variable = database_url_variable(plugin.name)
+            given = values.get(variable, "").strip()
+            login = login_of(given) if given else local_login(plugin.name, settings, values)
+            await provision_service(
+                admin,
+                plugin.schema_name(values),
+                plugin.migrations,
+                login,
+                reads_catalog=plugin.reads_catalog,
+                catalog_schema=catalog_schema,
+            )
+            urls[variable] = given or with_login(admin_url, login)
+    finally:
+        await admin.close()
+    return urls
+
+
+def _setup(args: argparse.Namespace) -> int:
+    settings = PlatformSettings()
+    if not settings.database_url:
+        print(
+            'qyzmet: DATABASE_URL (the administrator) is not set (run `eval "$(qyzmet infra up)"`)',
+            file=sys.stderr,
+        )
+        return 2
+    plugins = registered_services()
+    urls = asyncio.run(setup_databases(settings.database_url, plugins, settings))
+    for variable, url in urls.items():
+        print(f"export {variable}={shlex.quote(url)}")
+    roles = ", ".join(login_of(url).role for url in urls.values())
+    print(f"qyzmet: roles ready ({roles}); schemas migrated as qyzmet_owner", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("db", help="database roles of least privilege and migrations")
+    commands = parser.add_subparsers(dest="db_command", required=True)
+    setup = commands.add_parser(
+        "setup",
+        help="make the owner and per-service login roles, migrate every schema as the owner"
+        " (DATABASE_URL: a superuser or CREATEROLE role); prints the services' export lines",
+    )
+    setup.set_defaults(handler=_setup)
+
+
+def least_privilege_environment(
+    admin_url: str, plugins: Sequence[ServicePlugin], env: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of a run's service processes: the roles and schemas made ready with the
+    administrator's URL, then each service's own `<SERVICE>_DATABASE_URL` and no `DATABASE_URL`
+    (the processes never hold the administrator's credentials)."""
+    settings = PlatformSettings(QYZMET_DATA_DIR=env.get("QYZMET_DATA_DIR", ".data"))
+    urls = asyncio.run(setup_databases(admin_url, plugins, settings, env))
+    return {**{k: v for k, v in env.items() if k != "DATABASE_URL"}, **urls}
