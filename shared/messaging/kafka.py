@@ -6,6 +6,10 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.messaging import fetch_wait
+
+fetch_wait.install()  # every consumer of the process waits when there is nothing to fetch
+
 
 def make_producer(
     bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet"
