@@ -1,0 +1,115 @@
+"""`qyzmet report quality` on a known log written into real service schemas, in each format."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.cli.main import main as cli_main
+from shared.quality.pg_reader import EventSchemas
+from tests.quality.known_log import OFFICE, SERVICE, known_log
+from tests.quality.log_writer import migrate, write_log
+
+OTHER_OFFICE = "karaganda-tson-01"
+
+
+@pytest.fixture
+async def schemas(pool: asyncpg.Pool) -> AsyncIterator[EventSchemas]:
+    tag = uuid.uuid4().hex[:8]
+    names = EventSchemas(f"q_intake_{tag}", f"q_decision_{tag}", f"q_complaints_{tag}")
+    async with pool.acquire() as conn:
+        await migrate(conn, names)
+        await write_log(conn, names, known_log())
+        await write_log(conn, names, known_log(offset=500, office=OTHER_OFFICE))
+    yield names
+    async with pool.acquire() as conn:
+        for name in (names.intake, names.decision, names.complaints):
+            await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+async def _run(
+    schemas: EventSchemas, database_url: str, monkeypatch: pytest.MonkeyPatch, out: Path, *extra: str
+) -> int:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    argv = [
+        "report", "quality", "--from", "2009-03-01", "--to", "2009-03-31", "--output", str(out),
+        "--intake-schema", schemas.intake, "--decision-schema", schemas.decision,
+        "--complaints-schema", schemas.complaints, "--catalog-schema", f"no_catalog_{uuid.uuid4().hex[:6]}",
+        *extra,
+    ]  # fmt: skip
+    return await asyncio.to_thread(cli_main, argv)
+
+
+EXPECTED = {
+    "on_time": ("95", "100", "95.00", "95"),
+    "first_time_right": ("80", "100", "80.00", "90"),
+    "justified_complaints_share": ("4", "100", "4.00", "0.1"),
+    "justified_complaints_resolved_in_term": ("3", "4", "75.00", "100"),
+    "complaints_answered_in_term": ("8", "10", "80.00", ""),
+}
+
+
+async def test_csv_gives_the_known_figures_per_office(
+    schemas: EventSchemas, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "quality.csv"
+    assert await _run(schemas, database_url, monkeypatch, out, "--format", "csv") == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    for office in (OFFICE, OTHER_OFFICE):
+        got = {
+            r["indicator_id"]: (r["numerator"], r["denominator"], r["value"], r["target"])
+            for r in rows
+            if r["office"] == office
+        }
+        assert got == EXPECTED, office
+    assert {r["service"] for r in rows} == {SERVICE}
+    missing = {r["indicator_id"]: r["note"] for r in rows if not r["office"]}
+    assert missing["documents_processed_correctly"].startswith("not computable from the log: ")
+
+
+async def test_json_with_the_office_filter(
+    schemas: EventSchemas, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "quality.json"
+    assert await _run(schemas, database_url, monkeypatch, out, "--format", "json", "--office", OFFICE) == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["office"] for r in document["rows"]} == {OFFICE}
+    got = {r["indicator_id"]: (r["numerator"], r["denominator"], r["value"]) for r in document["rows"]}
+    assert got["on_time"] == (95, 100, 95.0)
+    assert got["justified_complaints_share"] == (4, 100, 4.0)
+    on_time = next(r for r in document["rows"] if r["indicator_id"] == "on_time")
+    assert on_time["target_source"] == "catalog profile krg_q4 row 1.1"
+    assert on_time["note"] == "1 decision(s) without a computable term not counted"
+    assert document["sources"] == [
+        f"intake ({schemas.intake})",
+        f"decision ({schemas.decision})",
+        f"complaints ({schemas.complaints})",
+    ]
+
+
+async def test_html_has_charts(
+    schemas: EventSchemas, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "quality.html"
+    assert await _run(schemas, database_url, monkeypatch, out, "--format", "html", "--per", "month") == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5
+    assert "95.00%" in page and "80.00%" in page and "catalog profile krg_q4 row 1.1" in page
+    assert "<script" not in page and "src=" not in page and "href=" not in page
+
+
+async def test_a_missing_store_is_named_not_a_traceback(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    absent = EventSchemas("q_none_a", "q_none_b", "q_none_c")
+    out = tmp_path / "empty.json"
+    assert await _run(absent, database_url, monkeypatch, out, "--format", "json") == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["rows"] == [] and "intake: no event store in 'q_none_a'" in document["sources"]
