@@ -122,7 +122,7 @@ async def write_complaints(conn: asyncpg.Connection, schema: str, log: KnownLog)
         )  # fmt: skip
         resolved = ComplaintResolved(
             complaint_id=complaint, application_id=app, subject="decision", service_id=SERVICE,
-            office_id=log.office, reviewing_office="karaganda-dept-01", outcome=outcome,  # type: ignore[arg-type]
+            office_id=log.office, reviewing_office="karaganda-dept-01", outcome=outcome,
             reasoning="reasons", reviewed_by="reviewer", resolved_at=at, on_time=on_time, reopen_case=False,
         )  # fmt: skip
         await _append(conn, schema, complaint_stream(complaint), registered)
