@@ -163,8 +163,9 @@ async def verify_schema(
 
 
 async def audited_schemas(conn: asyncpg.Connection) -> list[str]:
-    """Every schema with an audit log (the four services', the catalog's)."""
+    """Every schema with a keyed audit log (the four services', the catalog's; migrated to 0004)."""
     rows = await conn.fetch(
-        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'audit_log' ORDER BY 1"
+        "SELECT table_schema FROM information_schema.columns"
+        " WHERE table_name = 'audit_log' AND column_name = 'chain' ORDER BY 1"
     )
     return [row["table_schema"] for row in rows]

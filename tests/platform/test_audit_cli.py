@@ -1,0 +1,138 @@
+"""`qyzmet audit verify` and `qyzmet audit export` through the real entry point: the relay's
+anchors on audit.v1 are kept outside the database and reveal a truncated tail."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.audit import AuditLog
+from shared.audit.relay import AuditRelay
+from shared.cli.main import main
+from shared.infra import KafkaHandle
+from shared.messaging.kafka import make_producer
+from shared.messaging.topics import TopicSpec, ensure_topics
+from tests.platform.test_audit_log import KEY, entry, fill
+from tests.platform.test_audit_tamper import tamper
+
+
+@pytest.fixture(autouse=True)
+def audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QYZMET_AUDIT_KEY", KEY.secret.decode())
+
+
+async def qyzmet(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = await asyncio.to_thread(main, ["audit", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def publish(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> None:
+    producer = make_producer(bootstrap, idempotent=False)
+    await producer.start()
+    try:
+        relay = AuditRelay(pool, schema, producer, topic, anchor_interval_s=1)
+        async with pool.acquire() as conn:
+            await relay.publish_records(conn)
+            assert len(await relay.publish_anchors(conn)) == 2  # office-a and office-b
+            assert await relay.publish_anchors(conn) == []  # nothing grew since
+    finally:
+        await producer.stop()
+
+
+async def test_verify_finds_a_cut_off_tail_by_the_anchors_on_the_topic(
+    pool: asyncpg.Pool,
+    schema: str,
+    broker: KafkaHandle,
+    topic_prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+    monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic_prefix + "audit.v1", 2)])
+    log = AuditLog(schema, KEY)
+    await fill(pool, log, 5, "office-a")
+    await fill(pool, log, 2, "office-b")
+    await publish(pool, schema, broker.bootstrap_servers, topic_prefix + "audit.v1")
+    anchors = tmp_path / "anchors.jsonl"
+
+    code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))
+    assert code == 0, out
+    assert f"{schema}/office-a: intact (5 records, 1 anchors matched)" in out
+    assert len(anchors.read_text().splitlines()) == 2  # kept outside the database
+
+    await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE chain = 'office-a' AND seq >= 4")
+    code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors), "--no-kafka")
+    assert code == 1
+    assert f"{schema}/office-a: BROKEN at record 4: records 4..5 are missing" in out
+    assert f"{schema}/office-b: intact" in out
+    code, out, _ = await qyzmet(
+        capsys, "verify", "--schema", schema, "--json", "--anchors", str(tmp_path / "x")
+    )
+    broken = [c["broken"] for c in json.loads(out) if c["broken"]]
+    assert code == 1 and broken == [
+        {"schema": schema, "chain": "office-a", "seq": 4, "reason": broken[0]["reason"]}
+    ]  # from the topic alone, read from offset 0
+
+
+async def test_verify_without_arguments_checks_every_schema(
+    pool: asyncpg.Pool,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("QYZMET_DATA_DIR", str(tmp_path))  # no running system from here: no broker
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    await fill(pool, AuditLog(schema, KEY), 3, "office-a")
+    await tamper(pool, f"UPDATE {schema}.audit_log SET subject = 'x' WHERE seq = 2")
+    code, out, _ = await qyzmet(capsys, "verify")
+    assert code == 1
+    assert f"{schema}/office-a: BROKEN at record 2: its content does not match its MAC" in out
+
+
+async def test_export_streams_a_period_filtered_by_office_and_actor(
+    pool: asyncpg.Pool, schema: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = AuditLog(schema, KEY)
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    await fill(pool, log, 4, "office-a")
+    await fill(pool, log, 2, "office-b")
+    async with pool.acquire() as conn:
+        await log.append(conn, entry(7, "office-a"))
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    period = ["--from", start.isoformat(), "--to", end.isoformat(), "--schema", schema]
+
+    code, out, _ = await qyzmet(capsys, "export", *period, "--office", "office-a")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 5 and {r["office"] for r in rows} == {"office-a"}
+    assert {
+        "actor",
+        "role",
+        "office",
+        "action",
+        "subject",
+        "recorded_at",
+        "correlation_id",
+        "outcome",
+    } <= set(rows[0])
+    code, out, _ = await qyzmet(capsys, "export", *period, "--actor", "user-1", "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [(r["office"], r["actor"]) for r in table] == [
+        ("office-a", "user-1"),
+        ("office-b", "user-1"),
+    ]
+    code, out, _ = await qyzmet(
+        capsys, "export", "--from", end.isoformat(), "--to", end.isoformat(), "--schema", schema
+    )
+    assert code == 0 and out == ""
