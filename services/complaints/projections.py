@@ -1,17 +1,54 @@
-"""Projections of the complaints service that `qyzmet replay complaints.<name>` can rebuild."""
+"""Projections of the complaints service that `qyzmet replay complaints` rebuilds: one row per
+complaint, from the complaints service's event store or from `complaints.v1`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import asyncpg
 
-from services.complaints.adapters.projection import rebuild
-from services.complaints.bootstrap import schema_from_env
+from services.complaints.adapters.projection import replay_complaints
+from services.complaints.bootstrap import COMPLAINTS_TOPIC, MIGRATIONS, schema_from_env
+from shared.contracts.complaints import COMPLAINT_EVENTS
+from shared.replay.kafka import topics_into_store
+from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
 
-async def _complaints(pool: asyncpg.Pool) -> int:
-    return await rebuild(pool, schema_from_env())
+async def _replay(pool: asyncpg.Pool, job: ReplayJob) -> int:
+    return await replay_complaints(pool, job.source, job.target, job.streams, job.progress)
 
 
-PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {"complaints": _complaints}
+async def _from_kafka(pool: asyncpg.Pool, job: KafkaJob) -> int:
+    """Every complaint event is on `complaints.v1`: the topic fills the fresh schema's store (one
+    stream per complaint, in the topic's order), which the same code then projects."""
+    await topics_into_store(
+        pool,
+        job,
+        (COMPLAINTS_TOPIC,),
+        COMPLAINT_EVENTS,
+    )
+    streams = await _streams(pool, job)
+    return await replay_complaints(pool, job.target, job.target, streams, job.progress)
+
+
+async def _streams(pool: asyncpg.Pool, job: KafkaJob) -> list[str] | None:
+    if job.streams_of is None:
+        return None
+    async with pool.acquire() as conn:
+        found = await job.streams_of(conn, job.target)
+    return None if found is None else list(found)
+
+
+COMPLAINTS = ProjectionSpec(
+    service="complaints",
+    name="complaints",
+    schema=schema_from_env,
+    stream_prefix="complaint-",
+    migrations=MIGRATIONS,
+    tables=(
+        TableSpec("complaints", ("complaint_id",), "'complaint-' || complaint_id", volatile=("updated_at",)),
+    ),
+    replay=_replay,
+    from_kafka=_from_kafka,
+    topics=(COMPLAINTS_TOPIC,),
+)
+
+PROJECTIONS: dict[str, ProjectionSpec] = {"complaints": COMPLAINTS}

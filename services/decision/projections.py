@@ -1,18 +1,35 @@
-"""Projections of the decision service that `qyzmet replay decision.<name>` can rebuild."""
+"""Projections of the decision service that `qyzmet replay decision` rebuilds: the `cases`
+worklist rows, from the decision service's event store."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import asyncpg
 
-from services.decision.adapters.projection import rebuild_cases
-from services.decision.bootstrap import SCHEMA
+from services.decision.adapters.projection import replay_cases
+from services.decision.bootstrap import MIGRATIONS, SCHEMA
+from shared.replay.spec import ProjectionSpec, ReplayJob, TableSpec
 
 
-async def _cases(pool: asyncpg.Pool) -> int:
-    async with pool.acquire() as conn:
-        return await rebuild_cases(conn, SCHEMA)
+def _schema() -> str:
+    return SCHEMA
 
 
-PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {"cases": _cases}
+async def _replay(pool: asyncpg.Pool, job: ReplayJob) -> int:
+    return await replay_cases(pool, job.source, job.target, job.streams, job.progress)
+
+
+CASES = ProjectionSpec(
+    service="decision",
+    name="cases",
+    schema=_schema,
+    stream_prefix="case-",
+    migrations=MIGRATIONS,
+    tables=(TableSpec("cases", ("application_id",), "'case-' || application_id", volatile=("updated_at",)),),
+    replay=_replay,
+    kafka_note=(
+        "a case's opening (the household as declared), document check and drafts are internal to the"
+        " decision service and never published; rebuild it from the event store"
+    ),
+)
+
+PROJECTIONS: dict[str, ProjectionSpec] = {"cases": CASES}

@@ -1,17 +1,50 @@
-"""Projections of the intake service that `qyzmet replay intake.<name>` can rebuild."""
+"""Projections of the intake service that `qyzmet replay intake` rebuilds: the status view
+(`applications` and its `application_history`), from intake's event store or from the topics."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import asyncpg
 
-from services.intake.adapters.projection import rebuild_projection
-from services.intake.bootstrap import schema_from_env
+from services.intake.adapters.projection import ApplicationProjector
+from services.intake.bootstrap import MIGRATIONS, schema_from_env
+from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
+
+REPLAY_BATCH = 5000
+_STREAM = "'application-' || application_id::text"
 
 
-async def _applications(pool: asyncpg.Pool) -> int:
-    return await rebuild_projection(pool, schema_from_env())
+async def replay_applications(pool: asyncpg.Pool, job: ReplayJob) -> int:
+    """The live projector's code, reading `job.source`'s events into `job.target`'s rows."""
+    projector = ApplicationProjector(
+        pool, job.source, REPLAY_BATCH, target=job.target, streams=job.streams, cache_rows=200_000
+    )
+    total = 0
+    while read := await projector.run_once():
+        total += read
+        job.progress(read)
+    return total
 
 
-PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {"applications": _applications}
+async def _from_kafka(pool: asyncpg.Pool, job: KafkaJob) -> int:
+    from services.intake.entrypoints.kafka_replay import replay_from_topics
+
+    return await replay_from_topics(pool, job, replay_applications)
+
+
+APPLICATIONS = ProjectionSpec(
+    service="intake",
+    name="applications",
+    schema=schema_from_env,
+    stream_prefix="application-",
+    migrations=MIGRATIONS,
+    tables=(
+        TableSpec(
+            "applications", ("application_id",), _STREAM, not_from_kafka=("updated_at", "last_version")
+        ),
+        TableSpec("application_history", ("application_id", "version"), _STREAM, not_from_kafka=("version",)),
+    ),
+    replay=replay_applications,
+    from_kafka=_from_kafka,
+)
+
+PROJECTIONS: dict[str, ProjectionSpec] = {"applications": APPLICATIONS}

@@ -1,16 +1,14 @@
-"""Projections of the notification service that `qyzmet replay notification.<name>` can rebuild.
+"""Projections of the notification service that `qyzmet replay notification` could rebuild.
 
-None yet: the notification tables are the service's own working state (a delivery queue with
-its leases, attempts and the post's manifest), written in the same transaction as the events
-that announce their changes, not a view derived from the event store. Their history is kept
-in `notification_history` and is never rebuilt from `NotificationStateChanged`, which does not
+None: the notification tables are the service's own working state (a delivery queue with its
+leases, attempts and the post's manifest), written in the same transaction as the events that
+announce their changes, not a view derived from the event store. Their history is kept in
+`notification_history` and is never rebuilt from `NotificationStateChanged`, which does not
 repeat the retries within ON_DELIVERY.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from shared.replay.spec import ProjectionSpec
 
-import asyncpg
-
-PROJECTIONS: dict[str, Callable[[asyncpg.Pool], Awaitable[int]]] = {}
+PROJECTIONS: dict[str, ProjectionSpec] = {}

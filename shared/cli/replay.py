@@ -1,8 +1,13 @@
-"""`qyzmet replay PROJECTION`: rebuild a projection from its service's event store.
+"""`qyzmet replay SERVICE|all`: rebuild a service's projections into a fresh schema, from its event
+store or (`--source kafka`) from the contract topics from offset 0; `--verify` compares them with
+the live projections key by key (exit 1 on any difference). The live schema is never written.
+
+`qyzmet replay decisions --verify`: re-evaluate every recorded decision with its recorded inputs
+and the rule edition in force at the time, and list those that would now differ, with why.
 
 Each installed service names its projections in its plugin (`shared.runtime.registry`): a
-mapping name -> rebuild (returning the number of events replayed). The projection is named
-`<service>.<name>`; only the services' projection modules are imported, and only here.
+mapping name -> `shared.replay.spec.ProjectionSpec`; only the services' projection modules are
+imported, and only here.
 """
 
 from __future__ import annotations
@@ -10,62 +15,159 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from shared.db.pool import create_pool
-from shared.runtime.registry import Rebuild, registered_services
+from shared.replay.engine import (
+    ReplayRefused,
+    fresh_schema_name,
+    replay_from_kafka,
+    replay_from_store,
+    verify,
+)
+from shared.replay.progress import ProgressBar
+from shared.replay.spec import ProjectionSpec, Selection
+from shared.runtime.registry import load_target, registered_services
 from shared.settings import PlatformSettings
 
-
-def known_projections() -> dict[str, Rebuild]:
-    return {
-        f"{plugin.name}.{name}": rebuild
-        for plugin in registered_services()
-        for name, rebuild in plugin.load_projections().items()
-    }
+DECISIONS = "decisions"
 
 
-async def _replay(database_url: str, rebuild: Rebuild) -> int:
-    pool = await create_pool(database_url, min_size=1, max_size=4)
+def known_projections() -> dict[str, ProjectionSpec]:
+    """`<service>.<name>` -> spec, over every installed service."""
+    found: dict[str, ProjectionSpec] = {}
+    for plugin in registered_services():
+        if plugin.projections is None:
+            continue
+        specs: Mapping[str, ProjectionSpec] = load_target(plugin.projections)
+        for spec in specs.values():
+            found[spec.full_name] = spec
+    return found
+
+
+def chosen(projections: dict[str, ProjectionSpec], what: str) -> list[ProjectionSpec]:
+    """`all`, a service (all its projections) or `<service>.<projection>`."""
+    if what == "all":
+        return list(projections.values())
+    if what in projections:
+        return [projections[what]]
+    return [spec for spec in projections.values() if spec.service == what]
+
+
+def _time(text: str) -> datetime:
     try:
-        return await rebuild(pool)
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _run(args: argparse.Namespace, specs: list[ProjectionSpec], settings: PlatformSettings) -> int:
+    selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)
+    pool = await create_pool(settings.database_url or "", min_size=1, max_size=4)
+    differing = 0
+    try:
+        for spec in specs:
+            into = args.into if len(specs) == 1 or not args.into else f"{args.into}_{spec.service}"
+            target = fresh_schema_name(spec.service, into)
+            if args.source == "kafka":
+                if spec.from_kafka is None:
+                    print(f"{spec.full_name}: skipped: not rebuildable from Kafka ({spec.kafka_note})")
+                    continue
+                bar = ProgressBar(spec.full_name, None)
+                result = await replay_from_kafka(
+                    pool, spec, target, settings.kafka_bootstrap_servers or "", settings.topic_prefix,
+                    selection, bar,
+                )  # fmt: skip
+            else:
+                totals: list[int] = []
+                bar = ProgressBar(spec.full_name, None)
+
+                def progress(count: int, bar: ProgressBar = bar, totals: list[int] = totals) -> None:
+                    bar.total = totals[0] if totals else None
+                    bar(count)
+
+                result = await replay_from_store(pool, spec, target, selection, progress, totals)
+            bar.close()
+            rate = result.events / result.seconds if result.seconds else 0.0
+            print(
+                f"{spec.full_name}: {result.events} events replayed into schema {result.target}"
+                f" in {result.seconds:.1f} s ({rate:,.0f} events/s)"
+            )
+            if args.verify:
+                for table in await verify(pool, spec, result, from_kafka=args.source == "kafka"):
+                    differing += table.differing
+                    state = "identical" if not table.differing else f"{table.differing} differ"
+                    print(f"  {table.table}: {table.compared} keys compared, {state}")
+                    for difference in table.shown:
+                        print(f"    {difference}")
+                    if table.differing > len(table.shown):
+                        print(f"    ... and {table.differing - len(table.shown)} more")
     finally:
         await pool.close()
+    return 1 if differing else 0
 
 
 def _replay_command(args: argparse.Namespace) -> int:
+    if args.target == DECISIONS:
+        from shared.cli.decision_audit import audit_decisions
+
+        audited: int = audit_decisions(args)
+        return audited
     projections = known_projections()
-    if args.list or not args.projection:
+    if args.list or not args.target:
         for name in sorted(projections):
             print(name)
         return 0
-    rebuild = projections.get(args.projection)
-    if rebuild is None:
+    specs = chosen(projections, args.target)
+    if not specs:
+        services = sorted({spec.service for spec in projections.values()})
         print(
-            f"qyzmet: unknown projection {args.projection!r}; known: {sorted(projections)}", file=sys.stderr
+            f"qyzmet: nothing to replay for {args.target!r}; services: {services}, projections:"
+            f" {sorted(projections)}, or 'all' / 'decisions'",
+            file=sys.stderr,
         )
         return 2
     settings = PlatformSettings()
     if not settings.database_url:
         print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
         return 2
+    if args.source == "kafka" and not settings.kafka_bootstrap_servers:
+        print("qyzmet: --source kafka needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
     try:
-        replayed = asyncio.run(_replay(settings.database_url, rebuild))
+        return asyncio.run(_run(args, specs, settings))
+    except ReplayRefused as exc:
+        print(f"qyzmet replay: {exc}", file=sys.stderr)
+        return 2
     except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError) as exc:
         print(
-            f"qyzmet replay: {args.projection}: the service's tables are missing in this database"
+            f"qyzmet replay: {args.target}: the service's tables are missing in this database"
             f" ({type(exc).__name__}); has the service run against it?",
             file=sys.stderr,
         )
         return 2
-    print(f"{args.projection}: rebuilt from {replayed} events")
-    return 0
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("replay", help="rebuild a projection from the event store")
-    parser.add_argument("projection", nargs="?", help="<service>.<projection>; omit to list them")
+    parser = subparsers.add_parser(
+        "replay", help="rebuild projections into a fresh schema (and compare them with the live ones)"
+    )
+    parser.add_argument(
+        "target", nargs="?", help="a service, <service>.<projection>, 'all', or 'decisions'; omit to list"
+    )
     parser.add_argument("--list", action="store_true", help="list the projections")
+    parser.add_argument("--source", choices=("store", "kafka"), default="store", help="event store or topics")
+    parser.add_argument("--into", help="the fresh schema (default <service>_replay_<UTC stamp>)")
+    parser.add_argument("--from", dest="since", type=_time, help="streams begun at or after (ISO 8601)")
+    parser.add_argument("--to", dest="until", type=_time, help="streams begun before (ISO 8601)")
+    parser.add_argument("--office", help="streams of this office")
+    parser.add_argument("--service", help="streams of this catalog service id")
+    parser.add_argument(
+        "--verify", action="store_true", help="compare with the live projection; exit 1 if any differ"
+    )
     parser.set_defaults(handler=_replay_command)

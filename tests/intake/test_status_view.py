@@ -1,6 +1,6 @@
 """The status view over PostgreSQL follows the whole life: the case's steps move the status and
 the history, a decided application is never overdue, a known decision refuses withdrawal (409),
-and `qyzmet replay intake.applications` rebuilds the same rows from intake's events alone."""
+and `qyzmet replay intake` rebuilds the same rows from intake's events alone."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from services.intake.entrypoints.api import create_app
 from services.intake.projections import PROJECTIONS
 from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
 from shared.domain.actor import Actor
+from shared.replay.engine import replay_from_store, verify
 from shared.service_layer import Meta
 from tests.intake.conftest import SECRET, auth, unemployed_registration, wait_for
 
@@ -178,8 +179,15 @@ async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_
 
     before = await snapshot()
     monkeypatch.setenv("INTAKE_SCHEMA", intake_schema)
-    assert await PROJECTIONS["applications"](pool) == 6  # what `qyzmet replay intake.applications` runs
-    assert await snapshot() == before
+    spec = PROJECTIONS["applications"]  # what `qyzmet replay intake --verify` runs
+    result = await replay_from_store(pool, spec, f"{intake_schema}_r")
+    try:
+        assert result.events == 6
+        assert [t.differing for t in await verify(pool, spec, result)] == [0, 0]
+        assert await snapshot() == before  # the live rows are not touched
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA {result.target} CASCADE")
 
 
 async def test_the_view_shows_complaints_their_outcome_and_what_the_applicant_was_told(

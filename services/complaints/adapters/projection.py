@@ -5,6 +5,7 @@ work of the command that appended the events, and rebuilt from the event store b
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,7 @@ from shared.contracts.event import DomainEvent
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor
 from shared.eventstore.store import cursor_of
+from shared.replay.reading import read_committed
 
 COLUMNS = (
     "complaint_id, registration_number, subject, application_id, service_id, office_id, region, officer,"
@@ -84,17 +86,42 @@ def _changes(event: DomainEvent) -> tuple[list[str], list[Any]]:
 
 
 async def rebuild(pool: asyncpg.Pool, schema: str) -> int:
-    """Rebuild the complaints rows from the event store; return the events applied."""
+    """Rebuild the complaints rows from the event store in place; return the events applied."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"TRUNCATE {ComplaintRows(schema).table}")
+        return await _apply_all(conn, schema, schema, None, None)
+
+
+async def replay_complaints(
+    pool: asyncpg.Pool,
+    source: str,
+    target: str,
+    streams: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The live projection's `ComplaintRows.apply` over `source`'s events, into `target`'s rows."""
+    async with pool.acquire() as conn:
+        return await _apply_all(conn, source, target, streams, progress)
+
+
+async def _apply_all(
+    conn: asyncpg.Connection,
+    source: str,
+    target: str,
+    streams: Sequence[str] | None,
+    progress: Callable[[int], None] | None,
+) -> int:
     from services.complaints.adapters.repository import decode_stored
 
-    store, rows = EventStore(schema), ComplaintRows(schema)
+    store, rows = EventStore(source), ComplaintRows(target)
     applied = 0
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"TRUNCATE {rows.table}")
-        cursor = GlobalCursor()
-        while batch := await store.read_committed(conn, cursor, 1000):
+    cursor = GlobalCursor()
+    while batch := await read_committed(conn, store, cursor, 2000, streams):
+        async with conn.transaction():
             for stored in batch:
                 await rows.apply(conn, decode_stored(stored), stored.version)
-                applied += 1
-            cursor = cursor_of(batch[-1])
+        applied += len(batch)
+        if progress is not None:
+            progress(len(batch))
+        cursor = cursor_of(batch[-1])
     return applied

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import asyncpg
 
 from services.decision.domain.model import CaseState, replay
 from shared.contracts.decisions import DECISION_EVENTS
-from shared.contracts.event import ce_type_of
+from shared.contracts.event import DomainEvent, ce_type_of
 from shared.db.identifiers import checked_identifier
 
 
@@ -20,13 +21,8 @@ class CaseProjection:
     def session(self, conn: asyncpg.Connection) -> BoundCaseProjection:
         return BoundCaseProjection(self, conn)
 
-    async def upsert(self, conn: asyncpg.Connection, state: CaseState) -> None:
-        opened = state.opened
-        if opened is None:
-            return
-        decision = state.decision
-        flags = [{"reason": f.reason, "parameter": f.parameter, "message": f.message} for f in state.flags]
-        await conn.execute(
+    def _upsert_sql(self) -> str:
+        return (
             f"INSERT INTO {self.table} (application_id, registration_number, service_id, edition_id, channel,"
             " office_id, region, status, executor, received_at, due_at, decided_at, outcome, breached, flags,"
             " version, updated_at)"
@@ -34,7 +30,17 @@ class CaseProjection:
             " ON CONFLICT (application_id) DO UPDATE SET status = excluded.status,"
             " executor = excluded.executor, due_at = excluded.due_at, decided_at = excluded.decided_at,"
             " outcome = excluded.outcome, breached = excluded.breached, flags = excluded.flags,"
-            f" version = excluded.version, updated_at = now() WHERE {self.table}.version < excluded.version",
+            f" version = excluded.version, updated_at = now() WHERE {self.table}.version < excluded.version"
+        )
+
+    @staticmethod
+    def _args(state: CaseState) -> tuple[object, ...] | None:
+        opened = state.opened
+        if opened is None:
+            return None
+        decision = state.decision
+        flags = [{"reason": f.reason, "parameter": f.parameter, "message": f.message} for f in state.flags]
+        return (
             state.application_id,
             opened.registration_number,
             opened.service_id,
@@ -52,6 +58,17 @@ class CaseProjection:
             flags,
             state.version,
         )
+
+    async def upsert(self, conn: asyncpg.Connection, state: CaseState) -> None:
+        args = self._args(state)
+        if args is not None:
+            await conn.execute(self._upsert_sql(), *args)
+
+    async def upsert_many(self, conn: asyncpg.Connection, states: Sequence[CaseState]) -> None:
+        """`upsert` of many cases in one round trip (a replay)."""
+        rows = [args for state in states if (args := self._args(state)) is not None]
+        if rows:
+            await conn.executemany(self._upsert_sql(), rows)
 
     async def overdue(self, conn: asyncpg.Connection, office: str, now: datetime) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(
@@ -98,3 +115,52 @@ async def rebuild_cases(conn: asyncpg.Connection, schema: str) -> int:
             ]
             await projection.upsert(conn, replay(row["stream_id"].removeprefix("case-"), decoded))
     return len(streams)
+
+
+async def replay_cases(
+    pool: asyncpg.Pool,
+    source: str,
+    target: str,
+    streams: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+) -> int:
+    """Rebuild the `cases` rows of `source`'s case streams into `target` (a fresh schema): the
+    events stream in (stream, version) order through a server-side cursor, each case is folded by
+    the domain's `replay` and written with the live projection's upsert, `batch` cases at a time.
+    Returns the events replayed."""
+    source = checked_identifier(source)
+    projection = CaseProjection(target)
+    where = "starts_with(stream_id, 'case-')" + (
+        " AND stream_id = ANY($1::text[])" if streams is not None else ""
+    )
+    args = [list(streams)] if streams is not None else []
+    total = 0
+    states: list[CaseState] = []
+    current: str | None = None
+    events: list[DomainEvent] = []
+    async with pool.acquire() as reader, pool.acquire() as writer, reader.transaction():
+        query = (
+            f"SELECT stream_id, event_type, schema_version, data FROM {source}.events WHERE {where}"
+            " ORDER BY stream_id, version"
+        )
+        async for row in reader.cursor(query, *args, prefetch=2000):
+            if row["stream_id"] != current:
+                if current is not None:
+                    states.append(replay(current.removeprefix("case-"), events))
+                current, events = row["stream_id"], []
+            events.append(
+                DECISION_EVENTS.decode(ce_type_of(row["event_type"], row["schema_version"]), row["data"])
+            )
+            total += 1
+            if len(states) >= batch:
+                await projection.upsert_many(writer, states)
+                if progress is not None:
+                    progress(sum(s.version for s in states))
+                states = []
+        if current is not None:
+            states.append(replay(current.removeprefix("case-"), events))
+        await projection.upsert_many(writer, states)
+        if progress is not None:
+            progress(sum(s.version for s in states))
+    return total

@@ -13,47 +13,96 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, datetime
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
 
-from services.intake.adapters.repository import decode_stored
-from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
-from services.intake.domain.status import ApplicationStatus as S
-from shared.contracts.application_progress import CaseProgressRecorded, WithdrawalOverridden
-from shared.contracts.applications import (
-    ApplicationRejectedAtIntake,
-    ApplicationSubmitted,
-    ApplicationWithdrawn,
-    DocumentsSupplemented,
-)
+from services.intake.adapters import status_rows
+from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row
 from shared.db.identifiers import checked_identifier
+from shared.db.pool import dumps
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
+from shared.replay.reading import read_committed
 
 log = structlog.get_logger(__name__)
 
 PROJECTION = "intake.applications"
 
+_TYPES = {
+    "application_id": "uuid", "submitted_at": "timestamptz", "due_at": "timestamptz",
+    "documents": "jsonb", "problems": "jsonb", "updated_at": "timestamptz", "last_version": "int",
+    "is_open": "bool", "status_at": "timestamptz", "inspection_date": "date", "decided_at": "timestamptz",
+    "decision_grounds": "jsonb", "complaints": "jsonb", "notifications": "jsonb",
+    "result_collection_at": "timestamptz", "version": "int", "recorded_at": "timestamptz",
+}  # fmt: skip
+"""SQL types of the columns written (the others are text)."""
+
+
+def _unnest(columns: Sequence[str]) -> str:
+    """SELECT of one row per array element; jsonb columns travel as JSON text (a list of lists
+    would be read as a two-dimensional array)."""
+    types = [_TYPES.get(c, "text") for c in columns]
+    arrays = ", ".join(f"${i}::{'text' if t == 'jsonb' else t}[]" for i, t in enumerate(types, start=1))
+    values = ", ".join(f"c{i}::jsonb" if t == "jsonb" else f"c{i}" for i, t in enumerate(types))
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    return f"SELECT {values} FROM unnest({arrays}) AS u({names})"
+
+
+_JSON_COLUMNS = frozenset(c for c in COLUMNS if _TYPES.get(c) == "jsonb")
+
 
 class ApplicationProjector:
-    def __init__(self, pool: asyncpg.Pool, schema: str, batch_size: int = 500) -> None:
+    """Projects intake's events from `schema` into the status rows of `target` (default: the
+    same schema; a replay names a fresh one). Each batch: read events (gap-safe), load the rows
+    they touch, fold them in memory (`status_rows`), write the changed rows and the history in
+    two set-based statements, move the checkpoint, all in one transaction.
+
+    Rows are kept between batches (at most `cache_rows`) while this projector is the only one
+    that moved the checkpoint: if the checkpoint is not where this projector left it, another
+    projector (or a rebuild) ran, and the rows are read again."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        batch_size: int = 500,
+        *,
+        target: str | None = None,
+        streams: Sequence[str] | None = None,
+        cache_rows: int = 50_000,
+    ) -> None:
         self.pool = pool
         self.schema = checked_identifier(schema)
+        self.target = checked_identifier(target or schema)
         self.store = EventStore(schema)
         self.batch_size = batch_size
+        self.streams = None if streams is None else list(streams)
+        self.cache_rows = cache_rows
         self.lag_events = 0
         self.failures = 0
+        self._cache: OrderedDict[uuid.UUID, Row | None] = OrderedDict()
+        self._cache_at: GlobalCursor | None = None
+        columns = ", ".join(COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
+        self._upsert_sql = (
+            f"INSERT INTO {self.target}.applications ({columns}) {_unnest(COLUMNS)}"
+            f" ON CONFLICT (application_id) DO UPDATE SET {updates}"
+        )
+        self._history_sql = (
+            f"INSERT INTO {self.target}.application_history ({', '.join(HISTORY_COLUMNS)})"
+            f" {_unnest(HISTORY_COLUMNS)} ON CONFLICT DO NOTHING"
+        )
 
     async def _checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
         await conn.execute(
-            f"INSERT INTO {self.schema}.projection_checkpoints (projection, txid, position)"
+            f"INSERT INTO {self.target}.projection_checkpoints (projection, txid, position)"
             " VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
             PROJECTION,
         )
         row = await conn.fetchrow(
-            f"SELECT txid::text::bigint AS txid, position FROM {self.schema}.projection_checkpoints"
+            f"SELECT txid::text::bigint AS txid, position FROM {self.target}.projection_checkpoints"
             " WHERE projection = $1 FOR UPDATE",
             PROJECTION,
         )
@@ -62,30 +111,84 @@ class ApplicationProjector:
 
     async def run_once(self) -> int:
         """Project one batch; return how many events were read (0 when caught up)."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await self._batch(conn)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await self._batch(conn)
+        except BaseException:
+            self._cache_at = None  # the cached rows may hold what was rolled back
+            raise
 
     async def _batch(self, conn: asyncpg.Connection) -> int:
         cursor = await self._checkpoint(conn)
-        events = await self.store.read_committed(conn, cursor, self.batch_size)
+        if cursor != self._cache_at:
+            self._cache.clear()
+        self._cache_at = None  # until this batch commits
+        events = await read_committed(conn, self.store, cursor, self.batch_size, self.streams)
+        if not events:
+            self._cache_at = cursor
+            return 0
+        rows = await self._rows_of(conn, events)
+        history: list[HistoryEntry] = []
         for event in events:
-            await apply_event(conn, self.schema, event)
-        if events:
-            last = events[-1]
-            await conn.execute(
-                f"UPDATE {self.schema}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
-                " updated_at = now() WHERE projection = $1",
-                PROJECTION,
-                str(last.txid),
-                last.position,
-            )
+            entry = status_rows.apply(rows, event)
+            if entry is not None:
+                history.append(entry)
+        await self._write(conn, [row for row in rows.values() if row is not None], history)
+        last = events[-1]
+        await conn.execute(
+            f"UPDATE {self.target}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
+            " updated_at = now() WHERE projection = $1",
+            PROJECTION,
+            str(last.txid),
+            last.position,
+        )
+        self._remember(rows, GlobalCursor(last.txid, last.position))
         return len(events)
+
+    async def _rows_of(
+        self, conn: asyncpg.Connection, events: list[StoredEvent]
+    ) -> dict[uuid.UUID, Row | None]:
+        """The rows the events touch (None: no row), from the cache or the target."""
+        wanted = {app for event in events if (app := status_rows.application_of(event)) is not None}
+        rows = {app: self._cache[app] for app in wanted if app in self._cache}
+        missing = [app for app in wanted if app not in rows]
+        if missing:
+            found = await conn.fetch(
+                f"SELECT {', '.join(COLUMNS)} FROM {self.target}.applications"
+                " WHERE application_id = ANY($1::uuid[])",
+                missing,
+            )
+            rows.update({app: None for app in missing})
+            rows.update({row["application_id"]: dict(row) for row in found})
+        return rows
+
+    async def _write(self, conn: asyncpg.Connection, rows: list[Row], history: list[HistoryEntry]) -> None:
+        if rows:
+            await conn.execute(
+                self._upsert_sql,
+                *(
+                    [dumps(row[c]) for row in rows] if c in _JSON_COLUMNS else [row[c] for row in rows]
+                    for c in COLUMNS
+                ),
+            )
+        if history:
+            await conn.execute(self._history_sql, *(list(column) for column in zip(*history, strict=True)))
+
+    def _remember(self, rows: dict[uuid.UUID, Row | None], at: GlobalCursor) -> None:
+        """Keep the rows for the next batch (committed with the checkpoint `at` by the caller:
+        `run_once` forgets them if the commit fails)."""
+        for app, row in rows.items():
+            self._cache[app] = row
+            self._cache.move_to_end(app)
+        while len(self._cache) > self.cache_rows:
+            self._cache.popitem(last=False)
+        self._cache_at = at
 
     async def lag(self) -> int:
         """Events stored after the checkpoint (not yet projected)."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT txid::text AS txid, position FROM {self.schema}.projection_checkpoints"
+                f"SELECT txid::text AS txid, position FROM {self.target}.projection_checkpoints"
                 " WHERE projection = $1",
                 PROJECTION,
             )
@@ -121,201 +224,6 @@ class ApplicationProjector:
                     await asyncio.wait_for(stop.wait(), idle)
                 except TimeoutError:
                     pass
-
-
-async def apply_event(conn: asyncpg.Connection, schema: str, stored: StoredEvent) -> None:
-    """Apply one stored event to the projection rows (idempotent: replays change nothing)."""
-    event = decode_stored(stored)
-    history: tuple[str, datetime, str | None] = (
-        stored.event_type,
-        stored.recorded_at,
-        stored.metadata.get("actor"),
-    )
-    if isinstance(event, ApplicationSubmitted | ApplicationRejectedAtIntake):
-        await _insert(conn, schema, stored, event)
-    elif isinstance(event, DocumentsSupplemented):
-        await conn.execute(
-            f"UPDATE {schema}.applications SET documents = documents || $2::jsonb, updated_at = $3,"
-            " last_version = $4 WHERE application_id = $1 AND last_version < $4",
-            event.application_id,
-            [d.document_id for d in event.documents],
-            stored.recorded_at,
-            stored.version,
-        )
-    elif isinstance(event, ApplicationWithdrawn):
-        await _set_status(conn, schema, stored, event.application_id, StatusPoint(S.WITHDRAWN))
-    elif isinstance(event, CaseProgressRecorded):
-        await _progress(conn, schema, stored, event)
-        history = (event.source_event_type, event.occurred_at, event.recorded_by)
-    elif isinstance(event, WithdrawalOverridden):
-        point = StatusPoint(S.DECIDED, event.decided_at)
-        await _set_status(conn, schema, stored, event.application_id, point)
-    else:  # pragma: no cover - every intake event is handled above
-        return
-    event_type, at, actor = history
-    await conn.execute(
-        f"INSERT INTO {schema}.application_history"
-        " (application_id, version, event_type, recorded_at, actor, status)"
-        f" SELECT $1, $2, $3, $4, $5, status FROM {schema}.applications WHERE application_id = $1"
-        " ON CONFLICT DO NOTHING",
-        uuid.UUID(event.application_id),
-        stored.version,
-        event_type,
-        at,
-        actor,
-    )
-
-
-async def _insert(
-    conn: asyncpg.Connection,
-    schema: str,
-    stored: StoredEvent,
-    event: ApplicationSubmitted | ApplicationRejectedAtIntake,
-) -> None:
-    submitted = isinstance(event, ApplicationSubmitted)
-    await conn.execute(
-        f"INSERT INTO {schema}.applications (application_id, registration_number, status, service_id,"
-        " subtype, edition_id, channel, office_id, region, received_by, submitted_at, due_at, documents,"
-        " problems, applicant_iin, correlation_id, updated_at, last_version, is_open)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        " ON CONFLICT (application_id) DO NOTHING",
-        event.application_id,
-        event.registration_number if isinstance(event, ApplicationSubmitted) else None,
-        S.SUBMITTED if submitted else S.REJECTED,
-        event.service_id,
-        event.subtype if isinstance(event, ApplicationSubmitted) else None,
-        event.edition_id,
-        event.channel,
-        event.office_id,
-        event.region,
-        event.received_by,
-        event.received_at if isinstance(event, ApplicationSubmitted) else event.rejected_at,
-        event.due_at if isinstance(event, ApplicationSubmitted) else None,
-        [d.document_id for d in event.documents] if isinstance(event, ApplicationSubmitted) else [],
-        []
-        if isinstance(event, ApplicationSubmitted)
-        else [p.model_dump(mode="json") for p in event.problems],
-        event.applicant.iin if isinstance(event, ApplicationSubmitted) else event.applicant_iin,
-        stored.metadata.get("correlation_id"),
-        stored.recorded_at,
-        stored.version,
-        submitted,
-    )
-
-
-async def _set_status(
-    conn: asyncpg.Connection, schema: str, stored: StoredEvent, application_id: str, point: StatusPoint
-) -> None:
-    await conn.execute(
-        f"UPDATE {schema}.applications SET status = $2, status_at = $3, is_open = $4, updated_at = $5,"
-        " last_version = $6 WHERE application_id = $1 AND last_version < $6",
-        uuid.UUID(application_id),
-        point.status,
-        point.at,
-        point.is_open,
-        stored.recorded_at,
-        stored.version,
-    )
-
-
-async def _progress(
-    conn: asyncpg.Connection, schema: str, stored: StoredEvent, event: CaseProgressRecorded
-) -> None:
-    """A case step: the status moves as `domain/status.py` says; the step's facts (executor,
-    inspection date, decision, new due date) are kept whether or not it moved the status."""
-    row = await conn.fetchrow(
-        f"SELECT status, status_at, last_version FROM {schema}.applications WHERE application_id = $1",
-        uuid.UUID(event.application_id),
-    )
-    if row is None or row["last_version"] >= stored.version:
-        return  # not projected (never submitted here), or applied already
-    current = StatusPoint(ApplicationStatus(row["status"]), row["status_at"])
-    await _set_status(
-        conn, schema, stored, event.application_id, next_status(current, event.step, event.occurred_at)
-    )
-    facts = _facts_of(event)
-    entry = _keyed_entry_of(event)
-    if entry is not None:
-        column, key, value = entry
-        await conn.execute(
-            f"UPDATE {schema}.applications SET {column} = {column}"
-            f" || jsonb_build_object($2::text, coalesce({column} -> $2::text, '{{}}'::jsonb) || $3::jsonb)"
-            " WHERE application_id = $1",
-            uuid.UUID(event.application_id),
-            key,
-            value,
-        )
-    if facts:
-        columns = ", ".join(f"{name} = ${i}" for i, name in enumerate(facts, start=2))
-        await conn.execute(
-            f"UPDATE {schema}.applications SET {columns} WHERE application_id = $1",
-            uuid.UUID(event.application_id),
-            *facts.values(),
-        )
-
-
-def _facts_of(event: CaseProgressRecorded) -> dict[str, Any]:
-    """Columns a step sets besides the status (names are constants of this module)."""
-    step = event.step
-    if step == "executor_assigned":
-        return {"executor": event.executor}
-    if step == "inspection_scheduled":
-        return {"inspection_date": event.inspection_date}
-    if step == "decision_made":
-        grounds = [g.model_dump(mode="json") for g in event.grounds]
-        return {
-            "decision_outcome": event.outcome,
-            "decided_at": event.decided_at,
-            "decision_grounds": grounds,
-            "decision_event_id": event.source_event_id,
-        }
-    if step == "term_extended":
-        return {"due_at": event.due_at}
-    if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
-        return {
-            "due_at": event.due_at,
-            "decision_outcome": None,
-            "decided_at": None,
-            "decision_grounds": [],
-            "decision_event_id": None,
-        }
-    if step in ("result_collected", "result_uncollected"):
-        return {"result_collection": step.removeprefix("result_"), "result_collection_at": event.occurred_at}
-    return {}
-
-
-def _keyed_entry_of(event: CaseProgressRecorded) -> tuple[str, str, dict[str, Any]] | None:
-    """(jsonb column, key, fields merged into its entry) for steps about one complaint or one
-    notification of the application; None for the other steps."""
-    at = event.occurred_at.isoformat()
-    step = event.step
-    if step == "complaint_registered" and event.complaint_id:
-        entry: dict[str, Any] = {"registered_at": at, "review_due_on": _iso(event.review_due_on)}
-        return "complaints", event.complaint_id, entry
-    if step == "complaint_review_extended" and event.complaint_id:
-        return (
-            "complaints",
-            event.complaint_id,
-            {"review_due_on": _iso(event.review_due_on), "extended": True},
-        )
-    if step == "complaint_resolved" and event.complaint_id:
-        return "complaints", event.complaint_id, {"outcome": event.complaint_outcome, "resolved_at": at}
-    if step == "complaint_escalated" and event.complaint_id:
-        return "complaints", event.complaint_id, {"escalated_to": event.escalated_to, "escalated_at": at}
-    if step == "notification_state_changed" and event.notification_id:
-        entry = {
-            "kind": event.notification_kind,
-            "channel": event.notification_channel,
-            "state": event.delivery_state,
-            "at": at,
-            "trigger_event_id": event.trigger_event_id,
-        }
-        return "notifications", event.notification_id, entry
-    return None
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 async def rebuild_projection(pool: asyncpg.Pool, schema: str = "intake", batch_size: int = 1000) -> int:

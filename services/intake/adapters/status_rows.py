@@ -1,0 +1,235 @@
+"""The status projection's rows folded in memory: one function per event, the same for the live
+projector, a replay into a fresh schema and a point-in-time view (`qyzmet status --as-of`).
+
+A row is a dict of the `applications` columns (Python values as asyncpg reads and writes them);
+a history entry is a tuple of the `application_history` columns. Events are read from their
+stored JSON as the contract wrote it (`model_dump(mode="json")`), without building the pydantic
+model: a replay reads millions of them. An event stored under an older schema version is
+upcast through the registry first, so the fields read here are always the current ones.
+
+Every rule mirrors what the view promises (`domain/status.py`): an event applies once (a row
+remembers the stream version it last applied, `last_version`), a case step moves the status by
+the ordering rule of `next_status`, and a step's facts and its complaint or notification entry
+are kept whether or not it moved the status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
+from services.intake.domain.status import ApplicationStatus as S
+from shared.contracts.application_progress import INTAKE_STORED_EVENTS
+from shared.contracts.event import ce_type_of
+from shared.eventstore import StoredEvent
+
+Row = dict[str, Any]
+HistoryEntry = tuple[uuid.UUID, int, str, datetime, str | None, str | None]
+"""(application_id, version, event_type, recorded_at, actor, status)."""
+
+COLUMNS: tuple[str, ...] = (
+    "application_id", "registration_number", "status", "service_id", "subtype", "edition_id", "channel",
+    "office_id", "region", "received_by", "submitted_at", "due_at", "documents", "problems",
+    "applicant_iin", "correlation_id", "updated_at", "last_version", "is_open", "status_at", "executor",
+    "inspection_date", "decision_outcome", "decided_at", "decision_grounds", "complaints", "notifications",
+    "result_collection", "result_collection_at", "decision_event_id",
+)  # fmt: skip
+HISTORY_COLUMNS = ("application_id", "version", "event_type", "recorded_at", "actor", "status")
+
+SUBMITTED = "application.submitted"
+REJECTED = "application.rejected_at_intake"
+SUPPLEMENTED = "application.documents_supplemented"
+WITHDRAWN = "application.withdrawn"
+PROGRESS = "application.case_progress_recorded"
+OVERRIDDEN = "application.withdrawal_overridden"
+
+
+@cache
+def _current_versions() -> dict[str, int]:
+    return {cls.event_name: cls.event_version for cls in INTAKE_STORED_EVENTS.classes()}
+
+
+def event_data(stored: StoredEvent) -> dict[str, Any]:
+    """The event's fields as the current contract version writes them."""
+    if _current_versions().get(stored.event_type) == stored.schema_version:
+        return stored.data
+    event = INTAKE_STORED_EVENTS.decode(ce_type_of(stored.event_type, stored.schema_version), stored.data)
+    dumped: dict[str, Any] = event.model_dump(mode="json")
+    return dumped
+
+
+def application_of(stored: StoredEvent) -> uuid.UUID | None:
+    """The application an intake event is about (None for an event the view does not show)."""
+    if stored.event_type not in _current_versions():
+        return None
+    return uuid.UUID(event_data(stored)["application_id"])
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def apply(rows: dict[uuid.UUID, Row | None], stored: StoredEvent) -> HistoryEntry | None:
+    """Fold one stored event into `rows` (application id -> row, None: known not to exist);
+    return the history entry it adds, or None when the application has no row."""
+    data = event_data(stored)
+    kind = stored.event_type
+    app = uuid.UUID(data["application_id"])
+    event_type, actor = kind, stored.metadata.get("actor")
+    at: datetime | None = stored.recorded_at
+    if kind in (SUBMITTED, REJECTED) and rows.get(app) is None:
+        rows[app] = _new_row(app, stored, data)
+    row = rows.get(app)
+    if row is None:
+        return None
+    fresh = row["last_version"] < stored.version
+    if kind == SUPPLEMENTED and fresh:
+        row["documents"] = [*row["documents"], *(d["document_id"] for d in data["documents"])]
+        _touch(row, stored)
+    elif kind == WITHDRAWN and fresh:
+        _set_status(row, stored, StatusPoint(S.WITHDRAWN))
+    elif kind == OVERRIDDEN and fresh:
+        _set_status(row, stored, StatusPoint(S.DECIDED, _time(data["decided_at"])))
+    elif kind == PROGRESS:
+        if fresh:
+            _progress(row, stored, data)
+        event_type, at, actor = data["source_event_type"], _time(data["occurred_at"]), data.get("recorded_by")
+    assert at is not None
+    return (app, stored.version, event_type, at, actor, row["status"])
+
+
+def _new_row(app: uuid.UUID, stored: StoredEvent, data: dict[str, Any]) -> Row:
+    submitted = stored.event_type == SUBMITTED
+    return {
+        "application_id": app,
+        "registration_number": data["registration_number"] if submitted else None,
+        "status": S.SUBMITTED.value if submitted else S.REJECTED.value,
+        "service_id": data["service_id"],
+        "subtype": data.get("subtype") if submitted else None,
+        "edition_id": data.get("edition_id"),
+        "channel": data["channel"],
+        "office_id": data["office_id"],
+        "region": data.get("region"),
+        "received_by": data["received_by"],
+        "submitted_at": _time(data["received_at"] if submitted else data["rejected_at"]),
+        "due_at": _time(data.get("due_at")) if submitted else None,
+        "documents": [d["document_id"] for d in data["documents"]] if submitted else [],
+        "problems": [] if submitted else list(data["problems"]),
+        "applicant_iin": data["applicant"]["iin"] if submitted else data.get("applicant_iin"),
+        "correlation_id": stored.metadata.get("correlation_id"),
+        "updated_at": stored.recorded_at,
+        "last_version": stored.version,
+        "is_open": submitted,
+        "status_at": None,
+        "executor": None,
+        "inspection_date": None,
+        "decision_outcome": None,
+        "decided_at": None,
+        "decision_grounds": [],
+        "complaints": {},
+        "notifications": {},
+        "result_collection": None,
+        "result_collection_at": None,
+        "decision_event_id": None,
+    }
+
+
+def _touch(row: Row, stored: StoredEvent) -> None:
+    row["updated_at"] = stored.recorded_at
+    row["last_version"] = stored.version
+
+
+def _set_status(row: Row, stored: StoredEvent, point: StatusPoint) -> None:
+    row["status"] = point.status.value
+    row["status_at"] = point.at
+    row["is_open"] = point.is_open
+    _touch(row, stored)
+
+
+def _progress(row: Row, stored: StoredEvent, data: dict[str, Any]) -> None:
+    """A case step: the status moves as `domain/status.py` says; the step's facts (executor,
+    inspection date, decision, new due date) are kept whether or not it moved the status."""
+    current = StatusPoint(ApplicationStatus(row["status"]), row["status_at"])
+    occurred_at = _time(data["occurred_at"])
+    assert occurred_at is not None
+    _set_status(row, stored, next_status(current, data["step"], occurred_at))
+    entry = _keyed_entry(data, occurred_at.isoformat())
+    if entry is not None:
+        column, key, value = entry
+        merged = dict(row[column])
+        merged[key] = {**merged.get(key, {}), **value}
+        row[column] = merged
+    row.update(_facts(data))
+
+
+def _facts(data: dict[str, Any]) -> dict[str, Any]:
+    """Columns a step sets besides the status."""
+    step = data["step"]
+    if step == "executor_assigned":
+        return {"executor": data.get("executor")}
+    if step == "inspection_scheduled":
+        return {"inspection_date": _day(data.get("inspection_date"))}
+    if step == "decision_made":
+        return {
+            "decision_outcome": data.get("outcome"),
+            "decided_at": _time(data.get("decided_at")),
+            "decision_grounds": [{"id": g["id"], "text": g["text"]} for g in data.get("grounds", ())],
+            "decision_event_id": data["source_event_id"],
+        }
+    if step == "term_extended":
+        return {"due_at": _time(data.get("due_at"))}
+    if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
+        return {
+            "due_at": _time(data.get("due_at")),
+            "decision_outcome": None,
+            "decided_at": None,
+            "decision_grounds": [],
+            "decision_event_id": None,
+        }
+    if step in ("result_collected", "result_uncollected"):
+        return {
+            "result_collection": step.removeprefix("result_"),
+            "result_collection_at": _time(data["occurred_at"]),
+        }
+    return {}
+
+
+def _keyed_entry(data: dict[str, Any], at: str) -> tuple[str, str, dict[str, Any]] | None:
+    """(column, key, fields merged into its entry) for a step about one complaint or one
+    notification of the application; None for the other steps."""
+    step, complaint = data["step"], data.get("complaint_id")
+    if step == "complaint_registered" and complaint:
+        return (
+            "complaints",
+            complaint,
+            {"registered_at": at, "review_due_on": _iso(data.get("review_due_on"))},
+        )
+    if step == "complaint_review_extended" and complaint:
+        return "complaints", complaint, {"review_due_on": _iso(data.get("review_due_on")), "extended": True}
+    if step == "complaint_resolved" and complaint:
+        return "complaints", complaint, {"outcome": data.get("complaint_outcome"), "resolved_at": at}
+    if step == "complaint_escalated" and complaint:
+        return "complaints", complaint, {"escalated_to": data.get("escalated_to"), "escalated_at": at}
+    notification = data.get("notification_id")
+    if step == "notification_state_changed" and notification:
+        entry = {
+            "kind": data.get("notification_kind"),
+            "channel": data.get("notification_channel"),
+            "state": data.get("delivery_state"),
+            "at": at,
+            "trigger_event_id": data.get("trigger_event_id"),
+        }
+        return "notifications", notification, entry
+    return None
+
+
+def _iso(day: str | None) -> str | None:
+    parsed = _day(day)
+    return parsed.isoformat() if parsed else None
