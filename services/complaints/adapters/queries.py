@@ -55,12 +55,14 @@ class ComplaintQueries:
         return [_row(r) for r in rows]
 
     async def queue(
-        self, conn: asyncpg.Connection, reviewing_office: str, include_resolved: bool, limit: int
+        self, conn: asyncpg.Connection, reviewing_office: str | None, include_resolved: bool, limit: int
     ) -> list[dict[str, Any]]:
-        """The complaints routed to an office, the nearest due first (open ones only by default)."""
+        """The complaints routed to an office (None: to any), the nearest due first (open ones only
+        by default)."""
         status = "" if include_resolved else " AND status = 'registered'"
         rows = await conn.fetch(
-            f"SELECT {COLUMNS} FROM {self.complaints} WHERE reviewing_office = $1{status}"
+            f"SELECT {COLUMNS} FROM {self.complaints}"
+            f" WHERE ($1::text IS NULL OR reviewing_office = $1){status}"
             " ORDER BY review_due_at NULLS LAST, complaint_id LIMIT $2",
             reviewing_office,
             limit,

@@ -46,7 +46,7 @@ from services.complaints.entrypoints.http_models import (
 from services.complaints.entrypoints.runtime import ComplaintsRuntime
 from services.complaints.service import Clock, utc_now
 from services.complaints.service_layer.handlers import Changed, Registered
-from services.complaints.service_layer.views import parse_period
+from services.complaints.service_layer.views import ALL_OFFICES, parse_period
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.complaints import FileComplaint
 from shared.http.app import create_app as create_base_app
@@ -139,10 +139,13 @@ def create_app(
         principal: Principal = READER,
         office: Annotated[str | None, Query(max_length=64)] = None,
         include_resolved: bool = False,
+        every_office: bool = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> ComplaintList:
-        """Complaints routed to `office` (default: the caller's), open ones unless `include_resolved`."""
-        rows = await runtime.service.views.queue(office, actor_of(principal), include_resolved, limit)
+        """Complaints routed to `office` (default: the caller's), open ones unless `include_resolved`;
+        `every_office=true` (auditors, administrators): the queues of every reviewing office."""
+        reviewing = ALL_OFFICES if every_office else office
+        rows = await runtime.service.views.queue(reviewing, actor_of(principal), include_resolved, limit)
         return ComplaintList(items=[summary_of(r) for r in rows])
 
     @app.get(

@@ -15,6 +15,9 @@ from services.complaints.service_layer.ports import NATIONAL_ZONE, CatalogSource
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, InvalidInput
 
+ALL_OFFICES = "*"
+"""The queue of every reviewing office (cross-office roles only)."""
+
 
 class ComplaintViews:
     def __init__(self, pool: asyncpg.Pool, schema: str, catalogs: CatalogSource) -> None:
@@ -33,9 +36,15 @@ class ComplaintViews:
         self, reviewing_office: str | None, actor: Actor, include_resolved: bool, limit: int
     ) -> list[dict[str, Any]]:
         POLICY.check_role(ReadComplaints, actor.role)
-        office = reviewing_office or actor.office
         visible = POLICY.offices_visible(actor.role, actor.office)
-        if visible is not None and office not in visible:
+        office: str | None = reviewing_office or actor.office
+        if reviewing_office == ALL_OFFICES:
+            if visible is not None:
+                raise Forbidden(
+                    f"role {actor.role!r} may read its own office's queue only, not every office's"
+                )
+            office = None
+        elif visible is not None and office not in visible:
             raise Forbidden(f"office {actor.office!r} may not read the queue of office {office!r}")
         async with self.pool.acquire() as conn:
             return await self.queries.queue(conn, office, include_resolved, limit)
