@@ -17,7 +17,9 @@ table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #c9d1d
 font-size:.85rem;text-align:left}td.n{text-align:right}.met{color:#1a7f37}.missed{color:#cf222e}
 .meta{color:#57606a;font-size:.85rem}svg text{font-size:11px;fill:#1d2733}
 """
-_BAR_H, _GAP, _LABEL_W, _CHART_W = 18, 6, 230, 360
+_BAR_H, _GAP, _CHART_W = 18, 6, 360
+_CHAR_W = 6.6
+"""Width of a label character at 11 px (a generous average, so labels never run into the bars)."""
 
 
 def _fmt(value: Decimal | None) -> str:
@@ -36,31 +38,32 @@ def _scale(rows: list[ReportRow]) -> Decimal:
 def chart(rows: list[ReportRow]) -> str:
     """Horizontal bars of each office/period's value, a dark tick at its target."""
     scale = _scale(rows)
+    labels = [f"{row.office} · {row.period}" for row in rows]
+    label_w = int(max(len(label) for label in labels) * _CHAR_W) + 10
     height = len(rows) * (_BAR_H + _GAP) + _GAP
-    width = _LABEL_W + _CHART_W + 70
+    width = label_w + _CHART_W + 70
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}"'
         f' viewBox="0 0 {width} {height}"><title>{escape(rows[0].indicator_id)}: value and target</title>'
     ]
-    for index, row in enumerate(rows):
+    for index, (row, label) in enumerate(zip(rows, labels, strict=True)):
         y = _GAP + index * (_BAR_H + _GAP)
-        label = escape(f"{row.office} · {row.period}")
-        parts.append(f'<text x="0" y="{y + 13}">{label}</text>')
-        parts.append(f'<rect x="{_LABEL_W}" y="{y}" width="{_CHART_W}" height="{_BAR_H}" fill="#eef1f4"/>')
+        parts.append(f'<text x="0" y="{y + 13}">{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{_CHART_W}" height="{_BAR_H}" fill="#eef1f4"/>')
         if row.value is not None:
             bar = float(min(row.value, scale) / scale) * _CHART_W
             colour = {True: "#2da44e", False: "#cf222e", None: "#6e7781"}[row.meets_target]
             parts.append(
-                f'<rect class="value" x="{_LABEL_W}" y="{y}" width="{bar:.1f}" height="{_BAR_H}"'
+                f'<rect class="value" x="{label_w}" y="{y}" width="{bar:.1f}" height="{_BAR_H}"'
                 f' fill="{colour}"><title>{escape(_fmt(row.value))}</title></rect>'
             )
         if row.target is not None:
-            x = _LABEL_W + float(min(row.target, scale) / scale) * _CHART_W
+            x = label_w + float(min(row.target, scale) / scale) * _CHART_W
             parts.append(
                 f'<line class="target" x1="{x:.1f}" x2="{x:.1f}" y1="{y - 2}" y2="{y + _BAR_H + 2}"'
                 f' stroke="#1d2733" stroke-width="3"><title>target {escape(_fmt(row.target))}</title></line>'
             )
-        parts.append(f'<text x="{_LABEL_W + _CHART_W + 6}" y="{y + 13}">{escape(_fmt(row.value))}</text>')
+        parts.append(f'<text x="{label_w + _CHART_W + 6}" y="{y + 13}">{escape(_fmt(row.value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
