@@ -27,6 +27,7 @@ from shared.db.identifiers import checked_identifier
 log = structlog.get_logger(__name__)
 
 KIND_HEADER = "qyzmet_kind"
+AUDIT_TOPIC = "audit.v1"
 
 
 def _value(message: dict[str, object]) -> bytes:
@@ -64,7 +65,7 @@ class AuditRelay:
                             await self._lead(conn, stop)
                         finally:
                             await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_name)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError) as exc:
+            except Exception as exc:  # the database or the broker away: try again after a pause
                 log.warning("audit relay interrupted", schema=self.schema, error=type(exc).__name__)
             await _sleep(stop, self.poll_s)
 

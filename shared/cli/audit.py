@@ -23,12 +23,12 @@ from shared.audit.anchors import Anchor, keep_anchors, read_anchor_file
 from shared.audit.export import ExportFilter, Writer, exported_rows
 from shared.audit.keys import AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
 from shared.audit.published import published_anchors
+from shared.audit.relay import AUDIT_TOPIC
 from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
 from shared.cli.topics import broker_of
 from shared.db.pool import connect
 from shared.settings import PlatformSettings
 
-AUDIT_TOPIC = "audit.v1"
 ANCHOR_FILE = "audit_anchors.jsonl"
 
 

@@ -15,6 +15,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from shared.audit import AuditLog
+from shared.audit.keys import AuditSettings
+from shared.audit.relay import AUDIT_TOPIC, AuditRelay
 from shared.contracts.routes import Route
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore
@@ -55,6 +57,13 @@ class ServiceContext:
             client_id=f"{self.service}-relay",
         )
         return OutboxRelay(self.pool, self.store, self.producer, route, source, producer_factory=fresh)
+
+    def audit_relay(self) -> AuditRelay:
+        """Publishes the schema's audit records and chain anchors on `audit.v1`."""
+        interval = AuditSettings().anchor_interval_s
+        return AuditRelay(
+            self.pool, self.schema, self.producer, self.topic(AUDIT_TOPIC), anchor_interval_s=interval
+        )
 
 
 def require_infrastructure(settings: PlatformSettings, service: str) -> tuple[str, str]:

@@ -173,6 +173,7 @@ class LazyContext(Generic[P]):
         self._build = build
         self._stack = contextlib.AsyncExitStack()
         self._parts: P | None = None
+        self.context: ServiceContext | None = None
         self._lock = asyncio.Lock()
         self.stop = asyncio.Event()
 
@@ -180,12 +181,20 @@ class LazyContext(Generic[P]):
         async with self._lock:
             if self._parts is None:
                 ctx = await self._stack.enter_async_context(service_context(*self._open))
+                self.context = ctx
                 self._parts = self._build(ctx)
             return self._parts
 
     async def close(self) -> None:
         self.stop.set()
         await self._stack.aclose()
+
+
+async def _run_audit_relay(lazy: LazyContext[P]) -> None:
+    """Every worker publishes its schema's audit records and chain anchors (`audit.v1`)."""
+    await lazy.parts()
+    assert lazy.context is not None
+    await lazy.context.audit_relay().run(lazy.stop)
 
 
 @dataclass(frozen=True)
@@ -227,6 +236,7 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
     if worker.agents:
         lag = LagMonitor(bootstrap, app.conf.id)
         attach_background(app, "consumer_lag", lambda: lag.run(lazy.stop))
+    attach_background(app, "audit_relay", lambda: _run_audit_relay(lazy))
     for name, loop in worker.backgrounds:
 
         async def background(loop: Callable[[P, asyncio.Event], Awaitable[None]] = loop) -> None:
