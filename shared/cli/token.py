@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.auth.roles import Role
-from shared.auth.tokens import SECRET_FILE, issue_token, local_secret
-from shared.runtime.running import find_running
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # settings (pydantic) and the signing library load when a token is made
+    from shared.settings import PlatformSettings
 
 
 def token_secret(settings: PlatformSettings) -> str:
     """The secret the services accept: `QYZMET_TOKEN_SECRET`, else the secret in the data dir
     (`QYZMET_DATA_DIR` or `./.data`), else the running system's (found from any folder), else a
     new one in the data dir — and then the console is told where it was made."""
+    from shared.auth.tokens import SECRET_FILE, local_secret
+    from shared.runtime.running import find_running
+
     if settings.token_secret:
         return settings.token_secret
     here = Path(settings.data_dir)
@@ -36,6 +38,11 @@ def token_secret(settings: PlatformSettings) -> str:
 
 
 def _token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from shared.auth.tokens import issue_token
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     secret = token_secret(settings)
     print(

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaConsumer, TopicPartition
-
-from shared.messaging.topics import contract_topics, ensure_topics
-from shared.runtime.running import find_running
-from shared.settings import PlatformSettings
+if TYPE_CHECKING:  # the Kafka client and settings load when a command runs, not for `--help`
+    from shared.settings import PlatformSettings
 
 NO_BROKER = (
     "qyzmet: no broker: KAFKA_BOOTSTRAP_SERVERS is not set and no running system was found"
@@ -23,6 +20,8 @@ def broker_of(settings: PlatformSettings) -> tuple[str, str] | None:
     """(bootstrap servers, topic prefix): the environment's, else the running system's."""
     if settings.kafka_bootstrap_servers:
         return settings.kafka_bootstrap_servers, settings.topic_prefix
+    from shared.runtime.running import find_running
+
     system = find_running(settings.data_dir)
     if system is None:
         return None
@@ -30,6 +29,9 @@ def broker_of(settings: PlatformSettings) -> tuple[str, str] | None:
 
 
 def _create(args: argparse.Namespace) -> int:
+    from shared.messaging.topics import contract_topics, ensure_topics
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     broker = broker_of(settings)
     if broker is None:
@@ -45,6 +47,9 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from shared.messaging.topics import contract_topics
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     for spec in contract_topics(settings.topic_partitions, settings.topic_prefix):
         print(f"{spec.name:40} partitions={spec.partitions}")
@@ -54,6 +59,8 @@ def _list(args: argparse.Namespace) -> int:
 def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0) -> list[dict[str, Any]]:
     """The first `limit` records of `topic`: position, key and CloudEvents/DLQ headers, never the body
     (bodies may carry personal data)."""
+    from kafka import KafkaConsumer, TopicPartition
+
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -86,6 +93,8 @@ def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0)
 
 
 def _read(args: argparse.Namespace) -> int:
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     broker = broker_of(settings)
     if broker is None:
