@@ -49,6 +49,7 @@ from services.complaints.service_layer.handlers import Changed, Registered
 from services.complaints.service_layer.views import ALL_OFFICES, parse_period
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.complaints import FileComplaint
+from shared.http.access_audit import audit_access
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may, meta_of
 from shared.http.openapi import documented
@@ -97,6 +98,7 @@ def create_app(
     runtime = ComplaintsRuntime(pool=pool, settings=settings, schema=schema, catalog=catalog, clock=clock)
     app = create_base_app("Qyzmet complaints", metrics=metrics, health=runtime.healthy)
     app.state.complaints = runtime
+    audit_access(app, lambda: runtime.service)
     app.state.token_secret = secret
     app.state.token_issuer = settings.token_issuer
 

@@ -34,6 +34,7 @@ from services.decision.service_layer.handlers import CaseResult
 from shared.auth.tokens import Principal, local_secret
 from shared.domain.errors import DomainError
 from shared.eventstore import ConcurrencyConflict
+from shared.http.access_audit import audit_access
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may
 from shared.http.correlation import given_correlation_id
@@ -85,6 +86,7 @@ def create_app(
     platform = PlatformSettings()
     app.state.token_secret = token_secret or platform.token_secret or local_secret(platform.data_dir)
     app.state.token_issuer = token_issuer
+    audit_access(app, svc)
 
     if service is None:
         opener = open_service or (lambda: own_service(platform))

@@ -51,6 +51,7 @@ from services.intake.service_layer.handlers import SubmitResult
 from services.intake.service_layer.views import PageRequest
 from shared.auth.tokens import Principal, local_secret
 from shared.contracts.applications import SubmitApplication
+from shared.http.access_audit import audit_access
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import actor_of, may, meta_of
 from shared.http.openapi import documented
@@ -101,6 +102,7 @@ def create_app(
         "Qyzmet intake", metrics=metrics, health=runtime.healthy, max_body_bytes=max_body_bytes
     )
     app.state.intake = runtime
+    audit_access(app, lambda: runtime.deps)
     app.state.token_secret = secret
     app.state.token_issuer = settings.token_issuer
 

@@ -24,6 +24,7 @@ from services.notification.entrypoints.query import only_query
 from services.notification.entrypoints.webhook_api import add_webhook_routes
 from services.notification.service import NotificationService
 from shared.auth.tokens import Principal, local_secret
+from shared.http.access_audit import audit_access
 from shared.http.app import create_app as create_base_app
 from shared.http.auth import may, meta_of
 from shared.http.openapi import documented
@@ -62,6 +63,7 @@ def create_app(
     platform = PlatformSettings()
     app.state.token_secret = token_secret or platform.token_secret or local_secret(platform.data_dir)
     app.state.token_issuer = token_issuer
+    audit_access(app, svc)
     if service is None:
         opener = open_service or (lambda: own_service(platform))
 
