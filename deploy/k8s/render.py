@@ -63,19 +63,55 @@ def _config_map(plugins: list[Any]) -> Manifest:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("qyzmet-config"), "data": data}
 
 
+def _secret(key: str) -> dict[str, Any]:
+    return {"secretKeyRef": {"name": SECRET_NAME, "key": key}}
+
+
 def _env(service: str) -> list[dict[str, Any]]:
-    secret = SECRET_NAME
+    """A service process holds its own login role's URL (`<SERVICE>_DATABASE_URL`), never the
+    administrator's: with only that variable it migrates nothing and waits for the migrate Job."""
     return [
-        {
-            "name": "DATABASE_URL",
-            "valueFrom": {"secretKeyRef": {"name": secret, "key": f"{service}-database-url"}},
-        },
-        {
-            "name": "QYZMET_TOKEN_SECRET",
-            "valueFrom": {"secretKeyRef": {"name": secret, "key": "token-secret"}},
-        },
-        {"name": "QYZMET_AUDIT_KEY", "valueFrom": {"secretKeyRef": {"name": secret, "key": "audit-key"}}},
+        {"name": f"{service.upper()}_DATABASE_URL", "valueFrom": _secret(f"{service}-database-url")},
+        {"name": "QYZMET_TOKEN_SECRET", "valueFrom": _secret("token-secret")},
+        {"name": "QYZMET_AUDIT_KEY", "valueFrom": _secret("audit-key")},
     ]
+
+
+def _migrate_job(plugins: list[Any]) -> Manifest:
+    """`qyzmet db setup` once per release (before the new pods): the owner and login roles, every
+    schema migrated as the owner. The only pod that holds the administrator's URL."""
+    env = [{"name": "DATABASE_URL", "valueFrom": _secret("admin-database-url")}]
+    env += [_env(plugin.name)[0] for plugin in plugins]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta("qyzmet-migrate", "migrate"),
+        "spec": {
+            "backoffLimit": 6,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {
+                "metadata": {"labels": _labels("migrate")},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                    "containers": [
+                        {
+                            "name": "migrate",
+                            "image": IMAGE,
+                            "args": ["db", "setup"],
+                            "envFrom": [{"configMapRef": {"name": "qyzmet-config"}}],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                            "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+                        }
+                    ],
+                },
+            },
+        },
+    }
 
 
 def _container(process: str, service: str, port: int | None) -> dict[str, Any]:
@@ -214,6 +250,7 @@ def manifests() -> list[Manifest]:
     docs: list[Manifest] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         _config_map(plugins),
+        _migrate_job(plugins),
     ]
     for plugin in plugins:
         for process in plugin.processes():

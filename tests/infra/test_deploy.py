@@ -72,6 +72,15 @@ def test_every_process_has_a_workload_with_probes_resources_and_a_disruption_bud
         )
 
 
+def test_a_migrate_job_alone_holds_the_administrators_url_and_runs_db_setup() -> None:
+    job = _by_kind(_docs("qyzmet.yaml"), "Job")["qyzmet-migrate"]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["db", "setup"]
+    names = {e["name"] for e in container["env"]}
+    assert "DATABASE_URL" in names
+    assert {f"{p.name.upper()}_DATABASE_URL" for p in registered_services()} <= names
+
+
 def test_workers_scale_by_consumer_group_up_to_the_partition_count_with_stable_ordinals() -> None:
     docs = _docs("qyzmet.yaml")
     autoscalers = _by_kind(docs, "HorizontalPodAutoscaler")
@@ -96,10 +105,10 @@ def test_configuration_and_credentials_are_separate() -> None:
             if "secretKeyRef" in e.get("valueFrom", {})
         ]
         assert {"token-secret", "audit-key"} <= set(refs) and set(refs) <= secret_keys
-        db = next(e for e in container["env"] if e["name"] == "DATABASE_URL")["valueFrom"]["secretKeyRef"][
-            "key"
-        ]
         service = container["args"][1].rsplit("-", 1)[0]
+        names = {e["name"]: e for e in container["env"]}
+        assert "DATABASE_URL" not in names, "no service process holds the administrator's URL"
+        db = names[f"{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"]
         assert db == f"{service}-database-url", "each service connects with its own role"
         # APIs listen on all interfaces inside the pod, or the Service could not reach them.
         if workload["kind"] == "Deployment":
