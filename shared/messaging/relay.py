@@ -58,6 +58,7 @@ from shared.messaging.relay_errors import BatchRefused, needs_new_producer
 from shared.messaging.relay_ledger import LeadershipLost, Parked, RelayLedger
 from shared.messaging.relay_recovery import rewind_point
 from shared.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
+from shared.runtime.pacing import IdlePacing
 
 log = structlog.get_logger(__name__)
 
@@ -320,6 +321,7 @@ class OutboxRelay:
         lock_check_s: float,
     ) -> None:
         backoff = idle_sleep
+        pacing = IdlePacing(busy_sleep=idle_sleep)  # idle for a while: looks only every 0.5 s
         checked = pruned = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - checked >= lock_check_s:
@@ -333,7 +335,7 @@ class OutboxRelay:
                 if self._verify:
                     await self.recover()
                     self._verify = False
-                idle = idle_sleep if await self.drain(stop) == 0 else 0.0
+                idle = pacing.pause_after(await self.drain(stop) > 0)
                 backoff = idle_sleep
             except LeadershipLost:
                 raise
