@@ -104,15 +104,45 @@ def _shared_processors() -> list[Any]:
     ]
 
 
-def configure_logging(level: str = "INFO") -> None:
+LOG_FORMAT_ENV = "QYZMET_LOG_FORMAT"
+"""`json` (the default) or `pretty`; `qyzmet run --pretty` sets it for every process it starts."""
+
+
+def render_pretty(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> str:
+    """One readable line: time, level, process, the event, then the other fields as key=value
+    (and an exception's traceback below it). Personal data is already redacted."""
+    fields = dict(event_dict)
+    stamp = str(fields.pop("timestamp", ""))
+    clock = stamp[11:23] if len(stamp) >= 23 else stamp
+    level = str(fields.pop("level", "info")).upper()
+    process = str(fields.pop("process", "-"))
+    event = str(fields.pop("event", ""))
+    logger = fields.pop("logger", None)
+    exception = fields.pop("exception", None)
+    rest = " ".join(f"{key}={value}" for key, value in fields.items() if value is not None)
+    line = f"{clock} {level:<7} {process:<20} {event}"
+    if logger:
+        line += f"  [{logger}]"
+    if rest:
+        line += f"  {rest}"
+    if exception:
+        line += f"\n{exception}"
+    return line
+
+
+def _renderer(pretty: bool) -> Any:
+    return render_pretty if pretty else structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", *, pretty: bool | None = None) -> None:
     """structlog's lines and the standard library's (uvicorn, aiokafka, faust with
-    `override_logging=False`) as one JSON format on stderr, each with the process name."""
+    `override_logging=False`) in one format on stderr, each with the process name: JSON, or one
+    readable line each when `pretty` (default: `QYZMET_LOG_FORMAT=pretty`)."""
+    if pretty is None:
+        pretty = os.environ.get(LOG_FORMAT_ENV, "json").strip().lower() == "pretty"
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *_shared_processors()],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(pretty)],
     )
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(formatter)
@@ -120,7 +150,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     structlog.configure(
-        processors=[*_shared_processors(), structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[*_shared_processors(), _renderer(pretty)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 import structlog
@@ -31,3 +32,37 @@ def test_library_and_own_lines_share_one_json_format_with_the_process_name(
         assert {"timestamp", "level", "event"} <= set(line)
     assert uvicorn["event"] == "Application startup complete." and uvicorn["logger"] == "uvicorn.error"
     assert kafka["level"] == "warning" and kafka["event"] == f"heartbeat failed for {REDACTED}"
+
+
+def test_pretty_lines_are_readable_and_name_the_process(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QYZMET_PROCESS", "decision-worker")
+    monkeypatch.setenv("QYZMET_LOG_FORMAT", "pretty")
+    try:
+        configure_logging("INFO")
+        structlog.get_logger("t").info("case opened", application_id="a-2", iin="900101300123")
+        logging.getLogger("aiokafka.consumer").warning("lag on %s", "applications.v1")
+        own, kafka = capsys.readouterr().err.strip().splitlines()[-2:]
+    finally:
+        monkeypatch.delenv("QYZMET_LOG_FORMAT")
+        configure_logging("INFO")
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d\.\d{3} INFO +decision-worker +case opened  application_id=a-2 iin=\[redacted\]", own
+    ), own
+    assert re.fullmatch(
+        r"\S+ WARNING +decision-worker +lag on applications\.v1  \[aiokafka\.consumer\]", kafka
+    ), kafka
+    assert "900101300123" not in own
+
+
+def test_the_format_follows_the_argument_over_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QYZMET_PROCESS", "intake-api")
+    monkeypatch.setenv("QYZMET_LOG_FORMAT", "pretty")
+    configure_logging("INFO", pretty=False)
+    structlog.get_logger("t").info("json after all")
+    monkeypatch.delenv("QYZMET_LOG_FORMAT")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["event"] == "json after all" and line["process"] == "intake-api"
