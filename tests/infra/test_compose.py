@@ -47,7 +47,9 @@ def test_every_registered_process_runs_from_the_one_image_with_a_health_check(
         assert service["healthcheck"]["test"][0] == "CMD"
         env = service["environment"]
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092", "the real broker, not an embedded one"
-        assert env["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in env["DATABASE_URL"]
+        own = env[f"{plugin.name.upper()}_DATABASE_URL"]
+        assert own.startswith(f"postgresql://qyzmet_{plugin.name}:") and "@postgres:5432/" in own
+        assert "DATABASE_URL" not in env, "service processes never hold the administrator's URL"
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
         if process.endswith("-api"):
@@ -60,6 +62,20 @@ def test_every_registered_process_runs_from_the_one_image_with_a_health_check(
             assert f"{port}:{port}" in service["ports"]
         else:
             assert env["QYZMET_INSTANCE"].isdigit(), "workers need a static membership ordinal"
+
+
+def test_the_migrate_step_sets_up_every_services_role_with_the_administrators_url(
+    compose: dict[str, Any],
+) -> None:
+    migrate = compose["services"]["migrate"]
+    assert "qyzmet db setup" in " ".join(migrate["entrypoint"])
+    env = migrate["environment"]
+    assert env["DATABASE_URL"].startswith("postgresql://postgres:")
+    for plugin in registered_services():
+        assert (
+            env[f"{plugin.name.upper()}_DATABASE_URL"]
+            == compose["services"][f"{plugin.name}-api"]["environment"][f"{plugin.name.upper()}_DATABASE_URL"]
+        )
 
 
 def test_the_dockerfile_runs_qyzmet_as_a_non_root_user() -> None:
