@@ -113,3 +113,13 @@ async def test_a_missing_store_is_named_not_a_traceback(
     assert await _run(absent, database_url, monkeypatch, out, "--format", "json") == 0
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["rows"] == [] and "intake: no event store in 'q_none_a'" in document["sources"]
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", "quality", "--from", "2009-03-31", "--to", "2009-03-01", "--format", "csv"]
+    assert cli_main(argv) == 2
+    assert "--to: must not be before --from" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["report", "quality", "--from", "31.03.2009", "--to", "2009-03-31"])
+    assert exit_info.value.code == 2
+    assert "'31.03.2009' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
