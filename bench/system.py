@@ -131,7 +131,8 @@ def running_system(
     """`qyzmet run` until the block ends (SIGINT, then SIGKILL of anything left)."""
     name = f"bench_sys_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    *api_ports, console_port = free_ports(len(SERVICES) + 1)
+    ports = dict(zip(SERVICES, api_ports, strict=True))
     prefix = f"bsys{uuid.uuid4().hex[:6]}."
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -143,12 +144,13 @@ def running_system(
         "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_LOG_LEVEL": "WARNING",
         **{f"{s.upper()}_API_PORT": str(p) for s, p in ports.items()},
+        "CONSOLE_API_PORT": str(console_port),
         **extra_env,
     }
     log = workdir / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "run"],
+            [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -46,11 +46,14 @@ def _simulate(args: argparse.Namespace) -> int:
     from datetime import date
     from pathlib import Path
 
+    import structlog
+
     from services.simulator.desks import Urls
     from services.simulator.offers import default_offers
     from services.simulator.simulation import SimulationConfig, simulate
     from services.simulator.stories import Behaviour
     from shared.cli.token import token_secret
+    from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
     from shared.runtime.running import find_running
     from shared.settings import PlatformSettings
 
@@ -67,8 +70,13 @@ def _simulate(args: argparse.Namespace) -> int:
         behaviour=Behaviour(think_s=args.think),
     )
 
+    os.environ[PROCESS_ENV] = "simulator"  # every line names the process, as `qyzmet serve` does
+    chosen = os.environ.get(LOG_FORMAT_ENV)
+    configure_logging(settings.log_level, pretty=chosen == "pretty" if chosen else sys.stderr.isatty())
+    log = structlog.get_logger("qyzmet.simulator")
+
     def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+        log.info(line)
 
     say(
         f"simulator: {args.rate:g} applications/s to intake {urls['intake']}, decision {urls['decision']},"

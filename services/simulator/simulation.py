@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import httpx
+
 from services.simulator.desks import Desks, Urls
 from services.simulator.offers import Offer
 from services.simulator.stories import Behaviour, Story
@@ -28,6 +30,8 @@ class SimulationConfig:
     duration_s: float | None = None
     report_every_s: float = 10.0
     grace_s: float = 5.0
+    ready_wait_s: float = 180.0
+    """How long to wait at start for the APIs to answer `/healthz` (a system that is starting)."""
     seed: int | None = None
     behaviour: Behaviour = field(default_factory=Behaviour)
 
@@ -56,6 +60,7 @@ async def simulate(
     started = time.monotonic()
     reporter = asyncio.create_task(_report(tally, started, config.report_every_s, say, stop))
     try:
+        await _wait_ready(desks, config.ready_wait_s, say, stop)
         await _arrivals(desks, offers, config, rng, stories, stop, started)
         if stories:
             await asyncio.wait(stories, timeout=config.grace_s)
@@ -72,6 +77,26 @@ async def simulate(
     if tally.rejections():
         say("simulator: refused steps: " + ", ".join(tally.rejections()[:8]))
     return tally
+
+
+async def _wait_ready(
+    desks: Desks, timeout_s: float, say: Callable[[str], None], stop: asyncio.Event
+) -> None:
+    """Until every API answers `/healthz` (then the offices open), `timeout_s` passed, or a stop."""
+    bases = (desks.urls.intake, desks.urls.decision, desks.urls.complaints)
+    deadline = time.monotonic() + timeout_s
+    told = False
+    while not stop.is_set() and time.monotonic() < deadline:
+        answers = await asyncio.gather(
+            *(desks.client.get(f"{base}/healthz", timeout=3.0) for base in bases), return_exceptions=True
+        )
+        if all(isinstance(a, httpx.Response) and a.status_code == 200 for a in answers):
+            return
+        if not told:
+            say("simulator: waiting for the APIs to answer /healthz")
+            told = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
 
 
 async def _arrivals(

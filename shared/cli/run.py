@@ -8,6 +8,10 @@ crash-loops is given up on while the others keep serving. Ctrl-C stops the child
 PostgreSQL and broker this run started itself (data stays in `.data/`); `--keep-infra` leaves
 them running, and servers that were already running or given by the environment are never
 stopped unless `--stop-infra` asks for it.
+
+Unless `--no-simulator`, the regional-office simulator (`qyzmet simulate`, when installed) runs
+as one more child at `--rate` applications a second. Every line is JSON naming its process
+(`qyzmet-run` for the supervisor's own), or one readable line each with `--pretty`.
 """
 
 from __future__ import annotations
@@ -18,10 +22,15 @@ import signal
 import sys
 import time
 from dataclasses import replace
+from importlib.metadata import entry_points
 from typing import Any
 
+import structlog
+
+from shared.auth.tokens import local_secret
 from shared.cli.db import least_privilege_environment
 from shared.infra.stack import infra_down, infra_up, resolve_data_dir
+from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
 from shared.runtime.running import RunningSystem, forget_running, record_running, recorded_processes
@@ -58,11 +67,30 @@ def _record_metrics(system: RunningSystem) -> RunningSystem:
     return updated
 
 
+RUN_PROCESS = "qyzmet-run"
+DEFAULT_SIMULATOR_RATE = 2.0
+
+
 def _say(line: str) -> None:
-    print(f"qyzmet: {line}", file=sys.stderr, flush=True)
+    structlog.get_logger("qyzmet.run").info(line)
+
+
+def _simulator(args: argparse.Namespace, urls: list[str]) -> dict[str, list[str]]:
+    """The regional-office simulator as one more child, when installed and wanted."""
+    if args.no_simulator or not entry_points(group="qyzmet.commands", name="simulate"):
+        return {}
+    argv = [sys.executable, "-m", "shared.cli.main", "simulate", "--rate", f"{args.rate:g}"]
+    for name, url in (u.split(" ", 1) for u in urls):
+        if name in ("intake", "decision", "complaints"):
+            argv += ["--url", f"{name}={url.removesuffix('/docs')}"]
+    return {"simulator": argv}
 
 
 def _run(args: argparse.Namespace) -> int:
+    os.environ[PROCESS_ENV] = RUN_PROCESS
+    # one format for this process's lines and every child's
+    os.environ[LOG_FORMAT_ENV] = "pretty" if args.pretty else os.environ.get(LOG_FORMAT_ENV) or "json"
+    configure_logging(os.environ.get("QYZMET_LOG_LEVEL", "INFO"))
     infra = infra_up(args.data_dir)
     env = {**os.environ, **infra.env()}
     settings = PlatformSettings()
@@ -85,14 +113,20 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     child_env = {**_port_environment(plugins), **env, "QYZMET_DATA_DIR": str(data_dir)}
     child_env = least_privilege_environment(infra.database_url, plugins, child_env)  # own roles
+    child_env.pop(PROCESS_ENV, None)  # each child names itself
+    if not child_env.get("QYZMET_TOKEN_SECRET"):
+        local_secret(data_dir)  # made once here, before APIs and simulator read it at once
+    urls = _api_urls(plugins, child_env, set(processes))
     supervisor = Supervisor(
-        {name: [sys.executable, "-m", "shared.cli.main", "serve", name] for name in processes},
+        {
+            **{name: [sys.executable, "-m", "shared.cli.main", "serve", name] for name in processes},
+            **_simulator(args, urls),
+        },
         child_env,
         say=_say,
     )
     try:
         supervisor.start()
-        urls = _api_urls(plugins, child_env, set(processes))
         system = RunningSystem(
             pid=os.getpid(),
             data_dir=str(data_dir),
@@ -145,4 +179,21 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="on exit also stop a PostgreSQL and broker that were already running locally",
     )
+    add_system_options(parser)
     parser.set_defaults(handler=_run)
+
+
+def add_system_options(parser: argparse.ArgumentParser) -> None:
+    """The options `qyzmet run` and `qyzmet up` share: the simulator and the log format."""
+    parser.add_argument(
+        "--no-simulator", action="store_true", help="a quiet system: no simulated regional offices"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_SIMULATOR_RATE,
+        help=f"the simulator's applications a second (default {DEFAULT_SIMULATOR_RATE:g})",
+    )
+    parser.add_argument(
+        "--pretty", action="store_true", help="readable log lines instead of JSON (every process)"
+    )

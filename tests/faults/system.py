@@ -65,7 +65,7 @@ class System:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, timeout_s: float = 180) -> None:
-        *api_ports, pg_port, kafka_port = free_ports(len(SERVICES) + 2)
+        *api_ports, pg_port, kafka_port, console_port = free_ports(len(SERVICES) + 3)
         self.ports = dict(zip(SERVICES, api_ports, strict=True))
         env = {k: v for k, v in os.environ.items() if k not in REMOVED}
         env.update(
@@ -80,6 +80,7 @@ class System:
                 # A worker stuck after a broker kill restarts itself well inside the quiet period.
                 "QYZMET_WORKER_STALL_S": "45",
                 **{f"{svc.upper()}_API_PORT": str(port) for svc, port in self.ports.items()},
+                "CONSOLE_API_PORT": str(console_port),  # the operations console (no worker)
                 # Delivery attempts to an SMTP server nobody runs would only add noise.
                 "NOTIFICATION_CHANNELS": '["sms","pickup"]',
                 "NOTIFICATION_SMS_PROVIDER": "logging",
@@ -92,7 +93,7 @@ class System:
         work.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("w+b")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "run"],
+            [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
             env=env,
             cwd=work,
             stdout=self._log,

@@ -84,7 +84,7 @@ def system(
 ) -> Iterator[dict[str, Any]]:
     name = f"whole_life_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    services = ("intake", "decision", "notification", "complaints")
+    services = ("intake", "decision", "notification", "complaints", "console")
     ports = dict(zip(services, free_ports(len(services)), strict=True))
     env = {
         **os.environ,
@@ -104,7 +104,10 @@ def system(
     }
     log = (tmp_path / "run.log").open("w+b")
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield {"process": process, "ports": ports, "log": log}
