@@ -16,7 +16,13 @@ from typing import Any
 
 from shared.infra import postgres_url_from_env_or_start, start_kafka
 
-SUITES = ("bench.platform_bench", "bench.intake_bench", "bench.decision_bench", "bench.quality_bench")
+SUITES = (
+    "bench.platform_bench",
+    "bench.intake_bench",
+    "bench.decision_bench",
+    "bench.quality_bench",
+    "bench.replay_bench",
+)
 RESULTS = Path(__file__).parent / "results"
 
 

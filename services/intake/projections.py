@@ -10,18 +10,22 @@ from services.intake.bootstrap import MIGRATIONS, schema_from_env
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
 REPLAY_BATCH = 5000
+REPLAY_CACHE_ROWS = 50_000
+"""Rows a replay keeps in memory (written when they leave, or at the end)."""
 _STREAM = "'application-' || application_id::text"
 
 
 async def replay_applications(pool: asyncpg.Pool, job: ReplayJob) -> int:
     """The live projector's code, reading `job.source`'s events into `job.target`'s rows."""
     projector = ApplicationProjector(
-        pool, job.source, REPLAY_BATCH, target=job.target, streams=job.streams, cache_rows=200_000
-    )
+        pool, job.source, REPLAY_BATCH, target=job.target, streams=job.streams, cache_rows=REPLAY_CACHE_ROWS,
+        write_behind=True,
+    )  # fmt: skip
     total = 0
     while read := await projector.run_once():
         total += read
         job.progress(read)
+    await projector.flush()
     return total
 
 

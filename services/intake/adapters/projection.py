@@ -61,7 +61,11 @@ class ApplicationProjector:
 
     Rows are kept between batches (at most `cache_rows`) while this projector is the only one
     that moved the checkpoint: if the checkpoint is not where this projector left it, another
-    projector (or a rebuild) ran, and the rows are read again."""
+    projector (or a rebuild) ran, and the rows are read again.
+
+    `write_behind` (a replay into a fresh schema, the only writer there): a changed row is
+    written when it leaves the cache or at `flush()`, not at every batch; the history is written
+    at every batch all the same. Memory stays bounded by `cache_rows`."""
 
     def __init__(
         self,
@@ -72,6 +76,7 @@ class ApplicationProjector:
         target: str | None = None,
         streams: Sequence[str] | None = None,
         cache_rows: int = 50_000,
+        write_behind: bool = False,
     ) -> None:
         self.pool = pool
         self.schema = checked_identifier(schema)
@@ -84,6 +89,8 @@ class ApplicationProjector:
         self.failures = 0
         self._cache: OrderedDict[uuid.UUID, Row | None] = OrderedDict()
         self._cache_at: GlobalCursor | None = None
+        self.write_behind = write_behind
+        self._dirty: set[uuid.UUID] = set()
         columns = ", ".join(COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
         self._upsert_sql = (
@@ -121,6 +128,8 @@ class ApplicationProjector:
     async def _batch(self, conn: asyncpg.Connection) -> int:
         cursor = await self._checkpoint(conn)
         if cursor != self._cache_at:
+            if self._dirty:
+                raise RuntimeError("another projector moved the checkpoint of a write-behind replay")
             self._cache.clear()
         self._cache_at = None  # until this batch commits
         events = await read_committed(conn, self.store, cursor, self.batch_size, self.streams)
@@ -133,8 +142,13 @@ class ApplicationProjector:
             entry = status_rows.apply(rows, event)
             if entry is not None:
                 history.append(entry)
-        await self._write(conn, [row for row in rows.values() if row is not None], history)
+        changed = [row for row in rows.values() if row is not None]
+        if self.write_behind:
+            self._dirty.update(row["application_id"] for row in changed)
+            changed = []
         last = events[-1]
+        changed.extend(self._remember(rows, GlobalCursor(last.txid, last.position)))
+        await self._write(conn, changed, history)
         await conn.execute(
             f"UPDATE {self.target}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
             " updated_at = now() WHERE projection = $1",
@@ -142,8 +156,14 @@ class ApplicationProjector:
             str(last.txid),
             last.position,
         )
-        self._remember(rows, GlobalCursor(last.txid, last.position))
         return len(events)
+
+    async def flush(self) -> None:
+        """Write the rows a write-behind projector still holds."""
+        rows = [row for app in self._dirty if (row := self._cache.get(app)) is not None]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._write(conn, rows, [])
+        self._dirty.clear()
 
     async def _rows_of(
         self, conn: asyncpg.Connection, events: list[StoredEvent]
@@ -174,15 +194,22 @@ class ApplicationProjector:
         if history:
             await conn.execute(self._history_sql, *(list(column) for column in zip(*history, strict=True)))
 
-    def _remember(self, rows: dict[uuid.UUID, Row | None], at: GlobalCursor) -> None:
+    def _remember(self, rows: dict[uuid.UUID, Row | None], at: GlobalCursor) -> list[Row]:
         """Keep the rows for the next batch (committed with the checkpoint `at` by the caller:
-        `run_once` forgets them if the commit fails)."""
+        `run_once` forgets them if the commit fails); return the changed rows that left the
+        cache unwritten (write-behind), to be written now."""
         for app, row in rows.items():
             self._cache[app] = row
             self._cache.move_to_end(app)
+        leaving: list[Row] = []
         while len(self._cache) > self.cache_rows:
-            self._cache.popitem(last=False)
+            app, row = self._cache.popitem(last=False)
+            if app in self._dirty:
+                self._dirty.discard(app)
+                if row is not None:
+                    leaving.append(row)
         self._cache_at = at
+        return leaving
 
     async def lag(self) -> int:
         """Events stored after the checkpoint (not yet projected)."""

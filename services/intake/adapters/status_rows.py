@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
@@ -61,11 +61,16 @@ def event_data(stored: StoredEvent) -> dict[str, Any]:
     return dumped
 
 
+@lru_cache(maxsize=65_536)
+def _uuid(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
 def application_of(stored: StoredEvent) -> uuid.UUID | None:
     """The application an intake event is about (None for an event the view does not show)."""
     if stored.event_type not in _current_versions():
         return None
-    return uuid.UUID(event_data(stored)["application_id"])
+    return _uuid(event_data(stored)["application_id"])
 
 
 def _time(value: str | None) -> datetime | None:
@@ -81,7 +86,7 @@ def apply(rows: dict[uuid.UUID, Row | None], stored: StoredEvent) -> HistoryEntr
     return the history entry it adds, or None when the application has no row."""
     data = event_data(stored)
     kind = stored.event_type
-    app = uuid.UUID(data["application_id"])
+    app = _uuid(data["application_id"])
     event_type, actor = kind, stored.metadata.get("actor")
     at: datetime | None = stored.recorded_at
     if kind in (SUBMITTED, REJECTED) and rows.get(app) is None:

@@ -1,0 +1,207 @@
+"""Replay benchmark: rebuild intake's status projection (`applications` + `application_history`)
+from 1,000,000 stored events into a fresh schema, next to a raw sequential read of the same
+events (the same gap-safe pages, decoded, nothing projected) in the same run.
+
+The log is generated in PostgreSQL from contract-valid templates: applications submitted, then
+their cases' steps in rounds (assigned, inspection scheduled and completed, decided, two
+notification states, a complaint registered and resolved, entitlement started), so an
+application's events are spread over the log as in a running system. `QYZMET_BENCH_REPLAY_EVENTS`
+makes a quicker run (default 1,000,000). Peak RSS is the process's high-water mark after the
+replay (the replay streams: it keeps at most its row cache and one page in memory).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import time
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from services.intake.bootstrap import migrate
+from services.intake.projections import APPLICATIONS
+from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
+from shared.contracts.applications import ApplicationSubmitted
+from shared.db.pool import create_pool
+from shared.eventstore import EventStore, GlobalCursor, cursor_of
+from shared.replay.engine import replay_from_store
+
+EVENTS = int(os.environ.get("QYZMET_BENCH_REPLAY_EVENTS", "1000000"))
+PAGE = 5000
+CHUNK = 20_000
+"""Applications whose steps are interleaved round by round."""
+AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+STEPS: tuple[tuple[CaseStep, str, dict[str, Any]], ...] = (
+    ("executor_assigned", "decision.executor_assigned", {"executor": "spec-1"}),
+    ("inspection_scheduled", "inspection.scheduled", {"inspection_date": date(2025, 3, 10)}),
+    ("inspection_completed", "inspection.completed", {}),
+    (
+        "decision_made",
+        "decision.made",
+        {"outcome": "approved", "decided_at": AT, "grounds": (GroundRef(id="g1", text="ground"),)},
+    ),
+    (
+        "notification_state_changed",
+        "notification.state_changed",
+        {
+            "notification_id": "n1",
+            "notification_kind": "decision_made",
+            "notification_channel": "email",
+            "delivery_state": "ON_DELIVERY",
+        },
+    ),
+    (
+        "notification_state_changed",
+        "notification.state_changed",
+        {
+            "notification_id": "n1",
+            "notification_kind": "decision_made",
+            "notification_channel": "email",
+            "delivery_state": "DELIVERED",
+        },
+    ),
+    (
+        "complaint_registered",
+        "complaint.registered",
+        {"complaint_id": "c1", "review_due_on": date(2025, 4, 1)},
+    ),
+    ("complaint_resolved", "complaint.resolved", {"complaint_id": "c1", "complaint_outcome": "rejected"}),
+    ("entitlement_started", "decision.entitlement_started", {"effective": date(2025, 3, 4)}),
+)
+PER_APPLICATION = 1 + len(STEPS)
+
+
+def _submitted() -> dict[str, Any]:
+    documents = [
+        {"document_id": d, "name_kk": d, "name_en": d, "form": "original"}
+        for d in ("identity_card", "labour_activity_documents", "income_statement")
+    ]
+    event = ApplicationSubmitted(
+        application_id="00000000-0000-0000-0000-000000000000",
+        registration_number="karaganda-dept-01-2025-000001",
+        service_id="unemployed_registration",
+        edition_id="unemployed_registration@2023",
+        edition_basis="bench",
+        channel="department",
+        office_id="karaganda-dept-01",
+        region="karaganda",
+        received_by="clerk-1",
+        received_at=AT,
+        due_at=AT,
+        idempotency_key="k",
+        applicant={"iin": "850412300017", "full_name": "Bench Applicant", "contacts": {"phone": "+7 701"}},
+        documents=documents,
+    )
+    return event.model_dump(mode="json")
+
+
+def _step(i: int) -> dict[str, Any]:
+    step, source, facts = STEPS[i]
+    return CaseProgressRecorded(
+        application_id="00000000-0000-0000-0000-000000000000", step=step, source_event_id=str(uuid.uuid4()),
+        source_event_type=source, occurred_at=AT.replace(hour=10 + i), recorded_by="officer-1", **facts,
+    ).model_dump(mode="json")  # fmt: skip
+
+
+async def _generate(conn: asyncpg.Connection, schema: str, applications: int) -> int:
+    """Insert the log in PostgreSQL: one statement per (chunk, step), each its own transaction."""
+    templates = [("application.submitted", _submitted())] + [
+        ("application.case_progress_recorded", _step(i)) for i in range(len(STEPS))
+    ]
+    for start in range(0, applications, CHUNK):
+        end = min(start + CHUNK, applications)
+        for version, (event_type, template) in enumerate(templates, start=1):
+            await conn.execute(
+                f"INSERT INTO {schema}.events (stream_id, version, event_id, event_type, schema_version,"
+                " data, metadata, recorded_at)"
+                " SELECT 'application-' || a.id, $1, gen_random_uuid(), $2, 1,"
+                " jsonb_set($3::text::jsonb, '{application_id}', to_jsonb(a.id)),"
+                " jsonb_build_object('actor', 'officer-1', 'correlation_id', a.id), $6"
+                " FROM (SELECT md5('bench' || i)::uuid::text AS id"
+                " FROM generate_series($4::int, $5::int - 1) i) a",
+                version,
+                event_type,
+                json.dumps(template),
+                start,
+                end,
+                AT,
+            )
+    total: int = await conn.fetchval(f"SELECT count(*) FROM {schema}.events")
+    await conn.execute(f"ANALYZE {schema}.events")
+    return total
+
+
+async def _raw_read(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
+    """Every event in commit order through the gap-safe pages, decoded, nothing else."""
+    store, cursor, count = EventStore(schema), GlobalCursor(), 0
+    started = time.perf_counter()
+    async with pool.acquire() as conn:
+        while page := await store.read_committed(conn, cursor, PAGE):
+            count += len(page)
+            cursor = cursor_of(page[-1])
+    return count, count / (time.perf_counter() - started)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _row(name: str, value: float, baseline: float, unit: str, target: float, **extra: Any) -> dict[str, Any]:
+    ratio = value / baseline if baseline else 0.0
+    return {
+        "name": name, "value": round(value, 1), "baseline": round(baseline, 1), "unit": unit,
+        "ratio": round(ratio, 3), "target_ratio": target, "meets_target": ratio >= target, **extra,
+    }  # fmt: skip
+
+
+async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]:
+    schema = f"bench_replay_{uuid.uuid4().hex[:8]}"
+    target = f"{schema}_r"
+    pool = await create_pool(database_url, min_size=1, max_size=4)
+    try:
+        await migrate(pool, schema)
+        async with pool.acquire() as conn:
+            stored = await _generate(conn, schema, max(EVENTS // PER_APPLICATION, 1))
+        read, read_rate = await _raw_read(pool, schema)
+        rss_before = _peak_rss_mb()
+        spec = dataclasses.replace(APPLICATIONS, schema=lambda: schema)
+        result = await replay_from_store(pool, spec, target)
+        rate = result.events / result.seconds
+        async with pool.acquire() as conn:
+            rows = await conn.fetchval(f"SELECT count(*) FROM {target}.applications")
+            history = await conn.fetchval(f"SELECT count(*) FROM {target}.application_history")
+        assert read == stored == result.events == history, (read, stored, result.events, history)
+        return [
+            _row(
+                "replay_status_projection",
+                rate,
+                read_rate,
+                "events/s",
+                0.3,
+                events=result.events,
+                applications=rows,
+                seconds=round(result.seconds, 1),
+                absolute_target=100_000,
+                meets_absolute_target=rate >= 100_000,
+                peak_rss_mb=round(_peak_rss_mb(), 1),
+                peak_rss_mb_before_replay=round(rss_before, 1),
+            )
+        ]
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            await conn.execute(f"DROP SCHEMA IF EXISTS {target} CASCADE")
+        await pool.close()
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    url = os.environ["DATABASE_URL"]
+    for row in asyncio.run(run(url, "")):
+        print(row)
