@@ -15,22 +15,10 @@ import asyncpg
 from shared.db.identifiers import checked_identifier
 from shared.eventstore.errors import ConcurrencyConflict, PartialDuplicate
 from shared.eventstore.records import AppendResult, GlobalCursor, NewEvent, StoredEvent
+from shared.eventstore.statements import statements
 
 ANY_VERSION: int | None = None
 """Pass as `expected_version` to append whatever the stream's version is."""
-
-_COLUMNS = (
-    "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
-    " e.schema_version, e.data, e.metadata, e.recorded_at"
-)
-_COMMITTED_AFTER_CURSOR = (
-    " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-    " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
-    " ORDER BY e.txid, e.position LIMIT $3"
-)
-"""The gap-safe page: after the cursor, below every running transaction, in (txid, position) order."""
-# Always qualify `e.txid` in WHERE/ORDER BY: bare `txid` in ORDER BY would name the bigint output
-# column and force a sort of the whole table instead of an index scan on (txid, position).
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -52,25 +40,7 @@ class EventStore:
     def __init__(self, schema: str) -> None:
         self.schema = checked_identifier(schema)
         self._table = f"{self.schema}.events"
-        # Insert only if the stream is at the expected version ($2; NULL = any) and none of the
-        # event ids is stored yet; versions follow the stream's current one. A concurrent writer
-        # makes the unique index on (stream_id, version) refuse the insert.
-        self._append_sql = (
-            f"WITH current AS (SELECT coalesce(max(version), 0) AS v FROM {self._table} WHERE stream_id = $1)"
-            f" INSERT INTO {self._table}"
-            " (stream_id, version, event_id, event_type, schema_version, data, metadata)"
-            " SELECT $1, current.v + u.ord, u.event_id, u.event_type, u.schema_version, u.data, u.metadata"
-            " FROM current, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])"
-            " WITH ORDINALITY AS u(event_id, event_type, schema_version, data, metadata, ord)"
-            " WHERE ($2::int IS NULL OR current.v = $2::int)"
-            f" AND NOT EXISTS (SELECT 1 FROM {self._table} WHERE event_id = ANY($3::uuid[]))"
-            # A transaction older than one that already wrote to this stream must not append to
-            # it: readers order by transaction id, so its events would overtake the newer ones.
-            f" AND NOT EXISTS (SELECT 1 FROM {self._table}"
-            " WHERE stream_id = $1 AND txid > pg_current_xact_id())"
-            " ON CONFLICT (event_id) DO NOTHING"
-            " RETURNING version"
-        )
+        self._sql = statements(self.schema)
 
     def session(self, conn: asyncpg.Connection) -> PgEventSession:
         """This store on `conn`, as the unit-of-work port (`shared.eventstore.ports.EventSession`)."""
@@ -86,36 +56,34 @@ class EventStore:
         """Append `events` to `stream_id` if it is at `expected_version` (None: any version).
 
         Appending event ids that are all stored already is a no-op. A concurrent writer that
-        got there first makes this raise `ConcurrencyConflict`.
+        got there first makes this raise `ConcurrencyConflict`. One statement, no savepoint:
+        a refusal writes nothing and leaves the caller's transaction usable.
         """
         if not events:
             return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
         ids = [e.event_id for e in events]
         try:
-            # One statement does the whole check-and-insert: the savepoint (or transaction) only
-            # matters when it fails, so that the caller's transaction survives a conflict.
-            async with conn.transaction():
-                versions = await conn.fetch(
-                    self._append_sql,
-                    stream_id,
-                    expected_version,
-                    ids,
-                    [e.event_type for e in events],
-                    [e.schema_version for e in events],
-                    [e.data for e in events],
-                    [e.metadata for e in events],
-                )
-                if len(versions) == len(events):
-                    return AppendResult(stream_id, max(r["version"] for r in versions), len(events))
-                if versions:
-                    raise PartialDuplicate(stream_id, len(events) - len(versions), len(events))
+            versions = await conn.fetch(
+                self._sql.append,
+                stream_id,
+                expected_version,
+                ids,
+                [e.event_type for e in events],
+                [e.schema_version for e in events],
+                [e.data for e in events],
+                [e.metadata for e in events],
+            )
         except asyncpg.UniqueViolationError as exc:
-            # A concurrent writer committed first (its transaction is visible now): the same event
-            # ids (an idempotent no-op) or another append to the stream (a conflict).
+            # Only when the stream's row and its events disagree, or these event ids are stored in
+            # another stream: nothing normal gets here. Inside a transaction it is aborted now.
+            if conn.is_in_transaction():
+                raise ConcurrencyConflict(stream_id, _expected(expected_version), -1) from exc
             refusal = await self._refusal(conn, stream_id, ids, expected_version)
             if isinstance(refusal, AppendResult):
                 return refusal
             raise refusal from exc
+        if versions:
+            return AppendResult(stream_id, max(r["version"] for r in versions), len(versions))
         refusal = await self._refusal(conn, stream_id, ids, expected_version)
         if isinstance(refusal, AppendResult):
             return refusal
@@ -125,18 +93,13 @@ class EventStore:
         self, conn: asyncpg.Connection, stream_id: str, ids: list[uuid.UUID], expected: int | None
     ) -> AppendResult | PartialDuplicate | ConcurrencyConflict:
         """Why nothing was appended: all ids stored already (a no-op result) or a typed error."""
-        row = await conn.fetchrow(
-            f"SELECT (SELECT count(*) FROM {self._table} WHERE event_id = ANY($1::uuid[])) AS stored,"
-            f" (SELECT coalesce(max(version), 0) FROM {self._table} WHERE stream_id = $2) AS version",
-            ids,
-            stream_id,
-        )
+        row = await conn.fetchrow(self._sql.refusal, ids, stream_id)
         assert row is not None
         if row["stored"] == len(ids):
             return AppendResult(stream_id, row["version"], 0)
         if row["stored"]:
             return PartialDuplicate(stream_id, row["stored"], len(ids))
-        return ConcurrencyConflict(stream_id, -1 if expected is None else expected, row["version"])
+        return ConcurrencyConflict(stream_id, _expected(expected), row["version"])
 
     async def append_batch(
         self, conn: asyncpg.Connection, batch: Sequence[tuple[str, Sequence[NewEvent]]]
@@ -146,55 +109,46 @@ class EventStore:
         For bulk ingestion (imports, benchmarks): no expected-version check, but a concurrent
         writer to one of the streams still makes the whole batch fail with a conflict.
         """
-        streams = sorted({stream for stream, _ in batch})
+        counts: dict[str, int] = {}
+        streams: list[str] = []
+        places: list[int] = []
+        flat: list[NewEvent] = []
+        for stream, events in batch:
+            for event in events:
+                counts[stream] = counts.get(stream, 0) + 1
+                streams.append(stream)
+                places.append(counts[stream])
+                flat.append(event)
+        if not flat:
+            return 0
         async with conn.transaction():
-            rows = await conn.fetch(
-                f"SELECT stream_id, max(version) AS v FROM {self._table}"
-                " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-                streams,
-            )
-            versions = {row["stream_id"]: row["v"] for row in rows}
-            planned: list[tuple[str, int, NewEvent]] = []
-            for stream, events in batch:
-                for event in events:
-                    versions[stream] = versions.get(stream, 0) + 1
-                    planned.append((stream, versions[stream], event))
             try:
-                await self._insert(conn, planned)
+                status = await conn.execute(
+                    self._sql.append_batch,
+                    list(counts),
+                    list(counts.values()),
+                    streams,
+                    places,
+                    [e.event_id for e in flat],
+                    [e.event_type for e in flat],
+                    [e.schema_version for e in flat],
+                    [e.data for e in flat],
+                    [e.metadata for e in flat],
+                )
             except asyncpg.UniqueViolationError as exc:
-                raise ConcurrencyConflict(streams[0] if len(streams) == 1 else "<batch>", -1, -1) from exc
-        return len(planned)
-
-    async def _insert(self, conn: asyncpg.Connection, planned: Sequence[tuple[str, int, NewEvent]]) -> None:
-        await conn.execute(
-            f"INSERT INTO {self._table}"
-            " (stream_id, version, event_id, event_type, schema_version, data, metadata)"
-            " SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[],"
-            " $6::jsonb[], $7::jsonb[])",
-            [p[0] for p in planned],
-            [p[1] for p in planned],
-            [p[2].event_id for p in planned],
-            [p[2].event_type for p in planned],
-            [p[2].schema_version for p in planned],
-            [p[2].data for p in planned],
-            [p[2].metadata for p in planned],
-        )
+                raise ConcurrencyConflict(_one_or_batch(counts), -1, -1) from exc
+            if int(status.rsplit(" ", 1)[-1]) != len(flat):  # a newer transaction wrote a stream
+                raise ConcurrencyConflict(_one_or_batch(counts), -1, -1)
+        return len(flat)
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
-        version: int = await conn.fetchval(
-            f"SELECT coalesce(max(version), 0) FROM {self._table} WHERE stream_id = $1", stream_id
-        )
+        version: int = await conn.fetchval(self._sql.stream_version, stream_id)
         return version
 
     async def load(
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
     ) -> list[StoredEvent]:
-        rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self._table} e WHERE e.stream_id = $1 AND e.version > $2"
-            " ORDER BY e.version",
-            stream_id,
-            after_version,
-        )
+        rows = await conn.fetch(self._sql.load, stream_id, after_version)
         return [_stored(row) for row in rows]
 
     async def read_committed(
@@ -209,12 +163,7 @@ class EventStore:
         committed last (per-stream order holds: an older transaction cannot append behind a
         newer writer of the same stream).
         """
-        rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
-            str(after.txid),
-            after.position,
-            limit,
-        )
+        rows = await conn.fetch(self._sql.read_committed, str(after.txid), after.position, limit)
         return [_stored(row) for row in rows]
 
     async def read_committed_for_publishing(
@@ -226,15 +175,7 @@ class EventStore:
         than the rest of its work.
         """
         rows: list[asyncpg.Record] = await conn.fetch(
-            f"SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.event_id, e.event_type,"
-            " e.schema_version, e.data::text AS data_json, e.recorded_at,"
-            " e.metadata->>'correlation_id' AS correlation_id, e.metadata->>'causation_id' AS causation_id,"
-            " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office,"
-            " e.metadata->>'region' AS region"
-            f" FROM {self._table} e" + _COMMITTED_AFTER_CURSOR,
-            str(after.txid),
-            after.position,
-            limit,
+            self._sql.read_for_publishing, str(after.txid), after.position, limit
         )
         return rows
 
@@ -250,6 +191,14 @@ class EventStore:
     async def count(self, conn: asyncpg.Connection) -> int:
         total: int = await conn.fetchval(f"SELECT count(*) FROM {self._table}")
         return total
+
+
+def _expected(expected: int | None) -> int:
+    return -1 if expected is None else expected
+
+
+def _one_or_batch(counts: dict[str, int]) -> str:
+    return next(iter(counts)) if len(counts) == 1 else "<batch>"
 
 
 class PgEventSession:

@@ -1,0 +1,99 @@
+"""The SQL of the PostgreSQL event store, for one service schema.
+
+No statement here may scan the events table whatever plan PostgreSQL caches for it (issue 14):
+a prepared statement runs on a generic plan after five executions, and one chosen while the table
+was small reads every row once it is large. Appends find and lock their stream's row in
+`streams` through INSERT ... ON CONFLICT (an index probe the executor makes, not a plan choice)
+and insert events under ON CONFLICT-free unique indexes; the lookups that remain go through the
+functions of migration 0004, which plan their one query with sequential scans off (the global
+read's page among them: on a small table even ORDER BY ... LIMIT is planned as scan and sort).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COLUMNS = (
+    "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
+    " e.schema_version, e.data, e.metadata, e.recorded_at"
+)
+
+_EVENT_COLUMNS = "(stream_id, version, event_id, event_type, schema_version, data, metadata)"
+
+
+@dataclass(frozen=True)
+class Statements:
+    append: str
+    append_batch: str
+    refusal: str
+    stream_version: str
+    load: str
+    read_committed: str
+    read_for_publishing: str
+
+
+def statements(schema: str) -> Statements:
+    """The statements for `schema` (an identifier checked by the caller)."""
+    events, streams = f"{schema}.events", f"{schema}.streams"
+    # the gap-safe page after the cursor ($1 txid as text, $2 position, $3 page size)
+    committed = f"{schema}.committed_events($1::text::xid8, $2, $3)"
+    # One statement, one round trip, no savepoint: take the stream's row (creating it at version 0
+    # or `n`) and move it on by n only if it is at the expected version ($2; NULL = any), no newer
+    # transaction wrote the stream (readers order by txid: an older transaction's events would
+    # overtake the newer ones) and none of the event ids is stored. A concurrent writer of the
+    # stream holds the row lock; after it commits the check sees its version and refuses. Any
+    # refusal inserts nothing and raises nothing, so the caller's transaction goes on.
+    append = (
+        f"WITH head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
+        " SELECT $1, CASE WHEN coalesce($2::int, 0) = 0 THEN cardinality($3::uuid[]) ELSE 0 END,"
+        " CASE WHEN coalesce($2::int, 0) = 0 THEN pg_current_xact_id() ELSE '0'::xid8 END"
+        " ON CONFLICT (stream_id) DO UPDATE"
+        " SET version = h.version + cardinality($3::uuid[]), txid = pg_current_xact_id()"
+        " WHERE h.version = coalesce($2::int, h.version) AND h.txid <= pg_current_xact_id()"
+        f" AND {schema}.stored_event_count($3::uuid[]) = 0"
+        " RETURNING h.version - cardinality($3::uuid[]) AS base)"
+        f" INSERT INTO {events} {_EVENT_COLUMNS}"
+        " SELECT $1, head.base + u.ord, u.event_id, u.event_type, u.schema_version, u.data, u.metadata"
+        " FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])"
+        " WITH ORDINALITY AS u(event_id, event_type, schema_version, data, metadata, ord)"
+        # a new stream whose caller expected a later version got a version-0 row and base < 0
+        " WHERE head.base >= 0 AND head.base = coalesce($2::int, head.base)"
+        " RETURNING version"
+    )
+    # Many streams at their current versions: $1/$2 one entry per distinct stream (its event count),
+    # $3.. one per event with its place within its stream. Refused streams insert nothing; the
+    # caller compares the count and rolls the whole batch back.
+    append_batch = (
+        f"WITH b AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(stream_id, n)),"
+        f" head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
+        " SELECT b.stream_id, b.n, pg_current_xact_id() FROM b"
+        " ON CONFLICT (stream_id) DO UPDATE"
+        " SET version = h.version + excluded.version, txid = pg_current_xact_id()"
+        " WHERE h.txid <= pg_current_xact_id()"
+        " RETURNING h.stream_id, h.version)"
+        f" INSERT INTO {events} {_EVENT_COLUMNS}"
+        " SELECT u.stream_id, head.version - b.n + u.ord, u.event_id, u.event_type, u.schema_version,"
+        " u.data, u.metadata"
+        " FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])"
+        " AS u(stream_id, ord, event_id, event_type, schema_version, data, metadata)"
+        " JOIN head ON head.stream_id = u.stream_id JOIN b ON b.stream_id = u.stream_id"
+    )
+    return Statements(
+        append=append,
+        append_batch=append_batch,
+        refusal=(
+            f"SELECT {schema}.stored_event_count($1::uuid[]) AS stored,"
+            f" {schema}.stream_version($2) AS version"
+        ),
+        stream_version=f"SELECT {schema}.stream_version($1)",
+        load=f"SELECT {COLUMNS} FROM {schema}.stream_events($1, $2) e",
+        read_committed=f"SELECT {COLUMNS} FROM {committed} e",
+        # The relay forwards bytes: the data stays JSON text and metadata comes as columns.
+        read_for_publishing=(
+            "SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.event_id, e.event_type,"
+            " e.schema_version, e.data::text AS data_json, e.recorded_at,"
+            " e.metadata->>'correlation_id' AS correlation_id, e.metadata->>'causation_id' AS causation_id,"
+            " e.metadata->>'actor' AS actor, e.metadata->>'office' AS office,"
+            f" e.metadata->>'region' AS region FROM {committed} e"
+        ),
+    )
