@@ -4,6 +4,7 @@ data in any log line."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -24,6 +26,20 @@ from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 
 SECRET = "system-test-secret-" + "s" * 32
+
+
+async def _users_connected(admin_url: str, database: str) -> set[str]:
+    """The users connected to `database`, seen from another database."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT DISTINCT usename FROM pg_stat_activity"
+            " WHERE datname = $1 AND backend_type = 'client backend'",
+            database,
+        )
+    finally:
+        await conn.close()
+    return {row["usename"] for row in rows}
 
 
 def _wait(check: Any, timeout: float, what: str) -> Any:
@@ -43,7 +59,7 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"qyzmet_run_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    services = ("intake", "decision", "notification", "complaints")
+    services = ("intake", "decision", "notification", "complaints", "console")
     ports = dict(zip(services, free_ports(len(services)), strict=True))
     env = {
         **os.environ,
@@ -57,13 +73,17 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         "DECISION_API_PORT": str(ports["decision"]),
         "NOTIFICATION_API_PORT": str(ports["notification"]),
         "COMPLAINTS_API_PORT": str(ports["complaints"]),
+        "CONSOLE_API_PORT": str(ports["console"]),
     }
     log = (tmp_path / "run.log").open("w+b")
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.cli.main", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        yield {"process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data"}
+        yield {
+            "process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data",
+            "database": name, "admin_url": database_url,
+        }  # fmt: skip
     finally:
         if process.poll() is None:
             process.kill()
@@ -105,6 +125,11 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
         "the intake projection",
     )
     assert status["status"] == "submitted"
+    # Least privilege: every process connects as its service's own login role, none as the
+    # administrator (the superuser of DATABASE_URL).
+    users = asyncio.run(_users_connected(system["admin_url"], system["database"]))
+    assert {"qyzmet_intake", "qyzmet_decision", "qyzmet_notification", "qyzmet_complaints"} <= users
+    assert all(user.startswith("qyzmet_") for user in users), users
 
     process: subprocess.Popen[bytes] = system["process"]
     process.send_signal(signal.SIGINT)
