@@ -28,6 +28,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 # The fault suite (issue 12): a whole system under load while its processes, PostgreSQL and broker
