@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.intake.adapters.as_of import status_as_of
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.bootstrap import MIGRATIONS, schema_from_env
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
@@ -49,6 +50,7 @@ APPLICATIONS = ProjectionSpec(
     ),
     replay=replay_applications,
     from_kafka=_from_kafka,
+    as_of=status_as_of,
 )
 
 PROJECTIONS: dict[str, ProjectionSpec] = {"applications": APPLICATIONS}

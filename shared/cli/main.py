@@ -28,7 +28,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("shared.cli.run", "run the whole system locally until Ctrl-C"),
     "up": ("shared.cli.up", "start the whole system (`--detach`: in the background)"),
     "down": ("shared.cli.up", "stop the system `qyzmet up --detach` started, and wait"),
-    "replay": ("shared.cli.replay", "rebuild a projection from the event store"),
+    "replay": (
+        "shared.cli.replay",
+        "rebuild projections into a fresh schema (and compare them with the live ones)",
+    ),
+    "status": ("shared.cli.status", "an application as it stood at a moment (--as-of)"),
     "audit": ("shared.cli.audit", "audit-log tools"),
     "topics": ("shared.cli.topics", "topics of the event contract"),
     "contracts": ("shared.cli.contracts", "the event contract documents"),

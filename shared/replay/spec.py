@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+
+AsOf = Callable[[asyncpg.Pool, str, str, datetime], Awaitable[dict[str, Any] | None]]
+"""(pool, live schema, entity id, moment) -> the entity's row and history then, None if none yet."""
 
 Progress = Callable[[int], None]
 """Called with how many more events were replayed."""
@@ -94,6 +98,8 @@ class ProjectionSpec:
     """Why there is no `from_kafka` (shown by the command)."""
     topics: tuple[str, ...] = field(default=())
     """The topics a Kafka replay reads (without prefix)."""
+    as_of: AsOf | None = None
+    """One entity of the projection as it stood at a past moment (`qyzmet status --as-of`)."""
 
     @property
     def full_name(self) -> str:
