@@ -33,12 +33,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rebuild projections into a fresh schema (and compare them with the live ones)",
     ),
     "status": ("shared.cli.status", "an application as it stood at a moment (--as-of)"),
-    "audit": ("shared.cli.audit", "audit-log tools"),
+    "audit": ("shared.cli.audit", "audit-trail tools"),
     "topics": ("shared.cli.topics", "topics of the event contract"),
     "contracts": ("shared.cli.contracts", "the event contract documents"),
     "dlq": ("shared.cli.dlq", "dead-letter topics"),
-    "db": ("shared.cli.db", "roles of least privilege; every schema migrated as the owner"),
-    "report": ("shared.cli.report", "quality indicators from the event logs, beside the catalog's targets"),
+    "db": ("shared.cli.db", "database roles of least privilege and migrations"),
+    "report": ("shared.cli.report", "reports from the event logs"),
 }
 """command -> (module that registers it, its one-line help)."""
 

@@ -1,0 +1,70 @@
+"""`qyzmet --help` and simple commands start fast: the top-level help imports no command module,
+a command line imports only the module of the command it names, and none of them loads the heavy
+libraries (web framework, Kafka clients, database driver) a service process needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.cli.main import COMMANDS, build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("fastapi", "starlette", "uvicorn", "faust", "aiokafka", "kafka", "asyncpg", "pydantic", "structlog")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    probe = (
+        "import json, sys\n"
+        "from shared.cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+def test_the_top_level_help_imports_no_command_and_no_heavy_library() -> None:
+    loaded = _modules_after(["--help"])
+    assert not {m for m in loaded if m.startswith("shared.cli.") and m != "shared.cli.main"}
+    assert not _top(loaded) & set(HEAVY), sorted(_top(loaded) & set(HEAVY))
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["token", "--help"], {"pydantic", "structlog"}),  # settings are read when a token is made
+        (["topics", "--help"], {"pydantic", "kafka", "structlog"}),  # reading a topic needs the client
+        (["simulate", "--help"], set()),
+        (["up", "--help"], set()),
+        (["down", "--help"], set()),
+    ],
+)
+def test_a_command_imports_only_what_it_needs(argv: list[str], allowed: set[str]) -> None:
+    loaded = _modules_after(argv)
+    assert not (_top(loaded) & set(HEAVY)) - allowed, sorted((_top(loaded) & set(HEAVY)) - allowed)
+    own = COMMANDS[argv[0]][0] if argv[0] in COMMANDS else None
+    others = {m for m in loaded if m.startswith("shared.cli.")} - {"shared.cli.main", own}
+    assert not others, others
+
+
+def test_every_command_in_the_table_is_registered_by_its_module() -> None:
+    full = build_parser()
+    subparsers = next(a for a in full._actions if a.dest == "command")
+    registered = {choice.dest: choice.help for choice in subparsers._choices_actions}
+    for name, (module, help_text) in COMMANDS.items():
+        assert name in registered, f"{module} registers no {name!r}"
+        assert registered[name] == help_text, f"the table's help of {name!r} differs from {module}'s"
