@@ -52,6 +52,10 @@ class QualityComputation:
     ) -> None:
         self.grid, self.zone_of, self.office, self.service = grid, zone_of, office, service
         self.indicators = [cls() for cls in COMPUTED]
+        self._readers: dict[type, list[Indicator]] = {}
+        for indicator in self.indicators:
+            for kind in indicator.reads:
+                self._readers.setdefault(kind, []).append(indicator)
         self.groups: dict[GroupKey, GroupSeen] = {}
 
     def feed_all(self, facts: Iterable[Fact]) -> None:
@@ -60,7 +64,7 @@ class QualityComputation:
 
     def feed(self, fact: Fact) -> None:
         key = self._key(fact)
-        for indicator in self.indicators:
+        for indicator in self._readers.get(type(fact), ()):
             indicator.feed(fact, key)
 
     def _key(self, fact: Fact) -> GroupKey | None:
@@ -81,7 +85,9 @@ class QualityComputation:
         if period is None:
             return None
         key = (service, fact.office_id, period)
-        seen = self.groups.setdefault(key, GroupSeen())
+        seen = self.groups.get(key)
+        if seen is None:
+            seen = self.groups[key] = GroupSeen()
         if edition:
             seen.editions.add(edition)
         if fact.region:

@@ -33,6 +33,8 @@ class Indicator:
     name_en: ClassVar[str]
     better: ClassVar[Better] = "higher"
     in_catalog: ClassVar[bool] = True
+    reads: ClassVar[tuple[type, ...]]
+    """The kinds of fact `feed` counts (the computation passes it no other)."""
 
     def __init__(self) -> None:
         self._tallies: dict[GroupKey, Tally] = defaultdict(Tally)
@@ -60,6 +62,7 @@ class OnTime(Indicator):
 
     id = "on_time"
     name_en = "Share of cases served within the set term"
+    reads = (Decision,)
 
     def feed(self, fact: Fact, key: GroupKey | None) -> None:
         if not isinstance(fact, Decision) or key is None:
@@ -92,6 +95,7 @@ class FirstTimeRight(Indicator):
 
     id = "first_time_right"
     name_en = "Share of cases with documents right the first time"
+    reads = (IntakeRefusal, Submission, Rework)
 
     def __init__(self) -> None:
         super().__init__()
@@ -133,6 +137,7 @@ class JustifiedComplaintsShare(Indicator):
     id = "justified_complaints_share"
     name_en = "Justified complaints as a share of consumers served"
     better = "lower"
+    reads = (Decision, ComplaintAnswer)
 
     def __init__(self) -> None:
         super().__init__()
@@ -160,6 +165,7 @@ class JustifiedComplaintsResolvedInTerm(Indicator):
 
     id = "justified_complaints_resolved_in_term"
     name_en = "Share of justified complaints resolved within the term"
+    reads = (ComplaintAnswer,)
 
     def feed(self, fact: Fact, key: GroupKey | None) -> None:
         if isinstance(fact, ComplaintAnswer) and fact.justified and key is not None:
@@ -177,6 +183,7 @@ class ComplaintsAnsweredInTerm(Indicator):
     id = "complaints_answered_in_term"
     name_en = "Share of complaints answered within the review term"
     in_catalog = False
+    reads = (ComplaintAnswer,)
 
     def feed(self, fact: Fact, key: GroupKey | None) -> None:
         if isinstance(fact, ComplaintAnswer) and key is not None:

@@ -29,6 +29,14 @@ class Period:
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.start, self.end)))
+
+    def __hash__(self) -> int:
+        # Every fact's group key holds its period: the generated dataclass hash (a new tuple per
+        # call) was the largest single cost of a report; this one is computed once.
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
 
 def _next_start(day: date, split: Split) -> date:
     if split is Split.YEAR:
@@ -56,13 +64,14 @@ class PeriodGrid:
                 periods.append(Period(day, min(end, following - timedelta(days=1))))
                 day = following
         self.periods = tuple(periods)
+        self._by_day: dict[date, Period] = {}
 
     def period_of(self, instant: datetime, zone: ZoneInfo) -> Period | None:
         """The period holding the local day of `instant` in `zone`; None outside the report."""
         day = instant.astimezone(zone).date()
         if day < self.start or day > self.end:
             return None
-        for period in self.periods:
-            if period.start <= day <= period.end:
-                return period
-        return None  # pragma: no cover - the periods tile [start, end]
+        found = self._by_day.get(day)
+        if found is None:
+            found = self._by_day[day] = next(p for p in self.periods if p.start <= day <= p.end)
+        return found
