@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -123,3 +125,23 @@ def test_a_period_that_ends_before_it_starts_is_refused(capsys: pytest.CaptureFi
         cli_main(["report", "quality", "--from", "31.03.2009", "--to", "2009-03-31"])
     assert exit_info.value.code == 2
     assert "'31.03.2009' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_the_report_help_loads_no_heavy_library() -> None:
+    probe = (
+        "import json, sys\n"
+        "from shared.cli.main import main\n"
+        "try:\n"
+        "    main(['report', 'quality', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
+    assert "--format {csv,json,html}" in result.stdout
+    assert not loaded & {"asyncpg", "pydantic", "yaml", "fastapi", "aiokafka"}, loaded
+    assert "shared.quality" not in set(json.loads(result.stdout.strip().splitlines()[-1]))
