@@ -22,6 +22,7 @@ SUITES = (
     "bench.decision_bench",
     "bench.quality_bench",
     "bench.replay_bench",
+    "bench.audit_bench",
 )
 RESULTS = Path(__file__).parent / "results"
 
