@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.decision.adapters.decision_audit import audit_decisions
 from services.decision.adapters.projection import replay_cases
 from services.decision.bootstrap import MIGRATIONS, SCHEMA
-from shared.replay.spec import ProjectionSpec, ReplayJob, TableSpec
+from shared.replay.spec import AuditResult, ProjectionSpec, ReplayJob, Selection, TableSpec
 
 
 def _schema() -> str:
     return SCHEMA
+
+
+async def _audit(pool: asyncpg.Pool, selection: Selection) -> AuditResult:
+    return await audit_decisions(pool, _schema(), selection)
 
 
 async def _replay(pool: asyncpg.Pool, job: ReplayJob) -> int:
@@ -26,6 +31,7 @@ CASES = ProjectionSpec(
     migrations=MIGRATIONS,
     tables=(TableSpec("cases", ("application_id",), "'case-' || application_id", volatile=("updated_at",)),),
     replay=_replay,
+    audit=_audit,
     kafka_note=(
         "a case's opening (the household as declared), document check and drafts are internal to the"
         " decision service and never published; rebuild it from the event store"

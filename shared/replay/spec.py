@@ -27,6 +27,22 @@ def _no_progress(_: int) -> None:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One recorded fact an audit re-checked that would now come out differently."""
+
+    subject: str
+    """What it is about (e.g. `application <id>, event <id>`)."""
+    at: datetime
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    checked: int
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One table of a projection and how to compare it."""
 
@@ -98,6 +114,8 @@ class ProjectionSpec:
     """Why there is no `from_kafka` (shown by the command)."""
     topics: tuple[str, ...] = field(default=())
     """The topics a Kafka replay reads (without prefix)."""
+    audit: Callable[[asyncpg.Pool, Selection], Awaitable[AuditResult]] | None = None
+    """Re-check the recorded decisions (`qyzmet replay decisions --verify`)."""
     as_of: AsOf | None = None
     """One entity of the projection as it stood at a past moment (`qyzmet status --as-of`)."""
 

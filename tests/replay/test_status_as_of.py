@@ -28,7 +28,7 @@ def _step(aid: str, step: CaseStep, at: datetime, source: str, **facts: object) 
     return RecordCaseProgress(
         CaseProgressRecorded(
             application_id=aid, step=step, source_event_id=str(uuid.uuid4()), source_event_type=source,
-            occurred_at=at, recorded_by="officer-1", **facts,  # type: ignore[arg-type]
+            occurred_at=at, recorded_by="officer-1", **facts,
         )
     )  # fmt: skip
 

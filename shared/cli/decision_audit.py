@@ -1,0 +1,58 @@
+"""`qyzmet replay decisions --verify`: every recorded decision re-evaluated with its recorded
+inputs under the rules in force when it was made (the catalog as it is now: editions and
+effective-dated parameter values); lists each that would now differ, with why. Exit 1 if any.
+The filters of `qyzmet replay` apply (`--office`, `--service`, `--from`/`--to`: decided then)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping
+
+from shared.db.pool import create_pool
+from shared.replay.spec import AuditResult, ProjectionSpec, Selection
+from shared.runtime.registry import load_target, registered_services
+from shared.settings import PlatformSettings
+
+
+def _auditing() -> ProjectionSpec | None:
+    for plugin in registered_services():
+        if plugin.projections is None:
+            continue
+        specs: Mapping[str, ProjectionSpec] = load_target(plugin.projections)
+        for spec in specs.values():
+            if spec.audit is not None:
+                return spec
+    return None
+
+
+async def _run(spec: ProjectionSpec, database_url: str, selection: Selection) -> AuditResult:
+    assert spec.audit is not None
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        return await spec.audit(pool, selection)
+    finally:
+        await pool.close()
+
+
+def audit_decisions(args: argparse.Namespace) -> int:
+    if not args.verify:
+        print("qyzmet replay decisions: nothing to rebuild; add --verify to re-check every decision")
+        return 2
+    spec = _auditing()
+    if spec is None:
+        print("qyzmet replay decisions: no installed service records decisions", file=sys.stderr)
+        return 2
+    settings = PlatformSettings()
+    if not settings.database_url:
+        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+        return 2
+    selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)
+    result = asyncio.run(_run(spec, settings.database_url, selection))
+    for finding in result.findings:
+        print(f"{finding.subject} (decided {finding.at.isoformat()}) would now differ:")
+        for reason in finding.reasons:
+            print(f"  - {reason}")
+    print(f"decisions: {result.checked} re-evaluated, {len(result.findings)} would now differ")
+    return 1 if result.findings else 0
