@@ -9,11 +9,15 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from shared.catalog.loader import load_catalog
+from shared.catalog.parameters import ParameterRecord
+from shared.catalog.store import CatalogStore
 from shared.cli.main import main as cli_main
 from shared.quality.pg_reader import EventSchemas
 from tests.quality.known_log import OFFICE, SERVICE, known_log
@@ -145,3 +149,34 @@ def test_the_report_help_loads_no_heavy_library() -> None:
     assert "--format {csv,json,html}" in result.stdout
     assert not loaded & {"asyncpg", "pydantic", "yaml", "fastapi", "aiokafka"}, loaded
     assert "shared.quality" not in set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+async def test_a_target_recorded_with_params_set_replaces_the_seed_value(
+    schemas: EventSchemas,
+    pool: asyncpg.Pool,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    catalog_schema = f"q_catalog_{uuid.uuid4().hex[:8]}"
+    store = CatalogStore(load_catalog(), catalog_schema)
+    record = ParameterRecord(
+        parameter="quality_targets", region="karaganda", effective_from=date(2009, 1, 1),
+        value={"on_time": "97.5"}, source="working group order (test)",
+    )  # fmt: skip
+    async with pool.acquire() as conn:
+        await store.migrate(conn)
+        await store.set_parameter(conn, record, actor="admin-1", role="admin")
+    try:
+        out = tmp_path / "recorded.json"
+        argv = ["--format", "json", "--office", OFFICE, "--catalog-schema", catalog_schema]
+        assert await _run(schemas, database_url, monkeypatch, out, *argv) == 0
+        rows = {r["indicator_id"]: r for r in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+        assert (rows["on_time"]["target"], rows["on_time"]["meets_target"]) == (97.5, False)
+        assert rows["on_time"]["target_source"] == (
+            "parameter quality_targets (karaganda, from 2009-01-01, recorded by admin-1)"
+        )
+        assert rows["first_time_right"]["target_source"] == "catalog profile krg_q4 row 3.2"
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {catalog_schema} CASCADE")
