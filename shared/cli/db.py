@@ -54,7 +54,7 @@ async def setup_databases(
         await ensure_owner(admin)
         await migrate_as_owner(admin, catalog_schema, CATALOG_MIGRATIONS)
         await grant_catalog_readers(admin, catalog_schema)
-        for plugin in plugins:
+        for plugin in (p for p in plugins if p.schema is not None):
             variable = database_url_variable(plugin.name)
             given = values.get(variable, "").strip()
             login = login_of(given) if given else local_login(plugin.name, settings, values)
@@ -102,10 +102,18 @@ def register(subparsers: Any) -> None:
 
 def least_privilege_environment(
     admin_url: str, plugins: Sequence[ServicePlugin], env: Mapping[str, str]
-) -> dict[str, str]:
-    """The environment of a run's service processes: the roles and schemas made ready with the
-    administrator's URL, then each service's own `<SERVICE>_DATABASE_URL` and no `DATABASE_URL`
-    (the processes never hold the administrator's credentials)."""
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The environment of a run's processes: the roles and schemas made ready with the
+    administrator's URL; then the environment every process shares (no `DATABASE_URL`, no
+    service's URL: the processes never hold the administrator's credentials, nor another
+    service's), and per process its own service's `<SERVICE>_DATABASE_URL`."""
     settings = PlatformSettings(QYZMET_DATA_DIR=env.get("QYZMET_DATA_DIR", ".data"))
     urls = asyncio.run(setup_databases(admin_url, plugins, settings, env))
-    return {**{k: v for k, v in env.items() if k != "DATABASE_URL"}, **urls}
+    shared = {k: v for k, v in env.items() if k != "DATABASE_URL" and k not in urls}
+    own = {
+        process: {variable: urls[variable]}
+        for plugin in plugins
+        if (variable := database_url_variable(plugin.name)) in urls
+        for process in plugin.processes()
+    }
+    return shared, own

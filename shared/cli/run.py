@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     data_dir = resolve_data_dir(args.data_dir)
     child_env = {**_port_environment(plugins), **env, "QYZMET_DATA_DIR": str(data_dir)}
-    child_env = least_privilege_environment(infra.database_url, plugins, child_env)  # own roles
+    child_env, own_env = least_privilege_environment(infra.database_url, plugins, child_env)
     child_env.pop(PROCESS_ENV, None)  # each child names itself
     if not child_env.get("QYZMET_TOKEN_SECRET"):
         local_secret(data_dir)  # made once here, before APIs and simulator read it at once
@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         },
         child_env,
         say=_say,
+        own_env=own_env,  # each service's processes: its own login role's URL
     )
     try:
         supervisor.start()

@@ -32,7 +32,6 @@ Rebuild = Callable[[asyncpg.Pool], Awaitable[int]]
 """Rebuilds one projection from the event store; returns how many events were replayed."""
 
 
-
 def load_target(target: str) -> Any:
     """The object named by "package.module:attribute", imported now."""
     module_name, _, attribute = target.partition(":")
@@ -53,7 +52,8 @@ class ServicePlugin:
     `schema` is the service's PostgreSQL schema (`schema_variable` names the environment variable
     that moves it), `migrations` the packages of its SQL migrations, and `reads_catalog` says
     whether it reads the catalog's parameter values: what `qyzmet db setup` needs to make the
-    service's login role (`shared.db.roles`).
+    service's login role (`shared.db.roles`). No `schema`: the service holds no database
+    credentials at all (the console).
     """
 
     name: str
@@ -69,9 +69,11 @@ class ServicePlugin:
 
     def schema_name(self, env: Mapping[str, str] | None = None) -> str:
         """The schema this installation gives the service (`$<schema_variable>` or `schema`)."""
+        if self.schema is None:
+            raise ValueError(f"the {self.name} service has no database")
         values = os.environ if env is None else env
         moved = values.get(self.schema_variable) if self.schema_variable else None
-        return moved or self.schema or self.name
+        return moved or self.schema
 
     def processes(self) -> dict[str, str]:
         """process name (`<service>-api`, `<service>-worker`) -> its main's target."""

@@ -78,9 +78,12 @@ class Supervisor:
         say: Say = print,
         spawn: Spawn = spawn_process,
         clock: Callable[[], float] = time.monotonic,
+        own_env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.children = {name: Child(name, argv) for name, argv in commands.items()}
         self.env = env
+        self.own_env = own_env or {}
+        """child name -> variables only that child gets (its service's database URL)."""
         self.policy = policy or RestartPolicy()
         self.say = say
         self.spawn = spawn
@@ -91,7 +94,7 @@ class Supervisor:
             self._start(child)
 
     def _start(self, child: Child) -> None:
-        child.process = self.spawn(child.argv, self.env)
+        child.process = self.spawn(child.argv, {**self.env, **self.own_env.get(child.name, {})})
         child.restart_at = None
         verb = "restarted" if child.restarts else "started"
         self.say(f"{verb} {child.name} (pid {child.process.pid})")

@@ -159,3 +159,31 @@ def test_real_processes_a_dying_child_is_restarted_a_crash_looping_one_given_up(
         sup.stop(grace_s=5)
     assert steady is not None and steady.poll() is not None
     assert isinstance(steady, subprocess.Popen)
+
+
+def test_each_child_gets_its_own_variables_and_keeps_them_after_a_restart() -> None:
+    """A service's processes get their own database URL; no other child sees it."""
+    envs: dict[str, list[dict[str, str]]] = {}
+
+    def spawn(argv: Sequence[str], env: Mapping[str, str]) -> FakeProcess:
+        envs.setdefault(argv[0], []).append(dict(env))
+        return FakeProcess()
+
+    now = [0.0]
+    sup = Supervisor(
+        {"intake-api": ["intake-api"], "decision-worker": ["decision-worker"]},
+        {"SHARED": "1"},
+        own_env={"intake-api": {"INTAKE_DATABASE_URL": "postgresql://qyzmet_intake@db/q"}},
+        policy=RestartPolicy(initial_backoff_s=1),
+        say=lambda _: None,
+        spawn=spawn,
+        clock=lambda: now[0],
+    )
+    sup.start()
+    assert envs["intake-api"][0] == {"SHARED": "1", "INTAKE_DATABASE_URL": "postgresql://qyzmet_intake@db/q"}
+    assert envs["decision-worker"][0] == {"SHARED": "1"}
+    sup.children["intake-api"].process.returncode = 1  # type: ignore[union-attr]
+    sup.poll()
+    now[0] = 5.0
+    sup.poll()
+    assert envs["intake-api"][1]["INTAKE_DATABASE_URL"] == "postgresql://qyzmet_intake@db/q"
