@@ -21,10 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.infra.procs import pid_alive
 from shared.runtime.running import SYSTEM_FILE, RunningSystem
 
 LOG_DIR = "logs"
 LOG_FILE = "run.log"
+
+
+__all__ = ["DaemonError", "Detached", "detach", "log_path", "pid_alive", "recorded", "stop"]
 
 
 class DaemonError(RuntimeError):
@@ -39,21 +43,6 @@ class Detached:
 
 def log_path(data_dir: Path) -> Path:
     return data_dir / LOG_DIR / LOG_FILE
-
-
-def pid_alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie nobody reaped yet counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def recorded(data_dir: Path) -> RunningSystem | None:
