@@ -21,11 +21,12 @@ import structlog
 from aiokafka import TopicPartition
 
 from shared.logging import configure_logging
-from shared.messaging.consumer import EventConsumer
+from shared.messaging.consumer import Deferrals, EventConsumer, Outcome
 from shared.messaging.lag import LagMonitor
-from shared.messaging.raw import RawRecord
+from shared.messaging.raw import RawMessage, RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.runtime.held_partitions import HeldPartitions, Item, Process, deferring, handle_items, retry_held
 from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
 from shared.runtime.metrics_listener import start_metrics_listener
 from shared.settings import PlatformSettings
@@ -75,6 +76,11 @@ def build_worker_app(
         broker_max_poll_interval=1800.0,  # see make_consumer: slow-but-healthy batches (RetryLater)
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
+        # Never wait for unacknowledged events before a rebalance or shutdown: records held by a
+        # `RetryLater` stay unacknowledged on purpose (shared.runtime.held_partitions), and a batch
+        # retrying through an outage would stall the rebalance with it. Uncommitted records are read
+        # again by the partition's next owner and the inbox absorbs what was already handled.
+        stream_wait_empty=False,
     )
 
 
@@ -95,22 +101,41 @@ def attach_agent(app: faust.App, spec: AgentSpec) -> None:
 
     async def agent(stream: Any) -> None:
         consumer = await spec.consumer()
-        async for events in stream.take_events(spec.batch_size, within=spec.batch_within_s):
-            records = [_raw(event.message) for event in events]
-            backoff = 0.5
-            while True:  # never drop a batch: retry until handled (the inbox makes retries safe)
-                if spec.watch is not None:
-                    spec.watch.touch()
-                try:
-                    await consumer.process_batch(records)
-                    break
-                except Exception as exc:
-                    log.warning("agent: batch failed, retrying", agent=spec.name, error=type(exc).__name__)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
+        retry = consumer.retry
+        held = HeldPartitions(app.consumer, lambda event: event.ack(), retry.initial_delay, retry.max_delay)
+        process = _until_done(spec, deferring(consumer, Deferrals()))
+        lock = asyncio.Lock()
+        stop = asyncio.Event()
+        retrier = asyncio.create_task(retry_held(held, process, lock, stop))
+        try:
+            async for events in stream.take_events(spec.batch_size, within=spec.batch_within_s):
+                items = [Item(event, _raw(event.message)) for event in events]
+                async with lock:
+                    await handle_items(held.absorb(items), process, held)
+        finally:
+            stop.set()
+            await retrier
 
     agent.__name__ = spec.name
     app.agent(topic, name=spec.name)(agent)
+
+
+def _until_done(spec: AgentSpec, process: Process) -> Process:
+    """Never drop a batch: retry it until handled (the inbox makes retries safe)."""
+
+    async def run(records: Sequence[RawMessage]) -> list[Outcome]:
+        backoff = 0.5
+        while True:
+            if spec.watch is not None:
+                spec.watch.touch()
+            try:
+                return await process(records)
+            except Exception as exc:
+                log.warning("agent: batch failed, retrying", agent=spec.name, error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    return run
 
 
 def attach_background(app: faust.App, name: str, run: Callable[[], Awaitable[None]]) -> None:
