@@ -39,7 +39,7 @@ def _second_shell(env: dict[str, str], elsewhere: Path, *args: str) -> subproces
 
 
 def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_path: Path) -> None:
-    pg_port, kafka_port, *api_ports = free_ports(6)
+    pg_port, kafka_port, *api_ports = free_ports(7)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -53,7 +53,8 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
             "QYZMET_NO_DOCKER": "1",
             "XDG_STATE_HOME": str(tmp_path / "state"),
             **{var: str(port) for var, port in zip(
-                ("INTAKE_API_PORT", "DECISION_API_PORT", "NOTIFICATION_API_PORT", "COMPLAINTS_API_PORT"),
+                ("INTAKE_API_PORT", "DECISION_API_PORT", "NOTIFICATION_API_PORT", "COMPLAINTS_API_PORT",
+                 "CONSOLE_API_PORT"),
                 api_ports, strict=True,
             )},
         }
