@@ -48,8 +48,8 @@ async def test_an_idle_consumer_sends_a_bounded_number_of_fetches(broker: KafkaH
         cpu = time.process_time() - cpu_before
     finally:
         await consumer.stop()
-    # 50 ms between empty fetches at most 20/s; a spinning fetcher sends thousands.
-    assert fetches <= IDLE_S * 25, fetches
+    # Empty fetches back off to one per 200 ms; a spinning fetcher sends thousands.
+    assert fetches <= IDLE_S * 10, fetches
     assert cpu < 0.1 * IDLE_S, cpu
 
 
