@@ -1,0 +1,242 @@
+"""The event store next to its peer, the `eventsourcing` library (issue 14), and next to raw COPY.
+
+Same PostgreSQL, same events, same run. Three rounds, each in fresh schemas, alternating which
+store goes first; every figure is the median of the three. Measured per store:
+  * batched append: 50,000 events, 100 per call (20 streams of 5 events);
+  * concurrent single appends: 8 writers, one event per call at the stream's expected version
+    (throughput and p99 latency);
+  * global read in commit order, 1,000 per page, every payload decoded from JSON;
+  * a projection rebuilt from that read: per stream its event count and last sequence number,
+    one upsert and one checkpoint per page, in one transaction.
+The batched append is also compared with `COPY` of the same rows into a table like the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from bench.eventsourcing_peer import WRITERS, Event, Peer
+from shared.db.pool import create_pool
+from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migrations, cursor_of
+
+EVENTS = 50_000
+BATCH = 100
+STREAM_SIZE = 5
+PAGE = 1_000
+SINGLE_APPENDS = 300  # per writer
+ROUNDS = 3
+
+Row = dict[str, Any]
+
+
+def _data(i: int) -> dict[str, Any]:
+    return {"application_id": f"app-{i // STREAM_SIZE}", "office": "karaganda-01", "seq": i, "note": "x" * 64}
+
+
+def batched_events() -> list[Event]:
+    return [
+        (f"app-{i // STREAM_SIZE}", i % STREAM_SIZE + 1, "bench.happened", _data(i)) for i in range(EVENTS)
+    ]
+
+
+def concurrent_events() -> list[list[Event]]:
+    """Per writer: ten streams of its own, appended round-robin, each event at the next version."""
+    return [
+        [(f"w{w}-s{i % 10}", i // 10 + 1, "bench.happened", _data(i)) for i in range(SINGLE_APPENDS)]
+        for w in range(WRITERS)
+    ]
+
+
+class Ours:
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool, self.schema, self.store = pool, schema, EventStore(schema)
+
+    async def setup(self) -> None:
+        async with self.pool.acquire() as conn:
+            await apply_migrations(conn, self.schema)
+            await conn.execute(
+                f"CREATE TABLE {self.schema}.bench_view"
+                " (stream_id text PRIMARY KEY, events integer NOT NULL, last_seq integer NOT NULL)"
+            )
+
+    async def append_batches(self, events: Sequence[Event], batch: int) -> float:
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            for start in range(0, len(events), batch):
+                streams: dict[str, list[NewEvent]] = {}
+                for stream, _, topic, data in events[start : start + batch]:
+                    streams.setdefault(stream, []).append(NewEvent(topic, data))
+                await self.store.append_batch(conn, list(streams.items()))
+        return time.perf_counter() - started
+
+    async def concurrent_appends(self, writes: Sequence[Sequence[Event]]) -> tuple[float, list[float]]:
+        latencies: list[float] = []
+
+        async def writer(events: Sequence[Event]) -> None:
+            async with self.pool.acquire() as conn:
+                for stream, version, topic, data in events:
+                    began = time.perf_counter()
+                    await self.store.append(conn, stream, [NewEvent(topic, data)], version - 1)
+                    latencies.append(time.perf_counter() - began)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(writer(events) for events in writes))
+        return time.perf_counter() - started, latencies
+
+    async def read_all(self, page: int) -> tuple[float, int]:
+        started, total, cursor = time.perf_counter(), 0, GlobalCursor()
+        async with self.pool.acquire() as conn:
+            while events := await self.store.read_committed(conn, cursor, page):
+                total += len(events)
+                cursor = cursor_of(events[-1])
+        return time.perf_counter() - started, total
+
+    async def rebuild_projection(self, page: int) -> tuple[float, int]:
+        started, total, cursor = time.perf_counter(), 0, GlobalCursor()
+        async with self.pool.acquire() as conn:
+            while events := await self.store.read_committed(conn, cursor, page):
+                view: dict[str, tuple[int, int]] = {}
+                for e in events:
+                    count, _ = view.get(e.stream_id, (0, 0))
+                    view[e.stream_id] = (count + 1, e.data["seq"])
+                cursor = cursor_of(events[-1])
+                async with conn.transaction():
+                    await conn.execute(
+                        f"INSERT INTO {self.schema}.bench_view AS v (stream_id, events, last_seq)"
+                        " SELECT * FROM unnest($1::text[], $2::int[], $3::int[])"
+                        " ON CONFLICT (stream_id) DO UPDATE"
+                        " SET events = v.events + excluded.events, last_seq = excluded.last_seq",
+                        list(view),
+                        [c for c, _ in view.values()],
+                        [s for _, s in view.values()],
+                    )
+                    await conn.execute(
+                        f"INSERT INTO {self.schema}.projection_checkpoints (projection, txid, position)"
+                        " VALUES ('bench', $1::text::xid8, $2) ON CONFLICT (projection) DO UPDATE"
+                        " SET txid = excluded.txid, position = excluded.position, updated_at = now()",
+                        str(cursor.txid),
+                        cursor.position,
+                    )
+                total += len(events)
+        return time.perf_counter() - started, total
+
+
+async def raw_copy(database_url: str, schema: str, events: Sequence[Event], batch: int) -> float:
+    """COPY the same rows, `batch` per call, into a table like the log, on a plain connection."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"CREATE TABLE {schema}.raw_events (LIKE {schema}.events INCLUDING ALL)")
+        columns = ["stream_id", "version", "event_id", "event_type", "schema_version", "data", "metadata"]
+        started = time.perf_counter()
+        for start in range(0, len(events), batch):
+            records = [
+                (stream, version, uuid.uuid4(), topic, 1, json.dumps(data), "{}")
+                for stream, version, topic, data in events[start : start + batch]
+            ]
+            await conn.copy_records_to_table(
+                "raw_events", schema_name=schema, records=records, columns=columns
+            )
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def _ours_round(database_url: str, pool: asyncpg.Pool, figures: dict[str, list[float]]) -> None:
+    schema = f"bench_es_{uuid.uuid4().hex[:8]}"
+    ours = Ours(pool, schema)
+    await ours.setup()
+    try:
+        events = batched_events()
+        figures["ours_append"].append(EVENTS / await ours.append_batches(events, BATCH))
+        seconds, read = await ours.read_all(PAGE)
+        assert read == EVENTS, read
+        figures["ours_read"].append(read / seconds)
+        seconds, read = await ours.rebuild_projection(PAGE)
+        figures["ours_projection"].append(read / seconds)
+        seconds, latencies = await ours.concurrent_appends(concurrent_events())
+        figures["ours_concurrent"].append(len(latencies) / seconds)
+        figures["ours_p99_ms"].append(_p99(latencies) * 1000)
+        figures["copy"].append(EVENTS / await raw_copy(database_url, schema, events, BATCH))
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _peer_round(database_url: str, figures: dict[str, list[float]]) -> None:
+    peer = Peer.create(database_url, f"bench_peer_{uuid.uuid4().hex[:8]}")
+    try:
+        figures["peer_append"].append(EVENTS / peer.append_batches(batched_events(), BATCH))
+        seconds, read = peer.read_all(PAGE)
+        assert read == EVENTS, read
+        figures["peer_read"].append(read / seconds)
+        seconds, read = peer.rebuild_projection(PAGE)
+        figures["peer_projection"].append(read / seconds)
+        seconds, latencies = peer.concurrent_appends(concurrent_events())
+        figures["peer_concurrent"].append(len(latencies) / seconds)
+        figures["peer_p99_ms"].append(_p99(latencies) * 1000)
+    finally:
+        peer.close()
+
+
+def _p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def _ratio_row(name: str, ours: float, base: float, unit: str, target: float, **extra: Any) -> Row:
+    ratio = ours / base if base else 0.0
+    return {
+        "name": name,
+        "value": round(ours, 1),
+        "baseline": round(base, 1),
+        "unit": unit,
+        "ratio": round(ratio, 3),
+        "target_ratio": target,
+        "meets_target": ratio >= target,
+        **extra,
+    }
+
+
+async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
+    figures: dict[str, list[float]] = {}
+    for key in ("append", "read", "projection", "concurrent", "p99_ms"):
+        figures[f"ours_{key}"], figures[f"peer_{key}"] = [], []
+    figures["copy"] = []
+    pool = await create_pool(database_url, min_size=WRITERS, max_size=WRITERS)
+    try:
+        for n in range(ROUNDS):  # alternate who goes first
+            if n % 2 == 0:
+                await _ours_round(database_url, pool, figures)
+                await asyncio.to_thread(_peer_round, database_url, figures)
+            else:
+                await asyncio.to_thread(_peer_round, database_url, figures)
+                await _ours_round(database_url, pool, figures)
+    finally:
+        await pool.close()
+    m = {key: statistics.median(values) for key, values in figures.items()}
+    rounds = {key: [round(v, 1) for v in values] for key, values in figures.items()}
+    return [
+        _ratio_row("es_vs_peer_batched_append", m["ours_append"], m["peer_append"], "events/s", 2.0),
+        _ratio_row("es_batched_append_vs_raw_copy", m["ours_append"], m["copy"], "events/s", 0.7),
+        _ratio_row(
+            "es_vs_peer_concurrent_appends",
+            m["ours_concurrent"],
+            m["peer_concurrent"],
+            "appends/s",
+            3.0,
+            p99_ms=round(m["ours_p99_ms"], 2),
+            peer_p99_ms=round(m["peer_p99_ms"], 2),
+        ),
+        _ratio_row("es_vs_peer_global_read", m["ours_read"], m["peer_read"], "events/s", 1.0),
+        _ratio_row(
+            "es_vs_peer_projection_rebuild", m["ours_projection"], m["peer_projection"], "events/s", 2.0
+        ),
+        {"name": "es_vs_peer_rounds", "value": ROUNDS, "unit": "rounds", "rounds": rounds},
+    ]
