@@ -75,6 +75,15 @@ def service_audit_key(settings: AuditSettings | None = None) -> AuditKey:
     return key
 
 
+def command_audit_key(settings: AuditSettings | None = None) -> AuditKey:
+    """The key a command that writes audit records (`qyzmet params set`) appends with: the running
+    system's as `find_audit_key` finds it from any folder, else a new one in the data dir."""
+    try:
+        return find_audit_key(settings)
+    except AuditKeyMissing:
+        return service_audit_key(settings)
+
+
 @functools.cache
 def default_audit_key() -> AuditKey:
     """The process's key, read once."""

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
 from shared.audit.log import AuditLog, record_of
 from shared.db.identifiers import checked_identifier
+from shared.messaging.kafka import make_producer
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,7 @@ def _value(message: dict[str, object]) -> bytes:
 class AuditRelay:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: asyncpg.Pool | None,
         schema: str,
         producer: AIOKafkaProducer,
         topic: str,
@@ -57,6 +58,7 @@ class AuditRelay:
         self._anchored_at = float("-inf")
 
     async def run(self, stop: asyncio.Event) -> None:
+        assert self.pool is not None, "a relay that runs needs a pool"
         while not stop.is_set():
             try:
                 async with self.pool.acquire() as conn:
@@ -143,6 +145,23 @@ class AuditRelay:
             headers=[(KIND_HEADER, kind.encode())],
         )
         return delivered
+
+
+async def publish_pending(
+    conn: asyncpg.Connection, schema: str, bootstrap: str, topic: str, *, idempotent: bool = True
+) -> tuple[int, int]:
+    """Publish what a schema without a relay of its own (the catalog's, written by commands) has
+    not published yet, and an anchor of each chain that grew: (records, anchors) sent."""
+    producer = make_producer(bootstrap, idempotent=idempotent, client_id="qyzmet-audit-publish")
+    await producer.start()
+    try:
+        relay = AuditRelay(None, schema, producer, topic, anchor_interval_s=0)
+        sent = 0
+        while published := await relay.publish_records(conn):
+            sent += published
+        return sent, len(await relay.publish_anchors(conn))
+    finally:
+        await producer.stop()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -23,8 +23,9 @@ from shared.audit.anchors import Anchor, keep_anchors, read_anchor_file
 from shared.audit.export import ExportFilter, Writer, exported_rows
 from shared.audit.keys import AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
 from shared.audit.published import published_anchors
-from shared.audit.relay import AUDIT_TOPIC
+from shared.audit.relay import AUDIT_TOPIC, publish_pending
 from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
+from shared.catalog.store import CATALOG_SCHEMA
 from shared.cli.topics import broker_of
 from shared.db.pool import connect
 from shared.settings import PlatformSettings
@@ -124,6 +125,34 @@ def _stdout() -> contextlib.nullcontext[TextIO]:
     return contextlib.nullcontext(sys.stdout)
 
 
+async def publish_schemas(database_url: str, schemas: list[str]) -> str:
+    """Publish the schemas' pending audit records and anchors; a line saying what went out."""
+    settings = PlatformSettings()
+    broker = broker_of(settings)
+    if broker is None:
+        return "audit: no broker known; the records go out with the next publish"
+    bootstrap, prefix = broker
+    conn = await connect(database_url)
+    try:
+        done = [
+            await publish_pending(conn, schema, bootstrap, prefix + AUDIT_TOPIC,
+                                  idempotent=settings.kafka_idempotent_producer)
+            for schema in schemas
+        ]  # fmt: skip
+    finally:
+        await conn.close()
+    records, anchors = sum(d[0] for d in done), sum(d[1] for d in done)
+    return f"audit: {records} records and {anchors} anchors published on {prefix + AUDIT_TOPIC}"
+
+
+def _audit_publish(args: argparse.Namespace) -> int:
+    url = _database_url()
+    if not url:
+        return 2
+    print(asyncio.run(publish_schemas(url, args.schema or [CATALOG_SCHEMA])), file=sys.stderr)
+    return 0
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("audit", help="audit-trail tools")
     commands = parser.add_subparsers(dest="audit_command", required=True)
@@ -136,6 +165,11 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_audit_verify)
+    publish = commands.add_parser(
+        "publish", help="publish the pending audit records and anchors of schemas no worker relays"
+    )
+    publish.add_argument("--schema", action="append", help=f"schema (repeatable; default {CATALOG_SCHEMA})")
+    publish.set_defaults(handler=_audit_publish)
     export = commands.add_parser("export", help="the audit records of a period (streamed)")
     export.add_argument("--from", dest="start", type=_moment, required=True, help="ISO 8601, inclusive")
     export.add_argument("--to", dest="end", type=_moment, required=True, help="ISO 8601, exclusive")

@@ -21,12 +21,19 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared.audit import AuditLog
+from shared.audit.keys import command_audit_key
 from shared.catalog import AdoptionRecord, CatalogError, ParameterRecord, load_catalog
 from shared.catalog.store import CatalogStore
+from shared.cli.audit import publish_schemas
 from shared.db.pool import connect
 from shared.settings import PlatformSettings
 
 T = TypeVar("T")
+
+
+PUBLISH_WAIT_S = 20.0
+"""How long a catalog change waits for its audit record to reach the broker (else: next time)."""
 
 
 def _value(text: str) -> object:
@@ -36,7 +43,9 @@ def _value(text: str) -> object:
         return text
 
 
-def _with_store(work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]]) -> T:
+def _with_store(
+    work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]], *, audited: bool = False
+) -> T:
     settings = PlatformSettings()
     if not settings.database_url:
         raise SystemExit('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)')
@@ -46,10 +55,18 @@ def _with_store(work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]]
         conn = await connect(database_url)
         try:
             store = CatalogStore(load_catalog())
+            store.audit = AuditLog(store.schema, command_audit_key())  # the running system's key
             await store.migrate(conn)
-            return await work(conn, store)
+            result = await work(conn, store)
         finally:
             await conn.close()
+        if audited:  # the change's audit record on audit.v1, and the catalog chain's anchor
+            try:
+                published = publish_schemas(database_url, [store.schema])
+                print(await asyncio.wait_for(published, PUBLISH_WAIT_S), file=sys.stderr)
+            except Exception as exc:  # the change is stored and audited; it goes out next time
+                print(f"qyzmet: audit record not published yet ({type(exc).__name__})", file=sys.stderr)
+        return result
 
     return asyncio.run(run())
 
@@ -66,7 +83,8 @@ def _params_set(args: argparse.Namespace) -> int:
             note=args.note,
         )
         stored = _with_store(
-            lambda conn, store: store.set_parameter(conn, record, actor=args.actor, role="admin")
+            lambda conn, store: store.set_parameter(conn, record, actor=args.actor, role="admin"),
+            audited=True,
         )
     except (CatalogError, ValueError) as exc:
         print(f"qyzmet params: {exc}", file=sys.stderr)
@@ -112,7 +130,7 @@ def _adoptions_add(args: argparse.Namespace) -> int:
             adopted_by=args.actor,
             reason=args.reason,
         )
-        _with_store(lambda conn, store: store.adopt(conn, record, role="admin"))
+        _with_store(lambda conn, store: store.adopt(conn, record, role="admin"), audited=True)
     except (CatalogError, ValueError) as exc:
         print(f"qyzmet adoptions: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from shared.audit import AuditLog
+from shared.audit.published import published_anchors
 from shared.audit.relay import AuditRelay
 from shared.cli.main import main
 from shared.infra import KafkaHandle
@@ -136,3 +137,25 @@ async def test_export_streams_a_period_filtered_by_office_and_actor(
         capsys, "export", "--from", end.isoformat(), "--to", end.isoformat(), "--schema", schema
     )
     assert code == 0 and out == ""
+
+
+async def test_publish_sends_what_no_worker_relays_and_anchors_it(
+    pool: asyncpg.Pool,
+    schema: str,
+    broker: KafkaHandle,
+    topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The catalog's chain (parameter changes by `qyzmet params set`) has no worker: commands publish it."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+    monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
+    topic = topic_prefix + "audit.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2)])
+    await fill(pool, AuditLog(schema, KEY), 3, None)
+    code, _, err = await qyzmet(capsys, "publish", "--schema", schema)
+    assert code == 0 and "3 records and 1 anchors published" in err
+    code, _, err = await qyzmet(capsys, "publish", "--schema", schema)
+    assert code == 0 and "0 records and 0 anchors published" in err
+    anchors = await asyncio.to_thread(published_anchors, broker.bootstrap_servers, topic)
+    assert [(a.schema, a.chain, a.seq) for a in anchors] == [(schema, "-", 3)]
