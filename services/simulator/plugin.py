@@ -42,6 +42,7 @@ def resolve_urls(given: list[str], recorded: dict[str, str], env: dict[str, str]
 
 def _simulate(args: argparse.Namespace) -> int:
     import asyncio
+    import logging
     import sys
     from datetime import date
     from pathlib import Path
@@ -73,6 +74,8 @@ def _simulate(args: argparse.Namespace) -> int:
     os.environ[PROCESS_ENV] = "simulator"  # every line names the process, as `qyzmet serve` does
     chosen = os.environ.get(LOG_FORMAT_ENV)
     configure_logging(settings.log_level, pretty=chosen == "pretty" if chosen else sys.stderr.isatty())
+    for chatty in ("httpx", "httpcore"):  # a line per request would drown the summaries
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     log = structlog.get_logger("qyzmet.simulator")
 
     def say(line: str) -> None:
