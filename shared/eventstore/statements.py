@@ -61,22 +61,22 @@ def statements(schema: str) -> Statements:
         " RETURNING version"
     )
     # Many streams at their current versions: $1/$2 one entry per distinct stream (its event count),
-    # $3.. one per event with its place within its stream. Refused streams insert nothing; the
-    # caller compares the count and rolls the whole batch back.
+    # $3.. one per event with its place within its stream and its stream's count. A stream a newer
+    # transaction wrote is refused: its events get no version and the NOT NULL constraint fails the
+    # whole statement, so the batch is all or nothing without a transaction of its own.
     append_batch = (
-        f"WITH b AS (SELECT * FROM unnest($1::text[], $2::int[]) AS b(stream_id, n)),"
-        f" head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
-        " SELECT b.stream_id, b.n, pg_current_xact_id() FROM b"
+        f"WITH head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
+        " SELECT b.stream_id, b.n, pg_current_xact_id() FROM unnest($1::text[], $2::int[]) AS b(stream_id, n)"
         " ON CONFLICT (stream_id) DO UPDATE"
         " SET version = h.version + excluded.version, txid = pg_current_xact_id()"
         " WHERE h.txid <= pg_current_xact_id()"
         " RETURNING h.stream_id, h.version)"
         f" INSERT INTO {events} {_EVENT_COLUMNS}"
-        " SELECT u.stream_id, head.version - b.n + u.ord, u.event_id, u.event_type, u.schema_version,"
+        " SELECT u.stream_id, head.version - u.n + u.ord, u.event_id, u.event_type, u.schema_version,"
         " u.data, u.metadata"
-        " FROM unnest($3::text[], $4::int[], $5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])"
-        " AS u(stream_id, ord, event_id, event_type, schema_version, data, metadata)"
-        " JOIN head ON head.stream_id = u.stream_id JOIN b ON b.stream_id = u.stream_id"
+        " FROM unnest($3::text[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::int[], $9::jsonb[],"
+        " $10::jsonb[]) AS u(stream_id, ord, n, event_id, event_type, schema_version, data, metadata)"
+        " LEFT JOIN head ON head.stream_id = u.stream_id"
     )
     return Statements(
         append=append,

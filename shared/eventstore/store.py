@@ -109,7 +109,7 @@ class EventStore:
         For bulk ingestion (imports, benchmarks): no expected-version check, but a concurrent
         writer to one of the streams still makes the whole batch fail with a conflict.
         """
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {}  # events per stream so far: each event's place in its stream
         streams: list[str] = []
         places: list[int] = []
         flat: list[NewEvent] = []
@@ -121,24 +121,26 @@ class EventStore:
                 flat.append(event)
         if not flat:
             return 0
-        async with conn.transaction():
-            try:
-                status = await conn.execute(
-                    self._sql.append_batch,
-                    list(counts),
-                    list(counts.values()),
-                    streams,
-                    places,
-                    [e.event_id for e in flat],
-                    [e.event_type for e in flat],
-                    [e.schema_version for e in flat],
-                    [e.data for e in flat],
-                    [e.metadata for e in flat],
-                )
-            except asyncpg.UniqueViolationError as exc:
-                raise ConcurrencyConflict(_one_or_batch(counts), -1, -1) from exc
-            if int(status.rsplit(" ", 1)[-1]) != len(flat):  # a newer transaction wrote a stream
-                raise ConcurrencyConflict(_one_or_batch(counts), -1, -1)
+        args = (
+            list(counts),
+            list(counts.values()),
+            streams,
+            places,
+            [counts[stream] for stream in streams],
+            [e.event_id for e in flat],
+            [e.event_type for e in flat],
+            [e.schema_version for e in flat],
+            [e.data for e in flat],
+            [e.metadata for e in flat],
+        )
+        try:
+            if conn.is_in_transaction():  # keep the caller's transaction usable if the batch fails
+                async with conn.transaction():
+                    await conn.execute(self._sql.append_batch, *args)
+            else:
+                await conn.execute(self._sql.append_batch, *args)
+        except (asyncpg.UniqueViolationError, asyncpg.NotNullViolationError) as exc:
+            raise ConcurrencyConflict(_one_or_batch(counts), -1, -1) from exc
         return len(flat)
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:

@@ -114,3 +114,28 @@ async def test_an_older_transaction_cannot_append_behind_a_newer_one(pool: async
                 break
             await asyncio.sleep(0.01)
     assert [e.data["v"] for e in events if e.stream_id == "case-o"] == [1, 2, 3]
+
+
+async def test_a_batch_is_all_or_nothing_and_numbers_each_stream_on(pool: asyncpg.Pool, schema: str) -> None:
+    """`append_batch`: a stream named twice is numbered on; a stream a newer transaction wrote refuses
+    the whole batch (no event of another stream stays), and the caller's transaction goes on."""
+    store = EventStore(schema)
+    async with pool.acquire() as conn:
+        await store.append(conn, "b-x", [NewEvent("x", {"n": 1})], 0)
+        batch = [
+            ("b-x", [NewEvent("x", {"n": 2})]),
+            ("b-y", [NewEvent("y", {})]),
+            ("b-x", [NewEvent("x", {"n": 3})]),
+        ]
+        assert await store.append_batch(conn, batch) == 3
+        assert [e.data["n"] for e in await store.load(conn, "b-x")] == [1, 2, 3]
+    async with pool.acquire() as old, pool.acquire() as new:
+        tx = old.transaction()
+        await tx.start()
+        await old.fetchval("SELECT pg_current_xact_id()")
+        await store.append(new, "b-x", [NewEvent("x", {"n": 4})], 3)
+        with pytest.raises(ConcurrencyConflict):
+            await store.append_batch(old, [("b-z", [NewEvent("z", {})]), ("b-x", [NewEvent("x", {})])])
+        assert await store.load(old, "b-z") == []
+        assert await store.stream_version(old, "b-y") == 1  # still usable
+        await tx.rollback()
