@@ -75,6 +75,16 @@ def _say(line: str) -> None:
     structlog.get_logger("qyzmet.run").info(line)
 
 
+def _banner(urls: list[str], simulator_rate: float | None) -> str:
+    """What a person at the terminal needs (on stdout; the log lines go to stderr)."""
+    lines = ["", "Qyzmet is running:"]
+    lines += [f"  {name:13} {url}" for name, url in (u.split(" ", 1) for u in urls)]
+    if simulator_rate is not None:
+        lines.append(f"  simulated regional offices: {simulator_rate:g} applications/s (--no-simulator: off)")
+    lines += ["Ctrl-C stops it.", ""]
+    return "\n".join(lines)
+
+
 def _simulator(args: argparse.Namespace, urls: list[str]) -> dict[str, list[str]]:
     """The regional-office simulator as one more child, when installed and wanted."""
     if args.no_simulator or not entry_points(group="qyzmet.commands", name="simulate"):
@@ -137,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         record_running(system)
         _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")
+        print(_banner(urls, args.rate if "simulator" in supervisor.children else None), flush=True)
         while not stopping and supervisor.alive:
             supervisor.poll()
             system = _record_metrics(system)
