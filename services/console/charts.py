@@ -9,6 +9,8 @@ from markupsafe import Markup, escape
 
 ROW_H = 22
 LABEL_W = 230
+PCT_LABEL_W = 320
+"""Room for an indicator's name (longer than a service id)."""
 BAR_W = 420
 PALETTE = 8
 
@@ -59,7 +61,7 @@ def percent_bars(title: str, rows: Sequence[tuple[str, float | None, float | Non
     the target drawn as a mark (none where the catalog gives none); a bar that misses its target
     (below it, or above a ceiling) is drawn as such (`.below`)."""
     height = ROW_H * max(1, len(rows)) + 8
-    width = LABEL_W + BAR_W + 70
+    width = PCT_LABEL_W + BAR_W + 70
     out = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}"'
         f' width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
@@ -68,22 +70,23 @@ def percent_bars(title: str, rows: Sequence[tuple[str, float | None, float | Non
         out.append(_text(0, 16, "nothing to measure yet", "muted"))
     for row, (label, value, target, ceiling) in enumerate(rows):
         y = row * ROW_H + 4
-        out.append(_text(LABEL_W - 8, y + 15, label, "label", "end"))
-        out.append(f'<rect x="{LABEL_W}" y="{y + 3}" width="{BAR_W}" height="{ROW_H - 6}" class="track"/>')
+        out.append(_text(PCT_LABEL_W - 8, y + 15, label, "label", "end"))
+        track = f'<rect x="{PCT_LABEL_W}" y="{y + 3}" width="{BAR_W}" height="{ROW_H - 6}" class="track"/>'
+        out.append(track)
         if value is not None:
             below = target is not None and (value > target if ceiling else value < target)
             css = "below" if below else "met"
             out.append(
-                f'<rect x="{LABEL_W}" y="{y + 3}" width="{BAR_W * min(value, 100) / 100:.1f}"'
+                f'<rect x="{PCT_LABEL_W}" y="{y + 3}" width="{BAR_W * min(value, 100) / 100:.1f}"'
                 f' height="{ROW_H - 6}" class="{css}"/>'
             )
         if target is not None:
-            tx = LABEL_W + BAR_W * min(target, 100) / 100
+            tx = PCT_LABEL_W + BAR_W * min(target, 100) / 100
             out.append(
                 f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y}" y2="{y + ROW_H - 1}" class="target">'
                 f"<title>target {target:g}%</title></line>"
             )
         shown = "—" if value is None else f"{value:.1f}%"
-        out.append(_text(LABEL_W + BAR_W + 8, y + 15, shown, "value"))
+        out.append(_text(PCT_LABEL_W + BAR_W + 8, y + 15, shown, "value"))
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 -- every text in it went through escape()

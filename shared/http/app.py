@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.http.correlation import correlation_id
 from shared.http.problems import error_answer, install_problem_handlers, problem_response
 from shared.metrics import HttpMetrics
 
@@ -109,6 +111,30 @@ class CountRequests:
             self.metrics.seconds.labels(method, route).observe(time.perf_counter() - started)
 
 
+class BindCorrelation:
+    """Give every request its correlation id before any handler runs (the caller's
+    `X-Correlation-Id`, else a new one: `shared.http.correlation`), bind it to the request's log
+    lines and answer it in `X-Correlation-Id`, so a caller can quote it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = correlation_id(Request(scope))
+        header = (b"x-correlation-id", cid.encode())
+
+        async def answered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+            await self.app(scope, receive, answered)
+
+
 def create_app(
     title: str,
     *,
@@ -121,6 +147,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
     app.add_middleware(ContainErrors)
+    app.add_middleware(BindCorrelation)
     app.add_middleware(CountRequests, metrics=HttpMetrics(metrics))
 
     @app.get(

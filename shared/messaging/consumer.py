@@ -201,7 +201,11 @@ class EventConsumer:
     async def _claim_and_handle(self, unit: PgUnitOfWork, envelope: Envelope, event: DomainEvent) -> Outcome:
         if not await self.inbox.claim(unit.conn, inbox_id(envelope.id, envelope.source)):
             return Outcome.DUPLICATE
-        await self.handler(unit.conn, envelope, event)
+        # The handler's log lines carry the conversation's correlation id and the event's id.
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=envelope.correlation_id, event_id=envelope.id
+        ):
+            await self.handler(unit.conn, envelope, event)
         return Outcome.HANDLED
 
     def _decode(self, record: RawMessage) -> tuple[Envelope, DomainEvent]:

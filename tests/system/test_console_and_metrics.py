@@ -1,0 +1,280 @@
+"""The operations console and `/metrics` on the system `qyzmet run` starts (real processes,
+PostgreSQL and broker, a few applications driven through the APIs):
+
+- in a real headless browser (Debian's chromium driven by playwright, no browser download): the
+  console sends an unsigned visitor to sign in, refuses a clerk's token, lets a head of
+  department in, shows the overview with charts, opens a case and shows its history across the
+  services; screenshots are saved under the test's tmp dir (their paths are logged);
+- every process serves Prometheus metrics, the workers on the listener `qyzmet run` records:
+  HTTP throughput, consumer records and batch latency, consumer lag, relay throughput and outbox
+  backlog, DLQ and deadline-breach counters; they move when work is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
+from shared.infra import KafkaHandle, create_database, drop_database
+from shared.infra.procs import free_ports
+from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
+
+SECRET = "console-test-secret-" + "c" * 32
+SERVICES = ("intake", "decision", "notification", "complaints", "console")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _token(role: Role, office: str, subject: str) -> str:
+    return issue_token(SECRET, subject=subject, role=role, office=office)
+
+
+def _auth(role: Role, office: str, subject: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(role, office, subject)}"}
+
+
+def _eventually(check: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except (httpx.HTTPError, OSError, ValueError, KeyError):
+            found = None
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def system(
+    database_url: str, broker: KafkaHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("console-system")
+    name = f"console_{uuid.uuid4().hex[:8]}"
+    url = create_database(database_url, name)
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
+        "TOPIC_PREFIX": f"console{uuid.uuid4().hex[:6]}.",
+        "QYZMET_DATA_DIR": str(root / "data"),
+        "XDG_STATE_HOME": str(root / "state"),
+        "QYZMET_TOKEN_SECRET": SECRET,
+        **{f"{svc.upper()}_API_PORT": str(port) for svc, port in ports.items()},
+        "NOTIFICATION_CHANNELS": '["sms","pickup"]',
+        "NOTIFICATION_SMS_PROVIDER": "logging",
+    }
+    log = (root / "run.log").open("w+b")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = {svc: f"http://127.0.0.1:{port}" for svc, port in ports.items()}
+    try:
+        for svc, address in base.items():  # a loaded machine takes minutes to start nine processes
+            _eventually(
+                lambda a=address: httpx.get(f"{a}/healthz").status_code == 200,
+                f"{svc}/healthz",
+                timeout_s=400,
+            )
+        yield {"base": base, "data": root / "data", "process": process, "log": log, "root": root}
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        drop_database(database_url, name)
+
+
+def _submit(base: dict[str, str]) -> str:
+    clerk = _auth(Role.CLERK, DEPT, "clerk-1")
+    talon = httpx.post(f"{base['intake']}/v1/applications", json=unemployed_registration(), headers=clerk)
+    assert talon.status_code == 201, talon.text
+    return str(talon.json()["application_id"])
+
+
+@pytest.fixture(scope="module")
+def decided_case(system: dict[str, Any]) -> str:
+    """An application refused by the department and complained about, plus one still open."""
+    base = system["base"]
+    head, specialist = _auth(Role.HEAD, DEPT, "head-1"), _auth(Role.SPECIALIST, DEPT, "spec-1")
+    _submit(base)
+    aid = _submit(base)
+    case = f"{base['decision']}/v1/cases/{aid}"
+    _eventually(lambda: httpx.get(case, headers=head).status_code == 200, "the case")
+    assert httpx.post(f"{case}/assign", json={"executor": "spec-1"}, headers=head).status_code == 200
+    refused = httpx.post(
+        f"{case}/draft", json={"outcome": "refused", "grounds": ["incomplete_documents"]}, headers=specialist
+    )
+    assert refused.status_code == 200, refused.text
+    clerk = _auth(Role.CLERK, DEPT, "clerk-1")
+    _eventually(
+        lambda: (
+            httpx.get(f"{base['intake']}/v1/applications/{aid}", headers=clerk).json()["status"] == "decided"
+        ),
+        "intake to see the decision",
+    )
+    complaint = httpx.post(
+        f"{base['complaints']}/v1/complaints",
+        json={
+            "idempotency_key": str(uuid.uuid4()),
+            "subject": "decision",
+            "application_id": aid,
+            "office_id": DEPT,
+            "channel": "in_person",
+            "complainant": {"full_name": "Айгүл Нұрланова", "preferred_language": "kk"},
+            "text": "Құжаттардың бәрі берілді.",
+        },
+        headers=clerk,
+    )
+    assert complaint.status_code == 201, complaint.text
+    return aid
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_console_in_a_browser_signs_in_shows_the_overview_and_a_case_history(
+    system: dict[str, Any], decided_case: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    console = system["base"]["console"]
+    shots = system["root"] / "screenshots"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(console + "/")
+            assert page.url.endswith("/signin")
+
+            page.fill("#token", _token(Role.CLERK, DEPT, "clerk-1"))
+            page.click("#signin")
+            assert "may not use the console" in page.inner_text("#signin-error")
+
+            page.fill("#token", _token(Role.HEAD, DEPT, "head-1"))
+            page.click("#signin")
+            page.wait_for_selector("#by-status svg")
+            assert page.url.rstrip("/") == console
+            assert page.inner_text("#who") == f"head · {DEPT}"
+            cookie = next(c for c in page.context.cookies() if c["name"] == "qyzmet_console")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert "unemployed_registration" in page.inner_text("#by-status")
+            assert DEPT in page.inner_text("#deadlines")
+            assert "Served within the set term" in page.inner_text("#quality")
+            assert "refused" in page.inner_text("#recent-decisions")
+            overview = shots / "console-overview.png"
+            page.screenshot(path=str(overview), full_page=True)
+            print(f"console overview screenshot: {overview}")
+
+            page.click(f"#recent-decisions a[href='/cases/{decided_case}']")
+            page.wait_for_selector("#history")
+            assert page.inner_text("#case-status") == "decided"
+            history = page.inner_text("#history")
+            for service in ("intake", "decision", "complaints"):
+                assert service in history, history
+            events = page.locator("#history td.event").all_inner_texts()
+            assert events[0] == "application.submitted", events
+            assert "decision.case_opened" in events and "complaint.registered" in events, events
+            times = page.locator("#history tbody tr td:first-child").all_inner_texts()
+            assert times == sorted(times)
+            case_shot = shots / "console-case.png"
+            page.screenshot(path=str(case_shot), full_page=True)
+            print(f"console case screenshot: {case_shot}")
+            text = page.content()
+            assert APPLICANT_IIN not in text and "Нұрланова" not in text
+
+            page.click("#signout")
+            page.goto(console + f"/cases/{decided_case}")
+            assert page.url.endswith("/signin")
+        finally:
+            browser.close()
+    assert overview.stat().st_size > 10_000 and case_shot.stat().st_size > 10_000
+    keep = os.environ.get("QYZMET_SCREENSHOT_DIR")  # CI artifacts: pytest's tmp dirs are rotated away
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for shot in (overview, case_shot):
+            shutil.copy(shot, Path(keep) / shot.name)
+
+
+def _metrics_urls(data: Path) -> dict[str, str]:
+    recorded = json.loads((data / "system.json").read_text(encoding="utf-8"))
+    urls: dict[str, str] = recorded["metrics_urls"]
+    return urls
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+@pytest.mark.timeout(900)
+def test_every_process_serves_metrics_that_move(system: dict[str, Any], decided_case: str) -> None:
+    urls = _eventually(
+        lambda: (u := _metrics_urls(system["data"])) and {
+            "intake-api", "intake-worker", "decision-worker", "complaints-worker", "notification-worker",
+            "console-api",
+        } <= set(u) and u,
+        "every process's metrics URL in system.json",
+    )  # fmt: skip
+    scrape = {name: httpx.get(url).text for name, url in urls.items()}
+    for name, text in scrape.items():
+        assert "process_cpu_seconds_total" in text, name
+    api = scrape["intake-api"]
+    assert _sample(api, "qyzmet_http_requests_total", route="/v1/applications", status="201") >= 2
+    assert _sample(api, "qyzmet_http_request_seconds_count", route="/v1/applications") >= 2
+    worker = scrape["decision-worker"]
+    for metric in (
+        "qyzmet_consumer_records_total", "qyzmet_consumer_batch_seconds", "qyzmet_dead_lettered_total",
+        "qyzmet_relay_published_total", "qyzmet_relay_backlog_events", "qyzmet_consumer_lag_records",
+        "qyzmet_deadline_breaches_total", "qyzmet_timers_due",
+    ):  # fmt: skip
+        assert f"# TYPE {metric}" in worker, metric
+
+    def handled() -> float:
+        return _sample(
+            httpx.get(urls["decision-worker"]).text, "qyzmet_consumer_records_total", outcome="handled"
+        )
+
+    def published() -> float:
+        return _sample(httpx.get(urls["intake-worker"]).text, "qyzmet_relay_published_total")
+
+    before_handled, before_published = handled(), published()
+    assert before_handled >= 2 and before_published >= 2
+    _submit(system["base"])
+    _eventually(lambda: handled() > before_handled, "the decision worker to count the new application")
+    _eventually(lambda: published() > before_published, "the intake relay to count its publication")
+    lag = _eventually(
+        lambda: "qyzmet_consumer_lag_records{" in (t := httpx.get(urls["decision-worker"]).text) and t,
+        "the decision worker's consumer lag",
+    )
+    assert _sample(lag, "qyzmet_consumer_lag_records") >= 0
+    assert "qyzmet_relay_backlog_events{" in httpx.get(urls["intake-worker"]).text
