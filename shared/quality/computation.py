@@ -1,20 +1,20 @@
 """Streams facts through every computed indicator and yields the figures per group.
 
 Pure: no I/O. Memory grows with the groups, the applications of the report still counted as
-right the first time, the distinct applicants served, and the refusals awaiting an acceptance;
-never with the number of events read.
+right the first time, the distinct applicants served, the refusals awaiting an acceptance and the
+complaints not answered yet; never with the number of events read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.quality.facts import ComplaintAnswer, Decision, Fact, Submission
 from shared.quality.indicators import COMPUTED, GroupKey, Indicator
-from shared.quality.periods import PeriodGrid
+from shared.quality.periods import NATIONAL_ZONE, PeriodGrid
 
 UNSPECIFIED_SERVICE = "unspecified"
 """The service of a complaint about an official's act that names none."""
@@ -49,9 +49,16 @@ class QualityComputation:
         *,
         office: str | None = None,
         service: str | None = None,
+        today: date | None = None,
     ) -> None:
+        """`today`: the report's day (default: today in the capital's zone); an open case whose
+        term ends before it is late."""
         self.grid, self.zone_of, self.office, self.service = grid, zone_of, office, service
+        self.today = today or datetime.now(UTC).astimezone(NATIONAL_ZONE).date()
+        self._finished = False
         self.indicators = [cls() for cls in COMPUTED]
+        for indicator in self.indicators:
+            indicator.bind(self.place)
         self._readers: dict[type, list[Indicator]] = {}
         for indicator in self.indicators:
             for kind in indicator.reads:
@@ -84,19 +91,35 @@ class QualityComputation:
         period = self.grid.period_of(instant, self.zone_of(fact.region))
         if period is None:
             return None
-        key = (service, fact.office_id, period)
+        return self._seen((service, fact.office_id, period), fact.region, edition)
+
+    def place(self, service: str | None, office: str, region: str | None, day: date) -> GroupKey | None:
+        """The group of a fact counted by a local day of its own (a complaint's due day)."""
+        service = service or UNSPECIFIED_SERVICE
+        if (self.office is not None and office != self.office) or (
+            self.service is not None and service != self.service
+        ):
+            return None
+        period = self.grid.period_of_day(day)
+        return None if period is None else self._seen((service, office, period), region, None)
+
+    def _seen(self, key: GroupKey, region: str | None, edition: str | None) -> GroupKey:
         seen = self.groups.get(key)
         if seen is None:
             seen = self.groups[key] = GroupSeen()
         if edition:
             seen.editions.add(edition)
-        if fact.region:
-            seen.regions.add(fact.region)
+        if region:
+            seen.regions.add(region)
         return key
 
     def figures(self) -> Iterator[Figure]:
         """Every computed indicator of every group the facts touched, ordered by service, office
         and period (a group without a single case of an indicator gives 0 ÷ 0)."""
+        if not self._finished:
+            self._finished = True
+            for indicator in self.indicators:
+                indicator.finish(self.today)
         for key in sorted(self.groups):
             seen = self.groups[key]
             for indicator in self.indicators:

@@ -8,7 +8,7 @@ PostgreSQL for one report run): no ИИН, name or contact ever reaches this pac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 ReworkKind = Literal["documents_supplemented", "documents_incomplete", "returned_for_rework"]
@@ -68,6 +68,27 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class ComplaintFiled:
+    """`ComplaintRegistered` (complaints): the complaint and the last day of its review term."""
+
+    complaint_id: str
+    service_id: str | None
+    office_id: str
+    """The office whose act is contested."""
+    region: str | None
+    review_due_on: date
+    """The last day of the review term (a local day of the reviewing body)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintTermExtended:
+    """`ComplaintReviewExtended` (complaints): the review term's new last day."""
+
+    complaint_id: str
+    review_due_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class ComplaintAnswer:
     """`ComplaintResolved` (complaints): the reviewing body's answer."""
 
@@ -88,4 +109,6 @@ class ComplaintAnswer:
         return self.outcome in JUSTIFIED_OUTCOMES
 
 
-Fact = Submission | IntakeRefusal | Rework | Decision | ComplaintAnswer
+Fact = (
+    Submission | IntakeRefusal | Rework | Decision | ComplaintFiled | ComplaintTermExtended | ComplaintAnswer
+)

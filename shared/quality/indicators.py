@@ -2,22 +2,35 @@
 
 Each computed indicator is one class: which facts it counts, per group (service, office,
 period), as numerator ÷ denominator. Ids are the catalog's (`quality_indicator_profiles`, stable
-across profiles; DOMAIN.md §10 gives the formulas); `complaints_answered_in_term` is not a
+across profiles; DOMAIN.md §10 gives the formulas); `complaints_reviewed_in_term` is not a
 catalog indicator (the catalog's 4.2 counts justified complaints only) and has no target.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import ClassVar, Literal
 
-from shared.quality.facts import ComplaintAnswer, Decision, Fact, IntakeRefusal, Rework, Submission
+from shared.quality.facts import (
+    ComplaintAnswer,
+    ComplaintFiled,
+    ComplaintTermExtended,
+    Decision,
+    Fact,
+    IntakeRefusal,
+    Rework,
+    Submission,
+)
 from shared.quality.periods import Period
 
 GroupKey = tuple[str, str, Period]
 """(service id, office id, period)."""
 Better = Literal["higher", "lower"]
+Place = Callable[[str | None, str, str | None, date], "GroupKey | None"]
+"""(service, office, region, local day) -> the group, or None outside the report."""
 
 
 @dataclass
@@ -26,6 +39,8 @@ class Tally:
     denominator: int = 0
     not_counted: int = 0
     """Facts of the group left out of both (e.g. decisions without a computable term)."""
+    overdue: int = 0
+    """Cases counted as late because they are still open past their term."""
 
 
 class Indicator:
@@ -46,6 +61,12 @@ class Indicator:
 
     def tally(self, key: GroupKey) -> Tally:
         return self._tallies.get(key) or Tally()
+
+    def bind(self, place: Place) -> None:
+        """How the computation places a fact by a day of its own (a due date)."""
+
+    def finish(self, today: date) -> None:
+        """Count what only the end of the log settles (`today`: the report's local day)."""
 
     def note(self, tally: Tally) -> str | None:
         return None
@@ -174,22 +195,71 @@ class JustifiedComplaintsResolvedInTerm(Indicator):
             tally.numerator += fact.on_time
 
 
-class ComplaintsAnsweredInTerm(Indicator):
-    """Not a catalog indicator (no target): every complaint answered in the period (local day of
-    `resolved_at`), whatever the outcome, as the denominator; those answered within their review
-    term (`ComplaintResolved.on_time`) as the numerator. A complaint still unanswered is not
-    counted until it is answered."""
+class ComplaintsReviewedInTerm(Indicator):
+    """Not a catalog indicator (no target; the catalog's 4.2 counts justified complaints only):
+    every complaint, whatever its outcome, by the last day of its review term
+    (`ComplaintRegistered.review_due_on`, moved by `ComplaintReviewExtended`) falling in the
+    period. Denominator: those answered (`ComplaintResolved`) and those still unanswered when the
+    report is made although their term is over (counted as late). Numerator: those answered within
+    their term (`ComplaintResolved.on_time`). An unanswered complaint whose term has not ended is
+    left out and noted; an answer whose registration is not in the log counts by its answer day."""
 
-    id = "complaints_answered_in_term"
-    name_en = "Share of complaints answered within the review term"
+    id = "complaints_reviewed_in_term"
+    name_en = "Share of complaints reviewed within the review term"
     in_catalog = False
-    reads = (ComplaintAnswer,)
+    reads = (ComplaintFiled, ComplaintTermExtended, ComplaintAnswer)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._open: dict[str, ComplaintFiled] = {}
+        self._overdue: dict[GroupKey, int] = defaultdict(int)
+        self._place: Place = lambda service, office, region, day: None
+
+    def bind(self, place: Place) -> None:
+        self._place = place
+
+    def _group(self, filed: ComplaintFiled) -> GroupKey | None:
+        return self._place(filed.service_id, filed.office_id, filed.region, filed.review_due_on)
 
     def feed(self, fact: Fact, key: GroupKey | None) -> None:
-        if isinstance(fact, ComplaintAnswer) and key is not None:
-            tally = self._tallies[key]
-            tally.denominator += 1
-            tally.numerator += fact.on_time
+        if isinstance(fact, ComplaintFiled):
+            self._open[fact.complaint_id] = fact
+        elif isinstance(fact, ComplaintTermExtended):
+            filed = self._open.get(fact.complaint_id)
+            if filed is not None:
+                self._open[fact.complaint_id] = replace(filed, review_due_on=fact.review_due_on)
+        elif isinstance(fact, ComplaintAnswer):
+            filed = self._open.pop(fact.complaint_id, None)
+            group = key if filed is None else self._group(filed)
+            if group is not None:
+                tally = self._tallies[group]
+                tally.denominator += 1
+                tally.numerator += fact.on_time
+
+    def finish(self, today: date) -> None:
+        for filed in self._open.values():
+            group = self._group(filed)
+            if group is None:
+                continue
+            tally = self._tallies[group]
+            if filed.review_due_on < today:
+                tally.denominator += 1
+                self._overdue[group] += 1
+            else:
+                tally.not_counted += 1
+        self._open.clear()
+
+    def tally(self, key: GroupKey) -> Tally:
+        found = super().tally(key)
+        return Tally(found.numerator, found.denominator, found.not_counted, self._overdue.get(key, 0))
+
+    def note(self, tally: Tally) -> str | None:
+        notes = []
+        if tally.overdue:
+            notes.append(f"{tally.overdue} unanswered with the term over (counted as late)")
+        if tally.not_counted:
+            notes.append(f"{tally.not_counted} unanswered within their term not counted")
+        return "; ".join(notes) or None
 
 
 COMPUTED: tuple[type[Indicator], ...] = (
@@ -197,7 +267,7 @@ COMPUTED: tuple[type[Indicator], ...] = (
     FirstTimeRight,
     JustifiedComplaintsShare,
     JustifiedComplaintsResolvedInTerm,
-    ComplaintsAnsweredInTerm,
+    ComplaintsReviewedInTerm,
 )
 
 _SURVEY = "needs consumer survey answers (a SurveyAnswered event); no service records a survey"

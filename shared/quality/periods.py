@@ -68,7 +68,10 @@ class PeriodGrid:
 
     def period_of(self, instant: datetime, zone: ZoneInfo) -> Period | None:
         """The period holding the local day of `instant` in `zone`; None outside the report."""
-        day = instant.astimezone(zone).date()
+        return self.period_of_day(instant.astimezone(zone).date())
+
+    def period_of_day(self, day: date) -> Period | None:
+        """The period holding the local day `day`; None outside the report."""
         if day < self.start or day > self.end:
             return None
         found = self._by_day.get(day)

@@ -22,11 +22,20 @@ from shared.contracts.applications import (
     ApplicationSubmitted,
     DocumentsSupplemented,
 )
-from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved
+from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
 from shared.contracts.decisions import DecisionMade, DecisionReturnedForRework, DocumentsChecked
 from shared.contracts.event import DomainEvent
 from shared.db.identifiers import checked_identifier
-from shared.quality.facts import ComplaintAnswer, Decision, Fact, IntakeRefusal, Rework, Submission
+from shared.quality.facts import (
+    ComplaintAnswer,
+    ComplaintFiled,
+    ComplaintTermExtended,
+    Decision,
+    Fact,
+    IntakeRefusal,
+    Rework,
+    Submission,
+)
 
 INTAKE_STREAM_PREFIX = "application-"
 """Intake keeps an application's events on stream `application-<id>` (services.intake.domain)."""
@@ -154,18 +163,35 @@ class QualityLogReader:
 
     async def _complaints(self, conn: asyncpg.Connection) -> AsyncIterator[Fact]:
         table = f"{checked_identifier(self.schemas.complaints)}.events"
+        registered, extended = ComplaintRegistered.event_name, ComplaintReviewExtended.event_name
+        resolved = ComplaintResolved.event_name
         sql = (
-            "SELECT e.schema_version, e.data->>'complaint_id' AS complaint_id,"
-            " e.data->>'service_id' AS service_id,"
-            " e.data->>'office_id' AS office_id, e.data->>'outcome' AS outcome,"
+            "SELECT e.event_type, e.schema_version, e.data->>'complaint_id' AS complaint_id,"
+            " e.data->>'service_id' AS service_id, e.data->>'office_id' AS office_id,"
+            " (e.data->>'review_due_on')::date AS review_due_on, e.data->>'outcome' AS outcome,"
             " (e.data->>'resolved_at')::timestamptz AS resolved_at, (e.data->>'on_time')::boolean AS on_time,"
-            f" (SELECT r.data->>'region' FROM {table} r WHERE r.stream_id = e.stream_id"
-            f" AND r.event_type = '{ComplaintRegistered.event_name}' LIMIT 1) AS region"
-            f" FROM {table} e WHERE e.event_type = $1 ORDER BY e.txid, e.position"
+            f" CASE WHEN e.event_type = '{resolved}' THEN (SELECT r.data->>'region' FROM {table} r"
+            f" WHERE r.stream_id = e.stream_id AND r.event_type = '{registered}' LIMIT 1)"
+            " ELSE e.data->>'region' END AS region"
+            f" FROM {table} e WHERE e.event_type = ANY($1::text[]) ORDER BY e.txid, e.position"
         )
-        async for row in self._rows(conn, sql, ComplaintResolved.event_name):
-            _version(ComplaintResolved, row)
-            yield ComplaintAnswer(
-                row["complaint_id"], row["service_id"], row["office_id"], row["region"], row["outcome"],
-                row["resolved_at"], bool(row["on_time"]),
-            )  # fmt: skip
+        async for row in self._rows(conn, sql, [registered, extended, resolved]):
+            kind = row["event_type"]
+            if kind == registered:
+                _version(ComplaintRegistered, row)
+                yield ComplaintFiled(
+                    row["complaint_id"],
+                    row["service_id"],
+                    row["office_id"],
+                    row["region"],
+                    row["review_due_on"],
+                )
+            elif kind == extended:
+                _version(ComplaintReviewExtended, row)
+                yield ComplaintTermExtended(row["complaint_id"], row["review_due_on"])
+            else:
+                _version(ComplaintResolved, row)
+                yield ComplaintAnswer(
+                    row["complaint_id"], row["service_id"], row["office_id"], row["region"], row["outcome"],
+                    row["resolved_at"], bool(row["on_time"]),
+                )  # fmt: skip

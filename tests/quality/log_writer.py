@@ -4,7 +4,7 @@ their stream names, the contract's events through the platform event store."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -21,7 +21,12 @@ from shared.contracts.applications import (
     DocumentsSupplemented,
     IntakeProblem,
 )
-from shared.contracts.complaints import Complainant, ComplaintRegistered, ComplaintResolved
+from shared.contracts.complaints import (
+    Complainant,
+    ComplaintRegistered,
+    ComplaintResolved,
+    ComplaintReviewExtended,
+)
 from shared.contracts.decisions import (
     DecisionMade,
     DecisionReturnedForRework,
@@ -111,22 +116,35 @@ async def write_decisions(conn: asyncpg.Connection, schema: str, log: KnownLog) 
         await _append(conn, schema, case_stream(app), _decided(app, decided, due, log.office))
 
 
+def _registered(complaint: str, app: str, at: datetime, due: date, office: str) -> ComplaintRegistered:
+    return ComplaintRegistered(
+        complaint_id=complaint, registration_number=complaint, subject="decision", application_id=app,
+        service_id=SERVICE, office_id=office, region=REGION, channel="in_person", registered_by="clerk",
+        registered_at=at, reviewing_body="oblast_department", reviewing_office="karaganda-dept-01",
+        review_due_on=due, review_term_basis="test", complainant=Complainant(full_name="Applicant"),
+        idempotency_key=complaint,
+    )  # fmt: skip
+
+
 async def write_complaints(conn: asyncpg.Connection, schema: str, log: KnownLog) -> None:
-    for complaint, app, outcome, at, on_time in log.complaints:
-        registered = ComplaintRegistered(
-            complaint_id=complaint, registration_number=complaint, subject="decision", application_id=app,
-            service_id=SERVICE, office_id=log.office, region=REGION, channel="in_person",
-            registered_by="clerk", registered_at=at - timedelta(days=5), reviewing_body="oblast_department",
-            reviewing_office="karaganda-dept-01", review_due_on=date(2009, 3, 31), review_term_basis="test",
-            complainant=Complainant(full_name="Applicant"), idempotency_key=complaint,
-        )  # fmt: skip
-        resolved = ComplaintResolved(
+    for complaint, app, outcome, at, on_time, first_due, due in log.complaints:
+        stream = complaint_stream(complaint)
+        await _append(
+            conn, schema, stream, _registered(complaint, app, at - timedelta(days=5), first_due, log.office)
+        )
+        if due != first_due:
+            await _append(conn, schema, stream, ComplaintReviewExtended(
+                complaint_id=complaint, application_id=app, previous_due_on=first_due, review_due_on=due,
+                reason="more time", extended_by="reviewer", extended_at=at - timedelta(days=2),
+            ))  # fmt: skip
+        await _append(conn, schema, stream, ComplaintResolved(
             complaint_id=complaint, application_id=app, subject="decision", service_id=SERVICE,
             office_id=log.office, reviewing_office="karaganda-dept-01", outcome=outcome,
             reasoning="reasons", reviewed_by="reviewer", resolved_at=at, on_time=on_time, reopen_case=False,
-        )  # fmt: skip
+        ))  # fmt: skip
+    for complaint, app, due in log.open_complaints:
+        registered = _registered(complaint, app, datetime(2009, 3, 6, 6, tzinfo=UTC), due, log.office)
         await _append(conn, schema, complaint_stream(complaint), registered)
-        await _append(conn, schema, complaint_stream(complaint), resolved)
 
 
 async def write_log(conn: asyncpg.Connection, schemas: EventSchemas, log: KnownLog) -> None:

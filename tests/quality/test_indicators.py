@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.quality.computation import QualityComputation
-from shared.quality.facts import ComplaintAnswer, Decision, Fact, IntakeRefusal, Rework, Submission
+from shared.quality.facts import (
+    ComplaintAnswer,
+    ComplaintFiled,
+    ComplaintTermExtended,
+    Decision,
+    Fact,
+    IntakeRefusal,
+    Rework,
+    Submission,
+)
 from shared.quality.periods import NATIONAL_ZONE, PeriodGrid, Split
 from tests.quality.known_log import END, OFFICE, REGION, SERVICE, START, as_facts, known_log
 
@@ -20,8 +29,10 @@ def _zone(region: str | None) -> ZoneInfo:
 Figures = dict[tuple[str, ...], tuple[int, int]]
 
 
-def figures(facts: list[Fact], grid: PeriodGrid | None = None, **filters: str) -> Figures:
-    computation = QualityComputation(grid or PeriodGrid(START, END), _zone, **filters)
+def figures(
+    facts: list[Fact], grid: PeriodGrid | None = None, office: str | None = None, service: str | None = None
+) -> Figures:
+    computation = QualityComputation(grid or PeriodGrid(START, END), _zone, office=office, service=service)
     computation.feed_all(facts)
     return {
         (f.key[0], f.key[1], f.key[2].label, f.indicator.id): (f.numerator, f.denominator)
@@ -37,7 +48,7 @@ def test_the_known_log_gives_the_known_figures() -> None:
         (SERVICE, OFFICE, period, "first_time_right"): (80, 100),
         (SERVICE, OFFICE, period, "justified_complaints_share"): (4, 100),
         (SERVICE, OFFICE, period, "justified_complaints_resolved_in_term"): (3, 4),
-        (SERVICE, OFFICE, period, "complaints_answered_in_term"): (8, 10),
+        (SERVICE, OFFICE, period, "complaints_reviewed_in_term"): (8, 11),
     }
 
 
@@ -123,3 +134,32 @@ def test_applicants_served_are_distinct_and_complaints_without_a_service_stand_a
     assert got[(SERVICE, OFFICE, period, "justified_complaints_share")] == (1, 2)
     assert got[("unspecified", OFFICE, period, "justified_complaints_share")] == (1, 0)
     assert got[("unspecified", OFFICE, period, "justified_complaints_resolved_in_term")] == (0, 1)
+
+
+def test_complaints_count_by_the_last_day_of_their_term() -> None:
+    at = datetime(2009, 3, 10, 6, tzinfo=UTC)
+    facts: list[Fact] = [
+        ComplaintFiled("c1", SERVICE, OFFICE, REGION, date(2009, 3, 25)),
+        ComplaintTermExtended("c1", date(2009, 4, 8)),  # extended into April
+        ComplaintAnswer("c1", SERVICE, OFFICE, REGION, "rejected", at, True),
+        ComplaintFiled("c2", SERVICE, OFFICE, REGION, date(2009, 3, 5)),  # unanswered, term over
+        ComplaintFiled("c3", SERVICE, OFFICE, REGION, date(2009, 4, 20)),  # unanswered, term running
+        ComplaintAnswer("c4", SERVICE, OFFICE, REGION, "upheld", at, False),  # registration not in the log
+        ComplaintFiled("c5", None, OFFICE, None, date(2009, 3, 6)),
+        ComplaintAnswer("c5", None, OFFICE, None, "rejected", at, True),
+    ]
+    computation = QualityComputation(
+        PeriodGrid(date(2009, 3, 1), date(2009, 4, 30), Split.MONTH), _zone, today=date(2009, 4, 15)
+    )
+    computation.feed_all(facts)
+    got = {
+        (f.key[0], f.key[2].start.month): (f.numerator, f.denominator, f.note)
+        for f in computation.figures()
+        if f.indicator.id == "complaints_reviewed_in_term"
+    }
+    assert got[(SERVICE, 3)] == (0, 2, "1 unanswered with the term over (counted as late)")
+    assert got[(SERVICE, 4)] == (1, 1, "1 unanswered within their term not counted")
+    assert got[("unspecified", 3)] == (1, 1, None)
+    only_april = QualityComputation(PeriodGrid(date(2009, 4, 1), date(2009, 4, 30)), _zone, office="other")
+    only_april.feed_all(facts)
+    assert list(only_april.figures()) == []

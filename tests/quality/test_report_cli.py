@@ -58,7 +58,7 @@ EXPECTED = {
     "first_time_right": ("80", "100", "80.00", "90"),
     "justified_complaints_share": ("4", "100", "4.00", "0.1"),
     "justified_complaints_resolved_in_term": ("3", "4", "75.00", "100"),
-    "complaints_answered_in_term": ("8", "10", "80.00", ""),
+    "complaints_reviewed_in_term": ("8", "11", "72.73", ""),
 }
 
 
