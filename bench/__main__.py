@@ -22,6 +22,8 @@ SUITES = (
     "bench.decision_bench",
     "bench.quality_bench",
     "bench.replay_bench",
+    "bench.eventstore_peer_bench",
+    "bench.eventstore_growth_bench",
     "bench.audit_bench",
 )
 RESULTS = Path(__file__).parent / "results"
