@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
     # one format for this process's lines and every child's
     os.environ[LOG_FORMAT_ENV] = "pretty" if args.pretty else os.environ.get(LOG_FORMAT_ENV) or "json"
     configure_logging(os.environ.get("QYZMET_LOG_LEVEL", "INFO"))
-    infra = infra_up(args.data_dir)
+    infra = infra_up(args.data_dir, say=_say)  # its lines in the one log format too
     env = {**os.environ, **infra.env()}
     settings = PlatformSettings()
     ensure_topics(
@@ -166,14 +166,14 @@ def _stop_infra(args: argparse.Namespace, started: tuple[str, ...]) -> None:
     """Stop the PostgreSQL and broker this run started itself (never ones it found running or was
     given), unless asked to keep them; `--stop-infra` stops them whoever started them."""
     if args.stop_infra:
-        infra_down(args.data_dir)
+        infra_down(args.data_dir, say=_say)
         return
     if args.keep_infra:
         if started:
             _say(f"leaving {' and '.join(started)} running (--keep-infra); `qyzmet infra down` stops them")
         return
     if started:
-        infra_down(args.data_dir, only=started)
+        infra_down(args.data_dir, say=_say, only=started)
     kept = [name for name in ("postgres", "kafka") if name not in started]
     if kept:
         _say(f"{' and '.join(kept)} were running before this run (or given); left running")

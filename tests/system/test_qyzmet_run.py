@@ -77,7 +77,10 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
     }
     log = (tmp_path / "run.log").open("w+b")
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield {

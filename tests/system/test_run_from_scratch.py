@@ -62,7 +62,10 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
     log_path = tmp_path / "run.log"
     with log_path.open("w+b") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 120
