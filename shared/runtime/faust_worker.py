@@ -277,4 +277,6 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
     # The process configured logging already (one JSON format, see shared.logging): faust keeps it.
     configure_logging(settings.log_level)
     start_metrics_listener(f"{worker.service}-worker")
-    faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False).execute_from_commandline()
+    # quiet: no banner or terminal spinner on stdout; every line goes through the one log format
+    worker_shell = faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False, quiet=True)
+    worker_shell.execute_from_commandline()
