@@ -26,6 +26,7 @@ from shared.messaging.lag import LagMonitor
 from shared.messaging.raw import RawMessage, RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
+from shared.runtime.faust_batches import take_ready
 from shared.runtime.held_partitions import HeldPartitions, Item, Process, deferring, handle_items, retry_held
 from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
 from shared.runtime.metrics_listener import start_metrics_listener
@@ -108,7 +109,7 @@ def attach_agent(app: faust.App, spec: AgentSpec) -> None:
         stop = asyncio.Event()
         retrier = asyncio.create_task(retry_held(held, process, lock, stop))
         try:
-            async for events in stream.take_events(spec.batch_size, within=spec.batch_within_s):
+            async for events in take_ready(stream, spec.batch_size):  # no timer while idle
                 items = [Item(event, _raw(event.message)) for event in events]
                 async with lock:
                     await handle_items(held.absorb(items), process, held)
