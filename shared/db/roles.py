@@ -18,6 +18,7 @@ is run again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import random
@@ -77,6 +78,19 @@ def derived_password(secret: str, role: str) -> str:
     """A role's password for local runs: HMAC-SHA256(secret, role), so every process of a run
     connects with the same password without passing it around."""
     return hmac.new(secret.encode(), role.encode(), hashlib.sha256).hexdigest()
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677), made here so
+    the password itself never reaches the server's statement text or logs. ASCII passwords only
+    (SASLprep leaves those as they are)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    salt_b64, stored_b64, server_b64 = (base64.b64encode(v).decode() for v in (salt, stored_key, server_key))
+    return f"SCRAM-SHA-256${iterations}:{salt_b64}${stored_b64}:{server_b64}"
 
 
 def _lost_race(exc: BaseException) -> bool:
@@ -178,8 +192,9 @@ async def ensure_login(conn: asyncpg.Connection, login: ServiceLogin, *, reads_c
     async def step() -> None:
         await _ensure_plain_role(conn, role, login=True)
         if login.password is not None:
+            secret = scram_verifier(login.password) if login.password.isascii() else login.password
             statement = await conn.fetchval(
-                "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, login.password
+                "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, secret
             )
             await conn.execute(statement)
         if await _is_member(conn, role, OWNER_ROLE):

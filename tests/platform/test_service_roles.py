@@ -5,6 +5,7 @@ projection) through it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import pytest
 
 from services.intake.entrypoints.api import create_app
 from shared.cli.db import setup_databases
-from shared.db.pool import connect
+from shared.db.grants import prepare_service_schema
+from shared.db.pool import connect, create_pool
+from shared.db.roles import ServiceLogin, ensure_login, ensure_owner
+from shared.runtime.database import DatabaseNotConfigured, await_migrations, with_login
 from shared.runtime.registry import ServicePlugin
 from shared.settings import PlatformSettings
 from tests.intake.conftest import SECRET, auth, unemployed_registration, wait_for
@@ -101,3 +105,28 @@ async def test_intake_started_with_the_administrators_url_serves_as_its_own_role
     finally:
         await runtime.stop()
         await _forget(database_url, schema)
+
+
+async def test_a_service_given_its_own_url_waits_until_db_setup_migrated_its_schema(
+    database_url: str,
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    schema, login = f"lp_{tag}", ServiceLogin(f"qyzmet_t{tag}")
+    admin = await connect(database_url)
+    try:
+        await ensure_owner(admin)
+        await ensure_login(admin, login, reads_catalog=False)
+        pool = await create_pool(with_login(database_url, login))
+        try:
+            with pytest.raises(DatabaseNotConfigured, match="qyzmet db setup"):
+                await await_migrations(pool, schema, INTAKE, wait_s=0)
+            waiting = asyncio.create_task(await_migrations(pool, schema, INTAKE, wait_s=30))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            await prepare_service_schema(admin, schema, INTAKE, login.role)
+            await asyncio.wait_for(waiting, 10)
+        finally:
+            await pool.close()
+    finally:
+        await admin.close()
+        await _forget(database_url, schema, roles=(login.role,))
