@@ -1,0 +1,45 @@
+"""`qyzmet run` / `qyzmet up` options: the simulator is one more supervised child pointed at the
+run's own APIs unless `--no-simulator`; `up` hands its options to the `run` it starts."""
+
+from __future__ import annotations
+
+import sys
+
+from shared.cli.main import build_parser
+from shared.cli.run import _banner, _simulator
+from shared.cli.up import _run_argv
+
+URLS = [
+    "intake http://127.0.0.1:8001/docs",
+    "decision http://127.0.0.1:8002/docs",
+    "notification http://127.0.0.1:8003/docs",
+    "complaints http://127.0.0.1:8004/docs",
+]
+
+
+def test_the_simulator_runs_against_the_runs_own_apis_at_the_rate_given() -> None:
+    args = build_parser(["run"]).parse_args(["run", "--rate", "5"])
+    [(name, argv)] = _simulator(args, URLS).items()
+    assert name == "simulator"
+    assert argv[:4] == [sys.executable, "-m", "shared.cli.main", "simulate"]
+    assert argv[4:] == [
+        "--rate", "5",
+        "--url", "intake=http://127.0.0.1:8001",
+        "--url", "decision=http://127.0.0.1:8002",
+        "--url", "complaints=http://127.0.0.1:8004",
+    ]  # fmt: skip
+    assert "2 applications/s" in _banner(URLS, 2.0) and "http://127.0.0.1:8001/docs" in _banner(URLS, 2.0)
+
+
+def test_no_simulator_means_no_such_child() -> None:
+    args = build_parser(["run"]).parse_args(["run", "--no-simulator"])
+    assert _simulator(args, URLS) == {}
+    assert "simulated" not in _banner(URLS, None)
+
+
+def test_up_hands_its_options_to_run() -> None:
+    args = build_parser(["up"]).parse_args(["up", "--detach", "--no-simulator", "--rate", "3", "--pretty"])
+    assert args.detach
+    assert _run_argv(args) == ["--rate", "3", "--no-simulator", "--pretty"]
+    run_args = build_parser(["run"]).parse_args(["run", *_run_argv(args)])
+    assert (run_args.no_simulator, run_args.rate, run_args.pretty) == (True, 3.0, True)
