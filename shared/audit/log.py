@@ -99,14 +99,17 @@ class AuditLog:
 
         return await verify_schema(conn, self.schema, self.key, anchors, accept_legacy=accept_legacy)
 
-    async def chains(self, conn: asyncpg.Connection) -> list[str]:
-        rows = await conn.fetch(
+    def chains_sql(self) -> str:
+        """A query of the chains (`chain`), as a skip scan over the primary key: one probe per chain."""
+        return (
             f"WITH RECURSIVE c AS ((SELECT chain FROM {self.schema}.audit_log ORDER BY chain LIMIT 1)"
             f" UNION ALL SELECT (SELECT chain FROM {self.schema}.audit_log WHERE chain > c.chain"
             " ORDER BY chain LIMIT 1) FROM c WHERE c.chain IS NOT NULL)"
             " SELECT chain FROM c WHERE chain IS NOT NULL"
-        )  # a skip scan over the primary key: one probe per chain
-        return [row["chain"] for row in rows]
+        )
+
+    async def chains(self, conn: asyncpg.Connection) -> list[str]:
+        return [row["chain"] for row in await conn.fetch(self.chains_sql())]
 
     async def head(self, conn: asyncpg.Connection, chain: str) -> tuple[int, str]:
         row = await conn.fetchrow(

@@ -90,14 +90,13 @@ class AuditRelay:
 
     async def publish_records(self, conn: asyncpg.Connection) -> int:
         """Publish the records not yet published (at most `batch` per chain); returns how many."""
-        chains = await self._log.chains(conn)
-        done = await self._checkpoints(conn)
         rows = await conn.fetch(
-            f"SELECT a.* FROM unnest($1::text[], $2::bigint[]) AS c(chain, after) CROSS JOIN LATERAL"
-            f" (SELECT * FROM {self.schema}.audit_log AS l WHERE l.chain = c.chain AND l.seq > c.after"
-            "  ORDER BY l.seq LIMIT $3) AS a",
-            chains, [done.get(chain, (0, 0))[0] for chain in chains], self.batch,
-        )  # fmt: skip
+            f"WITH chains AS ({self._log.chains_sql()})"
+            f" SELECT a.* FROM chains AS c LEFT JOIN {self.schema}.audit_relay_checkpoints AS k USING (chain)"
+            f" CROSS JOIN LATERAL (SELECT * FROM {self.schema}.audit_log AS l WHERE l.chain = c.chain"
+            "  AND l.seq > coalesce(k.seq, 0) ORDER BY l.seq LIMIT $1) AS a",
+            self.batch,
+        )  # one statement per poll, whatever the number of chains
         if not rows:
             return 0
         sending = []

@@ -151,6 +151,15 @@ async def verify_schema(
             by_chain.setdefault(anchor.chain, []).append(anchor)
     result = VerificationResult()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        state = await conn.fetchval(
+            "SELECT CASE WHEN to_regclass($1) IS NULL THEN 'gone' WHEN EXISTS (SELECT 1 FROM"
+            " information_schema.columns WHERE table_schema = $2 AND table_name = 'audit_log'"
+            " AND column_name = 'chain') THEN 'keyed' ELSE 'unkeyed' END",
+            f"{log.schema}.audit_log", log.schema,
+        )  # fmt: skip
+        if state != "keyed":
+            result.chains = _unverifiable(log.schema, state, by_chain)
+            return result
         names = await log.chains(conn)
         for chain in sorted({*names, *by_chain}):
             walk = _ChainWalk(ChainReport(log.schema, chain), key, by_chain.get(chain, []), accept_legacy)
@@ -160,6 +169,17 @@ async def verify_schema(
             walk.finish()
             result.chains.append(walk.report)
     return result
+
+
+def _unverifiable(schema: str, state: str, by_chain: dict[str, list[Anchor]]) -> list[ChainReport]:
+    """Every anchored chain of a schema whose audit log is gone, or was never keyed, is broken."""
+    why = "its audit log is gone" if state == "gone" else "its audit log predates keyed chains (0004)"
+    reports = []
+    for chain in sorted(by_chain) or [NO_CHAIN]:
+        last = max((a.seq for a in by_chain.get(chain, [])), default=0)
+        reason = why + (f" (anchored up to record {last})" if last else "")
+        reports.append(ChainReport(schema, chain, broken=ChainBreak(schema, chain, 1, reason)))
+    return reports
 
 
 async def audited_schemas(conn: asyncpg.Connection) -> list[str]:

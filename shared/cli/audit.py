@@ -15,7 +15,7 @@ import contextlib
 import json
 import sys
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -60,7 +60,7 @@ async def _verify(
 ) -> list[VerificationResult]:
     conn = await connect(url)
     try:
-        names = schemas or await audited_schemas(conn)
+        names = schemas or sorted({*await audited_schemas(conn), *(a.schema for a in anchors)})
         return [await verify_schema(conn, name, key, anchors, accept_legacy=legacy) for name in names]
     finally:
         await conn.close()
@@ -104,10 +104,12 @@ async def _export(url: str, schemas: list[str], where: ExportFilter, writer: Wri
 
 
 def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add +05:00 or Z)")
-    return moment
+    """An ISO 8601 date or time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _audit_export(args: argparse.Namespace) -> int:
@@ -171,8 +173,8 @@ def register(subparsers: Any) -> None:
     publish.add_argument("--schema", action="append", help=f"schema (repeatable; default {CATALOG_SCHEMA})")
     publish.set_defaults(handler=_audit_publish)
     export = commands.add_parser("export", help="the audit records of a period (streamed)")
-    export.add_argument("--from", dest="start", type=_moment, required=True, help="ISO 8601, inclusive")
-    export.add_argument("--to", dest="end", type=_moment, required=True, help="ISO 8601, exclusive")
+    export.add_argument("--from", dest="start", type=_moment, required=True, help="ISO 8601 date or time (no zone: UTC), inclusive")
+    export.add_argument("--to", dest="end", type=_moment, required=True, help="ISO 8601 date or time (no zone: UTC), exclusive")
     export.add_argument("--office")
     export.add_argument("--actor")
     export.add_argument("--schema", action="append", help="only this service schema (repeatable)")

@@ -149,3 +149,17 @@ async def test_rechained_with_another_key_is_named(pool: asyncpg.Pool, schema: s
     await _rechain(pool, schema, mallory.alg, forged)
     result = await verify(pool, schema)
     assert not result.ok and result.first_bad_seq == 2 and "another key" in (result.reason or "")
+
+
+async def test_a_dropped_chain_or_audit_log_is_named_by_its_anchors(pool: asyncpg.Pool, schema: str) -> None:
+    await fill(pool, AuditLog(schema, KEY), 3)
+    await fill(pool, AuditLog(schema, KEY), 2, "office-b")
+    anchors = [await anchor_now(pool, schema), await anchor_now(pool, schema, "office-b")]
+    await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE chain = 'office-b'")
+    result = await verify(pool, schema, anchors)
+    assert [(b.chain, b.seq) for b in result.breaks] == [("office-b", 1)]
+    assert "records 1..2 are missing" in (result.reason or "")
+    await tamper(pool, f"DROP TABLE {schema}.audit_log")
+    result = await verify(pool, schema, anchors)
+    assert [(b.chain, b.seq) for b in result.breaks] == [(OFFICE, 1), ("office-b", 1)]
+    assert "audit log is gone (anchored up to record 3)" in (result.reason or "")
