@@ -173,8 +173,9 @@ def register(subparsers: Any) -> None:
     publish.add_argument("--schema", action="append", help=f"schema (repeatable; default {CATALOG_SCHEMA})")
     publish.set_defaults(handler=_audit_publish)
     export = commands.add_parser("export", help="the audit records of a period (streamed)")
-    export.add_argument("--from", dest="start", type=_moment, required=True, help="ISO 8601 date or time (no zone: UTC), inclusive")
-    export.add_argument("--to", dest="end", type=_moment, required=True, help="ISO 8601 date or time (no zone: UTC), exclusive")
+    when = "ISO 8601 date or time (no zone: UTC)"
+    export.add_argument("--from", dest="start", type=_moment, required=True, help=f"{when}, inclusive")
+    export.add_argument("--to", dest="end", type=_moment, required=True, help=f"{when}, exclusive")
     export.add_argument("--office")
     export.add_argument("--actor")
     export.add_argument("--schema", action="append", help="only this service schema (repeatable)")
