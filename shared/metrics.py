@@ -33,6 +33,11 @@ DEAD_LETTERED = Counter(
     "Records a consumer put on <topic>.dlq",
     ["consumer", "topic"],
 )
+DLQ_RECORDS = Gauge(
+    "qyzmet_dlq_records",
+    "Records on a consumed topic's dead-letter topic (<topic>.dlq), as the broker holds them",
+    ["topic"],
+)
 CONSUMER_LAG = Gauge(
     "qyzmet_consumer_lag_records",
     "Records on the topic not yet committed by the consumer group (end offset - committed offset)",

@@ -2,7 +2,8 @@
 
 Measured from the outside, as a lag exporter does (the broker's committed offsets against its end
 offsets), so it is the same for any worker runtime; a worker runs `LagMonitor.run` beside its
-agents and the gauge `qyzmet_consumer_lag_records{group, topic}` is the sum over partitions.
+agents and the gauge `qyzmet_consumer_lag_records{group, topic}` is the sum over partitions. The
+same pass counts the records on the consumed topics' dead-letter topics (`qyzmet_dlq_records`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.metrics import CONSUMER_LAG
+from shared.messaging.topics import dlq_of
+from shared.metrics import CONSUMER_LAG, DLQ_RECORDS
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +52,17 @@ class LagMonitor:
             lag[tp.topic] = lag.get(tp.topic, 0) + max(0, ends.get(tp, done) - done)
         for topic, behind in lag.items():
             CONSUMER_LAG.labels(self.group, topic).set(behind)
+        await self._count_dead_letters(offsets, sorted(lag))
         return lag
+
+    async def _count_dead_letters(self, offsets: AIOKafkaConsumer, topics: list[str]) -> None:
+        """Set `qyzmet_dlq_records` for the dead-letter topics of the consumed topics (records
+        ever dead-lettered there: the topics are never compacted or trimmed)."""
+        for topic in topics:
+            dlq = dlq_of(topic)
+            partitions = offsets.partitions_for_topic(dlq) or {0}
+            ends = await offsets.end_offsets([TopicPartition(dlq, p) for p in sorted(partitions)])
+            DLQ_RECORDS.labels(dlq).set(sum(ends.values()))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Measure every `every_s` until `stop`; a broker that does not answer is tried again."""

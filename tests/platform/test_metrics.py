@@ -92,15 +92,19 @@ async def test_consumer_counts_outcomes_latency_and_dead_letters(
     assert _value("qyzmet_consumer_batch_seconds_sum", consumer=name) > 0
 
 
-async def test_lag_is_end_offset_minus_committed_offset(broker: KafkaHandle, topic_prefix: str) -> None:
+async def test_lag_is_end_offset_minus_committed_offset_and_dead_letters_are_counted(
+    broker: KafkaHandle, topic_prefix: str
+) -> None:
     topic = topic_prefix + "lagging.v1"
     group = topic_prefix + "group"
-    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2)])
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2), TopicSpec(dlq_of(topic), 1)])
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
     await producer.start()
     try:
         for i in range(5):
             await producer.send_and_wait(topic, b"x", partition=i % 2)  # 3 on partition 0, 2 on 1
+        for _ in range(4):
+            await producer.send_and_wait(dlq_of(topic), b"dead", partition=0)
     finally:
         await producer.stop()
     committer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap_servers, group_id=group)
@@ -121,6 +125,7 @@ async def test_lag_is_end_offset_minus_committed_offset(broker: KafkaHandle, top
     finally:
         await monitor.close()
     assert _value("qyzmet_consumer_lag_records", group=group, topic=topic) == 2
+    assert _value("qyzmet_dlq_records", topic=dlq_of(topic)) == 4
 
 
 async def test_scheduler_counts_fired_timers_breaches_and_its_backlog(
