@@ -8,6 +8,8 @@ import asyncpg
 from services.intake.adapters.as_of import status_as_of
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.bootstrap import MIGRATIONS, schema_from_env
+from shared.replay.reading import read_all
+from shared.replay.selection import count_events
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
 REPLAY_BATCH = 5000
@@ -22,10 +24,9 @@ async def replay_applications(pool: asyncpg.Pool, job: ReplayJob) -> int:
         pool, job.source, REPLAY_BATCH, target=job.target, streams=job.streams, cache_rows=REPLAY_CACHE_ROWS,
         write_behind=True,
     )  # fmt: skip
-    total = 0
-    while read := await projector.run_once():
-        total += read
-        job.progress(read)
+    async with pool.acquire() as conn:
+        expected = await count_events(conn, job.source, job.streams)
+    total = await read_all(projector.run_once, expected, job.progress)
     await projector.flush()
     return total
 
@@ -46,7 +47,12 @@ APPLICATIONS = ProjectionSpec(
         TableSpec(
             "applications", ("application_id",), _STREAM, not_from_kafka=("updated_at", "last_version")
         ),
-        TableSpec("application_history", ("application_id", "version"), _STREAM, not_from_kafka=("version",)),
+        TableSpec(
+            "application_history",
+            ("application_id", "version"),
+            _STREAM,
+            not_from_kafka=("version", "status"),
+        ),
     ),
     replay=replay_applications,
     from_kafka=_from_kafka,

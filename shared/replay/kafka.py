@@ -39,8 +39,9 @@ async def read_topics(bootstrap_servers: str, topics: Sequence[str], prefix: str
     found: list[tuple[tuple[object, ...], TopicRecord]] = []
     try:
         partitions: list[TopicPartition] = []
+        await consumer.topics()  # fetches the cluster's metadata
         for topic in topics:
-            for partition in sorted(await consumer.partitions_for_topic(prefix + topic) or ()):
+            for partition in sorted(consumer.partitions_for_topic(prefix + topic) or ()):
                 partitions.append(TopicPartition(prefix + topic, partition))
         if not partitions:
             return []
@@ -118,7 +119,17 @@ async def store_envelopes(
         metadata,
         [e.time for _, _, e in picked],
     )
-    return int(result.rsplit(" ", 1)[-1])
+    stored = int(result.rsplit(" ", 1)[-1])
+    if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{schema}.streams"):
+        # the store's per-stream heads (the version an append continues from) follow the events
+        await conn.execute(
+            f"INSERT INTO {checked_identifier(schema)}.streams (stream_id, version, txid)"
+            f" SELECT stream_id, max(version), pg_current_xact_id() FROM {table}"
+            " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
+            " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, txid = excluded.txid",
+            sorted({stream for stream, _, _ in picked}),
+        )
+    return stored
 
 
 def subject_stream(envelope: Envelope) -> str:

@@ -3,7 +3,9 @@ some streams: what a filtered replay reads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
@@ -51,3 +53,40 @@ async def read_committed(
         )
         for row in rows
     ]
+
+
+class ReplayStalled(RuntimeError):
+    """The gap-safe reader could not reach every stored event in time: a transaction older than
+    them is still running somewhere in the cluster (events behind it are not read until it ends)."""
+
+
+async def read_all(
+    page: Callable[[], Awaitable[int]],
+    expected: int,
+    progress: Callable[[int], None],
+    patience_s: float = 300.0,
+) -> int:
+    """Call `page()` (project one page, return how many events it read) until `expected` events
+    were read. An empty page before that means an older transaction is still running: wait for it
+    (the gap-safe reader never skips an event), up to `patience_s` without progress."""
+    total = 0
+    waited_since: float | None = None
+    while total < expected:
+        read = await page()
+        if read:
+            total += read
+            progress(read)
+            waited_since = None
+            continue
+        now = time.monotonic()
+        waited_since = waited_since or now
+        if now - waited_since > patience_s:
+            raise ReplayStalled(
+                f"{expected - total} of {expected} events not readable after {patience_s:.0f} s:"
+                " a transaction older than them is still running"
+            )
+        await asyncio.sleep(0.1)
+    while read := await page():  # anything stored since the count
+        total += read
+        progress(read)
+    return total

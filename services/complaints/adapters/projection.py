@@ -22,7 +22,8 @@ from shared.contracts.event import DomainEvent
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor
 from shared.eventstore.store import cursor_of
-from shared.replay.reading import read_committed
+from shared.replay.reading import read_all, read_committed
+from shared.replay.selection import count_events
 
 COLUMNS = (
     "complaint_id, registration_number, subject, application_id, service_id, office_id, region, officer,"
@@ -114,14 +115,17 @@ async def _apply_all(
     from services.complaints.adapters.repository import decode_stored
 
     store, rows = EventStore(source), ComplaintRows(target)
-    applied = 0
     cursor = GlobalCursor()
-    while batch := await read_committed(conn, store, cursor, 2000, streams):
+
+    async def page() -> int:
+        nonlocal cursor
+        batch = await read_committed(conn, store, cursor, 2000, streams)
         async with conn.transaction():
             for stored in batch:
                 await rows.apply(conn, decode_stored(stored), stored.version)
-        applied += len(batch)
-        if progress is not None:
-            progress(len(batch))
-        cursor = cursor_of(batch[-1])
-    return applied
+        if batch:
+            cursor = cursor_of(batch[-1])
+        return len(batch)
+
+    expected = await count_events(conn, source, streams)
+    return await read_all(page, expected, progress or (lambda _: None))

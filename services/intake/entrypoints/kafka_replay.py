@@ -7,8 +7,11 @@ through the same translation and command as the live consumer (`kafka_case_progr
 by publishing time. The live projector's code then projects the fresh store into the fresh rows.
 
 What no topic carries cannot agree with the live view: when intake recorded a step (the row's
-`updated_at`) and the stream versions (`last_version`, the history's `version`), which follow
-the order the live consumer happened to receive the topics in (`TableSpec.not_from_kafka`).
+`updated_at`), and what follows the order the live consumer happened to receive the topics in
+(records of different topics have no order between them): the stream versions (`last_version`,
+the history's `version`) and the status each history line shows after its step (a notification
+received just before or just after the reopening it follows). `TableSpec.not_from_kafka` names
+them; everything else, the rows' statuses and facts included, must agree.
 """
 
 from __future__ import annotations
