@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 
 
 def _json_default(value: object) -> str:
@@ -21,7 +22,18 @@ def _json_default(value: object) -> str:
 
 
 def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """Compact UTF-8 JSON (orjson: encoding and decoding every event payload is a hot path)."""
+    try:
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # what orjson refuses and json takes, such as integers beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what orjson refuses and json takes, such as integers beyond 64 bits
+        return json.loads(text)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -29,7 +41,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             type_name,
             encoder=dumps,
-            decoder=json.loads,
+            decoder=loads,
             schema="pg_catalog",
         )
 
