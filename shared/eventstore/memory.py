@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.db.pool import dumps
@@ -138,7 +138,7 @@ class InMemoryEventStore:
             return
         self._txid += 1
         for event in session._pending:
-            stored = replace(event, txid=self._txid, position=len(self._log) + 1)
+            stored = event._replace(txid=self._txid, position=len(self._log) + 1)
             self._log.append(stored)
             self._streams.setdefault(stored.stream_id, []).append(stored)
         self._ids |= session._ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 JsonObject = dict[str, Any]
 
@@ -21,9 +21,12 @@ class NewEvent:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as stored, with its place in the stream and in the global commit order."""
+class StoredEvent(NamedTuple):
+    """An event as stored, with its place in the stream and in the global commit order.
+
+    Immutable like the other records; a named tuple because reads build one per row (a frozen
+    dataclass costs five times as much to build: a page of the global read is a thousand).
+    """
 
     position: int
     txid: int

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# In the order of `StoredEvent`'s fields: the store builds events from rows by position.
 COLUMNS = (
     "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
     " e.schema_version, e.data, e.metadata, e.recorded_at"

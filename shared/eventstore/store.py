@@ -22,18 +22,7 @@ ANY_VERSION: int | None = None
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
-    return StoredEvent(
-        position=row["position"],
-        txid=row["txid"],
-        stream_id=row["stream_id"],
-        version=row["version"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        data=row["data"],
-        metadata=row["metadata"],
-        recorded_at=row["recorded_at"],
-    )
+    return StoredEvent._make(row)  # `statements.COLUMNS` lists the columns in the order of the fields
 
 
 class EventStore:
