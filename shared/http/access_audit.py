@@ -1,11 +1,14 @@
-"""Audit records of who was let in and who was turned away, for every service API.
+"""Audit records of who was let in, who was turned away, and which commands failed, for every
+service API.
 
 An ASGI middleware watches each answer: a 401 or 403 becomes an `auth.denied` record with
-outcome `denied` (the actor from a valid token, else `anonymous`); the first request a process
-sees with a token becomes an `auth.sign_in` record. Cheap by construction: one insert per record,
-written after the answer went out, and at most `max_writers` at a time; denials beyond that (an
-unauthenticated flood) are counted and the count rides on the next denial written
-(`details.coalesced`), so a flood costs a bounded number of writes and no count is lost.
+outcome `denied` (the actor from a valid token, else `anonymous`); a command (POST, PUT, PATCH,
+DELETE) refused (400, 409, 422) or failed (5xx) a `request.failed` record with outcome `failed`
+(its effects were rolled back, so the service's own record of it never committed); the first
+request a process sees with a token becomes an `auth.sign_in` record. Cheap by construction: one
+insert per record, written after the answer went out, and at most `max_writers` at a time;
+refusals beyond that (an unauthenticated flood) are counted and the count rides on the next one
+written (`details.coalesced`), so a flood costs a bounded number of writes and no count is lost.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.audit import AuditEntry, AuditLog
+from shared.audit.records import Outcome
 from shared.auth.tokens import InvalidToken, Principal, verify_token
 
 log = structlog.get_logger(__name__)
@@ -29,6 +33,9 @@ AuditTarget = Callable[[], "tuple[asyncpg.Pool, str] | None"]
 """The pool and schema the records go to (None while the service is starting)."""
 
 _SEEN_TOKENS = 10_000
+_COMMANDS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REFUSED = frozenset({400, 409, 422})
+"""A command's answers that say it was not carried out (other than a denial)."""
 
 
 class AccessAudit:
@@ -56,11 +63,13 @@ class AccessAudit:
             await self.app(scope, receive, watched)
         finally:
             if status in (401, 403):
-                await self._denied(scope, status)
+                await self._refused(scope, status, "auth.denied", "denied")
+            elif scope.get("method") in _COMMANDS and (status in _REFUSED or status >= 500):
+                await self._refused(scope, status, "request.failed", "failed")
             elif 200 <= status < 400:
                 await self._signed_in(scope)
 
-    async def _denied(self, scope: Scope, status: int) -> None:
+    async def _refused(self, scope: Scope, status: int, action: str, outcome: Outcome) -> None:
         if self.writing >= self.max_writers:
             self.coalesced += 1
             return
@@ -69,7 +78,7 @@ class AccessAudit:
         details: dict[str, Any] = {"status": status, "method": scope.get("method")}
         if coalesced:
             details["coalesced"] = coalesced
-        entry = _entry(principal, "auth.denied", _subject(scope), details, scope, "denied")
+        entry = _entry(principal, action, _subject(scope), details, scope, outcome)
         if not await self._write(entry):
             self.coalesced += coalesced + 1
 
@@ -130,7 +139,7 @@ def _entry(
     subject: str,
     details: dict[str, Any],
     scope: Scope,
-    outcome: Any,
+    outcome: Outcome,
 ) -> AuditEntry:
     state = scope.get("state") or {}
     correlation = state.get("correlation_id") if isinstance(state, dict) else None

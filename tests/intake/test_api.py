@@ -31,12 +31,14 @@ from tests.intake.conftest import (
 PROBLEM = "application/problem+json"
 
 
+OWN_RECORDS = "action NOT LIKE 'auth.%' AND action <> 'request.failed'"
+"""The service's own audit records, not those its API adds (sign-ins, denials, failed requests)."""
+
+
 async def _commands_audited(pool: asyncpg.Pool, schema: str) -> int:
     """Audit records of actions (not the sign-ins and denials the API records as well)."""
     async with pool.acquire() as conn:
-        found: int = await conn.fetchval(
-            f"SELECT count(*) FROM {schema}.audit_log WHERE action NOT LIKE 'auth.%'"
-        )
+        found: int = await conn.fetchval(f"SELECT count(*) FROM {schema}.audit_log WHERE {OWN_RECORDS}")
     return found
 
 
@@ -88,8 +90,7 @@ async def test_submit_issues_a_talon_and_status_shows_it_within_2_s(
 
     async with pool.acquire() as conn:
         audit = await conn.fetch(
-            f"SELECT actor, action, subject, details FROM {intake_schema}.audit_log"
-            " WHERE action NOT LIKE 'auth.%'"  # a sign-in is recorded too
+            f"SELECT actor, action, subject, details FROM {intake_schema}.audit_log WHERE {OWN_RECORDS}"
         )
         event = await conn.fetchrow(f"SELECT data, metadata FROM {intake_schema}.events")
     assert [(a["actor"], a["action"]) for a in audit] == [("aigerim.clerk", "application.submit")]
@@ -163,7 +164,7 @@ async def test_missing_documents_are_listed_in_kk_and_en_and_recorded(
     async with pool.acquire() as conn:
         row = await conn.fetchrow(f"SELECT event_type FROM {intake_schema}.events")
         action = await conn.fetchval(
-            f"SELECT details->>'outcome' FROM {intake_schema}.audit_log WHERE action NOT LIKE 'auth.%'"
+            f"SELECT details->>'outcome' FROM {intake_schema}.audit_log WHERE {OWN_RECORDS}"
         )
     assert row["event_type"] == "application.rejected_at_intake"
     assert action == "rejected"
@@ -374,8 +375,7 @@ async def test_withdraw_and_supplement(
     assert missing.status_code == 404
     async with pool.acquire() as conn:
         actions = await conn.fetch(
-            f"SELECT action FROM {intake_schema}.audit_log WHERE action NOT LIKE 'auth.%'"
-            " ORDER BY recorded_at"
+            f"SELECT action FROM {intake_schema}.audit_log WHERE {OWN_RECORDS} ORDER BY recorded_at"
         )
     assert [a["action"] for a in actions] == [
         "application.submit",
@@ -531,7 +531,7 @@ async def test_a_malformed_submission_is_recorded_as_refused(
     assert {p["field"] for p in view["problems"]} == fields
     async with pool.acquire() as conn:
         outcome = await conn.fetchval(
-            f"SELECT details->>'outcome' FROM {intake_schema}.audit_log WHERE action NOT LIKE 'auth.%'"
+            f"SELECT details->>'outcome' FROM {intake_schema}.audit_log WHERE {OWN_RECORDS}"
         )
     assert outcome == "rejected"
     # Anonymous garbage is not an application: nothing is recorded for it.

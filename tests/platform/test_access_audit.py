@@ -18,6 +18,7 @@ from shared.auth.tokens import Principal, issue_token
 from shared.http.access_audit import audit_access
 from shared.http.app import create_app
 from shared.http.auth import require_roles
+from shared.http.problems import Problem
 
 SECRET = "test-secret-0123456789-0123456789-abcdef"
 
@@ -42,6 +43,12 @@ def app_for(pool: asyncpg.Pool, schema: str):  # type: ignore[no-untyped-def]
         case_id: str, who: Annotated[Principal, Depends(require_roles(Role.HEAD))]
     ) -> dict[str, str]:
         return {"case": case_id, "by": who.subject}
+
+    @app.post("/v1/cases/{case_id}/steps")
+    async def step(
+        case_id: str, who: Annotated[Principal, Depends(require_roles(Role.HEAD))]
+    ) -> dict[str, str]:
+        raise Problem(409, "Command refused", "the case is closed")
 
     return app
 
@@ -90,3 +97,18 @@ async def test_an_unauthenticated_flood_is_counted_in_few_writes(pool: asyncpg.P
     rows = await records(pool, schema)
     assert len(rows) < 61  # not one write per request
     assert sum(1 + r["details"].get("coalesced", 0) for r in rows) == 61  # but every denial counted
+
+
+async def test_a_refused_command_is_recorded_as_failed(pool: asyncpg.Pool, schema: str) -> None:
+    transport = httpx.ASGITransport(app=app_for(pool, schema))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        head = bearer(Role.HEAD, "boss")
+        answer = await client.post("/v1/cases/c-1/steps", headers={**head, "X-Correlation-Id": "req-9"})
+        assert answer.status_code == 409
+        assert (await client.get("/v1/cases/c-404x", headers=head)).status_code == 200  # reads: not recorded
+    rows = [dict(r) for r in await records(pool, schema)]
+    failed = [r for r in rows if r["action"] == "request.failed"]
+    assert [(r["outcome"], r["actor"], r["subject"], r["correlation_id"]) for r in failed] == [
+        ("failed", "boss", "POST /v1/cases/{case_id}/steps", "req-9")
+    ]
+    assert failed[0]["details"]["status"] == 409
