@@ -7,10 +7,13 @@ fixed text, which reveals nothing of the key)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +62,28 @@ def _file_key(data_dir: Path, *, create: bool) -> AuditKey | None:
     if not path.exists():
         if not create:
             return None
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        _make_key_file(data_dir, path)
     return AuditKey(path.read_text(encoding="utf-8").strip().encode("utf-8"))
+
+
+def _make_key_file(data_dir: Path, path: Path) -> None:
+    """Write a new key whole, then link it in place: of processes starting at once, one key wins
+    and every one of them reads that one (never a half-written file)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".audit_key.")  # created readable by the owner only
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
+def ensure_audit_key(data_dir: Path) -> None:
+    """Make the data dir's key now, unless the environment gives one (`qyzmet run`, before its processes)."""
+    if not AuditSettings().audit_key:
+        _file_key(data_dir, create=True)
 
 
 def service_audit_key(settings: AuditSettings | None = None) -> AuditKey:

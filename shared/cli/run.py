@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from shared.audit.keys import ensure_audit_key
 from shared.auth.tokens import local_secret
 from shared.cli.db import least_privilege_environment
 from shared.infra.stack import infra_down, infra_up, resolve_data_dir
@@ -126,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
     child_env.pop(PROCESS_ENV, None)  # each child names itself
     if not child_env.get("QYZMET_TOKEN_SECRET"):
         local_secret(data_dir)  # made once here, before APIs and simulator read it at once
+    ensure_audit_key(data_dir)  # the audit chains' key, likewise (unless QYZMET_AUDIT_KEY)
     urls = _api_urls(plugins, child_env, set(processes))
     supervisor = Supervisor(
         {
