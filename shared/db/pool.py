@@ -30,9 +30,10 @@ def dumps(value: object) -> str:
 
 
 def loads(text: str | bytes) -> Any:
+    """JSON to Python; integers beyond 64 bits come back as floats (orjson)."""
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what orjson refuses and json takes, such as integers beyond 64 bits
+    except orjson.JSONDecodeError:  # what orjson refuses and json takes
         return json.loads(text)
 
 
