@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,7 @@ from services.simulator.desks import Desks, problem_detail, subject_of
 from services.simulator.offers import Offer
 from shared.auth.roles import Role
 
+YES_NO_FACT = re.compile(r"fact '([a-z_]+)' not recorded")
 DONE = frozenset({"decided", "active", "suspended", "ended", "withdrawn"})
 MAX_STEPS = 16
 
@@ -32,6 +34,8 @@ class Behaviour:
     """How the simulated people behave (shares of applications; `think_s`: mean pause per step)."""
 
     leave_out_document: float = 0.12
+    come_back_with_document: float = 0.6
+    withdraw: float = 0.02
     complain: float = 0.08
     complain_of_refusal_at_intake: float = 0.2
     return_draft: float = 0.05
@@ -58,29 +62,46 @@ class Story:
 
     async def run(self) -> None:
         leave_out = self.rng.random() < self.b.leave_out_document
-        body = application_body(self.offer, self.family, self.rng, leave_out=leave_out)
-        url = f"{self.desks.urls.intake}/v1/applications"
-        self.tally.note("submitted")
-        answer = await self.desks.call("submit", "POST", url, self.desk_role, self.office, body)
-        if answer is None:
+        application_id = await self.submit(leave_out=leave_out)
+        if application_id is None and leave_out and self.rng.random() < self.b.come_back_with_document:
+            await self.pause()  # the applicant comes back with the document
+            self.tally.note("resubmitted")
+            application_id = await self.submit(leave_out=False)
+        if application_id is None:
             return
-        if answer.status_code == 422:
-            self.tally.note("refused_at_intake")
-            application_id = answer.json().get("application_id")
-            if application_id and self.rng.random() < self.b.complain_of_refusal_at_intake:
-                await self.pause()
-                await self.complain(application_id, "intake_refusal")
+        if self.rng.random() < self.b.withdraw:
+            await self.pause()
+            url = f"{self.desks.urls.intake}/v1/applications/{application_id}/withdrawal"
+            body = {"reason": "заявитель отозвал заявление"}
+            answer = await self.desks.call("withdraw", "POST", url, self.desk_role, self.office, body)
+            self.tally.note("withdrawn", answer is not None and answer.status_code == 200)
             return
-        if answer.status_code not in (200, 201):
-            return
-        self.tally.note("accepted")
-        application_id = answer.json()["application_id"]
         if not await self.work_case(application_id):
             return
         if self.rng.random() < self.b.complain:
             await self.pause()
             if await self.complain(application_id, "decision") == "upheld":
                 await self.work_case(application_id)
+
+    async def submit(self, *, leave_out: bool) -> str | None:
+        """The desk submits; the application's id once a talon is issued (None otherwise)."""
+        body = application_body(self.offer, self.family, self.rng, leave_out=leave_out)
+        url = f"{self.desks.urls.intake}/v1/applications"
+        self.tally.note("submitted")
+        answer = await self.desks.call("submit", "POST", url, self.desk_role, self.office, body)
+        if answer is None:
+            return None
+        if answer.status_code == 422:
+            self.tally.note("refused_at_intake")
+            refused_id = answer.json().get("application_id")
+            if refused_id and self.rng.random() < self.b.complain_of_refusal_at_intake:
+                await self.pause()
+                await self.complain(refused_id, "intake_refusal")
+            return None
+        if answer.status_code not in (200, 201):
+            return None
+        self.tally.note("accepted")
+        return str(answer.json()["application_id"])
 
     # ------------------------------------------------------------------ the case
 
@@ -194,13 +215,16 @@ class Story:
                     body["outcome"] = "approved"
                 else:
                     body.update(outcome="refused", grounds=[self.rng.choice(grounds)])
+            facts = sorted(x.removeprefix("fact:") for x in learned if x.startswith("fact:"))
+            if facts:
+                body["facts"] = {fact: "yes" if self.rng.random() < 0.8 else "no" for fact in facts}
             if await self.command("draft", application_id, "/draft", Role.SPECIALIST, body):
                 self.tally.note("drafted")
                 return True
-            lesson = _lesson(self.last_detail)
-            if attempt or lesson is None or lesson in learned:
-                return False  # e.g. an amount only an officer sets, a fact, a parameter with no value
-            learned.add(lesson)
+            lessons = _lessons(self.last_detail) - learned
+            if attempt or not lessons:
+                return False  # e.g. an amount only an officer sets, a category, a parameter with no value
+            learned.update(lessons)
         return False
 
     # ------------------------------------------------------------------ complaints
@@ -236,10 +260,13 @@ class Story:
         return outcome
 
 
-def _lesson(detail: str) -> str | None:
-    """What a refused draft says the service needs that the simulator can give."""
+def _lessons(detail: str) -> set[str]:
+    """What a refused draft says the service needs that the simulator can give: housing costs, the
+    officer's own outcome, or yes/no facts the officer establishes (never a category or an amount,
+    which the catalog or a maslikhat sets)."""
+    found = {f"fact:{name}" for name in YES_NO_FACT.findall(detail) if name != "category"}
     if "housing costs" in detail or "housing_costs" in detail:
-        return "housing_costs"
+        found.add("housing_costs")
     if "record the outcome" in detail:
-        return "outcome"
-    return None
+        found.add("outcome")
+    return found

@@ -13,6 +13,8 @@ SUMMARY_ORDER = (
     ("submitted", "submitted"),
     ("accepted", "talons"),
     ("refused_at_intake", "refused at intake"),
+    ("resubmitted", "came back with the document"),
+    ("withdrawn", "withdrawn"),
     ("assigned", "assigned"),
     ("inspections", "inspections"),
     ("drafted", "drafted"),

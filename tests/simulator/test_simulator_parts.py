@@ -20,7 +20,7 @@ from services.simulator.desks import Urls
 from services.simulator.offers import Offer, default_offers
 from services.simulator.plugin import resolve_urls
 from services.simulator.simulation import SimulationConfig, simulate
-from services.simulator.stories import Behaviour
+from services.simulator.stories import Behaviour, _lessons
 from shared.catalog.loader import load_catalog
 from shared.contracts.applications import SubmitApplication
 from shared.contracts.decisions import HouseholdMember
@@ -142,3 +142,16 @@ async def test_a_system_answering_errors_never_ends_the_run(
     assert _Refuser.calls >= tally.events["submitted"]
     assert len(lines) >= 3 and all(line.startswith("simulator ") for line in lines[:-1])
     assert f"{str(status)[0]}xx" in lines[-2] or f"{str(status)[0]}xx" in lines[-1]
+
+
+def test_a_refused_draft_teaches_only_what_an_officer_may_supply() -> None:
+    detail = (
+        "inputs missing for: rural_residence (fact 'rural_residence' not recorded); "
+        "maslikhat_category (category not recorded (fact 'category'))"
+    )
+    assert _lessons(detail) == {"fact:rural_residence"}
+    assert _lessons("no computable rule decides this service: record the outcome") == {"outcome"}
+    assert _lessons("inputs missing for: housing_costs_share (housing costs or household not recorded)") == {
+        "housing_costs"
+    }
+    assert _lessons("amount is required: the catalog gives no formula (rule 'amount')") == set()
