@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-import asyncpg
+from shared.replay.spec import ProjectionSpec
 
 ENTRY_POINT_GROUP = "qyzmet.services"
 PROCESS_KINDS = ("api", "worker")
 
 Main = Callable[[], None]
 """A process's main function: no arguments, configuration from the environment."""
-
-Rebuild = Callable[[asyncpg.Pool], Awaitable[int]]
-"""Rebuilds one projection from the event store; returns how many events were replayed."""
 
 
 def load_target(target: str) -> Any:
@@ -47,7 +44,7 @@ class ServicePlugin:
     `api` and `worker` name the process mains ("module:function"), None where the service has
     no such process; `api_port` is the default port `qyzmet run` gives the API through the
     environment variable `api_port_variable`; `projections` names a mapping
-    projection name -> `Rebuild` for `qyzmet replay <name>.<projection>`.
+    projection name -> `shared.replay.spec.ProjectionSpec` for `qyzmet replay <name>`.
 
     `schema` is the service's PostgreSQL schema (`schema_variable` names the environment variable
     that moves it), `migrations` the packages of its SQL migrations, and `reads_catalog` says
@@ -80,10 +77,10 @@ class ServicePlugin:
         targets = {"api": self.api, "worker": self.worker}
         return {f"{self.name}-{kind}": target for kind, target in targets.items() if target is not None}
 
-    def load_projections(self) -> Mapping[str, Rebuild]:
+    def load_projections(self) -> Mapping[str, ProjectionSpec]:
         if self.projections is None:
             return {}
-        found: Mapping[str, Rebuild] = load_target(self.projections)
+        found: Mapping[str, ProjectionSpec] = load_target(self.projections)
         return found
 
 
