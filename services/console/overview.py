@@ -87,8 +87,10 @@ def _target(
     found = {targets.target(indicator, s, (), (), on) for s in services}
     values = {t.value for t in found}
     if len(values) == 1 and (value := next(iter(values))) is not None:
-        sources = sorted({t.source for t in found})
-        return float(Decimal(value)), "target: " + "; ".join(sources)
+        sources = "; ".join(sorted({t.source for t in found}))
+        doubts = sorted({t.note or "suspect" for t in found if t.suspect})
+        suspect = f" — the seed's value is suspect: {'; '.join(doubts)}" if doubts else ""
+        return float(Decimal(value)), f"target: {sources}{suspect}"
     if not services:
         return None, "no services yet"
     if values == {None}:
@@ -113,6 +115,17 @@ def quality(
                 f"{in_term} of {decided} decisions; {source}",
             )
         )
+        if len(rows) > 1:  # each service against its own edition's target
+            for r in rows:
+                one, why = _target(targets, "on_time", [r["service_id"]], on)
+                indicators.append(
+                    Indicator(
+                        f"in term: {r['service_id']}",
+                        _percent(int(r["decided_in_term"]), int(r["decided"])),
+                        one,
+                        f"{r['decided_in_term']} of {r['decided']} decisions; {why}",
+                    )
+                )
     if figures is not None:
         services = [s["service_id"] for s in (summary or {}).get("decided_in_term", [])]
         share = figures.get("justified_complaints_share")

@@ -191,3 +191,30 @@ async def test_signed_out_or_unsigned_visitors_see_no_case(console: httpx.AsyncC
 def test_charts_escape_every_label() -> None:
     svg = str(stacked_bars('a "title"', [("<b>x</b>", {"s&t": 2})], ["s&t"]))
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "s&amp;t" in svg and "&#34;title&#34;" in svg
+
+
+def test_quality_shows_each_service_against_its_own_target_and_says_when_a_seed_value_is_suspect() -> None:
+    from datetime import date
+
+    from services.console.overview import quality
+    from shared.catalog.loader import load_catalog
+    from shared.quality.targets import TargetBook
+
+    summary = {
+        "decided_in_term": [
+            {"service_id": "unemployed_registration", "decided": 4, "decided_in_term": 3},
+            {"service_id": "targeted_social_assistance", "decided": 2, "decided_in_term": 2},
+        ]
+    }
+    figures = {
+        "applicants_served": 6, "justified_complaints": 1, "justified_complaints_in_term": 1,
+        "justified_complaints_share": "16.7", "justified_complaints_resolved_in_term": "100.0",
+    }  # fmt: skip
+    found = {i.label: i for i in quality(summary, figures, TargetBook(load_catalog()), date(2026, 3, 1))}
+    overall = found["Served within the set term"]
+    assert overall.value == pytest.approx(5 / 6 * 100) and overall.target is None  # the targets differ
+    assert found["in term: unemployed_registration"].value == 75.0
+    assert found["in term: unemployed_registration"].target == 100.0
+    assert found["in term: targeted_social_assistance"].target is not None
+    share = found["Justified complaints per applicants served"]
+    assert share.ceiling and share.value == 16.7
