@@ -20,6 +20,8 @@ COLUMNS = (
 )
 
 _EVENT_COLUMNS = "(stream_id, version, event_id, event_type, schema_version, data, metadata)"
+# Payloads travel as arrays of JSON text (the store encodes them) and become jsonb in the server:
+# one orjson call per payload instead of a driver codec round per array element.
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ def statements(schema: str) -> Statements:
         f" AND {schema}.stored_event_count($3::uuid[]) = 0"
         " RETURNING h.version - cardinality($3::uuid[]) AS base)"
         f" INSERT INTO {events} {_EVENT_COLUMNS}"
-        " SELECT $1, head.base + u.ord, u.event_id, u.event_type, u.schema_version, u.data, u.metadata"
-        " FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])"
+        " SELECT $1, head.base + u.ord, u.event_id, u.event_type, u.schema_version, u.data::jsonb,"
+        " u.metadata::jsonb"
+        " FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[])"
         " WITH ORDINALITY AS u(event_id, event_type, schema_version, data, metadata, ord)"
         # a new stream whose caller expected a later version got a version-0 row and base < 0
         " WHERE head.base >= 0 AND head.base = coalesce($2::int, head.base)"
@@ -74,9 +77,9 @@ def statements(schema: str) -> Statements:
         " RETURNING h.stream_id, h.version)"
         f" INSERT INTO {events} {_EVENT_COLUMNS}"
         " SELECT u.stream_id, head.version - u.n + u.ord, u.event_id, u.event_type, u.schema_version,"
-        " u.data, u.metadata"
-        " FROM unnest($3::text[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::int[], $9::jsonb[],"
-        " $10::jsonb[]) AS u(stream_id, ord, n, event_id, event_type, schema_version, data, metadata)"
+        " u.data::jsonb, u.metadata::jsonb"
+        " FROM unnest($3::text[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::int[], $9::text[],"
+        " $10::text[]) AS u(stream_id, ord, n, event_id, event_type, schema_version, data, metadata)"
         " LEFT JOIN head ON head.stream_id = u.stream_id"
     )
     return Statements(

@@ -13,9 +13,12 @@ from typing import Any
 import asyncpg
 
 from shared.db.identifiers import checked_identifier
+from shared.db.pool import dumps
 from shared.eventstore.errors import ConcurrencyConflict, PartialDuplicate
 from shared.eventstore.records import AppendResult, GlobalCursor, NewEvent, StoredEvent
 from shared.eventstore.statements import statements
+
+_EMPTY = "{}"
 
 ANY_VERSION: int | None = None
 """Pass as `expected_version` to append whatever the stream's version is."""
@@ -59,8 +62,8 @@ class EventStore:
                 ids,
                 [e.event_type for e in events],
                 [e.schema_version for e in events],
-                [e.data for e in events],
-                [e.metadata for e in events],
+                [dumps(e.data) for e in events],
+                [_EMPTY if not e.metadata else dumps(e.metadata) for e in events],
             )
         except asyncpg.UniqueViolationError as exc:
             # Only when the stream's row and its events disagree, or these event ids are stored in
@@ -119,8 +122,8 @@ class EventStore:
             [e.event_id for e in flat],
             [e.event_type for e in flat],
             [e.schema_version for e in flat],
-            [e.data for e in flat],
-            [e.metadata for e in flat],
+            [dumps(e.data) for e in flat],
+            [_EMPTY if not e.metadata else dumps(e.metadata) for e in flat],
         )
         try:
             if conn.is_in_transaction():  # keep the caller's transaction usable if the batch fails

@@ -14,10 +14,9 @@ from shared.eventstore import ConcurrencyConflict, EventStore, GlobalCursor, New
 from shared.eventstore.statements import statements
 
 _ARGS = {
-    "append": "('s-1', 3, ARRAY[gen_random_uuid()], ARRAY['x'], ARRAY[1], ARRAY['{}'::jsonb],"
-    " ARRAY['{}'::jsonb])",
+    "append": "('s-1', 3, ARRAY[gen_random_uuid()], ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])",
     "append_batch": "(ARRAY['s-1'], ARRAY[1], ARRAY['s-1'], ARRAY[1], ARRAY[1], ARRAY[gen_random_uuid()],"
-    " ARRAY['x'], ARRAY[1], ARRAY['{}'::jsonb], ARRAY['{}'::jsonb])",
+    " ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])",
     "refusal": "(ARRAY[gen_random_uuid()], 's-1')",
     "stream_version": "('s-1')",
     "load": "('s-1', 0)",
