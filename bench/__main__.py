@@ -41,9 +41,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def _run_all(database_url: str, bootstrap: str) -> list[dict[str, Any]]:
+async def _run_all(database_url: str, bootstrap: str, suites: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for name in SUITES:
+    for name in suites:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -56,11 +56,13 @@ async def _run_all(database_url: str, bootstrap: str) -> list[dict[str, Any]]:
 
 
 def main() -> int:
+    # `python -m bench eventstore_peer_bench ...`: only the suites named (all when none is)
+    suites = [s for s in SUITES if not sys.argv[1:] or s.rsplit(".", 1)[-1] in sys.argv[1:]]
     with tempfile.TemporaryDirectory(prefix="qyzmet-bench-") as tmp:
         postgres = postgres_url_from_env_or_start(Path(tmp) / "pg")
         kafka = start_kafka(Path(tmp) / "kafka")
         try:
-            rows = asyncio.run(_run_all(postgres.url, kafka.bootstrap_servers))
+            rows = asyncio.run(_run_all(postgres.url, kafka.bootstrap_servers, suites))
         finally:
             kafka.stop()
             postgres.stop()
