@@ -5,7 +5,7 @@ order); a checkpoint per chain in `audit_relay_checkpoints` moves once the broke
 them (at-least-once: a consumer may see a record twice). Every `anchor_interval_s` the head of
 each chain that grew since its last anchor is published as an anchor (`shared.audit.anchors`),
 which the compliance side keeps outside the database. One relay per schema publishes at a time
-(a session advisory lock); the others wait to take over.
+(a transaction advisory lock per round; no connection is held between rounds).
 """
 
 from __future__ import annotations
@@ -58,31 +58,31 @@ class AuditRelay:
         self._anchored_at = float("-inf")
 
     async def run(self, stop: asyncio.Event) -> None:
-        assert self.pool is not None, "a relay that runs needs a pool"
         while not stop.is_set():
+            sent = 0
             try:
-                async with self.pool.acquire() as conn:
-                    if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_name):
-                        try:
-                            await self._lead(conn, stop)
-                        finally:
-                            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_name)
+                sent = await self.run_once()
             except Exception as exc:  # the database or the broker away: try again after a pause
                 log.warning("audit relay interrupted", schema=self.schema, error=type(exc).__name__)
-            await _sleep(stop, self.poll_s)
+            if sent < self.batch:
+                await _sleep(stop, self.poll_s)
 
-    @property
-    def _lock_name(self) -> str:
-        return f"audit-relay:{self.schema}"
-
-    async def _lead(self, conn: asyncpg.Connection, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+    async def run_once(self) -> int:
+        """One round, if no other relay of the schema is in one (a transaction advisory lock, so
+        no connection is held between rounds): publish what is new, and anchors when they are due."""
+        assert self.pool is not None, "a relay that runs needs a pool"
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", self._lock_name):
+                return 0
             sent = await self.publish_records(conn)
             if time.monotonic() - self._anchored_at >= self.anchor_interval_s:
                 await self.publish_anchors(conn)
                 self._anchored_at = time.monotonic()
-            if sent < self.batch:
-                await _sleep(stop, self.poll_s)
+            return sent
+
+    @property
+    def _lock_name(self) -> str:
+        return f"audit-relay:{self.schema}"
 
     async def _checkpoints(self, conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
         rows = await conn.fetch(f"SELECT chain, seq, anchored_seq FROM {self.schema}.audit_relay_checkpoints")

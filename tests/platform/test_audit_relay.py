@@ -53,6 +53,11 @@ async def test_records_and_anchors_reach_the_topic_and_one_relay_leads(
     try:
         await read_topic(broker.bootstrap_servers, topic, 11 + 2)
         await fill(pool, log, 2, "office-a")  # grows: published, and anchored again
+        for _ in range(300):
+            anchors = await asyncio.to_thread(published_anchors, broker.bootstrap_servers, topic)
+            if ("office-a", 9) in {(a.chain, a.seq) for a in anchors}:
+                break
+            await asyncio.sleep(0.1)
         seen = await read_topic(broker.bootstrap_servers, topic, 11 + 2 + 2 + 1)
     finally:
         stop.set()
@@ -68,7 +73,6 @@ async def test_records_and_anchors_reach_the_topic_and_one_relay_leads(
     }
     assert all(seqs == sorted(seqs) for seqs in records.values())  # in chain order on one partition
     assert sum(map(len, records.values())) == 13  # each once: the second relay never led meanwhile
-    anchors = published_anchors(broker.bootstrap_servers, topic)
     heads = {(a.chain, a.seq) for a in anchors}
     assert {("office-a", 7), ("office-b", 4), ("office-a", 9)} <= heads
     async with pool.acquire() as conn:
