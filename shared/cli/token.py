@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from shared.auth.roles import Role
 
-if TYPE_CHECKING:  # settings (pydantic) and the signing library load when a token is made
-    from shared.settings import PlatformSettings
+
+class SecretSource(Protocol):
+    """Where a token secret may come from (`PlatformSettings` is one)."""
+
+    @property
+    def token_secret(self) -> str | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
 
 
-def token_secret(settings: PlatformSettings) -> str:
+@dataclass(frozen=True)
+class TokenEnvironment:
+    """The three settings a token needs, read straight from the environment under the names
+    `PlatformSettings` gives them: making a token loads no settings library (it answers at once)."""
+
+    token_secret: str | None
+    data_dir: Path
+    token_issuer: str
+
+    @classmethod
+    def read(cls) -> TokenEnvironment:
+        return cls(
+            token_secret=os.environ.get("QYZMET_TOKEN_SECRET") or None,
+            data_dir=Path(os.environ.get("QYZMET_DATA_DIR") or ".data"),
+            token_issuer=os.environ.get("QYZMET_TOKEN_ISSUER") or "qyzmet",
+        )
+
+
+def token_secret(settings: SecretSource) -> str:
     """The secret the services accept: `QYZMET_TOKEN_SECRET`, else the secret in the data dir
     (`QYZMET_DATA_DIR` or `./.data`), else the running system's (found from any folder), else a
     new one in the data dir — and then the console is told where it was made."""
@@ -41,9 +68,8 @@ def _token(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from shared.auth.tokens import issue_token
-    from shared.settings import PlatformSettings
 
-    settings = PlatformSettings()
+    settings = TokenEnvironment.read()
     secret = token_secret(settings)
     print(
         issue_token(
