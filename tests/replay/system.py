@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -27,6 +28,7 @@ from services.decision.bootstrap import run_worker as decision_worker
 from services.decision.domain import commands as c
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
+from services.intake.adapters.projection import ApplicationProjector
 from services.intake.bootstrap import APPLICATIONS_TOPIC, SOURCE, application_route
 from services.intake.entrypoints.api import create_app as intake_app
 from services.intake.entrypoints.kafka_case_progress import CONSUMED_TOPICS, case_progress_consumer
@@ -49,6 +51,21 @@ SECRET = "replay-system-secret-" + "r" * 32
 TOPICS = (APPLICATIONS_TOPIC, "inspections.v1", "decisions.v1", COMPLAINTS_TOPIC, "notifications.v1")
 HEAD = c.Actor("head-1", "head", DEPT)
 SPECIALIST = c.Actor("spec-1", "specialist", DEPT)
+
+
+PARALLEL = 8
+"""Requests under way at once while populating."""
+
+
+async def _at_most(limit: int, calls: list[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    """Run the calls, `limit` at a time; their results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await call()
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
 def _auth(role: Role, office: str, subject: str) -> dict[str, str]:
@@ -182,62 +199,76 @@ class System:
 
     async def populate(self, applications: int) -> dict[str, int]:
         """Submit, decide (every third refused), complain about every third decision (half of the
-        complaints upheld: the case reopens and is approved); wait until intake's view shows all."""
+        complaints upheld: the case reopens and is approved); a few at a time, as offices do."""
         clerk = _auth(Role.CLERK, DEPT, "clerk-1")
+
+        async def submit(intake: httpx.AsyncClient) -> str:
+            talon = await intake.post("/v1/applications", json=unemployed_registration(), headers=clerk)
+            assert talon.status_code == 201, talon.text
+            aid: str = talon.json()["application_id"]
+            return aid
+
         async with self.client("intake") as intake:
-            ids = []
-            for _ in range(applications):
-                talon = await intake.post("/v1/applications", json=unemployed_registration(), headers=clerk)
-                assert talon.status_code == 201, talon.text
-                ids.append(talon.json()["application_id"])
+            ids = await _at_most(PARALLEL, [lambda: submit(intake) for _ in range(applications)])
         cases = "SELECT count(*) FROM {schema}.cases"
         await eventually(lambda: self._count_is(self.schemas["decision"], cases, applications), "the cases")
-        for i, aid in enumerate(ids):
+
+        async def decide(i: int, aid: str) -> None:
             await self.decision.execute(aid, c.AssignExecutor(HEAD, "spec-1"))
             refused = c.DraftDecision(SPECIALIST, outcome="refused", grounds=("incomplete_documents",))
-            draft = refused if i % 3 == 0 else c.DraftDecision(SPECIALIST, outcome="approved")
-            await self.decision.execute(aid, draft)
+            await self.decision.execute(
+                aid, refused if i % 3 == 0 else c.DraftDecision(SPECIALIST, outcome="approved")
+            )
+
+        await _at_most(PARALLEL, [partial(decide, i, aid) for i, aid in enumerate(ids)])
         complained = ids[::3]
         known = "SELECT count(*) FROM {schema}.known_applications WHERE decided_at IS NOT NULL"
         await eventually(
             lambda: self._count_is(self.schemas["complaints"], known, applications), "decisions known"
         )
-        upheld = 0
+
+        async def complain(complaints: httpx.AsyncClient, aid: str, outcome: str) -> None:
+            filed = await complaints.post("/v1/complaints", json=complaint_body(aid), headers=clerk)
+            assert filed.status_code == 201, filed.text
+            talon = filed.json()
+            reviewer = _auth(Role.REVIEWER, talon["reviewing_office"], "reviewer-1")
+            answer = await complaints.post(
+                f"/v1/complaints/{talon['complaint_id']}/resolution",
+                json={"outcome": outcome, "reasoning": "reviewed"}, headers=reviewer,
+            )  # fmt: skip
+            assert answer.status_code == 200, answer.text
+
+        upheld = complained[::2]
         async with self.client("complaints") as complaints:
-            for i, aid in enumerate(complained):
-                filed = await complaints.post("/v1/complaints", json=complaint_body(aid), headers=clerk)
-                assert filed.status_code == 201, filed.text
-                talon = filed.json()
-                reviewer = _auth(Role.REVIEWER, talon["reviewing_office"], "reviewer-1")
-                outcome = "upheld" if i % 2 == 0 else "rejected"
-                upheld += outcome == "upheld"
-                answer = await complaints.post(
-                    f"/v1/complaints/{talon['complaint_id']}/resolution",
-                    json={"outcome": outcome, "reasoning": "reviewed"}, headers=reviewer,
-                )  # fmt: skip
-                assert answer.status_code == 200, answer.text
+            await _at_most(PARALLEL, [
+                partial(complain, complaints, aid, "upheld" if aid in upheld else "rejected")
+                for aid in complained
+            ])  # fmt: skip
         reopened = "SELECT count(*) FROM {schema}.cases WHERE status = 'under_review'"
-        await eventually(lambda: self._count_is(self.schemas["decision"], reopened, upheld), "the reopenings")
-        for i, aid in enumerate(complained):
-            if i % 2 == 0:
-                await self.decision.execute(aid, c.DraftDecision(SPECIALIST, outcome="approved"))
-        return {"applications": applications, "complaints": len(complained), "upheld": upheld}
+        await eventually(
+            lambda: self._count_is(self.schemas["decision"], reopened, len(upheld)), "the reopenings"
+        )
+        approve = c.DraftDecision(SPECIALIST, outcome="approved")
+        await _at_most(PARALLEL, [partial(self.decision.execute, aid, approve) for aid in upheld])
+        return {"applications": applications, "complaints": len(complained), "upheld": len(upheld)}
 
     async def _count_is(self, schema: str, sql: str, expected: int) -> bool:
         return await self._count(schema, sql) >= expected
 
     async def settled(self, expected_steps: int) -> None:
         """Wait until intake's status view holds `expected_steps` case steps and nothing moves:
-        every relay and consumer caught up (the counts stay still for two seconds)."""
+        every relay, consumer and delivery caught up (the stores stay still for three seconds)
+        and intake's projector has projected every event."""
         history = "SELECT count(*) FROM {schema}.application_history"
         await eventually(lambda: self._count_is(self.schemas["intake"], history, expected_steps), "the steps")
+        projector = ApplicationProjector(self.pool, self.schemas["intake"])
         last: tuple[int, ...] = ()
         while True:
             counts = [
                 await self._count(s, "SELECT count(*) FROM {schema}.events") for s in self.schemas.values()
             ]
             now = (*counts, await self._count(self.schemas["intake"], history))
-            if now == last:
+            if now == last and await projector.lag() == 0:
                 return
             last = now
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(3.0)
