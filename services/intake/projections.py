@@ -13,7 +13,7 @@ from shared.replay.selection import count_events
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
 REPLAY_BATCH = 5000
-REPLAY_CACHE_ROWS = 50_000
+REPLAY_CACHE_ROWS = 20_000
 """Rows a replay keeps in memory (written when they leave, or at the end)."""
 _STREAM = "'application-' || application_id::text"
 
