@@ -52,7 +52,7 @@ async def simulate(
     if not offers:
         raise ValueError("no office can receive any service of the catalog today")
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    signals = _stop_on_signals(stop)
     rng = random.Random(config.seed)
     tally = Tally()
     desks = Desks(urls, secret, issuer, tally)
@@ -73,6 +73,8 @@ async def simulate(
         reporter.cancel()
         await asyncio.gather(reporter, return_exceptions=True)
         await desks.close()
+        for sig in signals:
+            asyncio.get_running_loop().remove_signal_handler(sig)
     say(tally.line(time.monotonic() - started))
     if tally.rejections():
         say("simulator: refused steps: " + ", ".join(tally.rejections()[:8]))
@@ -148,8 +150,12 @@ async def _report(
         say(tally.line(time.monotonic() - started))
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGINT and SIGTERM end the run (the handlers are removed when it ends)."""
     loop = asyncio.get_running_loop()
+    installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
