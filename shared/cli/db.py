@@ -20,6 +20,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
+
 from shared.db.grants import grant_catalog_readers, migrate_as_owner
 from shared.db.pool import connect
 from shared.db.roles import ensure_owner
@@ -51,6 +53,7 @@ async def setup_databases(
     urls: dict[str, str] = {}
     admin = await connect(admin_url)
     try:
+        await _require_administrator(admin)
         await ensure_owner(admin)
         await migrate_as_owner(admin, catalog_schema, CATALOG_MIGRATIONS)
         await grant_catalog_readers(admin, catalog_schema)
@@ -70,6 +73,21 @@ async def setup_databases(
     finally:
         await admin.close()
     return urls
+
+
+class NotAnAdministrator(SystemExit):
+    pass
+
+
+async def _require_administrator(conn: asyncpg.Connection) -> None:
+    """Refuse early, saying why, when DATABASE_URL's role can make no roles."""
+    row = await conn.fetchrow("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    if row is None or not (row["rolsuper"] or row["rolcreaterole"]):
+        raise NotAnAdministrator(
+            "qyzmet: DATABASE_URL must name a superuser or a role with CREATEROLE (it makes the"
+            " owner and the services' login roles); give the services their own <SERVICE>_DATABASE_URL"
+            " once an administrator has run `qyzmet db setup`"
+        )
 
 
 def _setup(args: argparse.Namespace) -> int:

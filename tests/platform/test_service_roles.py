@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from services.intake.entrypoints.api import create_app
-from shared.cli.db import setup_databases
+from shared.cli.db import NotAnAdministrator, setup_databases
 from shared.db.grants import prepare_service_schema
 from shared.db.pool import connect, create_pool
 from shared.db.roles import ServiceLogin, ensure_login, ensure_owner
@@ -130,3 +130,21 @@ async def test_a_service_given_its_own_url_waits_until_db_setup_migrated_its_sch
     finally:
         await admin.close()
         await _forget(database_url, schema, roles=(login.role,))
+
+
+async def test_db_setup_says_why_when_database_url_is_no_administrator(
+    database_url: str, tmp_path: Path
+) -> None:
+    plain = ServiceLogin(f"qyzmet_t{uuid.uuid4().hex[:10]}")
+    admin = await connect(database_url)
+    try:
+        await ensure_login(admin, plain, reads_catalog=False)
+    finally:
+        await admin.close()
+    try:
+        with pytest.raises(NotAnAdministrator, match="superuser or a role with CREATEROLE"):
+            await setup_databases(
+                with_login(database_url, plain), [], PlatformSettings(QYZMET_DATA_DIR=str(tmp_path))
+            )
+    finally:
+        await _forget(database_url, roles=(plain.role,))
