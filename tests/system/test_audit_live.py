@@ -1,0 +1,133 @@
+"""The audit trail of a running system (`qyzmet run`): the workers publish records and anchors
+on audit.v1; `qyzmet audit verify` from another folder finds the system's key, keeps the anchors
+and passes; a record deleted by the database's superuser (the head moved back) is named."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.audit.published import published_anchors
+from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
+from shared.infra import KafkaHandle, create_database, drop_database
+from shared.infra.procs import free_ports
+from tests.intake.conftest import DEPT, unemployed_registration
+from tests.system.test_qyzmet_run import SECRET, _wait
+
+STARTUP_S = 240
+"""The whole system starts in a minute or two on a loaded two-core machine."""
+
+
+@pytest.fixture
+def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    name = f"audit_live_{uuid.uuid4().hex[:8]}"
+    url = create_database(database_url, name)
+    services = ("intake", "decision", "notification", "complaints", "console")
+    ports = dict(zip(services, free_ports(len(services)), strict=True))
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
+        "TOPIC_PREFIX": f"audit{uuid.uuid4().hex[:6]}.",
+        "QYZMET_DATA_DIR": str(tmp_path / "data"),
+        "QYZMET_TOKEN_SECRET": SECRET,
+        "QYZMET_AUDIT_ANCHOR_INTERVAL_S": "1",
+        **{f"{s.upper()}_API_PORT": str(port) for s, port in ports.items()},
+    }
+    env.pop("QYZMET_AUDIT_KEY", None)
+    log = (tmp_path / "run.log").open("w+b")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env=env, stdout=log, stderr=log
+    )
+    try:
+        yield {"process": process, "ports": ports, "env": env, "url": url, "tmp": tmp_path}
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        drop_database(database_url, name)
+
+
+def qyzmet(system: dict[str, Any], *argv: str) -> subprocess.CompletedProcess[str]:
+    """A command run from another folder, knowing the database and the broker but not the key."""
+    env = {k: v for k, v in system["env"].items() if k != "QYZMET_DATA_DIR"}
+    env["XDG_STATE_HOME"] = str(system["tmp"] / "no-state")  # find the key through the data dir only
+    env["QYZMET_DATA_DIR"] = system["env"]["QYZMET_DATA_DIR"]
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "audit", *argv],
+        env=env, cwd=system["tmp"], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+async def _cut_the_tail(url: str, schema: str, chain: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            last: int = await conn.fetchval(
+                f"SELECT max(seq) FROM {schema}.audit_log WHERE chain = $1", chain
+            )
+            await conn.execute(f"DELETE FROM {schema}.audit_log WHERE chain = $1 AND seq = $2", chain, last)
+    finally:
+        await conn.close()
+    return last
+
+
+def test_a_running_system_publishes_anchors_and_verify_names_a_cut_tail(system: dict[str, Any]) -> None:
+    import asyncio
+
+    intake = f"http://127.0.0.1:{system['ports']['intake']}"
+    _wait(lambda: httpx.get(f"{intake}/healthz").status_code == 200, STARTUP_S, "intake /healthz")
+    clerk = {
+        "Authorization": f"Bearer {issue_token(SECRET, subject='clerk-1', role=Role.CLERK, office=DEPT)}"
+    }
+    talon = httpx.post(f"{intake}/v1/applications", json=unemployed_registration(), headers=clerk)
+    assert talon.status_code == 201, talon.text
+    assert httpx.get(f"{intake}/v1/applications").status_code == 401
+    bootstrap, topic = system["env"]["KAFKA_BOOTSTRAP_SERVERS"], system["env"]["TOPIC_PREFIX"] + "audit.v1"
+    _wait(
+        lambda: any(
+            a.schema == "intake" and a.chain == DEPT and a.seq >= 2
+            for a in published_anchors(bootstrap, topic)
+        ),
+        STARTUP_S,
+        "an anchor of intake's office chain (the sign-in and the submission)",
+    )
+    anchors = system["tmp"] / "kept" / "anchors.jsonl"
+    verified = qyzmet(system, "verify", "--anchors", str(anchors))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"intake/{DEPT}: intact" in verified.stdout and "intake/-: intact" in verified.stdout
+    assert anchors.exists()
+
+    today = datetime.now(UTC).date()
+    exported = qyzmet(
+        system, "export", "--from", str(today), "--to", str(today + timedelta(days=1)), "--schema", "intake"
+    )
+    rows = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert {(r["action"], r["outcome"]) for r in rows} >= {
+        ("application.submit", "ok"), ("auth.sign_in", "ok"), ("auth.denied", "denied"),
+    }  # fmt: skip
+
+    last = asyncio.run(_cut_the_tail(system["url"], "intake", DEPT))
+    broken = qyzmet(system, "verify", "--anchors", str(anchors), "--no-kafka")
+    assert broken.returncode == 1
+    assert f"intake/{DEPT}: BROKEN at record {last}" in broken.stdout
