@@ -80,6 +80,7 @@ async def run_worker(
         consumed_registry(),
         consumer_handler(service, source),
         producer,
+        batch=service.open_cases,
     )
     kafka = make_consumer(
         bootstrap_servers,

@@ -19,6 +19,7 @@ from services.decision.domain import commands as c
 from services.decision.domain.model import CaseState
 from services.decision.service_layer.catalogs import StoredParameters
 from services.decision.service_layer.handlers import CaseHandlers, CaseResult, OnCase, actor_of_command
+from services.decision.service_layer.open_cases import OpenCasesTogether
 from services.decision.service_layer.scheduler import timer_scheduler
 from services.decision.service_layer.unit_of_work import PgDecisionUnit
 from services.decision.service_layer.views import CaseViews
@@ -51,6 +52,8 @@ class DecisionService:
         self.clock = clock
         self.catalogs = StoredParameters(pool, catalog, self.settings)
         self.handlers = CaseHandlers(self.catalogs, self.settings, clock)
+        self.open_cases = OpenCasesTogether(schema, self.handlers, self.catalogs)
+        """New cases of a consumer's batch opened together (the worker's `BatchHandler`)."""
         self.bus: MessageBus[PgDecisionUnit] = MessageBus(self.handlers.table(), self.unit, RETRY)
         self.scheduler = timer_scheduler(pool, schema, self.bus, self.settings, clock)
         self.views = CaseViews(pool, schema, self.catalogs, clock)

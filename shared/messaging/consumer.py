@@ -20,6 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 
 from shared.contracts.event import DomainEvent
 from shared.contracts.registry import EventRegistry, InvalidEventData, UnknownEventType
+from shared.messaging.batch_handling import BatchHandler, batchable
 from shared.messaging.dead_letter import dead_letter
 from shared.messaging.envelope import Envelope, PoisonMessage, RetryLater, decode
 from shared.messaging.inbox import Inbox, inbox_id
@@ -118,8 +119,12 @@ class EventConsumer:
         handler: Handler,
         producer: AIOKafkaProducer,
         retry: Redelivery | None = None,
+        batch: BatchHandler | None = None,
     ) -> None:
+        """`batch`: takes the records it can together, in a few statements (the rest go through
+        `handler` one by one, in the same transaction)."""
         self.name = name
+        self.batch = batch
         self.pool = pool
         self.schema = schema
         self.registry = registry
@@ -180,11 +185,31 @@ class EventConsumer:
         return [outcomes[i] for i in range(len(records))]
 
     async def _apply_all(self, decoded: dict[int, tuple[Envelope, DomainEvent]]) -> dict[int, Outcome]:
+        """Outcomes of the records handled in one transaction; a record without one (left by the
+        batch handler) is handled on its own after it."""
         out: dict[int, Outcome] = {}
         async with self._unit() as unit:
+            together, left = await self._apply_together(unit.conn, decoded)
+            out.update(together)
             for i, (envelope, event) in decoded.items():
-                out[i] = await self._claim_and_handle(unit, envelope, event)
+                if i not in together and i not in left:
+                    out[i] = await self._claim_and_handle(unit, envelope, event)
         return out
+
+    async def _apply_together(
+        self, conn: asyncpg.Connection, decoded: dict[int, tuple[Envelope, DomainEvent]]
+    ) -> tuple[dict[int, Outcome], set[int]]:
+        """The batch handler's records: outcomes of those it took, and those it left."""
+        chosen = batchable(self.batch, decoded) if self.batch is not None else []
+        if self.batch is None or not chosen:
+            return {}, set()
+        plans = await self.batch.prepare(conn, [decoded[i] for i in chosen])
+        planned = {i: plan for i, plan in zip(chosen, plans, strict=True) if plan is not None}
+        ids = {i: inbox_id(decoded[i][0].id, decoded[i][0].source) for i in planned}
+        fresh = await self.inbox.claim_many(conn, list(ids.values()))
+        out = {i: Outcome.HANDLED if ids[i] in fresh else Outcome.DUPLICATE for i in planned}
+        await self.batch.write(conn, [planned[i] for i in planned if out[i] is Outcome.HANDLED])
+        return out, set(chosen) - set(planned)
 
     @contextlib.asynccontextmanager
     async def _unit(self) -> AsyncIterator[PgUnitOfWork]:

@@ -33,3 +33,15 @@ class Inbox:
             event_id,
         )
         return bool(inserted)
+
+    async def claim_many(self, conn: asyncpg.Connection, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Record every id in one statement; the ids that were not handled before."""
+        if not event_ids:
+            return set()
+        rows = await conn.fetch(
+            f"INSERT INTO {self.schema}.inbox (consumer, event_id)"
+            " SELECT $1, id FROM unnest($2::uuid[]) AS id ON CONFLICT DO NOTHING RETURNING event_id",
+            self.consumer,
+            event_ids,
+        )
+        return {row["event_id"] for row in rows}

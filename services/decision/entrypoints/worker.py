@@ -76,6 +76,7 @@ class _Parts:
             consumed_registry(),
             consumer_handler(self.service, source),
             ctx.producer,
+            batch=self.service.open_cases,
         )
         self.relay = ctx.relay(route(ctx.settings.topic_prefix), source)
 

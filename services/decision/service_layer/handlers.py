@@ -19,7 +19,7 @@ from services.decision.domain import commands as c
 from services.decision.domain.case import Env, decide
 from services.decision.domain.errors import CaseNotFound, DomainError, InvalidState
 from services.decision.domain.model import CaseState, evolve
-from services.decision.domain.timers import timer_changes
+from services.decision.domain.timers import TimerChange, timer_changes
 from services.decision.service_layer.catalogs import CatalogSource
 from services.decision.service_layer.unit_of_work import DecisionUnit
 from services.decision.settings import DecisionSettings
@@ -65,6 +65,20 @@ class CaseResult:
         if len(self.events) == 1 and isinstance(self.events[0], CaseFlagged):
             return self.events[0]
         return None
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """A command's effects on one case, decided but not yet written."""
+
+    application_id: str
+    version: int
+    """The case's version the events follow (the append's expected version)."""
+    events: list[DomainEvent]
+    after: CaseState
+    timers: list[TimerChange]
+    metadata: dict[str, str | None]
+    audit: AuditEntry | None
 
 
 AUDIT_ACTIONS: dict[type, str] = {
@@ -118,8 +132,27 @@ class CaseHandlers:
 
     async def act_on_case(self, cmd: OnCase, uow: DecisionUnit, meta: Meta) -> CaseResult:
         catalog = await self.catalogs.current()
+        state, opened_under = await uow.cases.load_with_correlation(cmd.application_id)
+        plan = self.plan(catalog, cmd, state, opened_under, meta)
+        if not plan.events:
+            return CaseResult([], state)
+        await uow.cases.append(cmd.application_id, plan.events, state.version, plan.metadata)
+        await uow.timers.apply(cmd.application_id, plan.timers)
+        await uow.projection.upsert(plan.after)
+        if plan.audit is not None:
+            await uow.audit.append(plan.audit)
+        return CaseResult(plan.events, plan.after)
+
+    def plan(
+        self,
+        catalog: DecisionCatalog,
+        cmd: OnCase,
+        state: CaseState,
+        opened_under: str | None,
+        meta: Meta,
+    ) -> CasePlan:
+        """What the command does to the case (pure: the caller writes it, alone or in a batch)."""
         application_id, command = cmd.application_id, cmd.command
-        state, opened_under = await uow.cases.load_with_correlation(application_id)
         # A command that names no conversation of its own (an officer's, over HTTP) continues the
         # case's: every event of an application carries the intake submission's correlation id.
         correlation = meta.correlation_id or opened_under or application_id
@@ -138,21 +171,17 @@ class CaseHandlers:
             # The case names a service, edition or region the catalog no longer knows: nothing
             # the officer can mend by sending the command again.
             raise CatalogCannotAnswer(str(exc), title="The catalog cannot answer") from exc
-        if not events:
-            return CaseResult([], state)
         metadata = replace(meta, correlation_id=correlation).event_metadata(office=office, region=case.region)
-        await uow.cases.append(application_id, events, state.version, metadata)
         after = state
         for event in events:
             after = evolve(after, event)
-        await uow.timers.apply(application_id, timer_changes(state, events, env))
-        await uow.projection.upsert(after)
-        if not meta.actor.is_system:
+        audit = None
+        if events and not meta.actor.is_system:
             details = {"events": [e.event_name for e in events], "version": after.version}
             action = AUDIT_ACTIONS[type(command)]
-            entry = AuditEntry.by(meta.actor, action, f"application:{application_id}", details, correlation)
-            await uow.audit.append(entry)
-        return CaseResult(events, after)
+            audit = AuditEntry.by(meta.actor, action, f"application:{application_id}", details, correlation)
+        timers = timer_changes(state, events, env) if events else []
+        return CasePlan(application_id, state.version, events, after, timers, metadata, audit)
 
     async def fire_timer(self, cmd: FireDueTimer, uow: DecisionUnit, meta: Meta) -> bool:
         """Fire the timer on its case and mark it fired, in one unit; False if somebody else
