@@ -25,6 +25,10 @@ SUITES = (
     "bench.eventstore_peer_bench",
     "bench.eventstore_growth_bench",
     "bench.audit_bench",
+    # the whole system (qyzmet run) and worker processes: idle CPU, latency under load, scale-out
+    "bench.idle_bench",
+    "bench.latency_bench",
+    "bench.scaleout_bench",
 )
 RESULTS = Path(__file__).parent / "results"
 
@@ -33,7 +37,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     header = f"{'benchmark':40} {'value':>12} {'baseline':>12} {'unit':>16} {'ratio':>7} {'target':>7}"
     lines = [header, "-" * len(header)]
     for row in rows:
-        target = row.get("target_ratio")
+        target = row.get("target_ratio", row.get("target"))
         lines.append(
             f"{row['name']:40} {row['value']:>12} {row.get('baseline', ''):>12} {row['unit']:>16}"
             f" {row.get('ratio', ''):>7} {'' if target is None else target:>7}"
