@@ -35,6 +35,9 @@ EVENTS = int(os.environ.get("QYZMET_BENCH_REPLAY_EVENTS", "1000000"))
 PAGE = 5000
 CHUNK = 20_000
 """Applications whose steps are interleaved round by round."""
+STATEMENT_ROWS = 5_000
+"""Rows per generating statement (each its own short transaction: a long one would hold back
+every gap-safe reader of the cluster, other benchmarks' and tests' included)."""
 AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 STEPS: tuple[tuple[CaseStep, str, dict[str, Any]], ...] = (
     ("executor_assigned", "decision.executor_assigned", {"executor": "spec-1"}),
@@ -109,13 +112,17 @@ def _step(i: int) -> dict[str, Any]:
 
 
 async def _generate(conn: asyncpg.Connection, schema: str, applications: int) -> int:
-    """Insert the log in PostgreSQL: one statement per (chunk, step), each its own transaction."""
+    """Insert the log in PostgreSQL: per chunk and step, statements of `STATEMENT_ROWS` rows."""
     templates = [("application.submitted", _submitted())] + [
         ("application.case_progress_recorded", _step(i)) for i in range(len(STEPS))
     ]
-    for start in range(0, applications, CHUNK):
-        end = min(start + CHUNK, applications)
-        for version, (event_type, template) in enumerate(templates, start=1):
+    for chunk in range(0, applications, CHUNK):
+        for version, (event_type, template), start in (
+            (v, t, s)
+            for v, t in enumerate(templates, start=1)
+            for s in range(chunk, min(chunk + CHUNK, applications), STATEMENT_ROWS)
+        ):
+            end = min(start + STATEMENT_ROWS, chunk + CHUNK, applications)
             await conn.execute(
                 f"INSERT INTO {schema}.events (stream_id, version, event_id, event_type, schema_version,"
                 " data, metadata, recorded_at)"

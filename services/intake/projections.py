@@ -12,7 +12,8 @@ from shared.replay.reading import read_all
 from shared.replay.selection import count_events
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
-REPLAY_BATCH = 5000
+REPLAY_BATCH = 2000
+"""Events per transaction: short ones, as a running transaction holds back gap-safe readers."""
 REPLAY_CACHE_ROWS = 20_000
 """Rows a replay keeps in memory (written when they leave, or at the end)."""
 _STREAM = "'application-' || application_id::text"
