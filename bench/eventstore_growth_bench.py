@@ -1,13 +1,15 @@
 """Event store cost as the log grows (issue 14): append and read at 10k, 100k and 1M stored events.
 
 One log per size, filled with filler events generated inside PostgreSQL (fast, no client round
-trips), its statistics taken while it held only the first 10k, and measured on ONE connection with
-`plan_cache_mode = force_generic_plan`: the case where a plain lookup would be planned as a
-sequential scan and keep that plan while the log grows. The sizes take turns operation by
-operation (the machine is shared and noisy: each size sees the same noise); per size, the median time of a
-batched append (100 events, 20 streams of 5), of a single append at the expected version, and of a
-page of the gap-safe global read (1,000 events, decoded). The figure is largest/smallest over the
-sizes. `QYZMET_BENCH_GROWTH_SIZES` (comma-separated) replaces the sizes for a quick run.
+trips). Each log is planned young, the case of the issue: with 50 events, statistics taken and
+autovacuum off, every statement runs once on the ONE measuring connection, under
+`plan_cache_mode = force_generic_plan`; those cached plans then serve while the log grows to its
+size. A lookup planned as a sequential scan then would read the whole log on every call. The
+sizes take turns operation by operation (the machine is shared and noisy: each size sees the same
+noise); per size, the median time of a batched append (100 events, 20 streams of 5), of a single
+append at the expected version, and of a page of the gap-safe global read (1,000 events,
+decoded). The figure is largest/smallest over the sizes. `QYZMET_BENCH_GROWTH_SIZES`
+(comma-separated) replaces the sizes for a quick run.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migratio
 
 SIZES = tuple(int(s) for s in os.environ.get("QYZMET_BENCH_GROWTH_SIZES", "10000,100000,1000000").split(","))
 FILL_CHUNK = 100_000  # filler events per transaction
-SMALL = 10_000  # statistics are taken at this size
+SMALL = 50  # statistics are taken while the log holds this many events: the plans of a young log
 BATCHES = 60  # per size
 SINGLES = 150
 PAGES = 30  # re-read from the same cursor: the cost of a page, not of the disk
+STREAMS = True  # the log has a table of stream versions (migration 0004)
 _KEYS = ("append_batch_ms", "single_append_ms", "read_page_ms")
 PAGE = 1_000
 TARGET = 1.3
@@ -106,6 +109,19 @@ async def _read_cursor(conn: asyncpg.Connection, store: EventStore) -> GlobalCur
     return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])
 
 
+async def _young(conn: asyncpg.Connection, store: EventStore) -> None:
+    """Plan every statement while the log is young: statistics of SMALL events, each statement run
+    once on the measuring connection (its generic plan is cached from now on), and no autovacuum
+    to take new statistics (which would make PostgreSQL plan again) while the log grows."""
+    for table in ("events", "streams") if STREAMS else ("events",):
+        await conn.execute(f"ALTER TABLE {store.schema}.{table} SET (autovacuum_enabled = false)")
+        await conn.execute(f"ANALYZE {store.schema}.{table}")
+    await _append_batch(conn, store, "young")
+    await store.append(conn, "young-single", [NewEvent("bench.happened", {})], 0)
+    await _visible(conn, store.schema)
+    await store.read_committed(conn, GlobalCursor(), PAGE)
+
+
 async def _measure(conn: asyncpg.Connection, stores: dict[int, EventStore]) -> dict[int, dict[str, float]]:
     """Each operation on every log in turn, so that the machine's noise falls on all sizes alike."""
     times: dict[int, dict[str, list[float]]] = {size: {k: [] for k in _KEYS} for size in stores}
@@ -145,14 +161,14 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     stores = {size: EventStore(f"bench_growth_{run_id}_{size}") for size in SIZES}
     conn = await connect(database_url)
     try:
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
         for size, store in stores.items():
             started = time.perf_counter()
             await apply_migrations(conn, store.schema)
-            await _fill(conn, store.schema, 0, min(size, SMALL))
-            await conn.execute(f"ANALYZE {store.schema}.events; ANALYZE {store.schema}.streams")
-            await _fill(conn, store.schema, min(size, SMALL), size)
+            await _fill(conn, store.schema, 0, SMALL)
+            await _young(conn, store)
+            await _fill(conn, store.schema, SMALL, size)
             print(f"  growth: {size} events stored in {time.perf_counter() - started:.1f}s", flush=True)
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
         by_size = await _measure(conn, stores)
     finally:
         for store in stores.values():
