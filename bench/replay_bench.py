@@ -30,6 +30,7 @@ from shared.contracts.applications import ApplicationSubmitted
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore, GlobalCursor, cursor_of
 from shared.replay.engine import replay_from_store
+from shared.replay.reading import read_all
 
 EVENTS = int(os.environ.get("QYZMET_BENCH_REPLAY_EVENTS", "1000000"))
 PAGE = 5000
@@ -143,14 +144,21 @@ async def _generate(conn: asyncpg.Connection, schema: str, applications: int) ->
     return total
 
 
-async def _raw_read(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
-    """Every event in commit order through the gap-safe pages, decoded, nothing else."""
+async def _raw_read(pool: asyncpg.Pool, schema: str, expected: int) -> tuple[int, float]:
+    """Every event in commit order through the gap-safe pages, decoded, nothing else (waiting, as
+    the replay does, while a transaction older than the events is still running)."""
     store, cursor, count = EventStore(schema), GlobalCursor(), 0
     started = time.perf_counter()
     async with pool.acquire() as conn:
-        while page := await store.read_committed(conn, cursor, PAGE):
-            count += len(page)
-            cursor = cursor_of(page[-1])
+
+        async def page() -> int:
+            nonlocal cursor
+            events = await store.read_committed(conn, cursor, PAGE)
+            if events:
+                cursor = cursor_of(events[-1])
+            return len(events)
+
+        count = await read_all(page, expected, lambda _: None)
     return count, count / (time.perf_counter() - started)
 
 
@@ -174,7 +182,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
         await migrate(pool, schema)
         async with pool.acquire() as conn:
             stored = await _generate(conn, schema, max(EVENTS // PER_APPLICATION, 1))
-        read, read_rate = await _raw_read(pool, schema)
+        read, read_rate = await _raw_read(pool, schema, stored)
         rss_before = _peak_rss_mb()
         spec = dataclasses.replace(APPLICATIONS, schema=lambda: schema)
         result = await replay_from_store(pool, spec, target)
