@@ -57,19 +57,28 @@ async def setup_databases(
         await ensure_owner(admin)
         await migrate_as_owner(admin, catalog_schema, CATALOG_MIGRATIONS)
         await grant_catalog_readers(admin, catalog_schema)
-        for plugin in (p for p in plugins if p.schema is not None):
-            variable = database_url_variable(plugin.name)
-            given = values.get(variable, "").strip()
-            login = login_of(given) if given else local_login(plugin.name, settings, values)
-            await provision_service(
-                admin,
-                plugin.schema_name(values),
-                plugin.migrations,
-                login,
-                reads_catalog=plugin.reads_catalog,
-                catalog_schema=catalog_schema,
-            )
-            urls[variable] = given or with_login(admin_url, login)
+        with_database = [p for p in plugins if p.schema is not None]
+        logins = {}
+        for plugin in with_database:
+            given = values.get(database_url_variable(plugin.name), "").strip()
+            logins[plugin.name] = login_of(given) if given else local_login(plugin.name, settings, values)
+            urls[database_url_variable(plugin.name)] = given or with_login(admin_url, logins[plugin.name])
+
+        async def provision(plugin: ServicePlugin) -> None:  # the services at once, one connection each
+            conn = await connect(admin_url)
+            try:
+                await provision_service(
+                    conn,
+                    plugin.schema_name(values),
+                    plugin.migrations,
+                    logins[plugin.name],
+                    reads_catalog=plugin.reads_catalog,
+                    catalog_schema=catalog_schema,
+                )
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(provision(plugin) for plugin in with_database))
     finally:
         await admin.close()
     return urls
