@@ -278,3 +278,16 @@ def test_every_process_serves_metrics_that_move(system: dict[str, Any], decided_
     )
     assert _sample(lag, "qyzmet_consumer_lag_records") >= 0
     assert "qyzmet_relay_backlog_events{" in httpx.get(urls["intake-worker"]).text
+
+
+def test_no_log_line_carries_personal_data_and_request_lines_carry_correlation_ids(
+    system: dict[str, Any], decided_case: str
+) -> None:
+    system["log"].flush()
+    output = (system["root"] / "run.log").read_text("utf-8", "replace")
+    assert APPLICANT_IIN not in output and "Нұрланова" not in output
+    console_lines = [json.loads(line) for line in output.splitlines() if '"process": "console-api"' in line]
+    pages = [line for line in console_lines if line.get("event") == "console page"]
+    assert all(line.get("correlation_id") for line in pages)
+    if CHROMIUM is not None:  # the browser test opened pages
+        assert pages
