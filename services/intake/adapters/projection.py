@@ -25,6 +25,7 @@ from shared.db.identifiers import checked_identifier
 from shared.db.pool import dumps
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
 from shared.replay.reading import read_committed
+from shared.runtime.pacing import IdlePacing
 
 log = structlog.get_logger(__name__)
 
@@ -231,8 +232,10 @@ class ApplicationProjector:
     async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05, max_backoff: float = 30.0) -> None:
         """Project until `stop` is set. No error ends the loop: a transient one is retried at once,
         any other (a bug, an event the projection cannot apply) with growing back-off, logged and
-        counted in `failures` so the lag metric and the logs show a stuck projection."""
+        counted in `failures` so the lag metric and the logs show a stuck projection. Idle for a
+        while, it looks only every 0.5 s (`IdlePacing`)."""
         backoff = 1.0
+        pacing = IdlePacing(busy_sleep=idle_sleep)
         while not stop.is_set():
             try:
                 read = await self.run_once()
@@ -245,7 +248,7 @@ class ApplicationProjector:
                 read, idle = 0, backoff
                 backoff = min(backoff * 2, max_backoff)
             else:
-                idle, backoff = idle_sleep, 1.0
+                idle, backoff = pacing.pause_after(read > 0), 1.0
             if read == 0:
                 try:
                     await asyncio.wait_for(stop.wait(), idle)
