@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -179,6 +180,7 @@ async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any
                     sampler = asyncio.create_task(_sample_rss(system, rss, stop)) if rate == 50 else None
                     results.append(await _open_loop(client, decisions, rate, SECONDS))
                     results[-1]["duplicates"] = decisions.duplicates
+                    print(f"latency at {rate}/s: {results[-1]}", file=sys.stderr, flush=True)
                     stop.set()
                     if sampler is not None:
                         await sampler
@@ -222,7 +224,5 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
 
 
 if __name__ == "__main__":
-    import sys
-
     rows = asyncio.run(run(os.environ["DATABASE_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"]))
     json.dump(rows, sys.stdout, indent=2)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -124,6 +125,10 @@ def _wait_healthy(system: RunningSystem, timeout: float) -> None:
             time.sleep(0.3)
 
 
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextmanager
 def running_system(
     database_url: str, bootstrap: str, workdir: Path, **extra_env: str
@@ -157,6 +162,8 @@ def running_system(
             start_new_session=True,
         )
     system = RunningSystem(process, ports, prefix, env, url, log)
+    if threading.current_thread() is threading.main_thread():  # SIGTERM stops the system too
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         _wait_healthy(system, 120)
         yield system
