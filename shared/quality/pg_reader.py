@@ -38,7 +38,7 @@ from shared.quality.facts import (
 )
 
 INTAKE_STREAM_PREFIX = "application-"
-"""Intake keeps an application's events on stream `application-<id>` (services.intake.domain)."""
+"""Intake keeps an application's events on stream `application-<id>` (a test checks the naming)."""
 
 _PREFETCH = 2000
 
