@@ -48,8 +48,17 @@ def _anchors(args: argparse.Namespace) -> list[Anchor]:
         broker = broker_of(settings)
         if broker is not None:
             bootstrap, prefix = broker
-            added = keep_anchors(path, published_anchors(bootstrap, prefix + AUDIT_TOPIC))
-            print(f"audit: {added} new anchors from {prefix + AUDIT_TOPIC} kept in {path}", file=sys.stderr)
+            try:
+                added = keep_anchors(path, published_anchors(bootstrap, prefix + AUDIT_TOPIC))
+            except Exception as exc:  # the broker away: the kept anchors still count
+                print(
+                    f"audit: anchors not read from {prefix + AUDIT_TOPIC} ({type(exc).__name__})",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"audit: {added} new anchors from {prefix + AUDIT_TOPIC} kept in {path}", file=sys.stderr
+                )
         else:
             print("audit: no broker known; only the anchor file's anchors are used", file=sys.stderr)
     return read_anchor_file(path)
