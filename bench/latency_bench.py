@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.system import RunningSystem, rss_mb, running_system
+from services.intake.domain.identity import make_iin
 from shared.auth.roles import Role
 from shared.messaging import kafka as _waiting_fetches  # noqa: F401  (consumers wait when idle)
 
@@ -36,6 +38,7 @@ SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "30"))
 TIMEOUT_S = float(os.environ.get("BENCH_LATENCY_TIMEOUT_S", "15"))
 WARMUP = 20
 OFFICE = "karaganda-tson-01"
+IIN = make_iin(date(1985, 4, 12), 17)
 MADE = b"kz.qyzmet.decision.made.v1"
 TARGET_P99_MS = 1000.0
 RSS_LIMIT_MB = 300.0
@@ -47,7 +50,7 @@ def _body() -> dict[str, Any]:
         "service_id": "pension_savings_account_info",
         "channel": "tson",
         "office_id": OFFICE,
-        "applicant": {"iin": "850412300172", "full_name": "Bench Applicant"},
+        "applicant": {"iin": IIN, "full_name": "Bench Applicant"},
         "documents": [{"document_id": "application_form"}, {"document_id": "identity_document"}],
     }
 
@@ -130,6 +133,8 @@ async def _open_loop(
             scheduled[response.json()["application_id"]] = at
         else:
             failures += 1
+            if failures == 1:
+                print(f"submit refused: {response.status_code} {response.text[:300]}", file=sys.stderr)
 
     start = time.perf_counter() + 0.5
     count = int(rate * seconds)
