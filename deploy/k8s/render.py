@@ -60,6 +60,9 @@ def _config_map(plugins: list[Any]) -> Manifest:
     for plugin in plugins:
         if plugin.api and plugin.api_port_variable:
             data[plugin.api_port_variable.replace("_PORT", "_HOST")] = "0.0.0.0"  # noqa: S104
+            data[plugin.api_port_variable] = str(plugin.api_port)
+            # How other processes (the console) reach this API: its Service.
+            data[f"{plugin.name.upper()}_API_URL"] = f"http://{plugin.name}-api"
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("qyzmet-config"), "data": data}
 
 
@@ -67,11 +70,16 @@ def _secret(key: str) -> dict[str, Any]:
     return {"secretKeyRef": {"name": SECRET_NAME, "key": key}}
 
 
-def _env(service: str) -> list[dict[str, Any]]:
+def _database_env(service: str) -> dict[str, Any]:
     """A service process holds its own login role's URL (`<SERVICE>_DATABASE_URL`), never the
     administrator's: with only that variable it migrates nothing and waits for the migrate Job."""
+    return {"name": f"{service.upper()}_DATABASE_URL", "valueFrom": _secret(f"{service}-database-url")}
+
+
+def _env(plugin: Any) -> list[dict[str, Any]]:
+    env = [_database_env(plugin.name)] if plugin.migrations else []
     return [
-        {"name": f"{service.upper()}_DATABASE_URL", "valueFrom": _secret(f"{service}-database-url")},
+        *env,
         {"name": "QYZMET_TOKEN_SECRET", "valueFrom": _secret("token-secret")},
         {"name": "QYZMET_AUDIT_KEY", "valueFrom": _secret("audit-key")},
     ]
@@ -81,7 +89,7 @@ def _migrate_job(plugins: list[Any]) -> Manifest:
     """`qyzmet db setup` once per release (before the new pods): the owner and login roles, every
     schema migrated as the owner. The only pod that holds the administrator's URL."""
     env = [{"name": "DATABASE_URL", "valueFrom": _secret("admin-database-url")}]
-    env += [_env(plugin.name)[0] for plugin in plugins]
+    env += [_database_env(plugin.name) for plugin in plugins if plugin.migrations]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -114,13 +122,13 @@ def _migrate_job(plugins: list[Any]) -> Manifest:
     }
 
 
-def _container(process: str, service: str, port: int | None) -> dict[str, Any]:
+def _container(process: str, plugin: Any, port: int | None) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": process,
         "image": IMAGE,
         "args": ["serve", process],
         "envFrom": [{"configMapRef": {"name": "qyzmet-config"}}],
-        "env": _env(service),
+        "env": _env(plugin),
         "resources": {
             "requests": {"cpu": "250m", "memory": "256Mi"},
             "limits": {"memory": "512Mi"},
@@ -158,7 +166,7 @@ def _container(process: str, service: str, port: int | None) -> dict[str, Any]:
     return container
 
 
-def _pod(process: str, service: str, port: int | None) -> dict[str, Any]:
+def _pod(process: str, plugin: Any, port: int | None) -> dict[str, Any]:
     return {
         "metadata": {
             "labels": _labels(process),
@@ -167,13 +175,13 @@ def _pod(process: str, service: str, port: int | None) -> dict[str, Any]:
         "spec": {
             "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
             "terminationGracePeriodSeconds": 30,
-            "containers": [_container(process, service, port)],
+            "containers": [_container(process, plugin, port)],
             "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
         },
     }
 
 
-def _api(process: str, service: str, port: int) -> list[Manifest]:
+def _api(process: str, plugin: Any, port: int) -> list[Manifest]:
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -182,7 +190,7 @@ def _api(process: str, service: str, port: int) -> list[Manifest]:
             "replicas": 2,
             "selector": {"matchLabels": _labels(process)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": _pod(process, service, port),
+            "template": _pod(process, plugin, port),
         },
     }
     svc = {
@@ -194,7 +202,7 @@ def _api(process: str, service: str, port: int) -> list[Manifest]:
     return [deployment, svc, _pdb(process, {"minAvailable": 1})]
 
 
-def _worker(process: str, service: str) -> list[Manifest]:
+def _worker(process: str, plugin: Any) -> list[Manifest]:
     statefulset = {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -204,7 +212,7 @@ def _worker(process: str, service: str) -> list[Manifest]:
             "replicas": 2,
             "podManagementPolicy": "Parallel",
             "selector": {"matchLabels": _labels(process)},
-            "template": _pod(process, service, None),
+            "template": _pod(process, plugin, None),
         },
     }
     headless = {
@@ -255,9 +263,9 @@ def manifests() -> list[Manifest]:
     for plugin in plugins:
         for process in plugin.processes():
             if process.endswith("-api") and plugin.api_port:
-                docs += _api(process, plugin.name, plugin.api_port)
+                docs += _api(process, plugin, plugin.api_port)
             else:
-                docs += _worker(process, plugin.name)
+                docs += _worker(process, plugin)
     return docs
 
 

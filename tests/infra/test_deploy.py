@@ -78,7 +78,7 @@ def test_a_migrate_job_alone_holds_the_administrators_url_and_runs_db_setup() ->
     assert container["args"] == ["db", "setup"]
     names = {e["name"] for e in container["env"]}
     assert "DATABASE_URL" in names
-    assert {f"{p.name.upper()}_DATABASE_URL" for p in registered_services()} <= names
+    assert {f"{p.name.upper()}_DATABASE_URL" for p in registered_services() if p.migrations} <= names
 
 
 def test_workers_scale_by_consumer_group_up_to_the_partition_count_with_stable_ordinals() -> None:
@@ -97,6 +97,7 @@ def test_configuration_and_credentials_are_separate() -> None:
     config = _by_kind(docs, "ConfigMap")["qyzmet-config"]["data"]
     assert not any("password" in value or "@" in value for value in config.values())
     secret_keys = set(_docs("secrets.example.yaml")[0]["stringData"])
+    with_schema = {plugin.name: bool(plugin.migrations) for plugin in registered_services()}
     for workload in [*_by_kind(docs, "Deployment").values(), *_by_kind(docs, "StatefulSet").values()]:
         container = workload["spec"]["template"]["spec"]["containers"][0]
         refs = [
@@ -108,8 +109,11 @@ def test_configuration_and_credentials_are_separate() -> None:
         service = container["args"][1].rsplit("-", 1)[0]
         names = {e["name"]: e for e in container["env"]}
         assert "DATABASE_URL" not in names, "no service process holds the administrator's URL"
-        db = names[f"{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"]
-        assert db == f"{service}-database-url", "each service connects with its own role"
+        if with_schema[service]:
+            db = names[f"{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"]
+            assert db == f"{service}-database-url", "each service connects with its own role"
+        else:
+            assert not any(name.endswith("_DATABASE_URL") for name in names), f"{service} has no database"
         # APIs listen on all interfaces inside the pod, or the Service could not reach them.
         if workload["kind"] == "Deployment":
             assert config[f"{service.upper()}_API_HOST"] == "0.0.0.0"  # noqa: S104
