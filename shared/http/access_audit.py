@@ -45,7 +45,8 @@ class AccessAudit:
         self.max_writers = max_writers
         self.writing = 0
         self.coalesced = 0
-        self._seen: OrderedDict[tuple[str, object], None] = OrderedDict()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        """Tokens whose sign-in this process recorded (the most recent `_SEEN_TOKENS`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,30 +84,29 @@ class AccessAudit:
             self.coalesced += coalesced + 1
 
     async def _signed_in(self, scope: Scope) -> None:
+        token = _bearer(scope)
+        if token is None or token in self._seen or self.writing >= self.max_writers:
+            return  # a token seen before costs one lookup: no second verification per request
         principal, issued = self._principal(scope)
-        if principal is None or self.writing >= self.max_writers:
+        if principal is None:
             return
-        seen = (principal.subject, issued)
-        if seen in self._seen:
-            return
-        self._seen[seen] = None
+        self._seen[token] = None
         if len(self._seen) > _SEEN_TOKENS:
             self._seen.popitem(last=False)
         details = {"role": principal.role.value, "first_request": _subject(scope)}
         if not await self._write(_entry(principal, "auth.sign_in", f"token/{issued}", details, scope, "ok")):
-            self._seen.pop(seen, None)
+            self._seen.pop(token, None)
 
     def _principal(self, scope: Scope) -> tuple[Principal | None, object]:
-        headers = dict(scope.get("headers") or [])
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = _bearer(scope)
+        if token is None:
             return None, None
         state = scope["app"].state
         try:
-            principal = verify_token(state.token_secret, token.strip(), issuer=state.token_issuer)
+            principal = verify_token(state.token_secret, token, issuer=state.token_issuer)
         except (InvalidToken, AttributeError):
             return None, None
-        issued = jwt.decode(token.strip(), options={"verify_signature": False}).get("iat")
+        issued = jwt.decode(token, options={"verify_signature": False}).get("iat")
         return principal, issued
 
     async def _write(self, entry: AuditEntry) -> bool:
@@ -124,6 +124,16 @@ class AccessAudit:
             return False
         finally:
             self.writing -= 1
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            return token.strip() or None
+    return None
 
 
 def _subject(scope: Scope) -> str:
