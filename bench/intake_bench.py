@@ -96,7 +96,7 @@ class _Server:
         args = [a.replace("{port}", str(self.port)) for a in self.args]
         self.proc = _spawn(args, self.env)
         url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts a server slowly
         async with httpx.AsyncClient(base_url=url) as client:
             while True:
                 try:
