@@ -5,9 +5,9 @@ a prepared statement runs on a generic plan after five executions, and one chose
 was small reads every row once it is large. Appends find and lock their stream's row in
 `streams` through INSERT ... ON CONFLICT (an index probe the executor makes, not a plan choice)
 and insert their events with no lookup of their own (the unique indexes guard them); the lookups
-that remain go through the
-functions of migration 0004, which plan their one query with sequential scans off (the global
-read's page among them: on a small table even ORDER BY ... LIMIT is planned as scan and sort).
+that remain go through the functions of migration 0004, which plan their one query with
+sequential scans off (the global read's page among them: on a small table even ORDER BY ...
+LIMIT is planned as a scan and a sort).
 """
 
 from __future__ import annotations
