@@ -67,7 +67,10 @@ class _Decisions:
 
     async def start(self) -> None:
         await self.consumer.start()
+        await self.consumer.topics()  # the cluster's metadata, this topic's partitions among it
         partitions = self.consumer.partitions_for_topic(self.topic) or set()
+        if not partitions:
+            raise RuntimeError(f"no partitions of {self.topic}")
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self.consumer.assign(tps)
         await self.consumer.seek_to_end(*tps)
