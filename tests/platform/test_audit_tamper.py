@@ -98,7 +98,25 @@ async def test_tail_cut_off_and_written_again_differs_from_its_anchor(
     await fill(pool, log, 2)
     result = await verify(pool, schema, [anchor])
     assert not result.ok and result.first_bad_seq == 5
-    assert "differs from its anchor" in (result.reason or "")
+    assert "differs from an anchor published at" in (result.reason or "")
+
+
+async def test_a_later_anchor_of_the_regrown_tail_does_not_hide_the_cut(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """Records 4-5 deleted, the chain grew back to 5 and a newer anchor names the new 5: the
+    older anchor still disagrees with the chain, and that is a break."""
+    log = AuditLog(schema, KEY)
+    await fill(pool, log, 5)
+    early = await anchor_now(pool, schema)
+    await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE chain = '{OFFICE}' AND seq > 3")
+    await fill(pool, log, 2)
+    late = await anchor_now(pool, schema)
+    assert (early.seq, late.seq) == (5, 5) and early.hash != late.hash
+    for anchors in ([early, late], [late, early]):
+        result = await verify(pool, schema, anchors)
+        assert [(b.schema, b.chain, b.seq) for b in result.breaks] == [(schema, OFFICE, 5)]
+        assert f"differs from an anchor published at {early.time}" in (result.reason or "")
 
 
 async def _rechain(pool: asyncpg.Pool, schema: str, alg: str, mac_of: object) -> None:
