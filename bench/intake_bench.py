@@ -158,6 +158,7 @@ async def _drive(
     accepted = 0
     failed = 0
     per_client = list((offices or {OFFICE: headers}).items())
+    refusals: set[str] = set()
     limits = httpx.Limits(max_connections=HTTP_CONCURRENCY, max_keepalive_connections=HTTP_CONCURRENCY)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         for i in range(20):  # warm-up
@@ -173,12 +174,13 @@ async def _drive(
                     accepted += 1
                 else:
                     failed += 1
+                    refusals.add(f"{response.status_code} {response.text[:200]}")
 
         started = time.perf_counter()
         await asyncio.gather(*[worker(*per_client[i % len(per_client)]) for i in range(HTTP_CONCURRENCY)])
         elapsed = time.perf_counter() - started
     if failed:
-        raise RuntimeError(f"{failed} requests were not accepted")
+        raise RuntimeError(f"{failed} requests were not accepted: {sorted(refusals)[:3]}")
     return accepted / elapsed
 
 
