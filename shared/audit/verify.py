@@ -67,7 +67,9 @@ class _ChainWalk:
     ) -> None:
         self.report = report
         self.key = key
-        self.anchors = {a.seq: a for a in sorted(anchors, key=lambda a: a.time)}
+        self.anchors: dict[int, list[Anchor]] = {}
+        for anchor in anchors:  # every anchor counts: two that disagree about a record are a break
+            self.anchors.setdefault(anchor.seq, []).append(anchor)
         self.accept_legacy = accept_legacy and report.chain == NO_CHAIN
         self.keyed_seen = False
 
@@ -91,11 +93,16 @@ class _ChainWalk:
         if reason is not None:
             self.fault(record.seq, reason)
             return False
-        anchor = self.anchors.get(record.seq)
-        if anchor is not None and anchor.hash != record.hash:
-            self.fault(record.seq, f"it differs from its anchor of {anchor.time} (the chain was rewritten)")
+        anchors = self.anchors.get(record.seq, [])
+        differing = sorted(a.time for a in anchors if a.hash != record.hash)
+        if differing:
+            self.fault(
+                record.seq,
+                f"it differs from an anchor published at {differing[0]}"
+                " (the chain was rewritten or cut and regrown)",
+            )
             return False
-        r.anchors += anchor is not None
+        r.anchors += len(anchors)
         r.head_seq, r.head_hash = record.seq, record.hash
         r.checked += 1
         return True
@@ -124,7 +131,7 @@ class _ChainWalk:
         r = self.report
         if r.broken is not None:
             return
-        beyond = [a for a in self.anchors.values() if a.seq > r.head_seq]
+        beyond = [a for same in self.anchors.values() for a in same if a.seq > r.head_seq]
         if beyond:
             last = max(beyond, key=lambda a: a.seq)
             self.fault(
