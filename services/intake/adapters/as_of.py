@@ -31,7 +31,7 @@ def happened_at(stored: StoredEvent) -> datetime:
 
 def fold_as_of(events: list[StoredEvent], moment: datetime) -> dict[str, Any] | None:
     """The status row and its history built from the events that happened by `moment`."""
-    rows: dict[uuid.UUID, Row | None] = {}
+    rows: dict[str, Row | None] = {}
     history: list[HistoryEntry] = []
     for stored in events:
         if happened_at(stored) > moment:

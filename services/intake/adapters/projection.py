@@ -12,7 +12,6 @@ run: the checkpoint row lock serialises them. `rebuild_projection` replays the w
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -22,7 +21,6 @@ import structlog
 from services.intake.adapters import status_rows
 from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row
 from shared.db.identifiers import checked_identifier
-from shared.db.pool import dumps
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
 from shared.replay.reading import read_committed
 from shared.runtime.pacing import IdlePacing
@@ -30,28 +28,6 @@ from shared.runtime.pacing import IdlePacing
 log = structlog.get_logger(__name__)
 
 PROJECTION = "intake.applications"
-
-_TYPES = {
-    "application_id": "uuid", "submitted_at": "timestamptz", "due_at": "timestamptz",
-    "documents": "jsonb", "problems": "jsonb", "updated_at": "timestamptz", "last_version": "int",
-    "is_open": "bool", "status_at": "timestamptz", "inspection_date": "date", "decided_at": "timestamptz",
-    "decision_grounds": "jsonb", "complaints": "jsonb", "notifications": "jsonb",
-    "result_collection_at": "timestamptz", "version": "int", "recorded_at": "timestamptz",
-}  # fmt: skip
-"""SQL types of the columns written (the others are text)."""
-
-
-def _unnest(columns: Sequence[str]) -> str:
-    """SELECT of one row per array element; jsonb columns travel as JSON text (a list of lists
-    would be read as a two-dimensional array)."""
-    types = [_TYPES.get(c, "text") for c in columns]
-    arrays = ", ".join(f"${i}::{'text' if t == 'jsonb' else t}[]" for i, t in enumerate(types, start=1))
-    values = ", ".join(f"c{i}::jsonb" if t == "jsonb" else f"c{i}" for i, t in enumerate(types))
-    names = ", ".join(f"c{i}" for i in range(len(columns)))
-    return f"SELECT {values} FROM unnest({arrays}) AS u({names})"
-
-
-_JSON_COLUMNS = frozenset(c for c in COLUMNS if _TYPES.get(c) == "jsonb")
 
 
 class ApplicationProjector:
@@ -88,19 +64,24 @@ class ApplicationProjector:
         self.cache_rows = cache_rows
         self.lag_events = 0
         self.failures = 0
-        self._cache: OrderedDict[uuid.UUID, Row | None] = OrderedDict()
+        self._cache: OrderedDict[str, Row | None] = OrderedDict()
         self._cache_at: GlobalCursor | None = None
         self.write_behind = write_behind
-        self._dirty: set[uuid.UUID] = set()
+        self._dirty: set[str] = set()
         columns = ", ".join(COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
+        # Rows travel as one JSON array (PostgreSQL reads it into the table's row type): one
+        # encoding pass in Python, no per-value array encoding.
         self._upsert_sql = (
-            f"INSERT INTO {self.target}.applications ({columns}) {_unnest(COLUMNS)}"
+            f"INSERT INTO {self.target}.applications ({columns}) SELECT {columns}"
+            f" FROM json_populate_recordset(NULL::{self.target}.applications, $1::json)"
             f" ON CONFLICT (application_id) DO UPDATE SET {updates}"
         )
+        history = ", ".join(HISTORY_COLUMNS)
         self._history_sql = (
-            f"INSERT INTO {self.target}.application_history ({', '.join(HISTORY_COLUMNS)})"
-            f" {_unnest(HISTORY_COLUMNS)} ON CONFLICT DO NOTHING"
+            f"INSERT INTO {self.target}.application_history ({history}) SELECT {history}"
+            f" FROM json_populate_recordset(NULL::{self.target}.application_history, $1::json)"
+            " ON CONFLICT DO NOTHING"
         )
 
     async def _checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
@@ -127,6 +108,10 @@ class ApplicationProjector:
             raise
 
     async def _batch(self, conn: asyncpg.Connection) -> int:
+        if self.write_behind:
+            # A replay's rows are rebuilt from scratch if it is cut short: no need to wait for
+            # each batch's WAL flush (the final `flush()` commits durably).
+            await conn.execute("SET LOCAL synchronous_commit = off")
         cursor = await self._checkpoint(conn)
         if cursor != self._cache_at:
             if self._dirty:
@@ -145,7 +130,7 @@ class ApplicationProjector:
                 history.append(entry)
         changed = [row for row in rows.values() if row is not None]
         if self.write_behind:
-            self._dirty.update(row["application_id"] for row in changed)
+            self._dirty.update(str(row["application_id"]) for row in changed)
             changed = []
         last = events[-1]
         changed.extend(self._remember(rows, GlobalCursor(last.txid, last.position)))
@@ -166,9 +151,7 @@ class ApplicationProjector:
             await self._write(conn, rows, [])
         self._dirty.clear()
 
-    async def _rows_of(
-        self, conn: asyncpg.Connection, events: list[StoredEvent]
-    ) -> dict[uuid.UUID, Row | None]:
+    async def _rows_of(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> dict[str, Row | None]:
         """The rows the events touch (None: no row), from the cache or the target."""
         wanted = {app for event in events if (app := status_rows.application_of(event)) is not None}
         rows = {app: self._cache[app] for app in wanted if app in self._cache}
@@ -180,22 +163,18 @@ class ApplicationProjector:
                 missing,
             )
             rows.update({app: None for app in missing})
-            rows.update({row["application_id"]: dict(row) for row in found})
+            rows.update({str(row["application_id"]): dict(row) for row in found})
         return rows
 
     async def _write(self, conn: asyncpg.Connection, rows: list[Row], history: list[HistoryEntry]) -> None:
         if rows:
-            await conn.execute(
-                self._upsert_sql,
-                *(
-                    [dumps(row[c]) for row in rows] if c in _JSON_COLUMNS else [row[c] for row in rows]
-                    for c in COLUMNS
-                ),
-            )
+            await conn.execute(self._upsert_sql, rows)
         if history:
-            await conn.execute(self._history_sql, *(list(column) for column in zip(*history, strict=True)))
+            await conn.execute(
+                self._history_sql, [dict(zip(HISTORY_COLUMNS, h, strict=True)) for h in history]
+            )
 
-    def _remember(self, rows: dict[uuid.UUID, Row | None], at: GlobalCursor) -> list[Row]:
+    def _remember(self, rows: dict[str, Row | None], at: GlobalCursor) -> list[Row]:
         """Keep the rows for the next batch (committed with the checkpoint `at` by the caller:
         `run_once` forgets them if the commit fails); return the changed rows that left the
         cache unwritten (write-behind), to be written now."""

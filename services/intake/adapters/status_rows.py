@@ -27,7 +27,7 @@ from shared.contracts.event import ce_type_of
 from shared.eventstore import StoredEvent
 
 Row = dict[str, Any]
-HistoryEntry = tuple[uuid.UUID, int, str, datetime, str | None, str | None]
+HistoryEntry = tuple[str, int, str, datetime, str | None, str | None]
 """(application_id, version, event_type, recorded_at, actor, status)."""
 
 COLUMNS: tuple[str, ...] = (
@@ -47,6 +47,10 @@ PROGRESS = "application.case_progress_recorded"
 OVERRIDDEN = "application.withdrawal_overridden"
 
 
+_STATUSES = {status.value: status for status in ApplicationStatus}
+"""Status by its value (a dictionary look-up: an enum call per event costs more)."""
+
+
 @cache
 def _current_versions() -> dict[str, int]:
     return {cls.event_name: cls.event_version for cls in INTAKE_STORED_EVENTS.classes()}
@@ -62,15 +66,17 @@ def event_data(stored: StoredEvent) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65_536)
-def _uuid(text: str) -> uuid.UUID:
-    return uuid.UUID(text)
+def application_key(text: str) -> str:
+    """The application id in its canonical text form: the key of `rows` (strings hash faster
+    than UUID objects, and a replay looks rows up several times per event)."""
+    return str(uuid.UUID(text))
 
 
-def application_of(stored: StoredEvent) -> uuid.UUID | None:
+def application_of(stored: StoredEvent) -> str | None:
     """The application an intake event is about (None for an event the view does not show)."""
     if stored.event_type not in _current_versions():
         return None
-    return _uuid(event_data(stored)["application_id"])
+    return application_key(event_data(stored)["application_id"])
 
 
 def _time(value: str | None) -> datetime | None:
@@ -81,12 +87,12 @@ def _day(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def apply(rows: dict[uuid.UUID, Row | None], stored: StoredEvent) -> HistoryEntry | None:
-    """Fold one stored event into `rows` (application id -> row, None: known not to exist);
+def apply(rows: dict[str, Row | None], stored: StoredEvent) -> HistoryEntry | None:
+    """Fold one stored event into `rows` (`application_key` -> row, None: known not to exist);
     return the history entry it adds, or None when the application has no row."""
     data = event_data(stored)
     kind = stored.event_type
-    app = _uuid(data["application_id"])
+    app = application_key(data["application_id"])
     event_type, actor = kind, stored.metadata.get("actor")
     at: datetime | None = stored.recorded_at
     if kind in (SUBMITTED, REJECTED) and rows.get(app) is None:
@@ -110,7 +116,7 @@ def apply(rows: dict[uuid.UUID, Row | None], stored: StoredEvent) -> HistoryEntr
     return (app, stored.version, event_type, at, actor, row["status"])
 
 
-def _new_row(app: uuid.UUID, stored: StoredEvent, data: dict[str, Any]) -> Row:
+def _new_row(app: str, stored: StoredEvent, data: dict[str, Any]) -> Row:
     submitted = stored.event_type == SUBMITTED
     return {
         "application_id": app,
@@ -161,7 +167,7 @@ def _set_status(row: Row, stored: StoredEvent, point: StatusPoint) -> None:
 def _progress(row: Row, stored: StoredEvent, data: dict[str, Any]) -> None:
     """A case step: the status moves as `domain/status.py` says; the step's facts (executor,
     inspection date, decision, new due date) are kept whether or not it moved the status."""
-    current = StatusPoint(ApplicationStatus(row["status"]), row["status_at"])
+    current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
     occurred_at = _time(data["occurred_at"])
     assert occurred_at is not None
     _set_status(row, stored, next_status(current, data["step"], occurred_at))
