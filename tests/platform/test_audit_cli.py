@@ -159,3 +159,31 @@ async def test_publish_sends_what_no_worker_relays_and_anchors_it(
     assert code == 0 and "0 records and 0 anchors published" in err
     anchors = await asyncio.to_thread(published_anchors, broker.bootstrap_servers, topic)
     assert [(a.schema, a.chain, a.seq) for a in anchors] == [(schema, "-", 3)]
+
+
+async def test_verify_without_any_anchor_says_the_chain_is_not_anchored(
+    pool: asyncpg.Pool,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The broker away and an empty anchor file: a cut tail could not be seen, so no 'intact' and no 0."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("QYZMET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    await fill(pool, AuditLog(schema, KEY), 3, "office-a")
+    await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE seq = 3")  # a cut tail nothing can see
+    anchors = tmp_path / "empty.jsonl"
+    anchors.write_text("")
+    code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))
+    assert code == 3, out
+    assert f"{schema}/office-a: NOT ANCHORED (2 records, no anchor covers them" in out
+    assert "intact" not in out
+    code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors), "--json")
+    assert code == 3 and [c["anchored"] for c in json.loads(out)] == [False]
+    code, out, _ = await qyzmet(
+        capsys, "verify", "--schema", schema, "--anchors", str(anchors), "--allow-unanchored"
+    )
+    assert code == 0, out
+    assert f"{schema}/office-a: NOT ANCHORED (2 records" in out
