@@ -68,6 +68,7 @@ class ApplicationProjector:
         self._cache_at: GlobalCursor | None = None
         self.write_behind = write_behind
         self._dirty: set[str] = set()
+        self._broken = False
         columns = ", ".join(COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
         # Rows travel as one JSON array (PostgreSQL reads it into the table's row type): one
@@ -105,9 +106,13 @@ class ApplicationProjector:
                 return await self._batch(conn)
         except BaseException:
             self._cache_at = None  # the cached rows may hold what was rolled back
+            # rows held back (write-behind) may be gone with the failed batch: never carry on
+            self._broken = self.write_behind
             raise
 
     async def _batch(self, conn: asyncpg.Connection) -> int:
+        if self._broken:
+            raise RuntimeError("a batch of this write-behind replay failed: start the replay again")
         if self.write_behind:
             # A replay's rows are rebuilt from scratch if it is cut short: no need to wait for
             # each batch's WAL flush (the final `flush()` commits durably).
