@@ -11,4 +11,5 @@ PLUGIN = ServicePlugin(
     api="services.console.app:main",
     api_port=8005,
     api_port_variable="CONSOLE_API_PORT",
+    home="/",
 )

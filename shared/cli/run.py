@@ -76,10 +76,15 @@ def _say(line: str) -> None:
     structlog.get_logger("qyzmet.run").info(line)
 
 
-def _banner(urls: list[str], simulator_rate: float | None) -> str:
-    """What a person at the terminal needs (on stdout; the log lines go to stderr)."""
+def _banner(urls: list[str], simulator_rate: float | None, homes: dict[str, str] | None = None) -> str:
+    """What a person at the terminal needs (on stdout; the log lines go to stderr): each API's
+    first page (`ServicePlugin.home`: the OpenAPI docs, or the console's own page)."""
+    homes = homes or {}
     lines = ["", "Qyzmet is running:"]
-    lines += [f"  {name:13} {url}" for name, url in (u.split(" ", 1) for u in urls)]
+    lines += [
+        f"  {name:13} {url.removesuffix('/docs') + homes.get(name, '/docs')}"
+        for name, url in (u.split(" ", 1) for u in urls)
+    ]
     if simulator_rate is not None:
         lines.append(f"  simulated regional offices: {simulator_rate:g} applications/s (--no-simulator: off)")
     lines += ["Ctrl-C stops it.", ""]
@@ -149,7 +154,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         record_running(system)
         _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")
-        print(_banner(urls, args.rate if "simulator" in supervisor.children else None), flush=True)
+        rate = args.rate if "simulator" in supervisor.children else None
+        print(_banner(urls, rate, {p.name: p.home for p in plugins}), flush=True)
         while not stopping and supervisor.alive:
             supervisor.poll()
             system = _record_metrics(system)

@@ -63,6 +63,8 @@ class ServicePlugin:
     schema_variable: str | None = None
     migrations: tuple[str, ...] = ()
     reads_catalog: bool = False
+    home: str = "/docs"
+    """The API's page a person opens first (`qyzmet run` prints it): its OpenAPI docs, or a UI."""
 
     def schema_name(self, env: Mapping[str, str] | None = None) -> str:
         """The schema this installation gives the service (`$<schema_variable>` or `schema`)."""

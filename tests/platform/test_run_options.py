@@ -43,3 +43,10 @@ def test_up_hands_its_options_to_run() -> None:
     assert _run_argv(args) == ["--rate", "3", "--no-simulator", "--pretty"]
     run_args = build_parser(["run"]).parse_args(["run", *_run_argv(args)])
     assert (run_args.no_simulator, run_args.rate, run_args.pretty) == (True, 3.0, True)
+
+
+def test_the_banner_points_at_each_apis_first_page_the_consoles_own_page_not_its_docs() -> None:
+    urls = [*URLS, "console http://127.0.0.1:8005/docs"]
+    banner = _banner(urls, None, {"console": "/", "intake": "/docs"})
+    assert "http://127.0.0.1:8005/\n" in banner and "8005/docs" not in banner
+    assert "http://127.0.0.1:8001/docs" in banner
