@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -84,7 +85,8 @@ class _Decisions:
                 for record in records:
                     if dict(record.headers).get("ce_type") != MADE or record.value is None:
                         continue
-                    application_id = json.loads(record.value)["data"]["application_id"]
+                    body = json.loads(record.value)  # binary mode: the value is the event's data
+                    application_id = body.get("application_id") or body["data"]["application_id"]
                     if application_id in self.arrived:
                         self.duplicates += 1
                     else:
@@ -169,6 +171,9 @@ async def _open_loop(
 async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
     results: list[dict[str, Any]] = []
     rss: dict[str, list[float]] = {}
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # unwinds: stops the system
     with (
         tempfile.TemporaryDirectory(prefix="qyzmet-latency-") as tmp,
         running_system(database_url, bootstrap, Path(tmp)) as system,
