@@ -31,6 +31,9 @@ class ChainReport:
     head_hash: str = GENESIS_HASH
     legacy: int = 0
     anchors: int = 0
+    anchored: bool = False
+    """Some anchor kept outside the database matched a record of the chain (or it has none):
+    without one, a cut-off tail cannot be told from a short chain."""
     broken: ChainBreak | None = None
 
 
@@ -129,6 +132,7 @@ class _ChainWalk:
 
     def finish(self) -> None:
         r = self.report
+        r.anchored = r.anchors > 0 or r.checked == 0
         if r.broken is not None:
             return
         beyond = [a for same in self.anchors.values() for a in same if a.seq > r.head_seq]

@@ -4,7 +4,9 @@ export the records of a period.
 verify: every chain of every audited schema (or `--schema`), end to end, with the key found as
 the services find it (`QYZMET_AUDIT_KEY`, else the data dir's or the running system's key file)
 and the anchors published on `audit.v1` (read from offset 0 when a broker is known, and kept in
-the anchor file) plus those already in the anchor file. Exit 1 on any break.
+the anchor file) plus those already in the anchor file. Exit 1 on any break; exit 3 when no
+chain is broken but one has records no anchor covers (the broker away, the anchor file empty:
+a cut-off tail could not be seen), unless `--allow-unanchored`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from shared.db.pool import connect
 from shared.settings import PlatformSettings
 
 ANCHOR_FILE = "audit_anchors.jsonl"
+UNANCHORED_EXIT = 3
+"""`verify`'s exit status when every chain is consistent but one is not anchored."""
 
 
 def _database_url() -> str | None:
@@ -91,13 +95,24 @@ def _audit_verify(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(chain) for chain in chains]))
     for chain in chains if not args.json else []:
         where = f"{chain.schema}/{chain.chain}"
-        if chain.broken is None:
-            print(f"{where}: intact ({chain.checked} records, {chain.anchors} anchors matched)")
-        else:
+        if chain.broken is not None:
             print(f"{where}: BROKEN at record {chain.broken.seq}: {chain.broken.reason}")
+        elif not chain.anchored:
+            print(
+                f"{where}: NOT ANCHORED ({chain.checked} records, no anchor covers them: consistent"
+                " in the database, but a cut-off tail or a rewrite with the key could not be seen)"
+            )
+        else:
+            print(f"{where}: intact ({chain.checked} records, {chain.anchors} anchors matched)")
     broken = sum(chain.broken is not None for chain in chains)
-    print(f"audit: {len(chains)} chains, {broken} broken, key {key.kid}", file=sys.stderr)
-    return 1 if broken else 0
+    unanchored = sum(chain.broken is None and not chain.anchored for chain in chains)
+    print(
+        f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, key {key.kid}",
+        file=sys.stderr,
+    )
+    if broken:
+        return 1
+    return UNANCHORED_EXIT if unanchored and not args.allow_unanchored else 0
 
 
 async def _export(url: str, schemas: list[str], where: ExportFilter, writer: Writer) -> int:
@@ -173,6 +188,11 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--no-kafka", action="store_true", help=f"do not read anchors from {AUDIT_TOPIC}")
     verify.add_argument(
         "--accept-legacy", action="store_true", help="accept unkeyed records made before keyed chains"
+    )
+    verify.add_argument(
+        "--allow-unanchored",
+        action="store_true",
+        help=f"exit 0, not {UNANCHORED_EXIT}, when a consistent chain has no anchor (still reported)",
     )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_audit_verify)
