@@ -1,7 +1,8 @@
 """The event store next to its peer, the `eventsourcing` library (issue 14), and next to raw COPY.
 
 Same PostgreSQL, same events, same run. Three rounds, each in fresh schemas, alternating which
-store goes first; every figure is the median of the three. Measured per store:
+store goes first (the batched appends take turns every 5,000 events); every figure is the median
+of the three. Measured per store:
   * batched append: 50,000 events, 100 per call (20 streams of 5 events);
   * concurrent single appends: 8 writers, one event per call at the stream's expected version
     (throughput and p99 latency);
@@ -34,6 +35,7 @@ EVENTS = 50_000
 BATCH = 100
 STREAM_SIZE = 5
 PAGE = 1_000
+CHUNK = 5_000  # batched appends take turns every CHUNK events
 SINGLE_APPENDS = 300  # per writer
 ROUNDS = 3
 
@@ -153,11 +155,18 @@ class Ours:
         return time.perf_counter() - started, total
 
 
-async def raw_copy(database_url: str, schema: str, events: Sequence[Event], batch: int) -> float:
-    """COPY the same rows, `batch` per call, into a table like the log, on a plain connection."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f"CREATE TABLE {schema}.raw_events (LIKE {schema}.events INCLUDING ALL)")
+class RawCopy:
+    """COPY of the same rows, `batch` per call, into a table like the log, on a plain connection."""
+
+    def __init__(self, conn: asyncpg.Connection, schema: str) -> None:
+        self.conn, self.schema = conn, schema
+
+    async def setup(self) -> None:
+        await self.conn.execute(
+            f"CREATE TABLE {self.schema}.raw_events (LIKE {self.schema}.events INCLUDING ALL)"
+        )
+
+    async def append_batches(self, events: Sequence[Event], batch: int) -> float:
         columns = ["stream_id", "version", "event_id", "event_type", "schema_version", "data", "metadata"]
         started = time.perf_counter()
         for start in range(0, len(events), batch):
@@ -165,50 +174,77 @@ async def raw_copy(database_url: str, schema: str, events: Sequence[Event], batc
                 (stream, version, uuid.uuid4(), topic, 1, json.dumps(data), "{}")
                 for stream, version, topic, data in events[start : start + batch]
             ]
-            await conn.copy_records_to_table(
-                "raw_events", schema_name=schema, records=records, columns=columns
+            await self.conn.copy_records_to_table(
+                "raw_events", schema_name=self.schema, records=records, columns=columns
             )
         return time.perf_counter() - started
-    finally:
-        await conn.close()
 
 
-async def _ours_round(database_url: str, pool: asyncpg.Pool, figures: dict[str, list[float]]) -> None:
+async def _round(n: int, database_url: str, pool: asyncpg.Pool, figures: dict[str, list[float]]) -> None:
+    """One round in fresh schemas. The batched appends of ours, the peer and COPY take turns every
+    CHUNK events (so that the machine's noise falls on all three alike); every other phase runs
+    ours then the peer, or the peer then ours, as the round's number says."""
     schema = f"bench_es_{uuid.uuid4().hex[:8]}"
     ours = Ours(pool, schema)
     await ours.setup()
+    peer = await asyncio.to_thread(Peer.create, database_url, f"bench_peer_{uuid.uuid4().hex[:8]}")
+    plain = await asyncpg.connect(database_url)
+    copy = RawCopy(plain, schema)
+    await copy.setup()
     try:
         events = batched_events()
-        figures["ours_append"].append(EVENTS / await ours.append_batches(events, BATCH))
+        spent = {"ours": 0.0, "peer": 0.0, "copy": 0.0}
+        for i, start in enumerate(range(0, EVENTS, CHUNK)):
+            chunk = events[start : start + CHUNK]
+            for who in _turns(("ours", "peer", "copy"), n + i):
+                if who == "peer":
+                    spent[who] += await asyncio.to_thread(peer.append_batches, chunk, BATCH)
+                else:
+                    spent[who] += await (ours if who == "ours" else copy).append_batches(chunk, BATCH)
+        figures["ours_append"].append(EVENTS / spent["ours"])
+        figures["peer_append"].append(EVENTS / spent["peer"])
+        figures["copy"].append(EVENTS / spent["copy"])
         await ours.wait_visible()
-        seconds, read = await ours.read_all(PAGE)
-        assert read == EVENTS, read
-        figures["ours_read"].append(read / seconds)
-        seconds, read = await ours.rebuild_projection(PAGE)
-        figures["ours_projection"].append(read / seconds)
-        seconds, latencies = await ours.concurrent_appends(concurrent_events())
-        figures["ours_concurrent"].append(len(latencies) / seconds)
-        figures["ours_p99_ms"].append(_p99(latencies) * 1000)
-        figures["copy"].append(EVENTS / await raw_copy(database_url, schema, events, BATCH))
+        for who in _turns(("ours", "peer"), n):
+            side: Any = ours if who == "ours" else _Threaded(peer)
+            seconds, read = await side.read_all(PAGE)
+            assert read == EVENTS, (who, read)
+            figures[f"{who}_read"].append(read / seconds)
+        for who in _turns(("ours", "peer"), n):
+            side = ours if who == "ours" else _Threaded(peer)
+            seconds, read = await side.rebuild_projection(PAGE)
+            figures[f"{who}_projection"].append(read / seconds)
+        for who in _turns(("ours", "peer"), n):
+            side = ours if who == "ours" else _Threaded(peer)
+            seconds, latencies = await side.concurrent_appends(concurrent_events())
+            figures[f"{who}_concurrent"].append(len(latencies) / seconds)
+            figures[f"{who}_p99_ms"].append(_p99(latencies) * 1000)
     finally:
+        await plain.close()
+        await asyncio.to_thread(peer.close)
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _peer_round(database_url: str, figures: dict[str, list[float]]) -> None:
-    peer = Peer.create(database_url, f"bench_peer_{uuid.uuid4().hex[:8]}")
-    try:
-        figures["peer_append"].append(EVENTS / peer.append_batches(batched_events(), BATCH))
-        seconds, read = peer.read_all(PAGE)
-        assert read == EVENTS, read
-        figures["peer_read"].append(read / seconds)
-        seconds, read = peer.rebuild_projection(PAGE)
-        figures["peer_projection"].append(read / seconds)
-        seconds, latencies = peer.concurrent_appends(concurrent_events())
-        figures["peer_concurrent"].append(len(latencies) / seconds)
-        figures["peer_p99_ms"].append(_p99(latencies) * 1000)
-    finally:
-        peer.close()
+def _turns(sides: tuple[str, ...], n: int) -> list[str]:
+    k = n % len(sides)
+    return list(sides[k:] + sides[:k])
+
+
+class _Threaded:
+    """The peer's blocking calls, each in a worker thread (the event loop stays free)."""
+
+    def __init__(self, peer: Peer) -> None:
+        self.peer = peer
+
+    async def read_all(self, page: int) -> tuple[float, int]:
+        return await asyncio.to_thread(self.peer.read_all, page)
+
+    async def rebuild_projection(self, page: int) -> tuple[float, int]:
+        return await asyncio.to_thread(self.peer.rebuild_projection, page)
+
+    async def concurrent_appends(self, writes: Sequence[Sequence[Event]]) -> tuple[float, list[float]]:
+        return await asyncio.to_thread(self.peer.concurrent_appends, writes)
 
 
 def _p99(values: list[float]) -> float:
@@ -236,13 +272,8 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     figures["copy"] = []
     pool = await create_pool(database_url, min_size=WRITERS, max_size=WRITERS)
     try:
-        for n in range(ROUNDS):  # alternate who goes first
-            if n % 2 == 0:
-                await _ours_round(database_url, pool, figures)
-                await asyncio.to_thread(_peer_round, database_url, figures)
-            else:
-                await asyncio.to_thread(_peer_round, database_url, figures)
-                await _ours_round(database_url, pool, figures)
+        for n in range(ROUNDS):
+            await _round(n, database_url, pool, figures)
     finally:
         await pool.close()
     m = {key: statistics.median(values) for key, values in figures.items()}
