@@ -68,3 +68,22 @@ async def test_rolled_back_appends_leave_no_gap(pool: asyncpg.Pool, schema: str)
         record = await log.append(conn, entry(3, "office-r"))
         result = await verify_schema(conn, schema, KEY)
     assert record.seq == 2 and result.ok and result.checked == 2
+
+
+async def test_an_advisory_lock_on_a_chain_does_not_block_its_appends(pool: asyncpg.Pool, schema: str) -> None:
+    """Advisory locks need no privilege: any role could take the key the chain used to be locked
+    with. The chain is locked on a row only the owner's function can reach."""
+    log = AuditLog(schema, KEY)
+    async with pool.acquire() as squatter, pool.acquire() as conn:
+        for chain in ("office-a", "-"):
+            await squatter.execute(
+                "SELECT pg_advisory_lock(hashtext($1), hashtext($2))", f"audit:{schema}", chain
+            )
+        await conn.execute("SET lock_timeout = '2s'")
+        try:
+            first = await asyncio.wait_for(log.append(conn, entry(1, "office-a")), 5.0)
+            other = await asyncio.wait_for(log.append(conn, entry(2, None)), 5.0)
+        finally:
+            await squatter.execute("SELECT pg_advisory_unlock_all()")
+            await conn.execute("RESET lock_timeout")
+    assert (first.chain, first.seq, other.chain, other.seq) == ("office-a", 1, "-", 1)

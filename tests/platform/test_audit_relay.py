@@ -77,3 +77,40 @@ async def test_records_and_anchors_reach_the_topic_and_one_relay_leads(
     assert {("office-a", 7), ("office-b", 4), ("office-a", 9)} <= heads
     async with pool.acquire() as conn:
         assert (await log.verify(conn, anchors)).ok
+
+
+async def test_an_advisory_lock_does_not_stop_the_relay_and_a_held_relay_lock_is_reported(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    """Any role may take an advisory lock, so the relay locks a row of its own schema instead
+    (SKIP LOCKED); a relay kept from that row for long says so, in the log and a metric."""
+    from prometheus_client import REGISTRY
+    from structlog.testing import capture_logs
+
+    topic = topic_prefix + "audit.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1)])
+    await fill(pool, AuditLog(schema, KEY), 3, "office-a")
+    producer = make_producer(broker.bootstrap_servers, idempotent=False)
+    await producer.start()
+    try:
+        relay = AuditRelay(pool, schema, producer, topic, anchor_interval_s=60, lock_warn_after_s=0.2)
+        async with pool.acquire() as squatter:
+            await squatter.execute("SELECT pg_advisory_lock(hashtext($1))", f"audit-relay:{schema}")
+            try:
+                assert await relay.run_once() == 3  # the advisory lock holds nothing up
+            finally:
+                await squatter.execute("SELECT pg_advisory_unlock_all()")
+            await fill(pool, AuditLog(schema, KEY), 1, "office-a")
+            async with squatter.transaction():  # another relay (or its role) holds the row
+                await squatter.execute(f"SELECT 1 FROM {schema}.audit_relay_lock FOR UPDATE")
+                with capture_logs() as logs:
+                    assert await relay.run_once() == 0
+                    await asyncio.sleep(0.3)
+                    assert await relay.run_once() == 0
+            assert [e for e in logs if e["event"] == "audit relay cannot get its lock"]
+            waited = REGISTRY.get_sample_value("qyzmet_audit_relay_lock_wait_seconds", {"schema": schema})
+            assert waited is not None and waited >= 0.2
+            assert await relay.run_once() == 1  # the row free again: it leads
+            assert REGISTRY.get_sample_value("qyzmet_audit_relay_lock_wait_seconds", {"schema": schema}) == 0
+    finally:
+        await producer.stop()

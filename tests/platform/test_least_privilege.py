@@ -98,6 +98,9 @@ async def test_the_role_appends_events_and_audit_records_and_keeps_its_projectio
         "UPDATE {s}.audit_log SET actor = 'someone else'",
         "DELETE FROM {s}.audit_log",
         "TRUNCATE {s}.audit_log",
+        "INSERT INTO {s}.audit_log (chain, seq, recorded_at, actor, role, action, subject, prev_hash,"
+        " hash, alg) VALUES ('-', 2, now(), 'x', 'x', 'x', 'x', 'x', 'x', 'sha256')",
+        "SELECT * FROM {s}.audit_chains FOR UPDATE",
         "ALTER TABLE {s}.audit_log DISABLE TRIGGER ALL",
         "ALTER TABLE {s}.events DISABLE TRIGGER USER",
         "DROP TABLE {s}.audit_log",
@@ -214,3 +217,28 @@ async def test_several_sessions_make_the_same_roles_at_once(database_url: str) -
         await _drop_role(admins[0], login.role)
         for admin in admins:
             await admin.close()
+
+
+async def test_audit_append_is_the_only_way_in_and_refuses_a_forged_seq(provisioned: Provisioned) -> None:
+    """The role may not INSERT into audit_log; `audit_append` (SECURITY DEFINER, owned by the
+    owner, search_path pinned) inserts only the chain's next record, and never an unkeyed one."""
+    conn, schema = provisioned.conn, provisioned.schema
+    await _append_and_audit(conn, schema)
+    function = await conn.fetchrow(
+        "SELECT p.prosecdef, pg_get_userbyid(p.proowner) AS owner, p.proconfig FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'audit_append'",
+        schema,
+    )
+    assert function["prosecdef"] and function["owner"] == OWNER_ROLE
+    assert any(setting.startswith("search_path=") for setting in function["proconfig"] or [])
+    head_seq, head_hash = await conn.fetchrow(f"SELECT seq, hash FROM {schema}.audit_log WHERE chain = '-'")
+    append = (
+        f"SELECT head_seq, head_hash FROM {schema}.audit_append('-', $1, $2, now(), 'mallory', 'clerk',"
+        " NULL, 'forged', 'x', '{}'::jsonb, NULL, 'ok', $3, $4)"
+    )
+    for seq, prev in ((head_seq + 5, head_hash), (head_seq + 1, "0" * 64), (head_seq, head_hash)):
+        refused = await conn.fetchrow(append, seq, prev, "hmac-sha256:forged", "f" * 64)
+        assert (refused["head_seq"], refused["head_hash"]) == (head_seq, head_hash)  # nothing inserted
+    with pytest.raises(asyncpg.RaiseError, match="unkeyed"):
+        await conn.fetchrow(append, head_seq + 1, head_hash, "sha256", "f" * 64)
+    assert await conn.fetchval(f"SELECT count(*) FROM {schema}.audit_log") == 1
