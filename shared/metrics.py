@@ -56,6 +56,13 @@ RELAY_BACKLOG = Gauge(
     ["schema", "relay"],
 )
 
+# -- audit relay (shared.audit.relay): kept from leading
+AUDIT_RELAY_LOCK_WAIT = Gauge(
+    "qyzmet_audit_relay_lock_wait_seconds",
+    "Seconds since the schema's audit relay last got its lock row (0 while it leads each round)",
+    ["schema"],
+)
+
 # -- timers (shared.scheduling.scheduler): deadline warnings and breaches
 TIMERS_FIRED = Counter(
     "qyzmet_timers_fired_total",

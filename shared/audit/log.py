@@ -3,7 +3,8 @@
 `AuditLog.append` runs on the caller's connection, inside the caller's transaction, so an action
 and its audit record commit together. It is INSERT-only and usually one round trip: the record's
 MAC is computed on the head this process last saw for the chain, and `<schema>.audit_append`
-(under a transaction advisory lock on the chain) inserts it only if that is still the head;
+(SECURITY DEFINER, owned by the owner: the service's role cannot INSERT into audit_log itself;
+it locks the chain's row in the owner-only `audit_chains`) inserts it only if that is still the head;
 otherwise it answers the head and the MAC is computed again. So each chain stays linear and
 gap-free, and offices never wait for each other. The key is not in the database
 (`shared.audit.keys`): someone who can write the tables cannot make a record that verifies.

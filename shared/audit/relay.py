@@ -4,8 +4,11 @@ Records go out in chain order, keyed `<schema>/<chain>` (one chain stays in one 
 order); a checkpoint per chain in `audit_relay_checkpoints` moves once the broker acknowledged
 them (at-least-once: a consumer may see a record twice). Every `anchor_interval_s` the head of
 each chain that grew since its last anchor is published as an anchor (`shared.audit.anchors`),
-which the compliance side keeps outside the database. One relay per schema publishes at a time
-(a transaction advisory lock per round; no connection is held between rounds).
+which the compliance side keeps outside the database. One relay per schema publishes at a time:
+a round holds a row lock (FOR UPDATE SKIP LOCKED) on the single row of `audit_relay_lock`, which
+only the service's role and the owner can reach (an advisory lock needs no privilege, so any role
+could have stopped the relay); no connection is held between rounds. A relay kept from that row
+for `lock_warn_after_s` logs a warning, and `qyzmet_audit_relay_lock_wait_seconds` says how long.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
 from shared.audit.log import AuditLog, record_of
 from shared.db.identifiers import checked_identifier
 from shared.messaging.kafka import make_producer
+from shared.metrics import AUDIT_RELAY_LOCK_WAIT
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +50,7 @@ class AuditRelay:
         anchor_interval_s: float,
         poll_s: float = 1.0,
         batch: int = 500,
+        lock_warn_after_s: float = 120.0,
     ) -> None:
         self.pool = pool
         self.schema = checked_identifier(schema)
@@ -56,6 +61,9 @@ class AuditRelay:
         self.batch = batch
         self._log = AuditLog(self.schema)
         self._anchored_at = float("-inf")
+        self.lock_warn_after_s = lock_warn_after_s
+        self._locked_at = time.monotonic()
+        self._warned = False
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -68,21 +76,39 @@ class AuditRelay:
                 await _sleep(stop, self.poll_s)
 
     async def run_once(self) -> int:
-        """One round, if no other relay of the schema is in one (a transaction advisory lock, so
-        no connection is held between rounds): publish what is new, and anchors when they are due."""
+        """One round, if no other relay of the schema is in one (a row lock for the transaction,
+        so no connection is held between rounds): publish what is new, and anchors when due."""
         assert self.pool is not None, "a relay that runs needs a pool"
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", self._lock_name):
+            if not await self._lock(conn):
+                self._kept_from_lock()
                 return 0
+            self._locked_at, self._warned = time.monotonic(), False
+            AUDIT_RELAY_LOCK_WAIT.labels(self.schema).set(0)
             sent = await self.publish_records(conn)
             if time.monotonic() - self._anchored_at >= self.anchor_interval_s:
                 await self.publish_anchors(conn)
                 self._anchored_at = time.monotonic()
             return sent
 
-    @property
-    def _lock_name(self) -> str:
-        return f"audit-relay:{self.schema}"
+    async def _lock(self, conn: asyncpg.Connection) -> bool:
+        """The relay's row, locked until the round's transaction ends; False if another holds it.
+        A missing row is made again (and is then locked by this transaction)."""
+        mine = f"SELECT singleton FROM {self.schema}.audit_relay_lock FOR UPDATE SKIP LOCKED"
+        if await conn.fetchval(mine):
+            return True
+        made = await conn.fetchval(
+            f"INSERT INTO {self.schema}.audit_relay_lock (singleton) VALUES (true)"
+            " ON CONFLICT DO NOTHING RETURNING singleton"
+        )
+        return bool(made)
+
+    def _kept_from_lock(self) -> None:
+        waited = time.monotonic() - self._locked_at
+        AUDIT_RELAY_LOCK_WAIT.labels(self.schema).set(waited)
+        if waited >= self.lock_warn_after_s and not self._warned:
+            self._warned = True
+            log.warning("audit relay cannot get its lock", schema=self.schema, waited_s=round(waited, 1))
 
     async def _checkpoints(self, conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
         rows = await conn.fetch(f"SELECT chain, seq, anchored_seq FROM {self.schema}.audit_relay_checkpoints")

@@ -2,8 +2,9 @@
 granted to the service's login role table by table.
 
 The login role gets USAGE on its own schema only; SELECT and INSERT on the append-only tables
-(`shared.db.append_only.APPEND_ONLY_TABLES`: events, audit log), SELECT on
-`schema_migrations`, and SELECT, INSERT, UPDATE, DELETE on the rest (projections, inbox,
+(`shared.db.append_only.APPEND_ONLY_TABLES`: events), SELECT only on the audit log (appended by
+the owner's SECURITY DEFINER `audit_append`) and `schema_migrations`, nothing on the owner's
+`audit_chains`, and SELECT, INSERT, UPDATE, DELETE on the rest (projections, inbox,
 checkpoints, timers). Never TRUNCATE, TRIGGER or REFERENCES, and it owns nothing, so it cannot
 alter, drop or disable a trigger. The grants are made again after every migration, so a table a
 migration adds gets its grants in the same transaction.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.db.append_only import APPEND_ONLY_TABLES
+from shared.db.append_only import APPEND_ONLY_TABLES, OWNER_ONLY_TABLES, WRITTEN_BY_FUNCTION_TABLES
 from shared.db.identifiers import checked_identifier
 from shared.db.roles import CATALOG_READER_ROLE, OWNER_ROLE
 from shared.eventstore.migrations import apply_migrations, migration_lock_key
@@ -25,9 +26,11 @@ CATALOG_READ_TABLES: tuple[str, ...] = ("parameter_values", "edition_adoptions")
 """What catalog readers may SELECT in a catalog schema (not its audit log)."""
 
 
-def table_privileges(table: str, append_only: frozenset[str] = APPEND_ONLY_TABLES) -> str:
-    """The privileges a service's login role gets on `table` of its own schema."""
-    if table in READ_ONLY_TABLES:
+def table_privileges(table: str, append_only: frozenset[str] = APPEND_ONLY_TABLES) -> str | None:
+    """The privileges a service's login role gets on `table` of its own schema (None: none)."""
+    if table in OWNER_ONLY_TABLES:
+        return None
+    if table in READ_ONLY_TABLES or table in WRITTEN_BY_FUNCTION_TABLES:
         return "SELECT"
     if table in append_only:
         return "SELECT, INSERT"
@@ -94,6 +97,8 @@ async def grant_service(conn: asyncpg.Connection, schema: str, role: str) -> Non
     )
     for table in tables:
         privileges = table_privileges(table["relname"])
+        if privileges is None:
+            continue
         await conn.execute(f"GRANT {privileges} ON {schema}.{table['quoted']} TO {role}")
     await conn.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM PUBLIC, {role}")
     await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")

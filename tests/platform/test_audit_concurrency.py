@@ -70,7 +70,9 @@ async def test_rolled_back_appends_leave_no_gap(pool: asyncpg.Pool, schema: str)
     assert record.seq == 2 and result.ok and result.checked == 2
 
 
-async def test_an_advisory_lock_on_a_chain_does_not_block_its_appends(pool: asyncpg.Pool, schema: str) -> None:
+async def test_an_advisory_lock_on_a_chain_does_not_block_its_appends(
+    pool: asyncpg.Pool, schema: str
+) -> None:
     """Advisory locks need no privilege: any role could take the key the chain used to be locked
     with. The chain is locked on a row only the owner's function can reach."""
     log = AuditLog(schema, KEY)
