@@ -68,3 +68,50 @@ async def test_an_edited_old_record_is_named(pool: asyncpg.Pool, old_schema: str
         await conn.execute(f"UPDATE {old_schema}.audit_log SET subject = 'other' WHERE seq = 2")
         result = await verify_schema(conn, old_schema, KEY, accept_legacy=True)
     assert not result.ok and result.first_bad_seq == 2 and "edited" in (result.reason or "")
+
+
+async def _rewrite_as_legacy(conn: asyncpg.Connection, schema: str, start: int) -> None:
+    """As the superuser round the trigger: every '-' record from `start` on recomputed with plain
+    SHA-256 (no key needed) and marked unkeyed."""
+    records = [r async for r in AuditLog(schema, KEY).records(conn, "-")]
+    prev = records[start - 2].hash if start > 1 else GENESIS_HASH
+    async with conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        for record in records[start - 1 :]:
+            forged = type(record.entry)(**{**record.entry.__dict__, "actor": "mallory"})
+            digest = legacy_hash(record.seq, record.recorded_at, forged, prev)
+            await conn.execute(
+                f"UPDATE {schema}.audit_log SET actor = 'mallory', alg = 'sha256', prev_hash = $1, hash = $2"
+                " WHERE chain = '-' AND seq = $3",
+                prev, digest, record.seq,
+            )  # fmt: skip
+            prev = digest
+
+
+async def test_a_fully_rewritten_unkeyed_chain_is_not_accepted_as_legacy(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """A schema that never had unkeyed records: --accept-legacy accepts none of them."""
+    async with pool.acquire() as conn:
+        for i in range(3):
+            await AuditLog(schema, KEY).append(conn, entry(i, office=None))
+        await _rewrite_as_legacy(conn, schema, 1)
+        result = await verify_schema(conn, schema, KEY, accept_legacy=True)
+    assert not result.ok and result.first_bad_seq == 1
+    assert "unkeyed" in (result.reason or "") and "legacy boundary" in (result.reason or "")
+
+
+async def test_legacy_is_accepted_only_below_the_boundary_recorded_at_migration(
+    pool: asyncpg.Pool, old_schema: str
+) -> None:
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, old_schema)
+        boundary = await conn.fetch(f"SELECT chain, last_seq FROM {old_schema}.audit_legacy_boundary")
+        for i in (4, 5):
+            await AuditLog(old_schema, KEY).append(conn, entry(i, office=None))
+        assert (await verify_schema(conn, old_schema, KEY, accept_legacy=True)).ok
+        await _rewrite_as_legacy(conn, old_schema, 2)  # legacy 2..3, and the keyed 4..5 made unkeyed
+        result = await verify_schema(conn, old_schema, KEY, accept_legacy=True)
+    assert [tuple(row) for row in boundary] == [("-", 3)]
+    assert not result.ok and result.first_bad_seq == 4
+    assert "above the legacy boundary (3)" in (result.reason or "")

@@ -101,6 +101,8 @@ async def test_the_role_appends_events_and_audit_records_and_keeps_its_projectio
         "INSERT INTO {s}.audit_log (chain, seq, recorded_at, actor, role, action, subject, prev_hash,"
         " hash, alg) VALUES ('-', 2, now(), 'x', 'x', 'x', 'x', 'x', 'x', 'sha256')",
         "SELECT * FROM {s}.audit_chains FOR UPDATE",
+        "UPDATE {s}.audit_legacy_boundary SET last_seq = 1000",
+        "INSERT INTO {s}.audit_legacy_boundary (chain, last_seq) VALUES ('x', 1000)",
         "ALTER TABLE {s}.audit_log DISABLE TRIGGER ALL",
         "ALTER TABLE {s}.events DISABLE TRIGGER USER",
         "DROP TABLE {s}.audit_log",
