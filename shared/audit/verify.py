@@ -66,7 +66,12 @@ class _ChainWalk:
     """One chain, record after record; `broken` is the first fault found."""
 
     def __init__(
-        self, report: ChainReport, key: AuditKey, anchors: list[Anchor], accept_legacy: bool
+        self,
+        report: ChainReport,
+        key: AuditKey,
+        anchors: list[Anchor],
+        accept_legacy: bool,
+        legacy_boundary: int = 0,
     ) -> None:
         self.report = report
         self.key = key
@@ -74,6 +79,7 @@ class _ChainWalk:
         for anchor in anchors:  # every anchor counts: two that disagree about a record are a break
             self.anchors.setdefault(anchor.seq, []).append(anchor)
         self.accept_legacy = accept_legacy and report.chain == NO_CHAIN
+        self.legacy_boundary = legacy_boundary
         self.keyed_seen = False
 
     def fault(self, seq: int, reason: str) -> None:
@@ -112,7 +118,12 @@ class _ChainWalk:
 
     def _content_fault(self, record: AuditRecord) -> str | None:
         if record.alg == LEGACY_ALG:
-            if self.keyed_seen or not self.accept_legacy:
+            if self.accept_legacy and (self.keyed_seen or record.seq > self.legacy_boundary):
+                return (
+                    f"it is unkeyed (plain SHA-256) and above the legacy boundary ({self.legacy_boundary})"
+                    " recorded when keyed chains came in: made without the audit key"
+                )
+            if not self.accept_legacy:
                 return "it is unkeyed (plain SHA-256): made without the audit key" + (
                     "" if self.keyed_seen else " (records from before keyed chains: --accept-legacy)"
                 )
@@ -172,14 +183,29 @@ async def verify_schema(
             result.chains = _unverifiable(log.schema, state, by_chain)
             return result
         names = await log.chains(conn)
+        boundaries = await _legacy_boundaries(conn, log.schema) if accept_legacy else {}
         for chain in sorted({*names, *by_chain}):
-            walk = _ChainWalk(ChainReport(log.schema, chain), key, by_chain.get(chain, []), accept_legacy)
+            walk = _ChainWalk(
+                ChainReport(log.schema, chain),
+                key,
+                by_chain.get(chain, []),
+                accept_legacy,
+                boundaries.get(chain, 0),
+            )
             async for record in log.records(conn, chain):
                 if not walk.step(record):
                     break
             walk.finish()
             result.chains.append(walk.report)
     return result
+
+
+async def _legacy_boundaries(conn: asyncpg.Connection, schema: str) -> dict[str, int]:
+    """Per chain, the last unkeyed record made before keyed chains (migration 0006); none before it."""
+    if await conn.fetchval("SELECT to_regclass($1)", f"{schema}.audit_legacy_boundary") is None:
+        return {}
+    rows = await conn.fetch(f"SELECT chain, last_seq FROM {schema}.audit_legacy_boundary")
+    return {row["chain"]: row["last_seq"] for row in rows}
 
 
 def _unverifiable(schema: str, state: str, by_chain: dict[str, list[Anchor]]) -> list[ChainReport]:

@@ -19,8 +19,9 @@ from shared.db.identifiers import checked_identifier
 from shared.db.roles import CATALOG_READER_ROLE, OWNER_ROLE
 from shared.eventstore.migrations import apply_migrations, migration_lock_key
 
-READ_ONLY_TABLES: frozenset[str] = frozenset({"schema_migrations"})
-"""Tables a service reads and never writes (the migrations applied to its schema)."""
+READ_ONLY_TABLES: frozenset[str] = frozenset({"schema_migrations", "audit_legacy_boundary"})
+"""Tables a service reads and never writes (the migrations applied to its schema; how far
+unkeyed audit records are legacy)."""
 
 CATALOG_READ_TABLES: tuple[str, ...] = ("parameter_values", "edition_adoptions")
 """What catalog readers may SELECT in a catalog schema (not its audit log)."""
