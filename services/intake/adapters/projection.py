@@ -174,7 +174,12 @@ class ApplicationProjector:
     async def _write(self, conn: asyncpg.Connection, rows: list[Row], history: list[HistoryEntry]) -> None:
         if rows:
             await conn.execute(self._upsert_sql, rows)
-        if history:
+        if history and self.write_behind:
+            # a fresh target read once from the start: no entry can be there already (COPY)
+            await conn.copy_records_to_table(
+                "application_history", schema_name=self.target, columns=HISTORY_COLUMNS, records=history
+            )
+        elif history:
             await conn.execute(
                 self._history_sql, [dict(zip(HISTORY_COLUMNS, h, strict=True)) for h in history]
             )
