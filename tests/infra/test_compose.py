@@ -86,3 +86,12 @@ def test_the_dockerfile_runs_qyzmet_as_a_non_root_user() -> None:
     assert 'ENTRYPOINT ["qyzmet"]' in dockerfile
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
+
+
+def test_the_audit_key_and_token_secret_have_no_public_default() -> None:
+    """A published default would let anyone forge tokens and rechain the audit log: compose
+    refuses to start without them."""
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for variable in ("QYZMET_AUDIT_KEY", "QYZMET_TOKEN_SECRET"):
+        assert f"{variable}: ${{{variable}:?" in text, f"{variable} must be required (${{{variable}:?...}})"
+        assert f"${{{variable}:-" not in text

@@ -187,3 +187,33 @@ async def test_verify_without_any_anchor_says_the_chain_is_not_anchored(
     )
     assert code == 0, out
     assert f"{schema}/office-a: NOT ANCHORED (2 records" in out
+
+
+async def test_verify_keeps_anchors_in_the_running_systems_data_folder(
+    pool: asyncpg.Pool,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """From another folder, with no QYZMET_DATA_DIR: the anchor file is the running system's."""
+    import os
+
+    from shared.audit.anchors import keep_anchors
+    from shared.runtime.running import RunningSystem, record_running
+    from tests.platform.test_audit_tamper import anchor_now
+
+    elsewhere, system = tmp_path / "elsewhere", tmp_path / "system"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("QYZMET_DATA_DIR", raising=False)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    record_running(RunningSystem(os.getpid(), str(system), "127.0.0.1:1"))
+    await fill(pool, AuditLog(schema, KEY), 3, "office-a")
+    keep_anchors(system / "audit_anchors.jsonl", [await anchor_now(pool, schema, "office-a")])
+    await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE seq = 3")
+    code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--no-kafka")
+    assert code == 1, out
+    assert f"{schema}/office-a: BROKEN at record 3: records 3..3 are missing" in out
+    assert not (elsewhere / ".data").exists()
