@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -23,13 +24,14 @@ from typing import Any, TextIO
 
 from shared.audit.anchors import Anchor, keep_anchors, read_anchor_file
 from shared.audit.export import ExportFilter, Writer, exported_rows
-from shared.audit.keys import AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
+from shared.audit.keys import KEY_FILE, AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
 from shared.audit.published import published_anchors
 from shared.audit.relay import AUDIT_TOPIC, publish_pending
 from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
 from shared.catalog.store import CATALOG_SCHEMA
 from shared.cli.topics import broker_of
 from shared.db.pool import connect
+from shared.runtime.running import SYSTEM_FILE, find_running
 from shared.settings import PlatformSettings
 
 ANCHOR_FILE = "audit_anchors.jsonl"
@@ -44,9 +46,20 @@ def _database_url() -> str | None:
     return url
 
 
+def default_anchor_file() -> Path:
+    """`<data dir>/audit_anchors.jsonl` of the system: `QYZMET_DATA_DIR` when set (or when the data
+    dir holds a system or key), else the running system's (found from any folder), else ./.data."""
+    settings = AuditSettings()
+    here = settings.data_dir
+    if "QYZMET_DATA_DIR" in os.environ or (here / SYSTEM_FILE).exists() or (here / KEY_FILE).exists():
+        return here / ANCHOR_FILE
+    system = find_running(here)
+    return (Path(system.data_dir) if system is not None else here) / ANCHOR_FILE
+
+
 def _anchors(args: argparse.Namespace) -> list[Anchor]:
     """The anchors kept in the anchor file, plus those on the topic (added to the file)."""
-    path = Path(args.anchors) if args.anchors else AuditSettings().data_dir / ANCHOR_FILE
+    path = Path(args.anchors) if args.anchors else default_anchor_file()
     if not args.no_kafka:
         settings = PlatformSettings()
         broker = broker_of(settings)
@@ -184,7 +197,7 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="audit_command", required=True)
     verify = commands.add_parser("verify", help="verify every audit chain end to end and against its anchors")
     verify.add_argument("--schema", action="append", help="only this service schema (repeatable)")
-    verify.add_argument("--anchors", help=f"the anchor file kept (default <data dir>/{ANCHOR_FILE})")
+    verify.add_argument("--anchors", help=f"the anchor file kept (default <system data dir>/{ANCHOR_FILE})")
     verify.add_argument("--no-kafka", action="store_true", help=f"do not read anchors from {AUDIT_TOPIC}")
     verify.add_argument(
         "--accept-legacy", action="store_true", help="accept unkeyed records made before keyed chains"
