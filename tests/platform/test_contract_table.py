@@ -92,3 +92,15 @@ def test_decision_consumer_decodes_what_its_topics_carry() -> None:
     assert not consumed & {e.event_name for e in DECISION_EVENTS.classes()} - {
         e.event_name for e in INSPECTION_COMMANDS.classes()
     }
+
+
+def test_audit_v1_describes_its_record_and_anchor_messages_and_publishers() -> None:
+    """audit.v1 carries no CloudEvents but two JSON messages told apart by a header; the contract
+    says which, and who publishes them (every service's audit relay, and `qyzmet audit publish`)."""
+    from shared.contracts.topics import contract_of
+
+    audit = contract_of("audit.v1")
+    for word in ("audit.record", "audit.anchor", "qyzmet_kind", "<schema>/<chain>", "seq", "hash"):
+        assert word in audit.summary, word
+    assert {"intake", "decision", "notification", "complaints", "catalog"} <= set(audit.publishers)
+    assert audit.events == ()  # no CloudEvents: the relays' routes and AsyncAPI leave it out
