@@ -89,21 +89,27 @@ class Peer:
             list(pool.map(writer, writes))
         return time.perf_counter() - started, latencies
 
-    def read_all(self, page: int) -> tuple[float, int]:
-        """Seconds to read the notification log in order, decoding each payload; events read."""
-        started, total, start = time.perf_counter(), 0, 1
-        while notifications := self.recorder.select_notifications(start, page):
+    def read_pages(self, start: int, pages: int, page: int) -> tuple[float, int, int]:
+        """Seconds to read up to `pages` pages of the notification log from `start` in order,
+        decoding each payload; events read; where to go on."""
+        started, total = time.perf_counter(), 0
+        for _ in range(pages):
+            if not (notifications := self.recorder.select_notifications(start, page)):
+                break
             for n in notifications:
                 json.loads(n.state)
             total += len(notifications)
             start = notifications[-1].id + 1
-        return time.perf_counter() - started, total
+        return time.perf_counter() - started, total, start
 
-    def rebuild_projection(self, page: int) -> tuple[float, int]:
-        """Seconds to fold the log into bench_view, a page per transaction with its tracking record."""
-        started, total, start = time.perf_counter(), 0, 1
+    def project_pages(self, start: int, pages: int, page: int) -> tuple[float, int, int]:
+        """Seconds to fold up to `pages` pages from `start` into bench_view, a page per transaction
+        with its tracking record; events folded; where to go on."""
+        started, total = time.perf_counter(), 0
         schema = self.datastore.schema
-        while notifications := self.recorder.select_notifications(start, page):
+        for _ in range(pages):
+            if not (notifications := self.recorder.select_notifications(start, page)):
+                break
             view: dict[str, tuple[int, int]] = {}
             for n in notifications:
                 data = json.loads(n.state)
@@ -120,4 +126,4 @@ class Peer:
                 self.tracking._insert_tracking(curs, Tracking("bench", notifications[-1].id))
             total += len(notifications)
             start = notifications[-1].id + 1
-        return time.perf_counter() - started, total
+        return time.perf_counter() - started, total, start

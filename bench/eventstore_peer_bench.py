@@ -1,8 +1,8 @@
 """The event store next to its peer, the `eventsourcing` library (issue 14), and next to raw COPY.
 
 Same PostgreSQL, same events, same run. Three rounds, each in fresh schemas, alternating which
-store goes first (the batched appends take turns every 5,000 events); every figure is the median
-of the three. Measured per store:
+store goes first (the batched appends take turns every 5,000 events, reads and projections every
+5 pages); every figure is the median of the three. Measured per store:
   * batched append: 50,000 events, 100 per call (20 streams of 5 events);
   * concurrent single appends: 8 writers, one event per call at the stream's expected version
     (throughput and p99 latency);
@@ -36,6 +36,7 @@ BATCH = 100
 STREAM_SIZE = 5
 PAGE = 1_000
 CHUNK = 5_000  # batched appends take turns every CHUNK events
+PAGES_PER_TURN = 5  # reads and projections take turns every 5 pages
 SINGLE_APPENDS = 300  # per writer
 ROUNDS = 3
 
@@ -108,16 +109,23 @@ class Ours:
                     return
                 await asyncio.sleep(0.01)
 
-    async def read_all(self, page: int) -> tuple[float, int]:
-        started, total, cursor = time.perf_counter(), 0, GlobalCursor()
+    async def read_pages(
+        self, cursor: GlobalCursor, pages: int, page: int
+    ) -> tuple[float, int, GlobalCursor]:
+        started, total = time.perf_counter(), 0
         async with self.pool.acquire() as conn:
-            while events := await self.store.read_committed(conn, cursor, page):
+            for _ in range(pages):
+                if not (events := await self.store.read_committed(conn, cursor, page)):
+                    break
                 total += len(events)
                 cursor = cursor_of(events[-1])
-        return time.perf_counter() - started, total
+        return time.perf_counter() - started, total, cursor
 
-    async def rebuild_projection(self, page: int) -> tuple[float, int]:
-        """The next page is read on one connection while this one is folded and written on another.
+    async def project_pages(
+        self, cursor: GlobalCursor, pages: int, page: int
+    ) -> tuple[float, int, GlobalCursor]:
+        """Up to `pages` pages: the next page is read on one connection while this one is folded
+        and written on another.
 
         A projection is derived data: its writes commit without waiting for the WAL flush
         (`synchronous_commit = off`); a crash loses at most the last pages, view and checkpoint
@@ -126,10 +134,12 @@ class Ours:
         started, total = time.perf_counter(), 0
         async with self.pool.acquire() as reader, self.pool.acquire() as writer:
             await writer.execute("SET synchronous_commit = off")
-            events = await self.store.read_committed(reader, GlobalCursor(), page)
-            while events:
+            events = await self.store.read_committed(reader, cursor, page)
+            for left in range(pages - 1, -1, -1):
+                if not events:
+                    break
                 cursor = cursor_of(events[-1])
-                ahead = asyncio.create_task(self.store.read_committed(reader, cursor, page))
+                ahead = asyncio.create_task(self.store.read_committed(reader, cursor, page)) if left else None
                 await asyncio.sleep(0)  # let the read go out before folding
                 view: dict[str, tuple[int, int]] = {}
                 for e in events:
@@ -150,9 +160,9 @@ class Ours:
                     cursor.position,
                 )
                 total += len(events)
-                events = await ahead
+                events = await ahead if ahead else []
             await writer.execute("RESET synchronous_commit")
-        return time.perf_counter() - started, total
+        return time.perf_counter() - started, total, cursor
 
 
 class RawCopy:
@@ -182,8 +192,9 @@ class RawCopy:
 
 async def _round(n: int, database_url: str, pool: asyncpg.Pool, figures: dict[str, list[float]]) -> None:
     """One round in fresh schemas. The batched appends of ours, the peer and COPY take turns every
-    CHUNK events (so that the machine's noise falls on all three alike); every other phase runs
-    ours then the peer, or the peer then ours, as the round's number says."""
+    CHUNK events, reads and projections every PAGES_PER_TURN pages (so that the machine's noise
+    falls on all alike); the concurrent appends run ours then the peer, or the peer then ours, as
+    the round's number says."""
     schema = f"bench_es_{uuid.uuid4().hex[:8]}"
     ours = Ours(pool, schema)
     await ours.setup()
@@ -205,15 +216,19 @@ async def _round(n: int, database_url: str, pool: asyncpg.Pool, figures: dict[st
         figures["peer_append"].append(EVENTS / spent["peer"])
         figures["copy"].append(EVENTS / spent["copy"])
         await ours.wait_visible()
-        for who in _turns(("ours", "peer"), n):
-            side: Any = ours if who == "ours" else _Threaded(peer)
-            seconds, read = await side.read_all(PAGE)
-            assert read == EVENTS, (who, read)
-            figures[f"{who}_read"].append(read / seconds)
-        for who in _turns(("ours", "peer"), n):
-            side = ours if who == "ours" else _Threaded(peer)
-            seconds, read = await side.rebuild_projection(PAGE)
-            figures[f"{who}_projection"].append(read / seconds)
+        for phase in ("read", "projection"):
+            seconds, counts = {"ours": 0.0, "peer": 0.0}, {"ours": 0, "peer": 0}
+            place: dict[str, Any] = {"ours": GlobalCursor(), "peer": 1}
+            for i in range(EVENTS // (PAGE * PAGES_PER_TURN) + 1):
+                for who in _turns(("ours", "peer"), n + i):
+                    side: Any = ours if who == "ours" else _Threaded(peer)
+                    turn = side.read_pages if phase == "read" else side.project_pages
+                    spent, count, place[who] = await turn(place[who], PAGES_PER_TURN, PAGE)
+                    seconds[who] += spent
+                    counts[who] += count
+            for who in ("ours", "peer"):
+                assert counts[who] == EVENTS, (phase, who, counts[who])
+                figures[f"{who}_{phase}"].append(EVENTS / seconds[who])
         for who in _turns(("ours", "peer"), n):
             side = ours if who == "ours" else _Threaded(peer)
             seconds, latencies = await side.concurrent_appends(concurrent_events())
@@ -237,11 +252,11 @@ class _Threaded:
     def __init__(self, peer: Peer) -> None:
         self.peer = peer
 
-    async def read_all(self, page: int) -> tuple[float, int]:
-        return await asyncio.to_thread(self.peer.read_all, page)
+    async def read_pages(self, start: int, pages: int, page: int) -> tuple[float, int, int]:
+        return await asyncio.to_thread(self.peer.read_pages, start, pages, page)
 
-    async def rebuild_projection(self, page: int) -> tuple[float, int]:
-        return await asyncio.to_thread(self.peer.rebuild_projection, page)
+    async def project_pages(self, start: int, pages: int, page: int) -> tuple[float, int, int]:
+        return await asyncio.to_thread(self.peer.project_pages, start, pages, page)
 
     async def concurrent_appends(self, writes: Sequence[Sequence[Event]]) -> tuple[float, list[float]]:
         return await asyncio.to_thread(self.peer.concurrent_appends, writes)
