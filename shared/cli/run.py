@@ -76,6 +76,11 @@ def _say(line: str) -> None:
     structlog.get_logger("qyzmet.run").info(line)
 
 
+def _warn(line: str) -> None:
+    """A crash, restart or give-up: shown even at QYZMET_LOG_LEVEL=WARNING."""
+    structlog.get_logger("qyzmet.run").warning(line)
+
+
 def _banner(urls: list[str], simulator_rate: float | None, homes: dict[str, str] | None = None) -> str:
     """What a person at the terminal needs (on stdout; the log lines go to stderr): each API's
     first page (`ServicePlugin.home`: the OpenAPI docs, or the console's own page)."""
@@ -141,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         },
         child_env,
         say=_say,
+        warn=_warn,
         own_env=own_env,  # each service's processes: its own login role's URL
     )
     try:

@@ -76,6 +76,7 @@ class Supervisor:
         *,
         policy: RestartPolicy | None = None,
         say: Say = print,
+        warn: Say | None = None,
         spawn: Spawn = spawn_process,
         clock: Callable[[], float] = time.monotonic,
         own_env: Mapping[str, Mapping[str, str]] | None = None,
@@ -86,6 +87,8 @@ class Supervisor:
         """child name -> variables only that child gets (its service's database URL)."""
         self.policy = policy or RestartPolicy()
         self.say = say
+        self.warn = warn or say
+        """Crashes, restarts, give-ups and kills: an operator's attention (a log warning)."""
         self.spawn = spawn
         self.clock = clock
 
@@ -96,8 +99,8 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         child.process = self.spawn(child.argv, {**self.env, **self.own_env.get(child.name, {})})
         child.restart_at = None
-        verb = "restarted" if child.restarts else "started"
-        self.say(f"{verb} {child.name} (pid {child.process.pid})")
+        tell = self.warn if child.restarts else self.say
+        tell(f"{'restarted' if child.restarts else 'started'} {child.name} (pid {child.process.pid})")
 
     def poll(self) -> None:
         """Notice children that exited, schedule their restarts, start those whose time came."""
@@ -129,7 +132,7 @@ class Supervisor:
         if recent >= self.policy.crash_loop_limit:
             child.gave_up = True
             others = [c.name for c in self.children.values() if c.running]
-            self.say(
+            self.warn(
                 f"{child.name} {how} and is crash-looping ({recent} crashes in"
                 f" {self.policy.crash_window_s:g} s): not restarting it; still serving: "
                 + (", ".join(others) or "nothing")
@@ -137,7 +140,7 @@ class Supervisor:
             return
         delay = self.policy.backoff(recent)
         child.restart_at = now + delay
-        self.say(f"{child.name} {how}; restarting it in {delay:g} s (crash {recent} in the last window)")
+        self.warn(f"{child.name} {how}; restarting it in {delay:g} s (crash {recent} in the last window)")
 
     @property
     def alive(self) -> bool:
@@ -159,7 +162,7 @@ class Supervisor:
             try:
                 process.wait(max(0.1, deadline - self.clock()))
             except subprocess.TimeoutExpired:
-                self.say(f"{child.name} did not stop within {grace_s:g} s; killing it")
+                self.warn(f"{child.name} did not stop within {grace_s:g} s; killing it")
                 process.kill()
                 process.wait()
 

@@ -187,3 +187,32 @@ def test_each_child_gets_its_own_variables_and_keeps_them_after_a_restart() -> N
     now[0] = 5.0
     sup.poll()
     assert envs["intake-api"][1]["INTAKE_DATABASE_URL"] == "postgresql://qyzmet_intake@db/q"
+
+
+def test_crashes_restarts_and_give_ups_are_warnings_starts_are_not() -> None:
+    """A run logging at WARNING still shows every crash and restart (the fault suite counts them)."""
+    world = World()
+    warned: list[str] = []
+    sup = Supervisor(
+        {"decision-worker": ["decision-worker"]},
+        {},
+        policy=RestartPolicy(initial_backoff_s=1, max_backoff_s=8, crash_window_s=60, crash_loop_limit=2),
+        say=world.said.append,
+        warn=warned.append,
+        spawn=world.spawn,
+        clock=lambda: world.now,
+    )
+    sup.start()
+    assert world.said == [f"started decision-worker (pid {world.spawned['decision-worker'][0].pid})"]
+    world.crash("decision-worker", -9)
+    sup.poll()
+    world.now = 1.0
+    sup.poll()
+    world.crash("decision-worker")
+    sup.poll()
+    assert [line.split(" (")[0].split(";")[0] for line in warned] == [
+        "decision-worker was killed by SIGKILL",
+        "restarted decision-worker",
+        "decision-worker exited with code 1 and is crash-looping",
+    ]
+    assert len(world.said) == 1
