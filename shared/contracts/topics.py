@@ -122,9 +122,19 @@ CONTRACT_TOPICS: tuple[TopicContract, ...] = (
         ("complaints",),
         tuple(COMPLAINT_EVENTS.classes()),
     ),
-    # A topic the architecture names whose events are not defined yet; created all the same so a
-    # service that starts publishing on it never relies on auto-creation.
-    TopicContract("audit.v1", "Audit records and chain anchors.", ()),
+    # No CloudEvents here (so no route, schema or AsyncAPI channel): plain JSON messages of the
+    # audit trail (shared.audit.relay, shared.audit.anchors), kept by the compliance side.
+    TopicContract(
+        "audit.v1",
+        "The audit trail, outside the database: UTF-8 JSON messages keyed '<schema>/<chain>' (one"
+        " chain in one partition, in order), told apart by the header qyzmet_kind. 'audit.record':"
+        " one audit record as appended (kind, schema, chain, seq, recorded_at, actor, role, office,"
+        " action, subject, outcome, correlation_id, details, alg, prev_hash, hash = its keyed MAC),"
+        " at least once, within about a second of its commit. 'audit.anchor': the head of a chain"
+        " at a moment (kind, schema, chain, seq, hash, time), for every chain that grew, every"
+        " QYZMET_AUDIT_ANCHOR_INTERVAL_S. `qyzmet audit verify` reads both from offset 0.",
+        ("intake", "decision", "notification", "complaints", "catalog"),
+    ),
 )
 
 INTERNAL_EVENTS: dict[str, tuple[type[DomainEvent], ...]] = {
