@@ -76,7 +76,7 @@ class System:
                 "QYZMET_NO_DOCKER": "1",
                 "XDG_STATE_HOME": str(self.root / "state"),
                 "QYZMET_TOKEN_SECRET": SECRET,
-                "QYZMET_LOG_LEVEL": "WARNING",
+                "QYZMET_LOG_LEVEL": os.environ.get("FAULTS_LOG_LEVEL", "WARNING"),  # INFO to see every start
                 # A worker stuck after a broker kill restarts itself well inside the quiet period.
                 "QYZMET_WORKER_STALL_S": "45",
                 **{f"{svc.upper()}_API_PORT": str(port) for svc, port in self.ports.items()},
