@@ -4,7 +4,8 @@ The audit relay publishes an anchor of every chain that grew on `audit.v1` at in
 (`QYZMET_AUDIT_ANCHOR_INTERVAL_S`); the compliance side keeps them (the topic itself, read from
 offset 0, and an anchor file of JSON lines). An anchor whose record the database no longer holds,
 or holds with another MAC, proves a truncated or rewritten chain even when the rest of the chain
-was made consistent again.
+was made consistent again. The records published on the topic (`PublishedRecord`: each reaches it
+within about a second) are the same kind of evidence between two anchors.
 """
 
 from __future__ import annotations
@@ -35,6 +36,25 @@ class Anchor:
         return cls(
             str(data["schema"]), str(data["chain"]), int(data["seq"]), str(data["hash"]), str(data["time"])
         )
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    """What the topic holds of one published audit record: enough to tell whether the database
+    still holds that record, the same (its keyed MAC), and when it was made."""
+
+    schema: str
+    chain: str
+    seq: int
+    hash: str
+    recorded_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PublishedRecord:
+        return cls(
+            str(data["schema"]), str(data["chain"]), int(data["seq"]), str(data["hash"]),
+            str(data["recorded_at"]),
+        )  # fmt: skip
 
 
 def anchors_in(messages: Iterable[dict[str, Any]]) -> Iterator[Anchor]:

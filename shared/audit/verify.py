@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from shared.audit.anchors import Anchor
+from shared.audit.anchors import Anchor, PublishedRecord
 from shared.audit.keys import AuditKey
 from shared.audit.log import AuditLog
 from shared.audit.records import GENESIS_HASH, LEGACY_ALG, NO_CHAIN, AuditRecord, chain_mac, legacy_hash
@@ -34,7 +35,22 @@ class ChainReport:
     anchored: bool = False
     """Some anchor kept outside the database matched a record of the chain (or it has none):
     without one, a cut-off tail cannot be told from a short chain."""
+    published: int = 0
+    """Records that match the record published on audit.v1."""
+    unpublished: int = 0
+    """Records older than the relay's interval that audit.v1 does not hold (not a break)."""
+    first_unpublished_seq: int | None = None
     broken: ChainBreak | None = None
+
+
+@dataclass
+class Evidence:
+    """What outside the database says of one chain: anchors, and (when audit.v1 was read) the
+    records published on it."""
+
+    anchors: list[Anchor] = field(default_factory=list)
+    published: dict[int, set[str]] | None = None
+    unpublished_before: datetime | None = None
 
 
 @dataclass
@@ -69,15 +85,19 @@ class _ChainWalk:
         self,
         report: ChainReport,
         key: AuditKey,
-        anchors: list[Anchor],
+        evidence: Evidence,
         accept_legacy: bool,
         legacy_boundary: int = 0,
     ) -> None:
         self.report = report
         self.key = key
         self.anchors: dict[int, list[Anchor]] = {}
-        for anchor in anchors:  # every anchor counts: two that disagree about a record are a break
+        for anchor in evidence.anchors:  # every anchor counts: two that disagree are a break
             self.anchors.setdefault(anchor.seq, []).append(anchor)
+        self.published = evidence.published
+        self.unpublished_before = evidence.unpublished_before
+        # Records before the first one the topic holds may have gone with its retention.
+        self.first_published = min(self.published, default=0) if self.published is not None else 0
         self.accept_legacy = accept_legacy and report.chain == NO_CHAIN
         self.legacy_boundary = legacy_boundary
         self.keyed_seen = False
@@ -112,8 +132,29 @@ class _ChainWalk:
             )
             return False
         r.anchors += len(anchors)
+        if not self._matches_published(record):
+            return False
         r.head_seq, r.head_hash = record.seq, record.hash
         r.checked += 1
+        return True
+
+    def _matches_published(self, record: AuditRecord) -> bool:
+        if self.published is None:
+            return True
+        r = self.report
+        hashes = self.published.get(record.seq, set())
+        if hashes - {record.hash}:
+            self.fault(
+                record.seq,
+                "it differs from the record published on audit.v1"
+                " (the chain was rewritten or cut and regrown)",
+            )
+            return False
+        r.published += bool(hashes)
+        old = self.unpublished_before is not None and record.recorded_at < self.unpublished_before
+        if not hashes and old and record.seq >= self.first_published:
+            r.unpublished += 1
+            r.first_unpublished_seq = r.first_unpublished_seq or record.seq
         return True
 
     def _content_fault(self, record: AuditRecord) -> str | None:
@@ -143,8 +184,16 @@ class _ChainWalk:
 
     def finish(self) -> None:
         r = self.report
-        r.anchored = r.anchors > 0 or r.checked == 0
+        r.anchored = r.anchors > 0 or r.published > 0 or r.checked == 0
         if r.broken is not None:
+            return
+        published_beyond = [seq for seq in self.published or {} if seq > r.head_seq]
+        if published_beyond and not any(a.seq > r.head_seq for same in self.anchors.values() for a in same):
+            self.fault(
+                r.head_seq + 1,
+                f"records {r.head_seq + 1}..{max(published_beyond)} are missing: they were published on"
+                " audit.v1 (the tail was cut off)",
+            )
             return
         beyond = [a for same in self.anchors.values() for a in same if a.seq > r.head_seq]
         if beyond:
@@ -163,14 +212,25 @@ async def verify_schema(
     anchors: Iterable[Anchor] = (),
     *,
     accept_legacy: bool = False,
+    published: Iterable[PublishedRecord] | None = None,
+    unpublished_after: timedelta = timedelta(minutes=5),
 ) -> VerificationResult:
-    """Every chain of `schema`, each against its anchors, in one snapshot (appends meanwhile are
-    no alarm; read the anchors before calling, so none names a record newer than the snapshot)."""
+    """Every chain of `schema`, each against its anchors and, when given (audit.v1 read), the
+    records published on audit.v1, in one snapshot (appends meanwhile are no alarm; read the
+    anchors and records before calling, so none names a record newer than the snapshot). A record
+    older than `unpublished_after` that audit.v1 does not hold is counted unpublished."""
     log = AuditLog(schema, key)
     by_chain: dict[str, list[Anchor]] = {}
     for anchor in anchors:
         if anchor.schema == log.schema:
             by_chain.setdefault(anchor.chain, []).append(anchor)
+    sent: dict[str, dict[int, set[str]]] | None = None
+    if published is not None:
+        sent = {}
+        for message in published:
+            if message.schema == log.schema:
+                sent.setdefault(message.chain, {}).setdefault(message.seq, set()).add(message.hash)
+    before = datetime.now(UTC) - unpublished_after
     result = VerificationResult()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         state = await conn.fetchval(
@@ -184,13 +244,14 @@ async def verify_schema(
             return result
         names = await log.chains(conn)
         boundaries = await _legacy_boundaries(conn, log.schema) if accept_legacy else {}
-        for chain in sorted({*names, *by_chain}):
-            walk = _ChainWalk(
-                ChainReport(log.schema, chain),
-                key,
+        for chain in sorted({*names, *by_chain, *(sent or {})}):
+            evidence = Evidence(
                 by_chain.get(chain, []),
-                accept_legacy,
-                boundaries.get(chain, 0),
+                None if sent is None else sent.get(chain, {}),
+                before if sent is not None else None,
+            )
+            walk = _ChainWalk(
+                ChainReport(log.schema, chain), key, evidence, accept_legacy, boundaries.get(chain, 0)
             )
             async for record in log.records(conn, chain):
                 if not walk.step(record):

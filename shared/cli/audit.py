@@ -4,7 +4,9 @@ export the records of a period.
 verify: every chain of every audited schema (or `--schema`), end to end, with the key found as
 the services find it (`QYZMET_AUDIT_KEY`, else the data dir's or the running system's key file)
 and the anchors published on `audit.v1` (read from offset 0 when a broker is known, and kept in
-the anchor file) plus those already in the anchor file. Exit 1 on any break; exit 3 when no
+the anchor file) plus those already in the anchor file, and the records published on `audit.v1`
+(a record the topic holds that the database lacks or holds otherwise is a break; one long past
+the relay's interval the topic lacks is reported UNPUBLISHED). Exit 1 on any break; exit 3 when no
 chain is broken but one has records no anchor covers (the broker away, the anchor file empty:
 a cut-off tail could not be seen), unless `--allow-unanchored`.
 """
@@ -22,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from shared.audit.anchors import Anchor, keep_anchors, read_anchor_file
+from shared.audit.anchors import Anchor, PublishedRecord, keep_anchors, read_anchor_file
 from shared.audit.export import ExportFilter, Writer, exported_rows
 from shared.audit.keys import KEY_FILE, AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
-from shared.audit.published import published_anchors
+from shared.audit.published import published_audit
 from shared.audit.relay import AUDIT_TOPIC, publish_pending
 from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
 from shared.catalog.store import CATALOG_SCHEMA
@@ -57,37 +59,51 @@ def default_anchor_file() -> Path:
     return (Path(system.data_dir) if system is not None else here) / ANCHOR_FILE
 
 
-def _anchors(args: argparse.Namespace) -> list[Anchor]:
-    """The anchors kept in the anchor file, plus those on the topic (added to the file)."""
+def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRecord] | None]:
+    """The anchors kept in the anchor file, plus those on the topic (added to the file); and the
+    records published on the topic (None when it was not read)."""
     path = Path(args.anchors) if args.anchors else default_anchor_file()
+    records: list[PublishedRecord] | None = None
     if not args.no_kafka:
         settings = PlatformSettings()
         broker = broker_of(settings)
         if broker is not None:
             bootstrap, prefix = broker
             try:
-                added = keep_anchors(path, published_anchors(bootstrap, prefix + AUDIT_TOPIC))
+                published = published_audit(bootstrap, prefix + AUDIT_TOPIC)
+                added = keep_anchors(path, published.anchors)
             except Exception as exc:  # the broker away: the kept anchors still count
                 print(
-                    f"audit: anchors not read from {prefix + AUDIT_TOPIC} ({type(exc).__name__})",
+                    f"audit: anchors and records not read from {prefix + AUDIT_TOPIC} ({type(exc).__name__})",
                     file=sys.stderr,
                 )
             else:
+                records = published.records
                 print(
-                    f"audit: {added} new anchors from {prefix + AUDIT_TOPIC} kept in {path}", file=sys.stderr
+                    f"audit: {len(records)} published records read and {added} new anchors from"
+                    f" {prefix + AUDIT_TOPIC} kept in {path}",
+                    file=sys.stderr,
                 )
         else:
             print("audit: no broker known; only the anchor file's anchors are used", file=sys.stderr)
-    return read_anchor_file(path)
+    return read_anchor_file(path), records
 
 
 async def _verify(
-    url: str, schemas: list[str], key: AuditKey, anchors: list[Anchor], legacy: bool
+    url: str,
+    schemas: list[str],
+    key: AuditKey,
+    evidence: tuple[list[Anchor], list[PublishedRecord] | None],
+    legacy: bool,
 ) -> list[VerificationResult]:
+    anchors, published = evidence
     conn = await connect(url)
     try:
         names = schemas or sorted({*await audited_schemas(conn), *(a.schema for a in anchors)})
-        return [await verify_schema(conn, name, key, anchors, accept_legacy=legacy) for name in names]
+        return [
+            await verify_schema(conn, name, key, anchors, accept_legacy=legacy, published=published)
+            for name in names
+        ]
     finally:
         await conn.close()
 
@@ -101,8 +117,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
     except AuditKeyMissing as exc:
         print(f"qyzmet: {exc}", file=sys.stderr)
         return 2
-    anchors = _anchors(args)
-    results = asyncio.run(_verify(url, args.schema or [], key, anchors, args.accept_legacy))
+    evidence = _evidence(args)
+    results = asyncio.run(_verify(url, args.schema or [], key, evidence, args.accept_legacy))
     chains = [chain for result in results for chain in result.chains]
     if args.json:
         print(json.dumps([asdict(chain) for chain in chains]))
@@ -116,7 +132,15 @@ def _audit_verify(args: argparse.Namespace) -> int:
                 " in the database, but a cut-off tail or a rewrite with the key could not be seen)"
             )
         else:
-            print(f"{where}: intact ({chain.checked} records, {chain.anchors} anchors matched)")
+            print(
+                f"{where}: intact ({chain.checked} records, {chain.anchors} anchors and"
+                f" {chain.published} published records matched)"
+            )
+        if chain.unpublished:
+            print(
+                f"{where}: UNPUBLISHED: {chain.unpublished} records long past the relay's interval are not"
+                f" on {AUDIT_TOPIC} (the first: record {chain.first_unpublished_seq}); is the relay running?"
+            )
     broken = sum(chain.broken is not None for chain in chains)
     unanchored = sum(chain.broken is None and not chain.anchored for chain in chains)
     print(

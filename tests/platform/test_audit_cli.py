@@ -68,7 +68,7 @@ async def test_verify_finds_a_cut_off_tail_by_the_anchors_on_the_topic(
 
     code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))
     assert code == 0, out
-    assert f"{schema}/office-a: intact (5 records, 1 anchors matched)" in out
+    assert f"{schema}/office-a: intact (5 records, 1 anchors and 5 published records matched)" in out
     assert len(anchors.read_text().splitlines()) == 2  # kept outside the database
 
     await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE chain = 'office-a' AND seq >= 4")

@@ -88,6 +88,7 @@ async def test_verify_reads_the_published_records_from_the_topic(
 ) -> None:
     from shared.audit.relay import AuditRelay
 
+    monkeypatch.setenv("QYZMET_AUDIT_KEY", KEY.secret.decode())
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
     monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
     topic = topic_prefix + "audit.v1"
