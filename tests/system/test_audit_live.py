@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -25,6 +24,7 @@ from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from shared.infra.procs import free_ports
 from tests.intake.conftest import DEPT, unemployed_registration
+from tests.system.processes import start_run, stop_run
 from tests.system.test_qyzmet_run import SECRET, _wait
 
 STARTUP_S = 240
@@ -50,19 +50,11 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
     }
     env.pop("QYZMET_AUDIT_KEY", None)
     log = (tmp_path / "run.log").open("w+b")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env=env, stdout=log, stderr=log
-    )
+    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
     try:
         yield {"process": process, "ports": ports, "env": env, "url": url, "tmp": tmp_path}
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_run(process, 60)
         log.close()
         drop_database(database_url, name)
 

@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -33,6 +31,7 @@ from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
+from tests.system.processes import start_run, stop_run
 
 SECRET = "console-test-secret-" + "c" * 32
 SERVICES = ("intake", "decision", "notification", "complaints", "console")
@@ -82,12 +81,7 @@ def system(
         "NOTIFICATION_SMS_PROVIDER": "logging",
     }
     log = (root / "run.log").open("w+b")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
     base = {svc: f"http://127.0.0.1:{port}" for svc, port in ports.items()}
     try:
         for svc, address in base.items():  # a loaded machine takes minutes to start nine processes
@@ -98,13 +92,7 @@ def system(
             )
         yield {"base": base, "data": root / "data", "process": process, "log": log, "root": root}
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(90)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_run(process, 90)
         log.close()
         drop_database(database_url, name)
 

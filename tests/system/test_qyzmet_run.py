@@ -24,6 +24,7 @@ from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
+from tests.system.processes import start_run, stop_run
 
 SECRET = "system-test-secret-" + "s" * 32
 
@@ -76,21 +77,14 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         "CONSOLE_API_PORT": str(ports["console"]),
     }
     log = (tmp_path / "run.log").open("w+b")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
     try:
         yield {
             "process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data",
             "database": name, "admin_url": database_url,
         }  # fmt: skip
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_run(process)
         log.close()
         drop_database(database_url, name)
 

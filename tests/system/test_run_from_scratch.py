@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from shared.infra.procs import free_ports, port_accepts
+from tests.system.processes import start_run, stop_run
 
 
 def _wait_healthy(base: str, timeout_s: float = 60) -> None:
@@ -61,12 +62,7 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
     )  # fmt: skip
     log_path = tmp_path / "run.log"
     with log_path.open("w+b") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
         try:
             deadline = time.monotonic() + 120
             while b"Qyzmet is running" not in log_path.read_bytes():
@@ -88,9 +84,7 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
             process.send_signal(signal.SIGINT)
             process.wait(90)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            stop_run(process, 30)
     output = log_path.read_text()
     assert not port_accepts(pg_port), output
     assert not port_accepts(kafka_port), output

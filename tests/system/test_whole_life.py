@@ -32,6 +32,7 @@ from shared.infra import KafkaHandle, create_database, drop_database
 from shared.infra.procs import free_port, free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 from tests.notification.conftest import Mailbox
+from tests.system.processes import start_run, stop_run
 
 SECRET = "whole-life-secret-" + "w" * 32
 HOOK_SECRET = "tson-hook-secret-0123456789"
@@ -103,18 +104,11 @@ def system(
         "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's ЦОН receiver listens on 127.0.0.1
     }
     log = (tmp_path / "run.log").open("w+b")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
     try:
         yield {"process": process, "ports": ports, "log": log}
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_run(process)
         log.close()
         drop_database(database_url, name)
 
