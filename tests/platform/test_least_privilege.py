@@ -87,6 +87,8 @@ async def test_the_role_appends_events_and_audit_records_and_keeps_its_projectio
     await conn.execute(f"UPDATE {schema}.projection_checkpoints SET position = 2 WHERE projection = 'probe'")
     await conn.execute(f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ('probe', $1)", uuid.uuid4())
     assert await conn.fetchval(f"DELETE FROM {schema}.inbox WHERE consumer = 'probe' RETURNING 1") == 1
+    async with conn.transaction():  # its audit relay leads by this row lock (no other role may take it)
+        assert await conn.fetchval(f"SELECT singleton FROM {schema}.audit_relay_lock FOR UPDATE SKIP LOCKED")
 
 
 @pytest.mark.parametrize(
@@ -101,6 +103,7 @@ async def test_the_role_appends_events_and_audit_records_and_keeps_its_projectio
         "INSERT INTO {s}.audit_log (chain, seq, recorded_at, actor, role, action, subject, prev_hash,"
         " hash, alg) VALUES ('-', 2, now(), 'x', 'x', 'x', 'x', 'x', 'x', 'sha256')",
         "SELECT * FROM {s}.audit_chains FOR UPDATE",
+        "SELECT * FROM {o}.audit_relay_lock FOR UPDATE SKIP LOCKED",
         "UPDATE {s}.audit_legacy_boundary SET last_seq = 1000",
         "INSERT INTO {s}.audit_legacy_boundary (chain, last_seq) VALUES ('x', 1000)",
         "ALTER TABLE {s}.audit_log DISABLE TRIGGER ALL",
