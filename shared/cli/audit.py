@@ -222,7 +222,9 @@ def register(subparsers: Any) -> None:
     verify = commands.add_parser("verify", help="verify every audit chain end to end and against its anchors")
     verify.add_argument("--schema", action="append", help="only this service schema (repeatable)")
     verify.add_argument("--anchors", help=f"the anchor file kept (default <system data dir>/{ANCHOR_FILE})")
-    verify.add_argument("--no-kafka", action="store_true", help=f"do not read anchors from {AUDIT_TOPIC}")
+    verify.add_argument(
+        "--no-kafka", action="store_true", help=f"read neither anchors nor records from {AUDIT_TOPIC}"
+    )
     verify.add_argument(
         "--accept-legacy", action="store_true", help="accept unkeyed records made before keyed chains"
     )
