@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.contracts.applications import Applicant, ApplicationSubmitted
 from shared.infra.procs import free_ports
@@ -143,6 +145,34 @@ def decision_workers(count: int, env: dict[str, str], log_dir: Path) -> Iterator
             except subprocess.TimeoutExpired:
                 os.killpg(worker.process.pid, signal.SIGKILL)
                 worker.process.wait(10)
+
+
+def wait_for_group(bootstrap: str, group_id: str, members: int, timeout: float = 180.0) -> None:
+    """Until the consumer group is stable with `members` members (each then holds partitions):
+    records produced before the second worker joined would all go to the first."""
+
+    async def describe() -> tuple[str, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        await admin.start()
+        try:
+            [response] = await admin.describe_consumer_groups([group_id])
+            group = response.groups[0]  # (error, group id, state, protocol type, protocol, members, ...)
+            return str(group[2]), len(group[5])
+        finally:
+            await admin.close()
+
+    deadline = time.monotonic() + timeout
+    seen: tuple[str, int] = ("", 0)
+    with ThreadPoolExecutor(1) as pool:  # callable from sync code and from inside a running loop
+        while time.monotonic() < deadline:
+            try:
+                seen = pool.submit(asyncio.run, describe()).result()
+            except Exception:  # noqa: S110 - the coordinator may not know the group yet
+                pass
+            if seen == ("Stable", members):
+                return
+            time.sleep(0.5)
+    raise RuntimeError(f"consumer group {group_id} not stable with {members} members: {seen}")
 
 
 def _wait_metrics(worker: Worker, timeout: float) -> None:

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.decision_workers import decided, decision_workers, produce
+from bench.decision_workers import decided, decision_workers, produce, wait_for_group
 from shared.db.pool import connect
 from shared.infra import create_database, drop_database
 from shared.messaging.topics import contract_topics, ensure_topics
@@ -39,7 +39,7 @@ async def _throughput(database_url: str, bootstrap: str, workers: int, tmp: Path
     }
     try:
         with decision_workers(workers, env, tmp / name / "logs"):
-            await asyncio.sleep(5)  # the group settles (static members, partitions shared)
+            wait_for_group(bootstrap, f"{prefix}qyzmet-decision-worker", workers)  # partitions shared
             started = time.perf_counter()
             await produce(bootstrap, prefix + "applications.v1", EVENTS)
             conn = await connect(url)

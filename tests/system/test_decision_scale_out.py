@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from bench.decision_workers import decided, decision_workers, produce
+from bench.decision_workers import decided, decision_workers, produce, wait_for_group
 from shared.db.pool import connect
 from shared.infra import KafkaHandle, create_database, drop_database
 from shared.messaging.topics import contract_topics, ensure_topics
@@ -32,6 +32,7 @@ async def test_two_workers_share_the_partitions_and_decide_each_case_once(
     ensure_topics(broker.bootstrap_servers, contract_topics(6, prefix))
     try:
         with decision_workers(2, env, tmp_path / "logs") as workers:
+            wait_for_group(broker.bootstrap_servers, f"{prefix}qyzmet-decision-worker", 2)
             ids = await produce(broker.bootstrap_servers, prefix + "applications.v1", APPLICATIONS)
             conn = await connect(url)
             try:
