@@ -31,6 +31,8 @@ NAMESPACE = "qyzmet"
 IMAGE = "ghcr.io/qyzmet/qyzmet:1.0.0"
 PARTITIONS = 24
 """Partitions per domain topic in production (deploy/README.md: 17 oblasts and 3 cities)."""
+REPLICATION = 3
+"""Replicas of every topic (`min.insync.replicas` 2 follows: `shared.messaging.topics.new_topic`)."""
 METRICS_PORT = 9100
 SECRET_NAME = "qyzmet-secrets"  # noqa: S105  (the Secret object's name, not a secret)
 OUTPUT = Path(__file__).with_name("qyzmet.yaml")
@@ -52,6 +54,7 @@ def _config_map(plugins: list[Any]) -> Manifest:
     data = {
         "KAFKA_BOOTSTRAP_SERVERS": "kafka-bootstrap.kafka.svc:9092",
         "TOPIC_PARTITIONS": str(PARTITIONS),
+        "KAFKA_REPLICATION_FACTOR": str(REPLICATION),
         "QYZMET_LOG_LEVEL": "INFO",
         "QYZMET_DATA_DIR": "/var/lib/qyzmet",
         "QYZMET_METRICS_HOST": "0.0.0.0",  # noqa: S104  (inside the pod)
@@ -102,6 +105,21 @@ def _migrate_job(plugins: list[Any]) -> Manifest:
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+                    # Topics first (partitions, replication, retention; auto-creation is off), then roles
+                    # and schemas; the broker's address comes from the ConfigMap.
+                    "initContainers": [
+                        {
+                            "name": "topics",
+                            "image": IMAGE,
+                            "args": ["topics", "create"],
+                            "envFrom": [{"configMapRef": {"name": "qyzmet-config"}}],
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                            "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+                        }
+                    ],
                     "containers": [
                         {
                             "name": "migrate",

@@ -6,6 +6,7 @@ creates them, each with its dead-letter topic.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,12 +41,38 @@ def contract_topics(partitions: int = DEFAULT_PARTITIONS, prefix: str = "") -> l
     return specs
 
 
-def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec], timeout_s: float = 30.0) -> list[str]:
-    """Create the topics that do not exist yet; return the names created now.
+REPLICATION_VARIABLE = "KAFKA_REPLICATION_FACTOR"
 
-    Domain topics keep their records forever (`retention.ms=-1`) so compliance can replay
-    from offset 0.
-    """
+
+def replication_from_env() -> int:
+    """`KAFKA_REPLICATION_FACTOR` (default 1: a single local broker; production: 3)."""
+    value = os.environ.get(REPLICATION_VARIABLE, "1").strip() or "1"
+    factor = int(value)
+    if factor < 1:
+        raise ValueError(f"{REPLICATION_VARIABLE} must be at least 1, not {factor}")
+    return factor
+
+
+def new_topic(spec: TopicSpec, replication: int) -> NewTopic:
+    """Records kept forever (`retention.ms=-1`: compliance replays from offset 0); with replicas,
+    an acknowledged record (`acks=all`) is on at least two of them (`min.insync.replicas`)."""
+    configs = {"retention.ms": "-1"}
+    if replication > 1:
+        configs["min.insync.replicas"] = str(max(1, min(2, replication - 1)))  # 3 replicas: 2
+    return NewTopic(
+        name=spec.name, num_partitions=spec.partitions, replication_factor=replication, topic_configs=configs
+    )
+
+
+def ensure_topics(
+    bootstrap_servers: str,
+    specs: Iterable[TopicSpec],
+    timeout_s: float = 30.0,
+    replication: int | None = None,
+) -> list[str]:
+    """Create the topics that do not exist yet (`new_topic`); return the names created now.
+    `replication`: the replication factor, default `KAFKA_REPLICATION_FACTOR` or 1."""
+    replication = replication or replication_from_env()
     wanted = list(specs)
     deadline = time.monotonic() + timeout_s
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="qyzmet-topics")
@@ -54,12 +81,7 @@ def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec], timeout_s:
         missing = [spec for spec in wanted if spec.name not in existing]
         created: list[str] = []
         for spec in missing:
-            new = NewTopic(
-                name=spec.name,
-                num_partitions=spec.partitions,
-                replication_factor=1,
-                topic_configs={"retention.ms": "-1"},
-            )
+            new = new_topic(spec, replication)
             while True:
                 try:
                     admin.create_topics([new])

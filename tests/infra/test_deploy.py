@@ -76,6 +76,10 @@ def test_a_migrate_job_alone_holds_the_administrators_url_and_runs_db_setup() ->
     job = _by_kind(_docs("qyzmet.yaml"), "Job")["qyzmet-migrate"]
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["db", "setup"]
+    [topics] = job["spec"]["template"]["spec"]["initContainers"]
+    assert topics["args"] == ["topics", "create"], "topics exist before any process (auto-creation is off)"
+    config = _by_kind(_docs("qyzmet.yaml"), "ConfigMap")["qyzmet-config"]["data"]
+    assert int(config["KAFKA_REPLICATION_FACTOR"]) >= 3, "no acknowledged record on one broker only"
     names = {e["name"] for e in container["env"]}
     assert "DATABASE_URL" in names
     assert {f"{p.name.upper()}_DATABASE_URL" for p in registered_services() if p.migrations} <= names
