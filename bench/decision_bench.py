@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from bench.decision_workers import produce
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.bootstrap import (
     APPLICATIONS_TOPIC,
@@ -23,66 +23,14 @@ from services.decision.bootstrap import (
 )
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
-from shared.contracts.applications import Applicant, ApplicationSubmitted
 from shared.db.pool import create_pool
 from shared.eventstore import apply_migrations
-from shared.messaging.envelope import Envelope
 from shared.messaging.kafka import make_producer
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
 
 Row = dict[str, Any]
 EVENTS = 1500
 PARTITIONS = 6
-SERVICE = "pension_savings_account_info"
-EDITION = "kz_std_393_new_2012"
-
-
-def _application(i: int) -> ApplicationSubmitted:
-    received = datetime(2013, 3, 1, 5, 0, tzinfo=UTC) + timedelta(seconds=i)
-    aid = uuid.uuid4().hex
-    return ApplicationSubmitted(
-        application_id=aid,
-        registration_number=f"B-{i}",
-        service_id=SERVICE,
-        edition_id=EDITION,
-        edition_basis="adoption",
-        channel="tson",
-        office_id="astana-tson-1",
-        region="astana",
-        received_by="operator-1",
-        received_at=received,
-        due_at=received + timedelta(minutes=10),
-        applicant=Applicant(iin="900101300123", full_name="Bench Applicant"),
-        documents=[],
-        idempotency_key=aid,
-    )
-
-
-async def _produce(bootstrap: str, topic: str) -> None:
-    producer = make_producer(bootstrap)
-    await producer.start()
-    try:
-        futures = []
-        for i in range(EVENTS):
-            event = _application(i)
-            envelope = Envelope(
-                id=str(uuid.uuid4()),
-                source="/bench/intake",
-                type=event.ce_type(),
-                data=event.model_dump(mode="json"),
-                subject=event.application_id,
-            )
-            futures.append(
-                await producer.send(
-                    topic,
-                    value=envelope.body(),
-                    key=event.application_id.encode(),
-                    headers=envelope.to_headers(),
-                )
-            )
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 async def _pipeline(pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str) -> float:
@@ -165,7 +113,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn, schema, *MIGRATIONS)
-        await _produce(bootstrap_servers, topics[0])
+        await produce(bootstrap_servers, topics[0], EVENTS)
         raw = await _raw(pool, schema, bootstrap_servers, topics[0])
         pipeline = await _pipeline(pool, schema, bootstrap_servers, prefix)
         ratio = pipeline / raw if raw else 0.0
