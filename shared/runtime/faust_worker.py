@@ -157,7 +157,7 @@ def _exit_for_restart(reason: str) -> None:
 
 def attach_liveness(
     app: faust.App,
-    bootstrap: str,
+    monitor: LagMonitor,
     topics: Sequence[str],
     watch: ProgressWatch,
     stall_s: float,
@@ -169,11 +169,10 @@ def attach_liveness(
         return [TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()]
 
     async def run() -> None:
-        lag = GroupLag(bootstrap, app.conf.id, topics)
         await watch_liveness(
             watch,
             assignment,
-            lag,
+            GroupLag(monitor, topics),
             _exit_for_restart,
             stall_s=stall_s,
             interval_s=min(10.0, stall_s / 3),
@@ -257,11 +256,11 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
         names = [settings.topic_prefix + t for t in topics]
         consumed += names
         attach_agent(app, AgentSpec(name, names, consumer, watch=watch))
-    if worker.agents and settings.worker_stall_s > 0:
-        attach_liveness(app, bootstrap, consumed, watch, settings.worker_stall_s, lazy.stop)
     if worker.agents:
         lag = LagMonitor(bootstrap, app.conf.id)
         attach_background(app, "consumer_lag", lambda: lag.run(lazy.stop))
+        if settings.worker_stall_s > 0:
+            attach_liveness(app, lag, consumed, watch, settings.worker_stall_s, lazy.stop)
     attach_background(app, "audit_relay", lambda: _run_audit_relay(lazy))
     for name, loop in worker.backgrounds:
 

@@ -11,7 +11,8 @@ whose broker is unreachable cannot measure lag and is not judged either (that ou
 its fault and a restart would not help).
 
 Lag is read the way an operator would read it (``kafka-consumer-groups --describe``): the group's
-committed offsets from the admin API against the partitions' end offsets.
+committed offsets from the admin API against the partitions' end offsets, through the worker's
+`LagMonitor` (its Kafka clients stay open between checks).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
+
+from shared.messaging.lag import LagMonitor
 
 log = structlog.get_logger(__name__)
 
@@ -51,34 +53,12 @@ class ProgressWatch:
 class GroupLag:
     """Records on `topics` past the consumer group's committed offsets (None: cannot tell now)."""
 
-    def __init__(self, bootstrap: str, group_id: str, topics: Collection[str]) -> None:
-        self._bootstrap = bootstrap
-        self._group_id = group_id
+    def __init__(self, monitor: LagMonitor, topics: Collection[str]) -> None:
+        self._monitor = monitor
         self._topics = set(topics)
 
     async def __call__(self, partitions: Collection[TopicPartition]) -> int | None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=5000)
-        ends_reader = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, request_timeout_ms=5000)
-        try:
-            await admin.start()
-            await ends_reader.start()
-            committed = await admin.list_consumer_group_offsets(self._group_id)
-            wanted = list(partitions) or [tp for tp in committed if tp.topic in self._topics]
-            if not wanted:
-                return None
-            ends = await ends_reader.end_offsets(wanted)
-            lag = 0
-            for tp in wanted:
-                meta = committed.get(tp)
-                done = meta.offset if meta is not None and meta.offset >= 0 else 0
-                lag += max(0, ends.get(tp, 0) - done)
-            return lag
-        except Exception as exc:  # broker away: no judgement now
-            log.info("liveness: lag unknown", error=type(exc).__name__)
-            return None
-        finally:
-            await ends_reader.stop()
-            await admin.close()
+        return await self._monitor.waiting(partitions, self._topics)
 
 
 async def watch_liveness(

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.infra import KafkaHandle
+from shared.messaging.lag import LagMonitor
 from shared.messaging.topics import TopicSpec, ensure_topics
 from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
 
@@ -107,8 +108,14 @@ async def test_group_lag_counts_records_past_the_committed_offsets(
         await consumer.commit({TopicPartition(topic, 0): 2})  # 2 of 5 done on partition 0
     finally:
         await consumer.stop()
-    lag = GroupLag(broker.bootstrap_servers, group, [topic])
-    assert await lag([TopicPartition(topic, 0)]) == 3
-    assert await lag([TopicPartition(topic, 0), TopicPartition(topic, 1)]) == 3 + 3
-    assert await lag([]) == 3  # no assignment: the group's committed partitions of its topics
-    assert await GroupLag("127.0.0.1:1", group, [topic])([TopicPartition(topic, 0)]) is None
+    monitor = LagMonitor(broker.bootstrap_servers, group)
+    unreachable = LagMonitor("127.0.0.1:1", group)
+    try:
+        lag = GroupLag(monitor, [topic])
+        assert await lag([TopicPartition(topic, 0)]) == 3
+        assert await lag([TopicPartition(topic, 0), TopicPartition(topic, 1)]) == 3 + 3
+        assert await lag([]) == 3  # no assignment: the group's committed partitions of its topics
+        assert await GroupLag(unreachable, [topic])([TopicPartition(topic, 0)]) is None
+    finally:
+        await monitor.close()
+        await unreachable.close()
