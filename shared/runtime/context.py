@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import random
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
-import structlog
 from aiokafka import AIOKafkaProducer
 
 from shared.audit import AuditLog
@@ -22,16 +18,18 @@ from shared.db.pool import create_pool
 from shared.eventstore import EventStore
 from shared.messaging.kafka import make_producer, producer_factory
 from shared.messaging.relay import OutboxRelay
-from shared.runtime.database import await_migrations, database_url_variable, service_database_url
-from shared.service_layer.retry import is_retryable
+from shared.runtime.database import (
+    await_migrations,
+    database_url_variable,
+    service_database_url,
+    startup_wait_s,
+    when_ready,
+)
 from shared.settings import PlatformSettings
 
 
 class InfrastructureMissing(RuntimeError):
     pass
-
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -84,18 +82,8 @@ async def connect_when_ready(
     """A pool, once PostgreSQL answers: a process started while the database restarts or fails
     over waits for it (jittered back-off, `QYZMET_DB_STARTUP_WAIT_S`, default 300 s) instead of
     exiting; after the wait the last error is raised."""
-    budget = wait_s if wait_s is not None else float(os.environ.get("QYZMET_DB_STARTUP_WAIT_S", "300"))
-    started = time.monotonic()
-    delay = 0.2
-    while True:
-        try:
-            return await create_pool(dsn, min_size=min_size, max_size=max_size)
-        except Exception as exc:
-            if not is_retryable(exc) or time.monotonic() - started + delay > budget:
-                raise
-            log.warning("database not ready, waiting", error=type(exc).__name__, retry_in_s=round(delay, 2))
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-            delay = min(delay * 2, 5.0)
+    budget = startup_wait_s() if wait_s is None else wait_s
+    return await when_ready(lambda: create_pool(dsn, min_size=min_size, max_size=max_size), budget)
 
 
 async def open_service_pool(

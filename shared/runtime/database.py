@@ -16,7 +16,8 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -39,6 +40,8 @@ log = structlog.get_logger(__name__)
 
 ROLE_SECRET_VARIABLE = "QYZMET_DB_ROLE_SECRET"  # noqa: S105 (a variable name)
 DEFAULT_CATALOG_SCHEMA = "catalog"
+
+T = TypeVar("T")
 
 
 class DatabaseNotConfigured(RuntimeError):
@@ -99,13 +102,16 @@ async def provision_service(
     return applied
 
 
-async def _admin_connection(url: str, wait_s: float) -> asyncpg.Connection:
+async def when_ready(open_: Callable[[], Awaitable[T]], wait_s: float) -> T:
+    """`open_()`'s result, once PostgreSQL answers: a process started while the database restarts
+    or fails over waits for it (jittered back-off) instead of exiting; after `wait_s` seconds the
+    last error is raised."""
     from shared.service_layer.retry import is_retryable
 
     started, delay = time.monotonic(), 0.2
     while True:
         try:
-            return await connect(url)
+            return await open_()
         except Exception as exc:
             if not is_retryable(exc) or time.monotonic() - started + delay > wait_s:
                 raise
@@ -114,7 +120,8 @@ async def _admin_connection(url: str, wait_s: float) -> asyncpg.Connection:
             delay = min(delay * 2, 5.0)
 
 
-def _startup_wait_s() -> float:
+def startup_wait_s() -> float:
+    """How long a starting process waits for the database: `QYZMET_DB_STARTUP_WAIT_S`, default 300 s."""
     return float(os.environ.get("QYZMET_DB_STARTUP_WAIT_S", "300"))
 
 
@@ -135,7 +142,8 @@ async def service_database_url(
 
     plugin = registered_service(service)
     login = local_login(service, settings)
-    admin = await _admin_connection(settings.database_url, _startup_wait_s())
+    admin_url = settings.database_url
+    admin = await when_ready(lambda: connect(admin_url), startup_wait_s())
     try:
         await provision_service(
             admin, schema, migrations, login, reads_catalog=plugin is not None and plugin.reads_catalog
@@ -164,7 +172,7 @@ async def await_migrations(
     pool: asyncpg.Pool, schema: str, migrations: tuple[str, ...], wait_s: float | None = None
 ) -> None:
     """Wait (up to `QYZMET_DB_STARTUP_WAIT_S`) until `qyzmet db setup` has migrated `schema`."""
-    budget = _startup_wait_s() if wait_s is None else wait_s
+    budget = startup_wait_s() if wait_s is None else wait_s
     started = time.monotonic()
     while missing := await migrations_missing(pool, schema, migrations):
         if time.monotonic() - started > budget:
