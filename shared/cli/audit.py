@@ -31,6 +31,7 @@ from shared.audit.published import published_audit
 from shared.audit.relay import AUDIT_TOPIC, publish_pending
 from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
 from shared.catalog.store import CATALOG_SCHEMA
+from shared.cli import checked_database_url
 from shared.cli.topics import broker_of
 from shared.db.pool import connect
 from shared.runtime.running import SYSTEM_FILE, find_running
@@ -39,13 +40,6 @@ from shared.settings import PlatformSettings
 ANCHOR_FILE = "audit_anchors.jsonl"
 UNANCHORED_EXIT = 3
 """`verify`'s exit status when every chain is consistent but one is not anchored."""
-
-
-def _database_url() -> str | None:
-    url = PlatformSettings().database_url
-    if not url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
-    return url
 
 
 def default_anchor_file() -> Path:
@@ -109,7 +103,7 @@ async def _verify(
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    url = _database_url()
+    url = checked_database_url(PlatformSettings().database_url)
     if not url:
         return 2
     try:
@@ -174,7 +168,7 @@ def _moment(text: str) -> datetime:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
-    url = _database_url()
+    url = checked_database_url(PlatformSettings().database_url)
     if not url:
         return 2
     where = ExportFilter(args.start, args.end, args.office, args.actor)
@@ -209,7 +203,7 @@ async def publish_schemas(database_url: str, schemas: list[str]) -> str:
 
 
 def _audit_publish(args: argparse.Namespace) -> int:
-    url = _database_url()
+    url = checked_database_url(PlatformSettings().database_url)
     if not url:
         return 2
     print(asyncio.run(publish_schemas(url, args.schema or [CATALOG_SCHEMA])), file=sys.stderr)

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.cli import checked_database_url
 from shared.db.grants import grant_catalog_readers, migrate_as_owner
 from shared.db.pool import connect
 from shared.db.roles import ensure_owner
@@ -101,14 +102,14 @@ async def _require_administrator(conn: asyncpg.Connection) -> None:
 
 def _setup(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
-    if not settings.database_url:
-        print(
-            'qyzmet: DATABASE_URL (the administrator) is not set (run `eval "$(qyzmet infra up)"`)',
-            file=sys.stderr,
-        )
+    admin_url = checked_database_url(
+        settings.database_url,
+        'qyzmet: DATABASE_URL (the administrator) is not set (run `eval "$(qyzmet infra up)"`)',
+    )
+    if admin_url is None:
         return 2
     plugins = registered_services()
-    urls = asyncio.run(setup_databases(settings.database_url, plugins, settings))
+    urls = asyncio.run(setup_databases(admin_url, plugins, settings))
     for variable, url in urls.items():
         print(f"export {variable}={shlex.quote(url)}")
     roles = ", ".join(login_of(url).role for url in urls.values())

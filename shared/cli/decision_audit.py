@@ -10,6 +10,7 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
+from shared.cli import checked_database_url
 from shared.db.pool import create_pool
 from shared.replay.spec import AuditResult, ProjectionSpec, Selection
 from shared.runtime.registry import load_target, registered_services
@@ -44,12 +45,11 @@ def audit_decisions(args: argparse.Namespace) -> int:
     if spec is None:
         print("qyzmet replay decisions: no installed service records decisions", file=sys.stderr)
         return 2
-    settings = PlatformSettings()
-    if not settings.database_url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    database_url = checked_database_url(PlatformSettings().database_url)
+    if database_url is None:
         return 2
     selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)
-    result = asyncio.run(_run(spec, settings.database_url, selection))
+    result = asyncio.run(_run(spec, database_url, selection))
     for finding in result.findings:
         print(f"{finding.subject} (decided {finding.at.isoformat()}) would now differ:")
         for reason in finding.reasons:

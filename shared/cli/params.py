@@ -25,6 +25,7 @@ from shared.audit import AuditLog
 from shared.audit.keys import command_audit_key
 from shared.catalog import AdoptionRecord, CatalogError, ParameterRecord, load_catalog
 from shared.catalog.store import CatalogStore
+from shared.cli import checked_database_url
 from shared.cli.audit import publish_schemas
 from shared.db.pool import connect
 from shared.settings import PlatformSettings
@@ -47,9 +48,9 @@ def _with_store(
     work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]], *, audited: bool = False
 ) -> T:
     settings = PlatformSettings()
-    if not settings.database_url:
-        raise SystemExit('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)')
-    database_url = settings.database_url
+    database_url = checked_database_url(settings.database_url)
+    if database_url is None:
+        raise SystemExit(1)
 
     async def run() -> T:
         conn = await connect(database_url)

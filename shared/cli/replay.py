@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.cli import checked_database_url
 from shared.db.pool import create_pool
 from shared.replay.engine import (
     ReplayRefused,
@@ -133,8 +134,7 @@ def _replay_command(args: argparse.Namespace) -> int:
         )
         return 2
     settings = PlatformSettings()
-    if not settings.database_url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    if checked_database_url(settings.database_url) is None:
         return 2
     if args.source == "kafka" and not settings.kafka_bootstrap_servers:
         print("qyzmet: --source kafka needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)

@@ -9,6 +9,8 @@ import sys
 from datetime import date
 from typing import Any
 
+from shared.cli import checked_database_url
+
 
 def _day(text: str) -> date:
     try:
@@ -33,9 +35,8 @@ def _quality(args: argparse.Namespace) -> int:
     if args.to < args.start:
         print("qyzmet report quality: --to: must not be before --from", file=sys.stderr)
         return 2
-    settings = PlatformSettings()
-    if not settings.database_url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    database_url = checked_database_url(PlatformSettings().database_url)
+    if database_url is None:
         return 2
     request = ReportRequest(
         start=args.start,
@@ -48,8 +49,7 @@ def _quality(args: argparse.Namespace) -> int:
     )
 
     async def run() -> Any:
-        assert settings.database_url is not None
-        conn = await connect(settings.database_url)
+        conn = await connect(database_url)
         try:
             return await build_report(conn, load_catalog(), request)
         finally:

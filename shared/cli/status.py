@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from shared.cli import checked_database_url
 from shared.db.pool import create_pool
 from shared.replay.spec import ProjectionSpec
 from shared.runtime.registry import load_target, registered_services
@@ -99,12 +100,11 @@ def _status_command(args: argparse.Namespace) -> int:
     if spec is None:
         print("qyzmet status: no installed service keeps application status views", file=sys.stderr)
         return 2
-    settings = PlatformSettings()
-    if not settings.database_url:
-        print('qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)', file=sys.stderr)
+    database_url = checked_database_url(PlatformSettings().database_url)
+    if database_url is None:
         return 2
     moment = args.as_of or datetime.now(UTC)
-    view = asyncio.run(_show(spec, settings.database_url, args.application, moment))
+    view = asyncio.run(_show(spec, database_url, args.application, moment))
     if view is None:
         print(f"qyzmet status: application {args.application} had not been submitted by {moment.isoformat()}")
         return 1
