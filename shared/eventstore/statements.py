@@ -31,6 +31,7 @@ class Statements:
     append_batch: str
     refusal: str
     stream_version: str
+    stream_versions: str
     load: str
     read_committed: str
     read_for_publishing: str
@@ -91,6 +92,10 @@ def statements(schema: str) -> Statements:
             f" {schema}.stream_version($2) AS version"
         ),
         stream_version=f"SELECT {schema}.stream_version($1)",
+        stream_versions=(
+            f"SELECT s.stream_id, s.version FROM unnest($1::text[]) AS u(stream_id)"
+            f" JOIN {streams} AS s ON s.stream_id = u.stream_id"
+        ),
         load=f"SELECT {COLUMNS} FROM {schema}.stream_events($1, $2) e",
         read_committed=f"SELECT {COLUMNS} FROM {committed} e",
         # The relay forwards bytes: the data stays JSON text and metadata comes as columns.

@@ -139,6 +139,11 @@ class EventStore:
         version: int = await conn.fetchval(self._sql.stream_version, stream_id)
         return version
 
+    async def stream_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
+        """The version of each of `streams` that exists (in one statement; a missing one is at 0)."""
+        rows = await conn.fetch(self._sql.stream_versions, list(streams))
+        return {row["stream_id"]: row["version"] for row in rows}
+
     async def load(
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
     ) -> list[StoredEvent]:

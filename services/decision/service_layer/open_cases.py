@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 
-from services.decision.adapters.case_heads import stream_versions
 from services.decision.adapters.projection import CaseProjection
 from services.decision.adapters.timers import TimerStore
 from services.decision.domain import commands as c
@@ -59,7 +58,7 @@ class OpenCasesTogether:
     async def prepare(self, conn: asyncpg.Connection, items: Sequence[Item]) -> list[CasePlan | None]:
         submitted = [event for _, event in items if isinstance(event, ApplicationSubmitted)]
         assert len(submitted) == len(items)
-        versions = await stream_versions(conn, self.schema, [stream_of(e.application_id) for e in submitted])
+        versions = await self.store.stream_versions(conn, [stream_of(e.application_id) for e in submitted])
         catalog = await self.catalogs.current()
         plans: list[CasePlan | None] = []
         for (envelope, _), event in zip(items, submitted, strict=True):
@@ -89,7 +88,7 @@ class OpenCasesTogether:
             conn,
             [(s, [new_event(e, p.metadata) for e in p.events]) for s, p in zip(streams, cases, strict=True)],
         )
-        versions = await stream_versions(conn, self.schema, streams)
+        versions = await self.store.stream_versions(conn, streams)
         for stream, plan in zip(streams, cases, strict=True):
             expected = plan.version + len(plan.events)
             if versions.get(stream) != expected:
