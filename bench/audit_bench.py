@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.rows import ratio_row
 from shared.audit import AuditEntry, AuditKey, AuditLog
 from shared.audit.records import chain_mac
 from shared.db.pool import create_pool
@@ -84,19 +85,6 @@ async def _single_head(pool: asyncpg.Pool, schema: str) -> float:
     return await _timed(pool, work)
 
 
-def _row(name: str, value: float, baseline: float, baseline_name: str) -> Row:
-    return {
-        "name": name,
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "baseline_name": baseline_name,
-        "unit": "records/s",
-        "ratio": round(value / baseline, 3) if baseline else 0.0,
-        "target_ratio": None,
-        "meets_target": None,
-    }
-
-
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     pool = await create_pool(database_url, min_size=WRITERS, max_size=WRITERS)
@@ -117,9 +105,21 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         one_office = await _chains(pool, schema, 1)
         eight_offices = await _chains(pool, schema, WRITERS)
         return [
-            _row("audit_append_8_offices", eight_offices, raw, "raw_insert"),
-            _row("audit_append_8_offices_vs_single_head", eight_offices, single, "single_head"),
-            _row("audit_append_1_office_vs_single_head", one_office, single, "single_head"),
+            ratio_row("audit_append_8_offices", eight_offices, raw, "records/s", baseline_name="raw_insert"),
+            ratio_row(
+                "audit_append_8_offices_vs_single_head",
+                eight_offices,
+                single,
+                "records/s",
+                baseline_name="single_head",
+            ),
+            ratio_row(
+                "audit_append_1_office_vs_single_head",
+                one_office,
+                single,
+                "records/s",
+                baseline_name="single_head",
+            ),
         ]
     finally:
         async with pool.acquire() as conn:

@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 
 from bench.eventsourcing_peer import WRITERS, Event, Peer
+from bench.rows import ratio_row
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migrations, cursor_of
 
@@ -266,20 +267,6 @@ def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def _ratio_row(name: str, ours: float, base: float, unit: str, target: float, **extra: Any) -> Row:
-    ratio = ours / base if base else 0.0
-    return {
-        "name": name,
-        "value": round(ours, 1),
-        "baseline": round(base, 1),
-        "unit": unit,
-        "ratio": round(ratio, 3),
-        "target_ratio": target,
-        "meets_target": ratio >= target,
-        **extra,
-    }
-
-
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     figures: dict[str, list[float]] = {}
     for key in ("append", "read", "projection", "concurrent", "p99_ms"):
@@ -294,9 +281,9 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     m = {key: statistics.median(values) for key, values in figures.items()}
     rounds = {key: [round(v, 1) for v in values] for key, values in figures.items()}
     return [
-        _ratio_row("es_vs_peer_batched_append", m["ours_append"], m["peer_append"], "events/s", 2.0),
-        _ratio_row("es_batched_append_vs_raw_copy", m["ours_append"], m["copy"], "events/s", 0.7),
-        _ratio_row(
+        ratio_row("es_vs_peer_batched_append", m["ours_append"], m["peer_append"], "events/s", 2.0),
+        ratio_row("es_batched_append_vs_raw_copy", m["ours_append"], m["copy"], "events/s", 0.7),
+        ratio_row(
             "es_vs_peer_concurrent_appends",
             m["ours_concurrent"],
             m["peer_concurrent"],
@@ -305,8 +292,8 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
             p99_ms=round(m["ours_p99_ms"], 2),
             peer_p99_ms=round(m["peer_p99_ms"], 2),
         ),
-        _ratio_row("es_vs_peer_global_read", m["ours_read"], m["peer_read"], "events/s", 1.0),
-        _ratio_row(
+        ratio_row("es_vs_peer_global_read", m["ours_read"], m["peer_read"], "events/s", 1.0),
+        ratio_row(
             "es_vs_peer_projection_rebuild", m["ours_projection"], m["peer_projection"], "events/s", 2.0
         ),
         {"name": "es_vs_peer_rounds", "value": ROUNDS, "unit": "rounds", "rounds": rounds},

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from bench.rows import ratio_row
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migrations, cursor_of
 from shared.messaging.envelope import envelope_of
@@ -132,19 +133,6 @@ async def _raw_produce(pool: asyncpg.Pool, store: EventStore, bootstrap: str, to
         await producer.stop()
 
 
-def _row(name: str, value: float, baseline: float, unit: str, target: float) -> Row:
-    ratio = value / baseline if baseline else 0.0
-    return {
-        "name": name,
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "unit": unit,
-        "ratio": round(ratio, 3),
-        "target_ratio": target,
-        "meets_target": ratio >= target,
-    }
-
-
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     pool = await create_pool(database_url, min_size=1, max_size=4)
@@ -162,9 +150,9 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         relay = await _relay(pool, store, bootstrap_servers, relay_topic)
         produce = await _raw_produce(pool, store, bootstrap_servers, raw_topic)
         return [
-            _row("event_store_batched_append", append, copy, "events/s", 0.5),
-            _row("gap_safe_global_read", read, keyset, "events/s", 0.5),
-            _row("outbox_relay_to_kafka", relay, produce, "events/s", 0.5),
+            ratio_row("event_store_batched_append", append, copy, "events/s", 0.5),
+            ratio_row("gap_safe_global_read", read, keyset, "events/s", 0.5),
+            ratio_row("outbox_relay_to_kafka", relay, produce, "events/s", 0.5),
         ]
     finally:
         async with pool.acquire() as conn:

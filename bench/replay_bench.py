@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.rows import ratio_row
 from services.intake.bootstrap import migrate
 from services.intake.projections import APPLICATIONS
 from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
@@ -166,14 +167,6 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _row(name: str, value: float, baseline: float, unit: str, target: float, **extra: Any) -> dict[str, Any]:
-    ratio = value / baseline if baseline else 0.0
-    return {
-        "name": name, "value": round(value, 1), "baseline": round(baseline, 1), "unit": unit,
-        "ratio": round(ratio, 3), "target_ratio": target, "meets_target": ratio >= target, **extra,
-    }  # fmt: skip
-
-
 async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]:
     schema = f"bench_replay_{uuid.uuid4().hex[:8]}"
     target = f"{schema}_r"
@@ -192,7 +185,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
             history = await conn.fetchval(f"SELECT count(*) FROM {target}.application_history")
         assert read == stored == result.events == history, (read, stored, result.events, history)
         return [
-            _row(
+            ratio_row(
                 "replay_status_projection",
                 rate,
                 read_rate,
