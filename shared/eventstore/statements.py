@@ -92,9 +92,10 @@ def statements(schema: str) -> Statements:
             f" {schema}.stream_version($2) AS version"
         ),
         stream_version=f"SELECT {schema}.stream_version($1)",
+        # each head through the function: a join of `streams` is planned as a scan while it is small
         stream_versions=(
-            f"SELECT s.stream_id, s.version FROM unnest($1::text[]) AS u(stream_id)"
-            f" JOIN {streams} AS s ON s.stream_id = u.stream_id"
+            f"SELECT u.stream_id, {schema}.stream_version(u.stream_id) AS version"
+            " FROM unnest($1::text[]) AS u(stream_id)"
         ),
         load=f"SELECT {COLUMNS} FROM {schema}.stream_events($1, $2) e",
         read_committed=f"SELECT {COLUMNS} FROM {committed} e",

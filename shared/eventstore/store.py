@@ -140,7 +140,7 @@ class EventStore:
         return version
 
     async def stream_versions(self, conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, int]:
-        """The version of each of `streams` that exists (in one statement; a missing one is at 0)."""
+        """The version of each of `streams` (0: none yet), in one statement."""
         rows = await conn.fetch(self._sql.stream_versions, list(streams))
         return {row["stream_id"]: row["version"] for row in rows}
 

@@ -129,6 +129,8 @@ async def test_a_batch_is_all_or_nothing_and_numbers_each_stream_on(pool: asyncp
         ]
         assert await store.append_batch(conn, batch) == 3
         assert [e.data["n"] for e in await store.load(conn, "b-x")] == [1, 2, 3]
+        heads = await store.stream_versions(conn, ["b-x", "b-y", "b-none"])
+        assert heads == {"b-x": 3, "b-y": 1, "b-none": 0}
     async with pool.acquire() as old, pool.acquire() as new:
         tx = old.transaction()
         await tx.start()

@@ -19,6 +19,7 @@ _ARGS = {
     " ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])",
     "refusal": "(ARRAY[gen_random_uuid()], 's-1')",
     "stream_version": "('s-1')",
+    "stream_versions": "(ARRAY['s-1', 's-2'])",
     "load": "('s-1', 0)",
     "read_committed": "('0', 0, 1000)",
     "read_for_publishing": "('0', 0, 1000)",
@@ -75,6 +76,8 @@ async def test_appends_loads_and_reads_never_scan_the_log_under_generic_plans(
                     await store.append_batch(conn, batch)
                     assert [e.version for e in await store.load(conn, f"g-{n}")] == [1, 2, 3, 4]
                     assert await store.stream_version(conn, f"g-{n}") == 4
+                    heads = await store.stream_versions(conn, [f"g-{n}", f"b-{n}"])
+                    assert heads == {f"g-{n}": 4, f"b-{n}": 1}
                     await store.read_committed(conn, GlobalCursor(), 100)
                     await store.read_committed_for_publishing(conn, GlobalCursor(), 100)
                 after = await _scans(conn, schema)
