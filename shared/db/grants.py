@@ -112,26 +112,26 @@ async def prepare_service_schema(
     """In one transaction under the schema's migration lock: hand the schema to the owner, apply
     the migrations as the owner, grant `role` its privileges. Returns the versions applied now.
     `conn` is an administrator's (superuser, or a member of the owner); `ensure_owner` first."""
-    schema = checked_identifier(schema)
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", migration_lock_key(schema))
-        await take_ownership(conn, schema)
-        await conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
-        applied = await apply_migrations(conn, schema, *packages)
-        await grant_service(conn, schema, role)
-        await conn.execute("RESET ROLE")
-    return applied
+    return await _migrate_as_owner(conn, schema, packages, grant_to=role)
 
 
 async def migrate_as_owner(conn: asyncpg.Connection, schema: str, *packages: str) -> list[str]:
     """Hand `schema` to the owner and apply its migrations as the owner (no login role's grants:
     the catalog's schema, say)."""
+    return await _migrate_as_owner(conn, schema, packages, grant_to=None)
+
+
+async def _migrate_as_owner(
+    conn: asyncpg.Connection, schema: str, packages: tuple[str, ...], grant_to: str | None
+) -> list[str]:
     schema = checked_identifier(schema)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", migration_lock_key(schema))
         await take_ownership(conn, schema)
         await conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
         applied = await apply_migrations(conn, schema, *packages)
+        if grant_to is not None:
+            await grant_service(conn, schema, grant_to)
         await conn.execute("RESET ROLE")
     return applied
 
