@@ -20,12 +20,13 @@ from typing import Any, Protocol
 import asyncpg
 import jwt
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.audit import AuditEntry, AuditLog
 from shared.audit.records import Outcome
 from shared.auth.tokens import InvalidToken, Principal, verify_token
+from shared.http.correlation import known_correlation_id
 
 log = structlog.get_logger(__name__)
 
@@ -151,11 +152,6 @@ def _entry(
     scope: Scope,
     outcome: Outcome,
 ) -> AuditEntry:
-    state = scope.get("state") or {}
-    correlation = state.get("correlation_id") if isinstance(state, dict) else None
-    if correlation is None:
-        given = dict(scope.get("headers") or []).get(b"x-correlation-id", b"").decode("latin-1")
-        correlation = given if 0 < len(given) <= 128 and given.isprintable() else None
     return AuditEntry(
         actor=principal.subject if principal else "anonymous",
         role=principal.role.value if principal else "-",
@@ -163,7 +159,7 @@ def _entry(
         action=action,
         subject=subject,
         details=details,
-        correlation_id=correlation,
+        correlation_id=known_correlation_id(Request(scope)),
         outcome=outcome,
     )
 

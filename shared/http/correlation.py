@@ -25,6 +25,13 @@ def given_correlation_id(request: Request) -> str | None:
     return _given(request)
 
 
+def known_correlation_id(request: Request) -> str | None:
+    """The id `correlation_id` gave the request, else the caller's; None if neither (no new id
+    is made and nothing is bound: for code that runs around the request, like its audit)."""
+    known: str | None = getattr(request.state, "correlation_id", None)
+    return known if known is not None else _given(request)
+
+
 def correlation_id(request: Request) -> str:
     known: str | None = getattr(request.state, "correlation_id", None)
     if known is not None:
