@@ -8,7 +8,7 @@ import asyncpg
 from services.complaints.adapters.projection import replay_complaints
 from services.complaints.bootstrap import COMPLAINTS_TOPIC, MIGRATIONS, schema_from_env
 from shared.contracts.complaints import COMPLAINT_EVENTS
-from shared.replay.kafka import topics_into_store
+from shared.replay.kafka import refilled_store_job, topics_into_store
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
 
@@ -19,22 +19,8 @@ async def _replay(pool: asyncpg.Pool, job: ReplayJob) -> int:
 async def _from_kafka(pool: asyncpg.Pool, job: KafkaJob) -> int:
     """Every complaint event is on `complaints.v1`: the topic fills the fresh schema's store (one
     stream per complaint, in the topic's order), which the same code then projects."""
-    await topics_into_store(
-        pool,
-        job,
-        (COMPLAINTS_TOPIC,),
-        COMPLAINT_EVENTS,
-    )
-    streams = await _streams(pool, job)
-    return await replay_complaints(pool, job.target, job.target, streams, job.progress)
-
-
-async def _streams(pool: asyncpg.Pool, job: KafkaJob) -> list[str] | None:
-    if job.streams_of is None:
-        return None
-    async with pool.acquire() as conn:
-        found = await job.streams_of(conn, job.target)
-    return None if found is None else list(found)
+    await topics_into_store(pool, job, (COMPLAINTS_TOPIC,), COMPLAINT_EVENTS)
+    return await _replay(pool, await refilled_store_job(pool, job))
 
 
 COMPLAINTS = ProjectionSpec(

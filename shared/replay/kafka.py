@@ -21,7 +21,7 @@ from shared.contracts.event import parse_ce_type
 from shared.contracts.registry import EventRegistry
 from shared.db.identifiers import checked_identifier
 from shared.messaging.envelope import Envelope, PoisonMessage, decode
-from shared.replay.spec import KafkaJob
+from shared.replay.spec import KafkaJob, ReplayJob
 
 
 @dataclass(frozen=True)
@@ -156,3 +156,13 @@ async def topics_into_store(
             async with conn.transaction():
                 stored += await store_envelopes(conn, job.target, envelopes[start : start + 1000], stream_of)
     return stored
+
+
+async def refilled_store_job(pool: asyncpg.Pool, job: KafkaJob) -> ReplayJob:
+    """The store replay that projects `job.target`'s event store, once filled from the topics, into
+    its own rows: the streams the selection picks there (`job.streams_of`), all when none."""
+    streams = None
+    if job.streams_of is not None:
+        async with pool.acquire() as conn:
+            streams = await job.streams_of(conn, job.target)
+    return ReplayJob(job.target, job.target, streams, job.progress)

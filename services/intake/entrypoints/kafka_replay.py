@@ -31,7 +31,7 @@ from shared.contracts.event import parse_ce_type
 from shared.contracts.registry import UnknownEventType
 from shared.contracts.topics import registry_of
 from shared.messaging.envelope import Envelope, PoisonMessage
-from shared.replay.kafka import TopicRecord, read_topics, store_envelopes, subject_stream
+from shared.replay.kafka import TopicRecord, read_topics, refilled_store_job, store_envelopes, subject_stream
 from shared.replay.spec import KafkaJob, ReplayJob
 
 Replay = Callable[[asyncpg.Pool, ReplayJob], Awaitable[int]]
@@ -42,11 +42,7 @@ async def replay_from_topics(pool: asyncpg.Pool, job: KafkaJob, project: Replay)
         job.bootstrap_servers, (APPLICATIONS_TOPIC, *CONSUMED_TOPICS), job.topic_prefix
     )
     await _refill(pool, job.target, records)
-    streams = None
-    if job.streams_of is not None:
-        async with pool.acquire() as conn:
-            streams = await job.streams_of(conn, job.target)
-    return await project(pool, ReplayJob(job.target, job.target, streams, job.progress))
+    return await project(pool, await refilled_store_job(pool, job))
 
 
 async def _refill(pool: asyncpg.Pool, target: str, records: list[TopicRecord]) -> None:
