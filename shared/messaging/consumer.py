@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -148,9 +149,9 @@ class EventConsumer:
         after it come back `DEFERRED` (the caller delivers them again later, in order)."""
         with CONSUMER_BATCH_SECONDS.labels(self.name).time():
             result = await self._process_batch(records, deferrals)
-        for outcome in result:
-            self.counts[outcome] = self.counts.get(outcome, 0) + 1
-            CONSUMER_RECORDS.labels(self.name, outcome.value).inc()
+        for outcome, n in Counter(result).items():  # one metric update per outcome, not per record
+            self.counts[outcome] = self.counts.get(outcome, 0) + n
+            CONSUMER_RECORDS.labels(self.name, outcome.value).inc(n)
         return result
 
     async def _process_batch(
