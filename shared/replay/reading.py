@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
+from shared.eventstore.statements import COLUMNS
 
 _OF_STREAMS = (
-    "SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_id, e.event_type,"
-    " e.schema_version, e.data, e.metadata, e.recorded_at FROM {table} e"
+    f"SELECT {COLUMNS} FROM {{table}} e"
     " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
     " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
     " AND e.stream_id = ANY($4::text[])"
@@ -38,21 +38,7 @@ async def read_committed(
         limit,
         list(streams),
     )
-    return [
-        StoredEvent(
-            position=row["position"],
-            txid=row["txid"],
-            stream_id=row["stream_id"],
-            version=row["version"],
-            event_id=row["event_id"],
-            event_type=row["event_type"],
-            schema_version=row["schema_version"],
-            data=row["data"],
-            metadata=row["metadata"],
-            recorded_at=row["recorded_at"],
-        )
-        for row in rows
-    ]
+    return [StoredEvent._make(row) for row in rows]  # `COLUMNS` lists the fields in order
 
 
 class ReplayStalled(RuntimeError):
