@@ -89,6 +89,7 @@ def create_app(
     app.state.token_secret = token_secret or platform.token_secret or local_secret(platform.data_dir)
     app.state.token_issuer = platform.token_issuer
     targets = _targets()
+    css = (HERE / "static" / "console.css").read_text(encoding="utf-8")  # once, not per request
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -199,7 +200,6 @@ def create_app(
 
     @app.get("/static/console.css", include_in_schema=False)
     async def stylesheet() -> Response:
-        css = (HERE / "static" / "console.css").read_text(encoding="utf-8")
         return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=300"})
 
     return app
