@@ -8,8 +8,37 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any
+
+from shared.infra import KafkaHandle
+from shared.infra.procs import free_ports
+
+RUN_ARGV = (sys.executable, "-m", "shared.cli.main", "run", "--no-simulator")
+SERVICES = ("intake", "decision", "notification", "complaints", "console")
+"""The processes of a run that answer on an API port of their own."""
+
+
+def run_env(
+    url: str, broker: KafkaHandle, data_dir: Path, topic_prefix: str, secret: str, **extra: str
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The environment of a `qyzmet run` on the test's database, broker and topic prefix, with a
+    free API port for each service (`extra` added last), and those ports by service."""
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
+        "TOPIC_PREFIX": topic_prefix,
+        "QYZMET_DATA_DIR": str(data_dir),
+        "QYZMET_TOKEN_SECRET": secret,
+        **{f"{service.upper()}_API_PORT": str(port) for service, port in ports.items()},
+        **extra,
+    }
+    return env, ports
 
 
 def start_run(

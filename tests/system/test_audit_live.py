@@ -5,7 +5,6 @@ and passes; a record deleted by the database's superuser (the head moved back) i
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -22,9 +21,8 @@ from shared.audit.published import published_anchors
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
-from shared.infra.procs import free_ports
 from tests.intake.conftest import DEPT, unemployed_registration
-from tests.system.processes import start_run, stop_run
+from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
 from tests.system.test_qyzmet_run import SECRET, _wait
 
 STARTUP_S = 240
@@ -35,22 +33,17 @@ STARTUP_S = 240
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"audit_live_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    services = ("intake", "decision", "notification", "complaints", "console")
-    ports = dict(zip(services, free_ports(len(services)), strict=True))
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
-        "TOPIC_PREFIX": f"audit{uuid.uuid4().hex[:6]}.",
-        "QYZMET_DATA_DIR": str(tmp_path / "data"),
-        "QYZMET_TOKEN_SECRET": SECRET,
-        "QYZMET_AUDIT_ANCHOR_INTERVAL_S": "1",
-        **{f"{s.upper()}_API_PORT": str(port) for s, port in ports.items()},
-    }
+    env, ports = run_env(
+        url,
+        broker,
+        tmp_path / "data",
+        f"audit{uuid.uuid4().hex[:6]}.",
+        SECRET,
+        QYZMET_AUDIT_ANCHOR_INTERVAL_S="1",
+    )
     env.pop("QYZMET_AUDIT_KEY", None)
     log = (tmp_path / "run.log").open("w+b")
-    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
+    process = start_run(RUN_ARGV, env, log)
     try:
         yield {"process": process, "ports": ports, "env": env, "url": url, "tmp": tmp_path}
     finally:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,12 +28,10 @@ import pytest
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
-from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
-from tests.system.processes import start_run, stop_run
+from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
 
 SECRET = "console-test-secret-" + "c" * 32
-SERVICES = ("intake", "decision", "notification", "complaints", "console")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -66,22 +63,18 @@ def system(
     root = tmp_path_factory.mktemp("console-system")
     name = f"console_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
-        "TOPIC_PREFIX": f"console{uuid.uuid4().hex[:6]}.",
-        "QYZMET_DATA_DIR": str(root / "data"),
-        "XDG_STATE_HOME": str(root / "state"),
-        "QYZMET_TOKEN_SECRET": SECRET,
-        **{f"{svc.upper()}_API_PORT": str(port) for svc, port in ports.items()},
-        "NOTIFICATION_CHANNELS": '["sms","pickup"]',
-        "NOTIFICATION_SMS_PROVIDER": "logging",
-    }
+    env, ports = run_env(
+        url,
+        broker,
+        root / "data",
+        f"console{uuid.uuid4().hex[:6]}.",
+        SECRET,
+        XDG_STATE_HOME=str(root / "state"),
+        NOTIFICATION_CHANNELS='["sms","pickup"]',
+        NOTIFICATION_SMS_PROVIDER="logging",
+    )
     log = (root / "run.log").open("w+b")
-    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
+    process = start_run(RUN_ARGV, env, log)
     base = {svc: f"http://127.0.0.1:{port}" for svc, port in ports.items()}
     try:
         for svc, address in base.items():  # a loaded machine takes minutes to start nine processes

@@ -5,10 +5,8 @@ data in any log line."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,9 +20,8 @@ import pytest
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
-from shared.infra.procs import free_ports
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
-from tests.system.processes import start_run, stop_run
+from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
 
 SECRET = "system-test-secret-" + "s" * 32
 
@@ -60,24 +57,10 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"qyzmet_run_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    services = ("intake", "decision", "notification", "complaints", "console")
-    ports = dict(zip(services, free_ports(len(services)), strict=True))
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
-        "TOPIC_PREFIX": (prefix := f"run{uuid.uuid4().hex[:6]}."),
-        "QYZMET_DATA_DIR": str(tmp_path / "data"),
-        "QYZMET_TOKEN_SECRET": SECRET,
-        "INTAKE_API_PORT": str(ports["intake"]),
-        "DECISION_API_PORT": str(ports["decision"]),
-        "NOTIFICATION_API_PORT": str(ports["notification"]),
-        "COMPLAINTS_API_PORT": str(ports["complaints"]),
-        "CONSOLE_API_PORT": str(ports["console"]),
-    }
+    prefix = f"run{uuid.uuid4().hex[:6]}."
+    env, ports = run_env(url, broker, tmp_path / "data", prefix, SECRET)
     log = (tmp_path / "run.log").open("w+b")
-    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
+    process = start_run(RUN_ARGV, env, log)
     try:
         yield {
             "process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data",

@@ -8,10 +8,8 @@ shows the complaint with its outcome and the decision's delivery. No personal da
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,10 +27,10 @@ from services.notification.domain.signing import SIGNATURE_HEADER, TIMESTAMP_HEA
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
-from shared.infra.procs import free_port, free_ports
+from shared.infra.procs import free_port
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 from tests.notification.conftest import Mailbox
-from tests.system.processes import start_run, stop_run
+from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
 
 SECRET = "whole-life-secret-" + "w" * 32
 HOOK_SECRET = "tson-hook-secret-0123456789"
@@ -85,26 +83,21 @@ def system(
 ) -> Iterator[dict[str, Any]]:
     name = f"whole_life_{uuid.uuid4().hex[:8]}"
     url = create_database(database_url, name)
-    services = ("intake", "decision", "notification", "complaints", "console")
-    ports = dict(zip(services, free_ports(len(services)), strict=True))
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "KAFKA_IDEMPOTENT_PRODUCER": "false" if broker.kind == "tansu" else "true",
-        "TOPIC_PREFIX": f"life{uuid.uuid4().hex[:6]}.",
-        "QYZMET_DATA_DIR": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "QYZMET_TOKEN_SECRET": SECRET,
-        **{f"{svc.upper()}_API_PORT": str(port) for svc, port in ports.items()},
-        "NOTIFICATION_SMTP_HOST": "127.0.0.1",
-        "NOTIFICATION_SMTP_PORT": str(mailbox[1]),
-        "NOTIFICATION_DISPATCH_INTERVAL_S": "0.2",
-        "NOTIFICATION_RETRY_INITIAL_S": "0.5",
-        "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's ЦОН receiver listens on 127.0.0.1
-    }
+    env, ports = run_env(
+        url,
+        broker,
+        tmp_path / "data",
+        f"life{uuid.uuid4().hex[:6]}.",
+        SECRET,
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        NOTIFICATION_SMTP_HOST="127.0.0.1",
+        NOTIFICATION_SMTP_PORT=str(mailbox[1]),
+        NOTIFICATION_DISPATCH_INTERVAL_S="0.2",
+        NOTIFICATION_RETRY_INITIAL_S="0.5",
+        NOTIFICATION_WEBHOOK_ALLOW_PRIVATE="true",  # the test's ЦОН receiver listens on 127.0.0.1
+    )
     log = (tmp_path / "run.log").open("w+b")
-    process = start_run([sys.executable, "-m", "shared.cli.main", "run", "--no-simulator"], env, log)
+    process = start_run(RUN_ARGV, env, log)
     try:
         yield {"process": process, "ports": ports, "log": log}
     finally:
