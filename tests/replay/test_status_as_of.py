@@ -5,6 +5,7 @@ moment; before its submission there is nothing; the applicant's ИИН is never 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -88,6 +89,9 @@ async def test_three_moments_of_one_case_show_three_states(
         True,
     ], shown
     assert "decision: refused" in shown[2] and "decision:" not in shown[1]
-    assert all(APPLICANT_IIN not in text for text in shown)
+    code = await asyncio.to_thread(main, ["status", aid, "--as-of", moments[2].isoformat(), "--json"])
+    as_json = capsys.readouterr().out
+    assert code == 0 and json.loads(as_json)["status"] == "decided"
+    assert all(APPLICANT_IIN not in text for text in [*shown, as_json])  # the view holds it; never shown
     code = await asyncio.to_thread(main, ["status", aid, "--as-of", before_submission.isoformat()])
     assert code == 1 and "had not been submitted" in capsys.readouterr().out
