@@ -7,13 +7,9 @@ fixed text, which reveals nothing of the key)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import hmac
-import os
-import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.runtime.running import find_running
+from shared.secret_files import local_secret_file
 
 KEY_FILE = "audit_key"
 
@@ -58,26 +55,9 @@ class AuditKey:
 
 
 def _file_key(data_dir: Path, *, create: bool) -> AuditKey | None:
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        if not create:
-            return None
-        _make_key_file(data_dir, path)
-    return AuditKey(path.read_text(encoding="utf-8").strip().encode("utf-8"))
-
-
-def _make_key_file(data_dir: Path, path: Path) -> None:
-    """Write a new key whole, then link it in place: of processes starting at once, one key wins
-    and every one of them reads that one (never a half-written file)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".audit_key.")  # created readable by the owner only
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(secrets.token_urlsafe(48))
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+    if not create and not (data_dir / KEY_FILE).exists():
+        return None
+    return AuditKey(local_secret_file(data_dir, KEY_FILE).encode("utf-8"))
 
 
 def ensure_audit_key(data_dir: Path) -> None:

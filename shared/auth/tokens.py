@@ -6,7 +6,6 @@ production set QYZMET_TOKEN_SECRET.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import jwt
 
 from shared.auth.roles import CROSS_OFFICE_ROLES, Role
+from shared.secret_files import local_secret_file
 
 ALGORITHM = "HS256"
 
@@ -37,12 +37,7 @@ SECRET_FILE = "token_secret"  # noqa: S105 -- a file name, not a secret
 
 def local_secret(data_dir: Path) -> str:
     """The development secret in `data_dir`, created on first use (readable by the owner only)."""
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return local_secret_file(data_dir, SECRET_FILE)
 
 
 def issue_token(

@@ -31,6 +31,7 @@ from typing import TypeVar
 import asyncpg
 
 from shared.db.identifiers import checked_identifier
+from shared.secret_files import local_secret_file
 
 OWNER_ROLE = "qyzmet_owner"
 CATALOG_READER_ROLE = "qyzmet_catalog_reader"
@@ -66,12 +67,7 @@ def service_role(service: str) -> str:
 def local_role_secret(data_dir: Path) -> str:
     """The secret local role passwords derive from (`<data dir>/db_role_secret`, made on first use,
     readable by its owner only)."""
-    path = data_dir / ROLE_SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    return local_secret_file(data_dir, ROLE_SECRET_FILE)
 
 
 def derived_password(secret: str, role: str) -> str:
