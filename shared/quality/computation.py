@@ -84,9 +84,7 @@ class QualityComputation:
             service, instant, edition = fact.service_id or UNSPECIFIED_SERVICE, fact.resolved_at, None
         else:
             return None
-        if (self.office is not None and fact.office_id != self.office) or (
-            self.service is not None and service != self.service
-        ):
+        if not self._reported(service, fact.office_id):
             return None
         period = self.grid.period_of(instant, self.zone_of(fact.region))
         if period is None:
@@ -96,12 +94,16 @@ class QualityComputation:
     def place(self, service: str | None, office: str, region: str | None, day: date) -> GroupKey | None:
         """The group of a fact counted by a local day of its own (a complaint's due day)."""
         service = service or UNSPECIFIED_SERVICE
-        if (self.office is not None and office != self.office) or (
-            self.service is not None and service != self.service
-        ):
+        if not self._reported(service, office):
             return None
         period = self.grid.period_of_day(day)
         return None if period is None else self._seen((service, office, period), region, None)
+
+    def _reported(self, service: str, office: str) -> bool:
+        """The report's --office and --service let this group in."""
+        return (self.office is None or office == self.office) and (
+            self.service is None or service == self.service
+        )
 
     def _seen(self, key: GroupKey, region: str | None, edition: str | None) -> GroupKey:
         seen = self.groups.get(key)
