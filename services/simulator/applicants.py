@@ -1,5 +1,5 @@
 """Made-up applicants and their families: names, birth dates, a valid ИИН for each (birth date,
-century-and-sex digit, serial, check digit as `shared.identity` computes it), employment and a
+century-and-sex digit, serial, check digit: intake's `make_iin`), employment and a
 declared monthly income. Nobody here exists; amounts are random household data, not legal numbers.
 """
 
@@ -11,23 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from services.intake.domain.identity import make_iin
 from services.simulator.offers import Offer
-from shared.identity import check_digit
 
 GIVEN_MALE = ("Асхат", "Ерлан", "Нұрлан", "Данияр", "Бауыржан", "Серік", "Қайрат", "Ержан", "Арман", "Тимур")
 GIVEN_FEMALE = ("Айгүл", "Гүлнара", "Әсел", "Жанар", "Динара", "Сәуле", "Айжан", "Мәдина", "Ләззат", "Камила")
 SURNAMES = ("Ахметов", "Серікбаев", "Нұрланов", "Жақсылықов", "Омаров", "Тұрсынов", "Исаев", "Бекова")
-
-
-def make_iin(birth: date, serial: int, *, female: bool) -> str:
-    """A valid ИИН: YYMMDD, the century-and-sex digit, four serial digits and the check digit."""
-    century = {1800: 1, 1900: 3, 2000: 5}[birth.year // 100 * 100] + (1 if female else 0)
-    for attempt in range(serial, serial + 10_000):
-        head = f"{birth:%y%m%d}{century}{attempt % 10_000:04d}"
-        check = check_digit(head)
-        if check is not None:
-            return head + str(check)
-    raise ValueError("no valid ИИН for this birth date")  # pragma: no cover - 1 in 11 fails at most
 
 
 @dataclass(frozen=True)
