@@ -1,7 +1,7 @@
 """The whole system for the system benchmarks: `qyzmet run` in a subprocess, on a database of its
 own and the bench's broker, with unique topics; per-process CPU and resident memory from /proc.
 
-Used by the idle, latency and scale-out benchmarks (the same machinery `make run` starts).
+Used by the idle and latency benchmarks (the same machinery `make run` starts).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -76,16 +76,13 @@ class RunningSystem:
     env: dict[str, str]
     database_url: str
     log: Path
-    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def processes(self) -> dict[str, int]:
-        """label -> pid of the run supervisor and every process under it (and extra ones)."""
+        """label -> pid of the run supervisor and every process under it."""
         pids = [self.process.pid, *descendants(self.process.pid)]
-        for extra in self.extra:
-            pids += [extra.pid, *descendants(extra.pid)]
         named: dict[str, int] = {}
         for pid in pids:
             name = label(pid)
@@ -96,19 +93,6 @@ class RunningSystem:
 
     def token(self, role: Role, office: str) -> str:
         return issue_token(SECRET, subject=f"bench.{role.value}", role=role, office=office)
-
-    def spawn(self, args: list[str], **env: str) -> subprocess.Popen[bytes]:
-        """Another process of the system (e.g. a second decision worker), stopped with it."""
-        with self.log.open("ab") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli.main", *args],
-                env={**self.env, **env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.extra.append(proc)
-        return proc
 
 
 def _wait_healthy(system: RunningSystem, timeout: float) -> None:
@@ -169,15 +153,10 @@ def running_system(
         yield system
     finally:
         everything = list(system.processes().values())
-        for extra in system.extra:
-            if extra.poll() is None:
-                os.killpg(extra.pid, signal.SIGINT)
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         try:
             process.wait(60)
-            for extra in system.extra:
-                extra.wait(30)
         except subprocess.TimeoutExpired:
             pass
         for pid in everything:
