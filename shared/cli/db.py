@@ -22,12 +22,13 @@ from typing import Any
 
 import asyncpg
 
+from shared.catalog.store import CATALOG_SCHEMA
+from shared.catalog.store import MIGRATIONS as CATALOG_MIGRATIONS
 from shared.cli import checked_database_url
 from shared.db.grants import grant_catalog_readers, migrate_as_owner
 from shared.db.pool import connect
 from shared.db.roles import ensure_owner
 from shared.runtime.database import (
-    DEFAULT_CATALOG_SCHEMA,
     database_url_variable,
     local_login,
     login_of,
@@ -37,8 +38,6 @@ from shared.runtime.database import (
 from shared.runtime.registry import ServicePlugin, registered_services
 from shared.settings import PlatformSettings
 
-CATALOG_MIGRATIONS = "shared.catalog.sql"
-
 
 async def setup_databases(
     admin_url: str,
@@ -46,7 +45,7 @@ async def setup_databases(
     settings: PlatformSettings,
     env: Mapping[str, str] | None = None,
     *,
-    catalog_schema: str = DEFAULT_CATALOG_SCHEMA,
+    catalog_schema: str = CATALOG_SCHEMA,
 ) -> dict[str, str]:
     """Roles, the catalog and every service schema ready (module docstring); returns
     `<SERVICE>_DATABASE_URL` -> the URL that service connects with."""
