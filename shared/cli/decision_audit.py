@@ -8,24 +8,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping
 
 from shared.cli import checked_database_url
 from shared.db.pool import create_pool
 from shared.replay.spec import AuditResult, ProjectionSpec, Selection
-from shared.runtime.registry import load_target, registered_services
+from shared.runtime.registry import registered_services
 from shared.settings import PlatformSettings
 
 
 def _auditing() -> ProjectionSpec | None:
-    for plugin in registered_services():
-        if plugin.projections is None:
-            continue
-        specs: Mapping[str, ProjectionSpec] = load_target(plugin.projections)
-        for spec in specs.values():
-            if spec.audit is not None:
-                return spec
-    return None
+    specs = (spec for plugin in registered_services() for spec in plugin.load_projections().values())
+    return next((spec for spec in specs if spec.audit is not None), None)
 
 
 async def _run(spec: ProjectionSpec, database_url: str, selection: Selection) -> AuditResult:

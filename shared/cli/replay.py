@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +31,7 @@ from shared.replay.engine import (
 )
 from shared.replay.progress import ProgressBar
 from shared.replay.spec import ProjectionSpec, Selection
-from shared.runtime.registry import load_target, registered_services
+from shared.runtime.registry import registered_services
 from shared.settings import PlatformSettings
 
 DECISIONS = "decisions"
@@ -40,14 +39,8 @@ DECISIONS = "decisions"
 
 def known_projections() -> dict[str, ProjectionSpec]:
     """`<service>.<name>` -> spec, over every installed service."""
-    found: dict[str, ProjectionSpec] = {}
-    for plugin in registered_services():
-        if plugin.projections is None:
-            continue
-        specs: Mapping[str, ProjectionSpec] = load_target(plugin.projections)
-        for spec in specs.values():
-            found[spec.full_name] = spec
-    return found
+    specs = (spec for plugin in registered_services() for spec in plugin.load_projections().values())
+    return {spec.full_name: spec for spec in specs}
 
 
 def chosen(projections: dict[str, ProjectionSpec], what: str) -> list[ProjectionSpec]:

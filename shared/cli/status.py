@@ -16,7 +16,7 @@ from typing import Any
 from shared.cli import checked_database_url
 from shared.db.pool import create_pool
 from shared.replay.spec import ProjectionSpec
-from shared.runtime.registry import load_target, registered_services
+from shared.runtime.registry import registered_services
 from shared.settings import PlatformSettings
 
 HIDDEN = ("applicant_iin",)
@@ -24,14 +24,8 @@ HIDDEN = ("applicant_iin",)
 
 
 def _status_projection() -> ProjectionSpec | None:
-    for plugin in registered_services():
-        if plugin.projections is None:
-            continue
-        specs: Mapping[str, ProjectionSpec] = load_target(plugin.projections)
-        for spec in specs.values():
-            if spec.as_of is not None:
-                return spec
-    return None
+    specs = (spec for plugin in registered_services() for spec in plugin.load_projections().values())
+    return next((spec for spec in specs if spec.as_of is not None), None)
 
 
 def _moment(text: str) -> datetime:
