@@ -77,3 +77,25 @@ def test_every_command_in_the_table_is_registered_by_its_module() -> None:
     for name, (module, help_text) in COMMANDS.items():
         assert name in registered, f"{module} registers no {name!r}"
         assert registered[name] == help_text, f"the table's help of {name!r} differs from {module}'s"
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{}, {"QYZMET_TOKEN_SECRET": "s" * 40, "QYZMET_DATA_DIR": "/tmp/elsewhere", "QYZMET_TOKEN_ISSUER": "kz"}],
+)
+def test_the_token_commands_light_settings_read_what_platform_settings_would(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.cli.token import TokenEnvironment
+    from shared.settings import PlatformSettings
+
+    for name in ("QYZMET_TOKEN_SECRET", "QYZMET_DATA_DIR", "QYZMET_TOKEN_ISSUER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    light, full = TokenEnvironment.read(), PlatformSettings()
+    assert (light.token_secret, light.data_dir, light.token_issuer) == (
+        full.token_secret,
+        full.data_dir,
+        full.token_issuer,
+    )
