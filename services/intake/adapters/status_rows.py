@@ -22,7 +22,17 @@ from typing import Any
 
 from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
 from services.intake.domain.status import ApplicationStatus as S
-from shared.contracts.application_progress import INTAKE_STORED_EVENTS
+from shared.contracts.application_progress import (
+    INTAKE_STORED_EVENTS,
+    CaseProgressRecorded,
+    WithdrawalOverridden,
+)
+from shared.contracts.applications import (
+    ApplicationRejectedAtIntake,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    DocumentsSupplemented,
+)
 from shared.contracts.event import ce_type_of
 from shared.eventstore import StoredEvent
 
@@ -39,12 +49,12 @@ COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 HISTORY_COLUMNS = ("application_id", "version", "event_type", "recorded_at", "actor", "status")
 
-SUBMITTED = "application.submitted"
-REJECTED = "application.rejected_at_intake"
-SUPPLEMENTED = "application.documents_supplemented"
-WITHDRAWN = "application.withdrawn"
-PROGRESS = "application.case_progress_recorded"
-OVERRIDDEN = "application.withdrawal_overridden"
+SUBMITTED = ApplicationSubmitted.event_name
+REJECTED = ApplicationRejectedAtIntake.event_name
+SUPPLEMENTED = DocumentsSupplemented.event_name
+WITHDRAWN = ApplicationWithdrawn.event_name
+PROGRESS = CaseProgressRecorded.event_name
+OVERRIDDEN = WithdrawalOverridden.event_name
 
 
 _STATUSES = {status.value: status for status in ApplicationStatus}
