@@ -22,8 +22,8 @@ from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from tests.intake.conftest import DEPT, unemployed_registration
-from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
-from tests.system.test_qyzmet_run import SECRET, _wait
+from tests.system.processes import RUN_ARGV, eventually, run_env, start_run, stop_run
+from tests.system.test_qyzmet_run import SECRET
 
 STARTUP_S = 240
 """The whole system starts in a minute or two on a loaded two-core machine."""
@@ -54,9 +54,8 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
 
 def qyzmet(system: dict[str, Any], *argv: str) -> subprocess.CompletedProcess[str]:
     """A command run from another folder, knowing the database and the broker but not the key."""
-    env = {k: v for k, v in system["env"].items() if k != "QYZMET_DATA_DIR"}
-    env["XDG_STATE_HOME"] = str(system["tmp"] / "no-state")  # find the key through the data dir only
-    env["QYZMET_DATA_DIR"] = system["env"]["QYZMET_DATA_DIR"]
+    # find the key through the data dir only
+    env = {**system["env"], "XDG_STATE_HOME": str(system["tmp"] / "no-state")}
     return subprocess.run(
         [sys.executable, "-m", "shared.cli.main", "audit", *argv],
         env=env, cwd=system["tmp"], capture_output=True, text=True, timeout=120,
@@ -81,7 +80,7 @@ def test_a_running_system_publishes_anchors_and_verify_names_a_cut_tail(system: 
     import asyncio
 
     intake = f"http://127.0.0.1:{system['ports']['intake']}"
-    _wait(lambda: httpx.get(f"{intake}/healthz").status_code == 200, STARTUP_S, "intake /healthz")
+    eventually(lambda: httpx.get(f"{intake}/healthz").status_code == 200, "intake /healthz", STARTUP_S)
     clerk = {
         "Authorization": f"Bearer {issue_token(SECRET, subject='clerk-1', role=Role.CLERK, office=DEPT)}"
     }
@@ -89,13 +88,13 @@ def test_a_running_system_publishes_anchors_and_verify_names_a_cut_tail(system: 
     assert talon.status_code == 201, talon.text
     assert httpx.get(f"{intake}/v1/applications").status_code == 401
     bootstrap, topic = system["env"]["KAFKA_BOOTSTRAP_SERVERS"], system["env"]["TOPIC_PREFIX"] + "audit.v1"
-    _wait(
+    eventually(
         lambda: any(
             a.schema == "intake" and a.chain == DEPT and a.seq >= 2
             for a in published_anchors(bootstrap, topic)
         ),
-        STARTUP_S,
         "an anchor of intake's office chain (the sign-in and the submission)",
+        STARTUP_S,
     )
     anchors = system["tmp"] / "kept" / "anchors.jsonl"
     verified = qyzmet(system, "verify", "--anchors", str(anchors))
