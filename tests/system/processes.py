@@ -9,9 +9,12 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+import httpx
 
 from shared.infra import KafkaHandle
 from shared.infra.procs import free_ports
@@ -59,3 +62,25 @@ def stop_run(process: subprocess.Popen[bytes], grace_s: float = 60.0) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
     if process.poll() is None:
         process.wait()
+
+
+def eventually(
+    check: Callable[..., Any],
+    what: str,
+    timeout_s: float = 60.0,
+    *,
+    interval_s: float = 0.25,
+    errors: tuple[type[BaseException], ...] = (httpx.HTTPError,),
+) -> Any:
+    """`check()`'s first truthy answer, asked every `interval_s` (one of `errors` counts as no
+    answer yet); AssertionError naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except errors:
+            found = None
+        if found:
+            return found
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
-from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
+from tests.system.processes import RUN_ARGV, eventually, run_env, start_run, stop_run
 
 SECRET = "console-test-secret-" + "c" * 32
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,17 +42,11 @@ def _auth(role: Role, office: str, subject: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {_token(role, office, subject)}"}
 
 
-def _eventually(check: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except (httpx.HTTPError, OSError, ValueError, KeyError):
-            found = None
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+def _eventually(check: Callable[..., Any], what: str, timeout_s: float = 90) -> Any:
+    """Also past a page or /metrics text that does not parse yet."""
+    return eventually(
+        check, what, timeout_s, interval_s=0.3, errors=(httpx.HTTPError, OSError, ValueError, KeyError)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import KafkaHandle, create_database, drop_database
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
-from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
+from tests.system.processes import RUN_ARGV, eventually, run_env, start_run, stop_run
 
 SECRET = "system-test-secret-" + "s" * 32
 
@@ -38,19 +37,6 @@ async def _users_connected(admin_url: str, database: str) -> set[str]:
     finally:
         await conn.close()
     return {row["usename"] for row in rows}
-
-
-def _wait(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except httpx.HTTPError:
-            result = None
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -76,7 +62,7 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
     intake = f"http://127.0.0.1:{system['ports']['intake']}"
     decision = f"http://127.0.0.1:{system['ports']['decision']}"
     for base in (intake, decision):
-        _wait(lambda base=base: httpx.get(f"{base}/healthz").status_code == 200, 60, f"{base}/healthz")
+        eventually(lambda base=base: httpx.get(f"{base}/healthz").status_code == 200, f"{base}/healthz", 60)
     clerk = {
         "Authorization": f"Bearer {issue_token(SECRET, subject='clerk-1', role=Role.CLERK, office=DEPT)}"
     }
@@ -86,23 +72,23 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
     assert talon.status_code == 201, talon.text
     application_id = talon.json()["application_id"]
 
-    case = _wait(
+    case = eventually(
         lambda: (
             (r := httpx.get(f"{decision}/v1/cases/{application_id}", headers=head)).status_code == 200
             and r.json()
         ),
-        60,
         "the decision case",
+        60,
     )
     assert case["service_id"] == "unemployed_registration"
     assert case["office_id"] == DEPT
-    status = _wait(
+    status = eventually(
         lambda: (
             (r := httpx.get(f"{intake}/v1/applications/{application_id}", headers=clerk)).status_code == 200
             and r.json()
         ),
-        10,
         "the intake projection",
+        10,
     )
     assert status["status"] == "submitted"
     # Least privilege: every process connects as its service's own login role, none as the

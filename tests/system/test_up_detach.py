@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import create_database, drop_database
 from shared.infra.procs import free_ports, iter_procs, port_accepts, wait_until_gone
+from tests.system.processes import eventually
 
 SECRET = "up-detach-secret-" + "u" * 32
 SERVICES = ("intake", "decision", "notification", "complaints", "console")
@@ -72,19 +72,6 @@ def _applications(intake: str, headers: dict[str, str]) -> list[dict[str, Any]]:
     return answer.json()["items"]  # type: ignore[no-any-return]
 
 
-def _eventually(check: Any, what: str, timeout_s: float) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except httpx.HTTPError:
-            found = None
-        if found:
-            return found
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_up_detached_serves_simulated_offices_and_down_leaves_nothing(setting: dict[str, Any]) -> None:
     env, cwd, data = setting["env"], setting["cwd"], setting["data"]
     up = _qyzmet(env, cwd, "up", "--detach", "--rate", "4", timeout=300)
@@ -99,12 +86,15 @@ def test_up_detached_serves_simulated_offices_and_down_leaves_nothing(setting: d
     intake = f"http://127.0.0.1:{env['INTAKE_API_PORT']}"
     token = issue_token(SECRET, subject="auditor-1", role=Role.AUDITOR, office="ministry")
     auditor = {"Authorization": f"Bearer {token}"}
-    first = _eventually(lambda: len(_applications(intake, auditor)), "the simulator's first talons", 120)
-    _eventually(lambda: len(_applications(intake, auditor)) > first, "more talons", 120)
-    decided = _eventually(
+    first = eventually(
+        lambda: len(_applications(intake, auditor)), "the simulator's first talons", 120, interval_s=1
+    )
+    eventually(lambda: len(_applications(intake, auditor)) > first, "more talons", 120, interval_s=1)
+    decided = eventually(
         lambda: [a for a in _applications(intake, auditor) if a["decision"] is not None],
         "a decision on a simulated application",
         240,
+        interval_s=1,
     )
     assert decided[0]["decision"]["outcome"] in ("approved", "refused", "information")
     log = log_file.read_text()

@@ -11,9 +11,8 @@ import json
 import signal
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +29,7 @@ from shared.infra import KafkaHandle, create_database, drop_database
 from shared.infra.procs import free_port
 from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 from tests.notification.conftest import Mailbox
-from tests.system.processes import RUN_ARGV, run_env, start_run, stop_run
+from tests.system.processes import RUN_ARGV, eventually, run_env, start_run, stop_run
 
 SECRET = "whole-life-secret-" + "w" * 32
 HOOK_SECRET = "tson-hook-secret-0123456789"
@@ -110,19 +109,6 @@ def _auth(role: Role, office: str, subject: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(SECRET, subject=subject, role=role, office=office)}"}
 
 
-def _eventually(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except httpx.HTTPError:
-            found = None
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _text(mail: EmailMessage) -> str:
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None
@@ -136,7 +122,7 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
 ) -> None:
     base = {svc: f"http://127.0.0.1:{port}" for svc, port in system["ports"].items()}
     for url in base.values():
-        _eventually(lambda url=url: httpx.get(f"{url}/healthz").status_code == 200, f"{url}/healthz")
+        eventually(lambda url=url: httpx.get(f"{url}/healthz").status_code == 200, f"{url}/healthz")
     clerk = _auth(Role.CLERK, DEPT, "clerk-1")
     head = _auth(Role.HEAD, DEPT, "head-1")
     specialist = _auth(Role.SPECIALIST, DEPT, "spec-1")
@@ -157,7 +143,7 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     assert talon.status_code == 201, talon.text
     aid = talon.json()["application_id"]
     case = f"{base['decision']}/v1/cases/{aid}"
-    _eventually(lambda: httpx.get(case, headers=head).status_code == 200, "the case")
+    eventually(lambda: httpx.get(case, headers=head).status_code == 200, "the case")
     assert httpx.post(f"{case}/assign", json={"executor": "spec-1"}, headers=head).status_code == 200
     refused = httpx.post(
         f"{case}/draft", json={"outcome": "refused", "grounds": ["incomplete_documents"]}, headers=specialist
@@ -167,7 +153,7 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     def intake_view() -> dict[str, Any]:
         return httpx.get(f"{base['intake']}/v1/applications/{aid}", headers=clerk).json()  # type: ignore[no-any-return]
 
-    _eventually(lambda: intake_view().get("decision_notice") == "delivered", "the refusal delivered")
+    eventually(lambda: intake_view().get("decision_notice") == "delivered", "the refusal delivered")
     complaint = httpx.post(
         f"{base['complaints']}/v1/complaints",
         json={
@@ -191,7 +177,7 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     )
     assert upheld.status_code == 200, upheld.text
 
-    reopened = _eventually(
+    reopened = eventually(
         lambda: (r := httpx.get(case, headers=head).json())["status"] == "under_review" and r, "the reopening"
     )
     assert reopened["decision"] is None
@@ -201,13 +187,13 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     def decision_mails() -> list[EmailMessage]:
         return [m for m in box.messages if "решени" in str(m["Subject"]).lower()]
 
-    _eventually(lambda: len(decision_mails()) == 2, "both decisions by e-mail")
+    eventually(lambda: len(decision_mails()) == 2, "both decisions by e-mail")
     assert all(m["To"] == EMAIL for m in box.messages)
     texts = [_text(m) for m in decision_mails()]
     assert "отказано" in texts[0] and "удовлетворено" in texts[1], texts
     subjects = " ".join(str(m["Subject"]).lower() for m in box.messages)
     assert subjects.count("жалоб") >= 2, subjects  # registered and answered, in Russian
-    made = _eventually(
+    made = eventually(
         lambda: [b for b, _ in hooks if b.get("type") == "kz.qyzmet.decision.made.v1"][1:] and hooks,
         "both DecisionMade by webhook",
     )
@@ -215,7 +201,7 @@ def test_refusal_complaint_upheld_reopened_decided_again_and_everyone_told(
     outcomes = [b["data"]["outcome"] for b, _ in made if b.get("type") == "kz.qyzmet.decision.made.v1"]
     assert outcomes == ["refused", "approved"]
 
-    view = _eventually(
+    view = eventually(
         lambda: (v := intake_view())["status"] == "decided" and v["decision_notice"] == "delivered" and v,
         "the status view of the new decision, its e-mail delivered",
     )
