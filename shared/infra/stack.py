@@ -51,6 +51,7 @@ from shared.infra.procs import (
     port_accepts,
     stop_process_group,
 )
+from shared.runtime.running import without_password
 
 DATA_DIR_ENV = "QYZMET_DATA_DIR"
 STATE_FILE = "infra.json"
@@ -131,7 +132,7 @@ def _postgres_up(data_dir: Path, port: int | None, timeout: float, say: Say) -> 
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
         say(f"postgres: using {DATABASE_URL_ENV} from the environment (not started)")
-        return {"kind": "external", "url": url}
+        return {"kind": "external", "url": without_password(url)}  # infra.json keeps no password
     pgdata = data_dir / "pg"
     wanted = port if port is not None else _env_int(EMBEDDED_PORT_ENV, DEFAULT_PG_PORT)
     handle = start_embedded_postgres(pgdata, port=wanted, database=DEFAULT_DATABASE, timeout=timeout)
@@ -293,8 +294,9 @@ def infra_up(
     save_state(root, state)
     started = tuple(name for name in ("postgres", "kafka") if state[name].pop("started", False))
     save_state(root, state)
+    external = state["postgres"]["kind"] == "external"
     return InfraEnv(
-        database_url=str(state["postgres"]["url"]),
+        database_url=os.environ[DATABASE_URL_ENV].strip() if external else str(state["postgres"]["url"]),
         kafka_bootstrap_servers=str(state["kafka"]["bootstrap_servers"]),
         started=started,
     )

@@ -185,3 +185,20 @@ async def test_embedded_postgres_restart_keeps_data(data_dir: Path, monkeypatch:
         assert await conn.fetchval("SELECT v FROM kept") == "still here"
     finally:
         await conn.close()
+
+
+def test_an_external_database_password_is_handed_on_but_never_written_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`infra.json` (and `qyzmet infra status`) keep the given DATABASE_URL without its password;
+    the processes started with it still get the URL as given."""
+    given = "postgresql://admin:s3cr3t-pw@db.example:5432/qyzmet?sslmode=require&password=s3cr3t-pw"
+    monkeypatch.setenv("DATABASE_URL", given)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka.example:9092")
+    infra = infra_up(tmp_path / "data", say=_quiet)
+    assert infra.database_url == given
+    written = (tmp_path / "data" / "infra.json").read_text(encoding="utf-8")
+    assert "s3cr3t-pw" not in written
+    assert (
+        json.loads(written)["postgres"]["url"] == "postgresql://admin@db.example:5432/qyzmet?sslmode=require"
+    )
