@@ -1,16 +1,50 @@
 """The `qyzmet` command line (`shared.cli.main`). Every command line loads this package, so it
-imports nothing beyond the standard library's `sys`."""
+imports nothing beyond the standard library's `sys` and `typing` (which argparse's callers load
+anyway); the running-system record is read only when a command asks for a database."""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Protocol
 
-NO_DATABASE_URL = 'qyzmet: DATABASE_URL is not set (run `eval "$(qyzmet infra up)"`)'
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NO_DATABASE_URL = (
+    "qyzmet: DATABASE_URL is not set and no running system was found"
+    ' (start one with `qyzmet run`, or run `eval "$(qyzmet infra up)"`)'
+)
 
 
-def checked_database_url(url: str | None, missing: str = NO_DATABASE_URL) -> str | None:
-    """`url`, or None once `missing` is printed on stderr (the command then exits with 2)."""
-    if not url:
-        print(missing, file=sys.stderr)
-        return None
-    return url
+class DatabaseSettings(Protocol):
+    """Where a command's database may come from (`PlatformSettings` is one)."""
+
+    @property
+    def database_url(self) -> str | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def running_database_url(data_dir: Path | str) -> str | None:
+    """The database of the system `qyzmet run` / `qyzmet up` started: the one recorded in
+    `data_dir`, else the one started last on this machine (`shared.runtime.running.find_running`).
+    Its address carries no password (libpq's `PGPASSWORD` or `~/.pgpass` supplies one)."""
+    from shared.runtime.running import find_running
+
+    system = find_running(data_dir)
+    return (system.database_url or None) if system is not None else None
+
+
+def checked_database_url(settings: DatabaseSettings, missing: str = NO_DATABASE_URL) -> str | None:
+    """The database a command works on: `DATABASE_URL` (the environment always wins), else the
+    running system's (said on stderr); None once `missing` is printed on stderr (the command then
+    exits with 2)."""
+    if settings.database_url:
+        return settings.database_url
+    found = running_database_url(settings.data_dir)
+    if found:
+        print(f"qyzmet: using the running system's database {found}", file=sys.stderr)
+        return found
+    print(missing, file=sys.stderr)
+    return None

@@ -103,7 +103,7 @@ async def _verify(
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    url = checked_database_url(PlatformSettings().database_url)
+    url = checked_database_url(PlatformSettings())
     if not url:
         return 2
     try:
@@ -168,7 +168,7 @@ def _moment(text: str) -> datetime:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
-    url = checked_database_url(PlatformSettings().database_url)
+    url = checked_database_url(PlatformSettings())
     if not url:
         return 2
     where = ExportFilter(args.start, args.end, args.office, args.actor)
@@ -203,7 +203,7 @@ async def publish_schemas(database_url: str, schemas: list[str]) -> str:
 
 
 def _audit_publish(args: argparse.Namespace) -> int:
-    url = checked_database_url(PlatformSettings().database_url)
+    url = checked_database_url(PlatformSettings())
     if not url:
         return 2
     print(asyncio.run(publish_schemas(url, args.schema or [CATALOG_SCHEMA])), file=sys.stderr)

@@ -102,8 +102,9 @@ async def _require_administrator(conn: asyncpg.Connection) -> None:
 def _setup(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
     admin_url = checked_database_url(
-        settings.database_url,
-        'qyzmet: DATABASE_URL (the administrator) is not set (run `eval "$(qyzmet infra up)"`)',
+        settings,
+        "qyzmet: DATABASE_URL (the administrator) is not set and no running system was found"
+        ' (run `eval "$(qyzmet infra up)"`)',
     )
     if admin_url is None:
         return 2

@@ -38,7 +38,7 @@ def audit_decisions(args: argparse.Namespace) -> int:
     if spec is None:
         print("qyzmet replay decisions: no installed service records decisions", file=sys.stderr)
         return 2
-    database_url = checked_database_url(PlatformSettings().database_url)
+    database_url = checked_database_url(PlatformSettings())
     if database_url is None:
         return 2
     selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)

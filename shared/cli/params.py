@@ -48,7 +48,7 @@ def _with_store(
     work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]], *, audited: bool = False
 ) -> T:
     settings = PlatformSettings()
-    database_url = checked_database_url(settings.database_url)
+    database_url = checked_database_url(settings)
     if database_url is None:
         raise SystemExit(1)
 

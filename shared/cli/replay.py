@@ -127,11 +127,20 @@ def _replay_command(args: argparse.Namespace) -> int:
         )
         return 2
     settings = PlatformSettings()
-    if checked_database_url(settings.database_url) is None:
+    database_url = checked_database_url(settings)
+    if database_url is None:
         return 2
-    if args.source == "kafka" and not settings.kafka_bootstrap_servers:
-        print("qyzmet: --source kafka needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
-        return 2
+    settings = settings.model_copy(update={"database_url": database_url})
+    if args.source == "kafka":
+        from shared.cli.topics import NO_BROKER, broker_of
+
+        broker = broker_of(settings)  # the environment's, else the running system's
+        if broker is None:
+            print(NO_BROKER, file=sys.stderr)
+            return 2
+        settings = settings.model_copy(
+            update={"kafka_bootstrap_servers": broker[0], "topic_prefix": broker[1]}
+        )
     try:
         return asyncio.run(_run(args, specs, settings))
     except ReplayRefused as exc:

@@ -35,7 +35,7 @@ def _quality(args: argparse.Namespace) -> int:
     if args.to < args.start:
         print("qyzmet report quality: --to: must not be before --from", file=sys.stderr)
         return 2
-    database_url = checked_database_url(PlatformSettings().database_url)
+    database_url = checked_database_url(PlatformSettings())
     if database_url is None:
         return 2
     request = ReportRequest(

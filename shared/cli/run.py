@@ -34,7 +34,13 @@ from shared.infra.stack import infra_down, infra_up, resolve_data_dir
 from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.registry import ServicePlugin, registered_services
-from shared.runtime.running import RunningSystem, forget_running, record_running, recorded_processes
+from shared.runtime.running import (
+    RunningSystem,
+    forget_running,
+    record_running,
+    recorded_processes,
+    without_password,
+)
 from shared.runtime.supervisor import Supervisor
 from shared.settings import PlatformSettings
 
@@ -157,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
             kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
             topic_prefix=settings.topic_prefix,
             api_urls=dict(url.split(" ", 1) for url in urls),
+            database_url=without_password(infra.database_url),  # never its password
         )
         record_running(system)
         _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")

@@ -94,7 +94,7 @@ def _status_command(args: argparse.Namespace) -> int:
     if spec is None:
         print("qyzmet status: no installed service keeps application status views", file=sys.stderr)
         return 2
-    database_url = checked_database_url(PlatformSettings().database_url)
+    database_url = checked_database_url(PlatformSettings())
     if database_url is None:
         return 2
     moment = args.as_of or datetime.now(UTC)

@@ -1,12 +1,15 @@
 """Where the running system is: `qyzmet run` writes it down, other `qyzmet` commands read it.
 
-`qyzmet run` records its data directory, broker address and API URLs in
+`qyzmet run` records its data directory, database and broker addresses and API URLs in
 `<data dir>/system.json`, and the data directory of the system started last in a per-user
 pointer (`$XDG_STATE_HOME/qyzmet/current`, default `~/.local/state/qyzmet/current`). A command
 run in a second shell, or from another folder, finds the system there: `qyzmet token` signs with
-the secret the services use, `qyzmet topics read` reads from the broker the system uses. The
-environment (`QYZMET_DATA_DIR`, `KAFKA_BOOTSTRAP_SERVERS`, `QYZMET_TOKEN_SECRET`) always wins.
-No password is written down: only the broker address, ports and paths.
+the secret the services use, `qyzmet topics read` reads from the broker the system uses, and
+`qyzmet status`, `replay`, `report`, `audit` read its database. The environment
+(`QYZMET_DATA_DIR`, `DATABASE_URL`, `KAFKA_BOOTSTRAP_SERVERS`, `QYZMET_TOKEN_SECRET`) always wins.
+No password is written down: the database's address is kept without it (`without_password`; the
+embedded PostgreSQL needs none, an external one's comes from libpq's `PGPASSWORD` or `~/.pgpass`),
+otherwise only the broker address, ports and paths.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SYSTEM_FILE = "system.json"
 
@@ -28,10 +32,32 @@ class RunningSystem:
     api_urls: dict[str, str] = field(default_factory=dict)
     metrics_urls: dict[str, str] = field(default_factory=dict)
     """process name -> its Prometheus `/metrics` URL (APIs on their port, workers' own listeners)."""
+    database_url: str = ""
+    """The administrator's database address, without its password (`without_password`); empty
+    when the address given was not a URL."""
 
     @property
     def alive(self) -> bool:
         return _pid_alive(self.pid)
+
+
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+
+
+def without_password(url: str) -> str:
+    """A `postgresql://` URL with no password left in it (neither `user:password@` nor a
+    `password=` parameter): what may be written down. Empty for anything that is not such a URL
+    (a libpq `key=value` string could hide a password anywhere)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("postgresql", "postgres") or not url.strip().startswith(f"{parts.scheme}://"):
+        return ""
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = parts.query
+    if any(key in SECRET_QUERY_KEYS for key, _ in query):
+        kept = urlencode([(key, value) for key, value in query if key not in SECRET_QUERY_KEYS])
+    return f"{parts.scheme}://{user + '@' if user else ''}{hosts}{parts.path}" + (f"?{kept}" if kept else "")
 
 
 def pointer_path() -> Path:
