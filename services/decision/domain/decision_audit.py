@@ -2,26 +2,45 @@
 recorded inputs give under the rules in force when it was made?
 
 A `DecisionMade` carries its evaluation: the edition, the inputs, every parameter value it used
-(with the date it was looked up for) and each condition's result. The audit evaluates the
-recorded inputs again under the recorded edition as the catalog has it now, with the parameter
-values the catalog now says were in force on those dates (a value corrected afterwards for a
-past date counts), and compares. Anything that differs is listed with why: the decision's own
-fields against its evaluation (an edited event), each parameter whose value in force differs
-from the one used, each condition whose result changed (with its rule), and the outcome,
-grounds and amount. Decisions that no rule computes (an officer's outcome) are checked only for
-what their evaluation records.
+(with the date it was looked up for) and each condition's result. The audit asks the catalog
+which edition was in force for the application's region on its date (the date a case is judged
+by, DOMAIN.md section 11; the date its parameters were looked up for): an administrator's
+adoption covering that date, else the edition whose effective dates contain it. It evaluates the
+recorded inputs again under that edition, with the parameter values the catalog now says were in
+force on those dates (a value corrected afterwards for a past date counts), and compares.
+Anything that differs is listed with why: an edition recorded other than the one in force (or no
+edition in force on that date per the catalog: then nothing is evaluated, the recorded edition is
+never used instead), the decision's own fields against its evaluation (an edited event), each
+parameter whose value in force differs from the one used, each condition whose result changed
+(with its rule), and the outcome, grounds and amount. Decisions that no rule computes (an
+officer's outcome) are checked only for what their evaluation records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from services.decision.domain.rule_context import ParameterLookup, ParameterMissing
 from services.decision.domain.rules import evaluate
 from shared.catalog.models import Edition
 from shared.contracts.decisions import DecisionMade, Evaluation, ParameterUsed
+
+
+@dataclass(frozen=True)
+class EditionInForce:
+    """What the catalog says governed an application of a service in a region on a date."""
+
+    edition: Edition | None
+    """None: no edition in force then per the catalog."""
+    why: str
+    """The basis (an adoption: by whom, from when; else the edition's own effective dates), or why
+    there is none."""
+
+
+InForce = Callable[[str, str, date], EditionInForce]
+"""(service id, region, application date) -> the edition in force then per the catalog."""
 
 
 @dataclass(frozen=True)
@@ -105,23 +124,30 @@ def _against(recorded: Evaluation, again: Evaluation) -> list[str]:
 
 def check_decision(
     made: DecisionMade,
-    edition_of: Callable[[str, str], Edition | None],
+    in_force: InForce,
     lookup: ParameterLookup,
     event_id: str = "",
 ) -> DecisionCheck:
-    """`edition_of(service, edition id)`: the edition as the catalog has it now (None: gone);
+    """`in_force`: the edition the catalog has in force for the application's region on its date;
     `lookup`: the parameter values the catalog now has in force on a date."""
     evaluation = made.evaluation
     reasons = _own_fields(made)
-    edition = edition_of(evaluation.service_id, evaluation.edition_id)
-    if edition is None:
+    on, region = evaluation.inputs.application_date, evaluation.inputs.region
+    found = in_force(evaluation.service_id, region, on)
+    if found.edition is None:
         reasons.append(
-            f"edition {evaluation.edition_id} of {evaluation.service_id} is no longer in the catalog"
+            f"no edition in force on {on} per catalog for {evaluation.service_id} in {region}"
+            f" ({found.why}); the decision names edition {evaluation.edition_id}"
         )
-    else:
-        reasons.extend(_parameters(evaluation.parameters, lookup))
+    elif found.edition.id != evaluation.edition_id:
+        reasons.append(
+            f"edition {evaluation.edition_id} recorded, but the catalog has edition {found.edition.id}"
+            f" in force on {on} in {region} ({found.why})"
+        )
+    reasons.extend(_parameters(evaluation.parameters, lookup))
+    if found.edition is not None:
         try:
-            again = evaluate(evaluation.service_id, edition, evaluation.inputs, lookup)
+            again = evaluate(evaluation.service_id, found.edition, evaluation.inputs, lookup)
         except ParameterMissing as exc:
             reasons.append(f"cannot evaluate again: {exc}")
         else:
