@@ -1,6 +1,7 @@
 """The audit trail of a running system (`qyzmet run`): the workers publish records and anchors
-on audit.v1; `qyzmet audit verify` from another folder finds the system's key, keeps the anchors
-and passes; a record deleted by the database's superuser (the head moved back) is named."""
+on audit.v1; `qyzmet audit verify` and `export` from another folder find the system's key and
+database through QYZMET_DATA_DIR (no DATABASE_URL), keep the anchors and pass; a record deleted
+by the database's superuser (the head moved back) is named."""
 
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
 
 
 def qyzmet(system: dict[str, Any], *argv: str) -> subprocess.CompletedProcess[str]:
-    """A command run from another folder, knowing the database and the broker but not the key."""
-    # find the key through the data dir only
-    env = {**system["env"], "XDG_STATE_HOME": str(system["tmp"] / "no-state")}
+    """A command run from another folder, knowing the broker but neither the key nor the database:
+    it finds both through the data dir only (QYZMET_DATA_DIR, no per-user pointer)."""
+    env = {k: v for k, v in system["env"].items() if k != "DATABASE_URL"}
+    env["XDG_STATE_HOME"] = str(system["tmp"] / "no-state")
     return subprocess.run(
         [sys.executable, "-m", "shared.cli.main", "audit", *argv],
         env=env, cwd=system["tmp"], capture_output=True, text=True, timeout=120,

@@ -1,12 +1,16 @@
 """`qyzmet run` (what `make run` starts): every process up, an application flows from the intake
-API through Kafka into a decision case, and Ctrl-C stops everything cleanly, with no personal
-data in any log line."""
+API through Kafka into a decision case, a command run from a second shell in another folder
+finds the system's database without DATABASE_URL (and no password was written down for it), and
+Ctrl-C stops everything cleanly, with no personal data in any log line."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +27,30 @@ from tests.intake.conftest import APPLICANT_IIN, DEPT, unemployed_registration
 from tests.system.processes import RUN_ARGV, eventually, run_env, start_run, stop_run
 
 SECRET = "system-test-secret-" + "s" * 32
+PASSWORD = "not-written-down-" + uuid.uuid4().hex[:8]
+
+
+def _with_password(url: str) -> tuple[str, str]:
+    """The test database's URL with a password in it (the server trusts local connections and
+    ignores it, unless the URL already has one, which is then kept), and that password."""
+    scheme, rest = url.split("://", 1)
+    userinfo, _, hosts = rest.rpartition("@")
+    if ":" in userinfo:
+        return url, userinfo.split(":", 1)[1]
+    return f"{scheme}://{userinfo or 'postgres'}:{PASSWORD}@{hosts}", PASSWORD
+
+
+def _second_shell(system: dict[str, Any], *argv: str) -> subprocess.CompletedProcess[str]:
+    """A `qyzmet` command in another shell and folder: no DATABASE_URL, no QYZMET_DATA_DIR, the
+    password only where libpq looks for it (PGPASSWORD); the same user (XDG_STATE_HOME)."""
+    env = {k: v for k, v in system["env"].items() if k not in ("DATABASE_URL", "QYZMET_DATA_DIR")}
+    env["PGPASSWORD"] = system["password"]
+    elsewhere = system["data"].parent / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *argv],
+        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
 
 
 async def _users_connected(admin_url: str, database: str) -> set[str]:
@@ -42,15 +70,17 @@ async def _users_connected(admin_url: str, database: str) -> set[str]:
 @pytest.fixture
 def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[dict[str, Any]]:
     name = f"qyzmet_run_{uuid.uuid4().hex[:8]}"
-    url = create_database(database_url, name)
+    url, password = _with_password(create_database(database_url, name))
     prefix = f"run{uuid.uuid4().hex[:6]}."
-    env, ports = run_env(url, broker, tmp_path / "data", prefix, SECRET)
+    env, ports = run_env(
+        url, broker, tmp_path / "data", prefix, SECRET, XDG_STATE_HOME=str(tmp_path / "state")
+    )
     log = (tmp_path / "run.log").open("w+b")
     process = start_run(RUN_ARGV, env, log)
     try:
         yield {
             "process": process, "ports": ports, "log": log, "prefix": prefix, "data": tmp_path / "data",
-            "database": name, "admin_url": database_url,
+            "database": name, "admin_url": database_url, "env": env, "password": password,
         }  # fmt: skip
     finally:
         stop_run(process)
@@ -91,6 +121,18 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
         10,
     )
     assert status["status"] == "submitted"
+    # A second shell, in another folder, without DATABASE_URL: the running system's database.
+    shown = _second_shell(system, "status", application_id)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "status: submitted" in shown.stdout and "using the running system's database" in shown.stderr
+    recorded = json.loads((system["data"] / "system.json").read_text(encoding="utf-8"))
+    assert recorded["database_url"].endswith(f"/{system['database']}")
+    for written in ("system.json", "infra.json"):
+        assert system["password"] not in (system["data"] / written).read_text(encoding="utf-8"), written
+    nowhere = _second_shell(
+        {**system, "env": {**system["env"], "XDG_STATE_HOME": os.devnull}}, "status", application_id
+    )
+    assert nowhere.returncode == 2 and "no running system was found" in nowhere.stderr
     # Least privilege: every process connects as its service's own login role, none as the
     # administrator (the superuser of DATABASE_URL).
     users = asyncio.run(_users_connected(system["admin_url"], system["database"]))
