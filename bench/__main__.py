@@ -17,6 +17,7 @@ from typing import Any
 from shared.infra import postgres_url_from_env_or_start, start_kafka
 
 SUITES = (
+    "bench.cli_bench",  # the command line's start-up (needs neither server)
     "bench.platform_bench",
     "bench.intake_bench",
     "bench.decision_bench",
