@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from shared.db.pool import create_pool
 from shared.eventstore import apply_migrations
 from shared.infra import KafkaHandle, PostgresHandle, postgres_url_from_env_or_start, start_kafka
+from tests.roles import open_service_pool
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -61,20 +63,46 @@ def database_url(postgres: PostgresHandle) -> str:
 
 
 @pytest.fixture(scope="session")
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def admin_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """Connected as DATABASE_URL's administrator (a superuser): for making schemas and roles, and
+    for test helpers that must go beyond a service role's rights. Never the code under test of a
+    service (tests/roles.py)."""
     pool = await create_pool(database_url, min_size=2, max_size=20)
     yield pool
     await pool.close()
 
 
+@pytest.fixture(scope="session")
+def pool(admin_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The administrator's pool here; tests/<service>/conftest.py overrides `pool` with the
+    service's own login role (`<service>_pool`)."""
+    return admin_pool
+
+
+def _service_pool(service: str) -> Any:
+    async def fixture(database_url: str, admin_pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
+        pool = await open_service_pool(database_url, admin_pool, service)
+        yield pool
+        await pool.close()
+
+    fixture.__doc__ = f"Connected as qyzmet_{service}, the {service} service's own login role."
+    return pytest.fixture(scope="session", name=f"{service}_pool")(fixture)
+
+
+intake_pool = _service_pool("intake")
+decision_pool = _service_pool("decision")
+complaints_pool = _service_pool("complaints")
+notification_pool = _service_pool("notification")
+
+
 @pytest.fixture
-async def schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
+async def schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """A fresh service schema with the platform migrations applied; dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:
         await apply_migrations(conn, name)
     yield name
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 

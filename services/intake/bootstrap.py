@@ -16,6 +16,7 @@ from services.intake.settings import IntakeSettings
 from shared.auth.tokens import local_secret
 from shared.contracts.routes import Route, route_for
 from shared.eventstore import apply_migrations
+from shared.runtime.database import migrations_missing
 from shared.settings import PlatformSettings
 
 SERVICE = "intake"
@@ -44,8 +45,12 @@ class IntakeDeps:
 
 
 async def migrate(pool: asyncpg.Pool, schema: str = SCHEMA) -> None:
-    async with pool.acquire() as conn:
-        await apply_migrations(conn, schema, *MIGRATIONS)
+    """Apply what `schema` lacks of the intake migrations with `pool` (an administrator's). A pool of
+    the service's login role, on a schema `qyzmet db setup` migrated as the owner, finds nothing to
+    do: the role may not migrate (not even `CREATE SCHEMA IF NOT EXISTS`)."""
+    if await migrations_missing(pool, schema, MIGRATIONS):
+        async with pool.acquire() as conn:
+            await apply_migrations(conn, schema, *MIGRATIONS)
 
 
 def build(

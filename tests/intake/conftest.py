@@ -15,11 +15,11 @@ from fastapi import FastAPI
 
 from services.intake.adapters.catalog import CatalogAdapter, default_catalog
 from services.intake.adapters.offices import OfficeBook, load_offices
-from services.intake.bootstrap import migrate
 from services.intake.domain.identity import make_iin
 from services.intake.entrypoints.api import create_app
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
+from tests.roles import provision_schema
 
 SECRET = "intake-test-secret-" + "x" * 32
 DEPT = "karaganda-dept-01"
@@ -39,12 +39,20 @@ def offices() -> OfficeBook:
     return load_offices()
 
 
+@pytest.fixture(scope="session")
+def pool(intake_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """In the intake tests, `pool` is intake's own login role (qyzmet_intake), as in production;
+    `admin_pool` is the administrator, for what the role may not do (tests/roles.py)."""
+    return intake_pool
+
+
 @pytest.fixture
-async def intake_schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
+async def intake_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A fresh intake schema, migrated as the owner and granted to qyzmet_intake."""
     name = f"ti_{uuid.uuid4().hex[:12]}"
-    await migrate(pool, name)
+    await provision_schema(admin_pool, "intake", name)
     yield name
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
@@ -58,10 +66,15 @@ def auth(role: Role = Role.CLERK, office: str = DEPT, subject: str | None = None
 
 @pytest.fixture
 async def app(
-    pool: asyncpg.Pool, intake_schema: str, catalog: CatalogAdapter, offices: OfficeBook
+    intake_pool: asyncpg.Pool, intake_schema: str, catalog: CatalogAdapter, offices: OfficeBook
 ) -> AsyncIterator[FastAPI]:
     application = create_app(
-        pool, schema=intake_schema, catalog=catalog, offices=offices, run_projector=True, token_secret=SECRET
+        intake_pool,
+        schema=intake_schema,
+        catalog=catalog,
+        offices=offices,
+        run_projector=True,
+        token_secret=SECRET,
     )
     await application.state.intake.start()
     yield application

@@ -17,7 +17,6 @@ from aiokafka import AIOKafkaConsumer
 
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.bootstrap import DECISIONS_TOPIC, INSPECTIONS_TOPIC, run_worker
-from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.decision.domain.model import Status as CaseStatus
 from services.decision.entrypoints.api import create_app as decision_app
 from services.decision.service import DecisionService
@@ -26,7 +25,7 @@ from services.intake.bootstrap import APPLICATIONS_TOPIC, SOURCE, application_ro
 from services.intake.entrypoints.kafka_case_progress import CONSUMED_TOPICS, case_progress_consumer
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
-from shared.eventstore import EventStore, apply_migrations
+from shared.eventstore import EventStore
 from shared.infra import KafkaHandle
 from shared.messaging.envelope import Envelope, decode
 from shared.messaging.kafka import make_consumer, make_producer
@@ -34,6 +33,7 @@ from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
 from shared.messaging.worker import consume_until
 from tests.intake.conftest import APPLICANT_IIN, DEPT, SECRET, TSON, auth, unemployed_registration, wait_for
+from tests.roles import provision_schema
 
 SPECIALIST = {
     "Authorization": "Bearer " + issue_token(SECRET, subject="spec-1", role=Role.SPECIALIST, office=DEPT)
@@ -122,13 +122,15 @@ class Pipeline:
 
 
 @pytest.fixture
-async def decision_service(pool: asyncpg.Pool) -> AsyncIterator[DecisionService]:
+async def decision_service(
+    decision_pool: asyncpg.Pool, admin_pool: asyncpg.Pool
+) -> AsyncIterator[DecisionService]:
+    """The decision service beside intake, as its own login role (qyzmet_decision)."""
     schema = f"td_{uuid.uuid4().hex[:12]}"
-    async with pool.acquire() as conn:
-        await apply_migrations(conn, schema, *DECISION_MIGRATIONS)
+    await provision_schema(admin_pool, "decision", schema, catalog_schema=f"{schema}_cat")
     settings = DecisionSettings(catalog_schema=f"{schema}_cat", scheduler_interval_s=0.05)
-    yield DecisionService(pool, schema, DecisionCatalog.load(include_examples=True), settings)
-    async with pool.acquire() as conn:
+    yield DecisionService(decision_pool, schema, DecisionCatalog.load(include_examples=True), settings)
+    async with admin_pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema}_cat CASCADE")
 
@@ -270,8 +272,9 @@ async def test_signature_first_the_decision_stands_in_both_services_and_override
         signed = await http.post(f"/v1/cases/{aid}/draft", json={"outcome": "approved"}, headers=headers)
     assert signed.status_code == 200, signed.text
     assert (await decision.get(aid)).decision is not None
-    # The decision API honours X-Correlation-Id: the stored events and the audit record carry it.
-    async with pipeline.pool.acquire() as conn:
+    # The decision API honours X-Correlation-Id: the stored events and the audit record carry it
+    # (read as the decision service's role: intake's may not see the decision schema).
+    async with decision.pool.acquire() as conn:
         stored = await conn.fetch(
             f"SELECT event_type, metadata FROM {decision.schema}.events WHERE stream_id = $1"
             " AND event_type IN ('decision.drafted', 'decision.made')",

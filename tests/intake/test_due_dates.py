@@ -28,6 +28,7 @@ from shared.catalog.parameters import ParameterRecord
 from shared.catalog.store import CatalogStore
 from shared.contracts.applications import SubmitApplication
 from tests.intake.conftest import SECRET, auth
+from tests.roles import grant_catalog
 
 APPLICANT = make_iin(date(1985, 4, 12), 17)
 WED_4_JUNE = datetime(2025, 6, 4, 7, 0, tzinfo=UTC)  # Wednesday 12:00 in Karaganda (UTC+5)
@@ -153,13 +154,17 @@ def test_a_districts_housing_term_beats_its_regions_and_without_any_no_due_date(
 
 
 async def test_an_administrators_district_term_and_adoption_govern_intake(
-    pool: asyncpg.Pool, intake_schema: str, offices: OfficeBook, monkeypatch: pytest.MonkeyPatch
+    pool: asyncpg.Pool,
+    admin_pool: asyncpg.Pool,
+    intake_schema: str,
+    offices: OfficeBook,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     catalog_schema = f"tcat_{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("INTAKE_CATALOG_SCHEMA", catalog_schema)
     monkeypatch.setenv("INTAKE_USE_EXAMPLE_PARAMETERS", "false")
     store = CatalogStore(load_catalog(), catalog_schema)
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:  # the administrator's `qyzmet params set` / `adoptions add`
         await store.migrate(conn)
         await store.set_parameter(
             conn, _term("karaganda/karaganda_city", 20, "working_days"), actor="admin@karaganda", role="admin"
@@ -177,6 +182,7 @@ async def test_an_administrators_district_term_and_adoption_govern_intake(
             ),
             role="admin",
         )
+    await grant_catalog(admin_pool, catalog_schema)
     app = create_app(
         pool,
         schema=intake_schema,
@@ -203,7 +209,7 @@ async def test_an_administrators_district_term_and_adoption_govern_intake(
         assert "karaganda/karaganda_city" in talon["due_note"]
     finally:
         await app.state.intake.stop()
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA {catalog_schema} CASCADE")
 
 

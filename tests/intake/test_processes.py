@@ -21,6 +21,7 @@ from shared.contracts.applications import SubmitApplication
 from shared.infra import KafkaHandle
 from shared.messaging.envelope import Envelope
 from tests.intake.conftest import APPLICANT_IIN, DEPT, SECRET, auth, unemployed_registration, wait_for
+from tests.roles import role_secret_env
 
 QYZMET = str(Path(sys.executable).with_name("qyzmet"))
 
@@ -70,6 +71,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
     broker: KafkaHandle,
     topic_prefix: str,
     pool: asyncpg.Pool,
+    admin_pool: asyncpg.Pool,
     process_schema: str,
     processes: list[tuple[subprocess.Popen[bytes], Path]],
     tmp_path: Path,
@@ -86,6 +88,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
         "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_DATA_DIR": str(tmp_path / "data"),
         "QYZMET_LOG_LEVEL": "INFO",
+        **role_secret_env(),
     }
     api_log = _start(processes, tmp_path, "intake-api", env)
     worker_log = _start(processes, tmp_path, "intake-worker", env)
@@ -152,7 +155,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {process_schema} CASCADE")
         await asyncio.sleep(0)
     logs = api_log.read_text("utf-8", "replace") + worker_log.read_text("utf-8", "replace")

@@ -15,15 +15,17 @@ from shared.auth.roles import Role
 from shared.contracts.applications import SubmitApplication
 from shared.db.pool import create_pool
 from shared.domain.actor import Actor
+from shared.runtime.database import with_login
 from shared.service_layer import Meta
 from tests.intake.conftest import DEPT, unemployed_registration
+from tests.roles import login_for
 
 
 @pytest.fixture
 async def logged_pool(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
     statements: list[str] = []
 
-    pool = await create_pool(database_url, min_size=1, max_size=1)
+    pool = await create_pool(with_login(database_url, login_for("intake")), min_size=1, max_size=1)
     async with pool.acquire() as conn:  # the pool's only connection: every statement is logged
         conn.add_query_logger(lambda record: statements.append(record.query))
     yield pool, statements

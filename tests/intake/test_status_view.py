@@ -137,6 +137,7 @@ async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_
     http: httpx.AsyncClient,
     old_app: FastAPI,
     pool: asyncpg.Pool,
+    admin_pool: asyncpg.Pool,
     intake_schema: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -180,13 +181,14 @@ async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_
     before = await snapshot()
     monkeypatch.setenv("INTAKE_SCHEMA", intake_schema)
     spec = PROJECTIONS["applications"]  # what `qyzmet replay intake --verify` runs
-    result = await replay_from_store(pool, spec, f"{intake_schema}_r")
+    # `qyzmet replay` runs with the administrator's DATABASE_URL: it makes a fresh schema
+    result = await replay_from_store(admin_pool, spec, f"{intake_schema}_r")
     try:
         assert result.events == 6
-        assert [t.differing for t in await verify(pool, spec, result)] == [0, 0]
+        assert [t.differing for t in await verify(admin_pool, spec, result)] == [0, 0]
         assert await snapshot() == before  # the live rows are not touched
     finally:
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA {result.target} CASCADE")
 
 

@@ -21,6 +21,7 @@ from shared.runtime.database import DatabaseNotConfigured, await_migrations, wit
 from shared.runtime.registry import ServicePlugin
 from shared.settings import PlatformSettings
 from tests.intake.conftest import SECRET, auth, unemployed_registration, wait_for
+from tests.roles import role_secret
 
 INTAKE = ("services.intake.adapters.sql",)
 
@@ -66,7 +67,9 @@ async def test_db_setup_makes_a_role_per_service_with_a_database(database_url: s
 
 @pytest.fixture
 def role_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("QYZMET_DB_ROLE_SECRET", "a-test-secret")
+    """The session's role secret: qyzmet_intake is cluster-wide, and the other tests' pools
+    connect with the password derived from it (tests/roles.py)."""
+    monkeypatch.setenv("QYZMET_DB_ROLE_SECRET", role_secret())
     monkeypatch.delenv("INTAKE_DATABASE_URL", raising=False)
 
 
