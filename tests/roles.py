@@ -14,7 +14,6 @@ import os
 
 import asyncpg
 
-from shared.db.grants import grant_catalog_readers
 from shared.db.pool import create_pool
 from shared.db.roles import OWNER_ROLE, ServiceLogin, ensure_login, ensure_owner, local_role_secret
 from shared.runtime.database import (
@@ -78,13 +77,6 @@ async def provision_schema(
             reads_catalog=plugin.reads_catalog,
             catalog_schema=catalog_schema,
         )
-
-
-async def grant_catalog(admin_pool: asyncpg.Pool, catalog_schema: str) -> None:
-    """After a test made a catalog schema as the administrator (as `qyzmet params set` does): its
-    administrator records readable by the catalog readers, as `qyzmet db setup` grants them."""
-    async with admin_pool.acquire() as admin:
-        await grant_catalog_readers(admin, catalog_schema)
 
 
 async def connected_role(pool: asyncpg.Pool) -> tuple[str, bool]:

@@ -136,10 +136,10 @@ async def test_parameter_missing_flags_the_case_via_http(
 
 
 async def test_a_value_an_administrator_recorded_is_used_by_the_next_decision(
-    client: httpx.AsyncClient, service: DecisionService, clock: FakeClock, pool: asyncpg.Pool
+    client: httpx.AsyncClient, service: DecisionService, clock: FakeClock, admin_pool: asyncpg.Pool
 ) -> None:
     store = CatalogStore(service.catalog.catalog, service.settings.catalog_schema)
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:  # the administrator's `qyzmet params set`
         await store.migrate(conn)
         await store.set_parameter(
             conn,

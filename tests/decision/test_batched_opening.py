@@ -21,6 +21,8 @@ from shared.db.pool import create_pool
 from shared.messaging.consumer import EventConsumer, Outcome
 from shared.messaging.envelope import Envelope
 from shared.messaging.raw import RawRecord
+from shared.runtime.database import with_login
+from tests.roles import login_for
 
 CASES = 40
 
@@ -49,7 +51,7 @@ def _record(event: ApplicationSubmitted, offset: int) -> RawRecord:
 @pytest.fixture
 async def logged(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
     statements: list[str] = []
-    pool = await create_pool(database_url, min_size=1, max_size=1)
+    pool = await create_pool(with_login(database_url, login_for("decision")), min_size=1, max_size=1)
     async with pool.acquire() as conn:
         conn.add_query_logger(lambda record: statements.append(record.query))
     yield pool, statements

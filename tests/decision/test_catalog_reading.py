@@ -11,6 +11,8 @@ from services.decision.domain import commands as c
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
 from shared.db.pool import create_pool
+from shared.runtime.database import with_login
+from tests.roles import login_for
 
 from .conftest import FakeClock
 from .helpers import AKMOLA_Q4_2012, decision_catalog, submitted
@@ -37,7 +39,7 @@ async def test_parameter_rereads_never_starve_a_full_pool(
     """Every command re-reads the parameter values (refresh 0 s) while holding its own
     connection: with as many concurrent commands as the pool has connections, none may wait on
     a re-read that waits for a connection."""
-    small = await create_pool(database_url, min_size=2, max_size=2)
+    small = await create_pool(with_login(database_url, login_for("decision")), min_size=2, max_size=2)
     try:
         service = DecisionService(
             small,

@@ -28,7 +28,6 @@ from shared.catalog.parameters import ParameterRecord
 from shared.catalog.store import CatalogStore
 from shared.contracts.applications import SubmitApplication
 from tests.intake.conftest import SECRET, auth
-from tests.roles import grant_catalog
 
 APPLICANT = make_iin(date(1985, 4, 12), 17)
 WED_4_JUNE = datetime(2025, 6, 4, 7, 0, tzinfo=UTC)  # Wednesday 12:00 in Karaganda (UTC+5)
@@ -182,7 +181,6 @@ async def test_an_administrators_district_term_and_adoption_govern_intake(
             ),
             role="admin",
         )
-    await grant_catalog(admin_pool, catalog_schema)
     app = create_app(
         pool,
         schema=intake_schema,

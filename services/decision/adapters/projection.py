@@ -95,11 +95,12 @@ class BoundCaseProjection:
 
 
 async def rebuild_cases(conn: asyncpg.Connection, schema: str) -> int:
-    """Rebuild the `cases` projection from the event store (replay every case stream)."""
+    """Rebuild the `cases` projection from the event store (replay every case stream). DELETE, not
+    TRUNCATE: the service's login role has no TRUNCATE right (`shared.db.grants`)."""
     schema = checked_identifier(schema)
     projection = CaseProjection(schema)
     async with conn.transaction():
-        await conn.execute(f"TRUNCATE {schema}.cases")
+        await conn.execute(f"DELETE FROM {schema}.cases")
         streams = await conn.fetch(
             f"SELECT DISTINCT stream_id FROM {schema}.events WHERE stream_id LIKE 'case-%'"
         )
