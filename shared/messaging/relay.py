@@ -302,8 +302,7 @@ class OutboxRelay:
                             )
                         finally:
                             self.leader_epoch = None
-                            with contextlib.suppress(Exception):
-                                await lock_conn.execute("SELECT pg_advisory_unlock($1)", key)
+                            await _unlock_or_drop(lock_conn, key)
                 except Exception as exc:
                     self.failures += 1
                     backoff = min(max(backoff * 2, 0.5), max_backoff)
@@ -349,6 +348,21 @@ class OutboxRelay:
                 idle = backoff
             if idle:
                 await _wait(stop, idle)
+
+
+async def _unlock_or_drop(conn: asyncpg.Connection, key: int) -> None:
+    """Give up the leadership lock; a connection that cannot (broken, cancelled) is terminated,
+    so that it never goes back to the pool still holding the lock (pooled connections are not
+    reset on release: `shared.db.pool.keep_session`)."""
+    try:
+        if await conn.fetchval("SELECT pg_advisory_unlock($1)", key):
+            return
+    except asyncio.CancelledError:
+        conn.terminate()
+        raise
+    except Exception:  # noqa: S110 (the session ends with the connection, and the lock with it)
+        pass
+    conn.terminate()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

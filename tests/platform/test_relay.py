@@ -105,6 +105,19 @@ async def _write_more(pool: asyncpg.Pool, store: EventStore) -> None:
                 await store.append(conn, f"case-{s}", [NewEvent("test.happened", {"seq": v})], v)
 
 
+async def _until_visible(pool: asyncpg.Pool, schema: str) -> None:
+    """Until a gap-safe reader sees every event: on a shared server another session's open
+    transaction holds the read back, and `run_once` would publish only part of the log."""
+    async with pool.acquire() as conn:
+        for _ in range(3000):
+            if await conn.fetchval(
+                "SELECT coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(txid), true)"
+                f" FROM {schema}.events"
+            ):
+                return
+            await asyncio.sleep(0.01)
+
+
 async def test_crash_between_send_and_checkpoint_resends(
     pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
 ) -> None:
@@ -117,6 +130,7 @@ async def test_crash_between_send_and_checkpoint_resends(
     await producer.start()
     try:
         relay = OutboxRelay(pool, store, producer, _route(topic), source="/test")
+        await _until_visible(pool, schema)
         await relay.run_once()
         async with pool.acquire() as conn:
             await conn.execute(f"DELETE FROM {schema}.relay_checkpoints")  # the checkpoint write was lost
