@@ -26,6 +26,7 @@ from shared.contracts.decisions import (
     DecisionDrafted,
     DecisionMade,
     DecisionReturnedForRework,
+    DecisionSubmittedForSignature,
     DocumentsChecked,
     EntitlementRestored,
     EntitlementStarted,
@@ -86,6 +87,7 @@ CONTRACT_TOPICS: tuple[TopicContract, ...] = (
         ("decision",),
         (
             ExecutorAssigned,
+            DecisionSubmittedForSignature,
             DecisionReturnedForRework,
             DecisionMade,
             CaseFlagged,

@@ -106,7 +106,7 @@ def test_a_period_within_the_bound_is_drafted() -> None:
         state,
         e,
     )
-    assert [x.event_name for x in events] == ["decision.drafted"]
+    assert [x.event_name for x in events] == ["decision.drafted", "decision.submitted_for_signature"]
 
 
 def test_without_a_bound_in_force_the_case_is_flagged_not_guessed() -> None:

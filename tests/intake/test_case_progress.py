@@ -125,6 +125,7 @@ def test_a_step_that_arrives_late_on_the_other_topic_never_moves_the_status_back
 
 def test_every_case_event_on_the_topics_intake_reads_is_a_step_or_named_as_not_one() -> None:
     not_steps = {
+        "decision.submitted_for_signature",
         "decision.returned_for_rework",
         "decision.case_flagged",
         "decision.deadline_approaching",

@@ -20,6 +20,7 @@ from shared.contracts.decisions import (
     DecisionDrafted,
     DecisionMade,
     DecisionOutcome,
+    DecisionSubmittedForSignature,
     EligibilityInputs,
     EntitlementStarted,
     Evaluation,
@@ -49,7 +50,11 @@ def draft_decision(cmd: c.DraftDecision, state: CaseState, env: Env) -> list[Dom
             " finds it complete"
         )
     if env.workflow.signature_required:
-        return [draft]
+        # The draft stays internal; that the case awaits the head's signature is published.
+        submitted = DecisionSubmittedForSignature(
+            application_id=state.application_id, submitted_by=cmd.actor.subject, submitted_at=env.now
+        )
+        return [draft, submitted]
     # The catalog names no signing step: the executor's decision is the decision.
     after = evolve_all(state, [draft])
     return [draft, *decision_made(after, env, draft, signed_by=None, automated=False)]

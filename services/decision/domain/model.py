@@ -16,6 +16,7 @@ from shared.contracts.decisions import (
     DecisionDrafted,
     DecisionMade,
     DecisionReturnedForRework,
+    DecisionSubmittedForSignature,
     DocumentsChecked,
     EntitlementRestored,
     EntitlementStarted,
@@ -110,6 +111,8 @@ def evolve(state: CaseState, event: DomainEvent) -> CaseState:
         return replace(s, inspection=event, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionDrafted):
         return replace(s, draft=event, status=Status.AWAITING_SIGNATURE)
+    if isinstance(event, DecisionSubmittedForSignature):
+        return replace(s, status=Status.AWAITING_SIGNATURE)
     if isinstance(event, DecisionReturnedForRework):
         return replace(s, draft=None, returns=s.returns + 1, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionMade):

@@ -34,7 +34,8 @@ WEBHOOK_FIELDS = frozenset(
         # the other events of decisions.v1: ids and dates only
         "complaint_id", "ground", "previous_due_at", "new_due_at", "extended_at", "reopened_at",
         "withdrawn_at", "closed_at", "fired_at", "share", "start", "reconfirm_by", "effective", "until",
-        "due_by", "received_on", "next_due_by", "assigned_at", "returned_at", "flagged_at", "on_date",
+        "due_by", "received_on", "next_due_by", "assigned_at", "submitted_at", "returned_at", "flagged_at",
+        "on_date",
     }
 )  # fmt: skip
 """The event fields a webhook body carries (an allow-list: nothing else leaves)."""

@@ -1,5 +1,6 @@
 """Events of a case's way to its decision: opened, assigned, documents checked, inspected,
-drafted, returned, decided, flagged, reopened after a complaint, and closed by a withdrawal.
+drafted, submitted for signature, returned, decided, flagged, reopened after a complaint, and
+closed by a withdrawal.
 Inspection events travel on `inspections.v1`, where office systems also send them as commands.
 """
 
@@ -101,6 +102,18 @@ class DecisionDrafted(CaseEvent):
     evaluation: Evaluation
     drafted_by: str
     drafted_at: datetime
+
+
+class DecisionSubmittedForSignature(CaseEvent):
+    """The executor's draft went to the head for signature: the case awaits the signature. Carries
+    no part of the draft (its outcome, amount and evaluation stay internal until it is signed and
+    `DecisionMade` publishes them); published so the case's status can be followed and rebuilt
+    from the topics."""
+
+    event_name = "decision.submitted_for_signature"
+
+    submitted_by: str
+    submitted_at: datetime
 
 
 class DecisionReturnedForRework(CaseEvent):
