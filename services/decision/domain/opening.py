@@ -9,6 +9,8 @@ from services.decision.domain.drafting import decision_made, evaluate_draft
 from services.decision.domain.env import Env
 from services.decision.domain.errors import InvalidInput, InvalidState
 from services.decision.domain.model import CaseState, Status, evolve_all
+from services.decision.domain.workflow import Workflow
+from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.decisions import (
     CaseFlagged,
     CaseOpened,
@@ -18,11 +20,9 @@ from shared.contracts.decisions import (
 from shared.contracts.event import DomainEvent
 
 
-def open_case(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
-    if state.opened is not None:
-        return []  # already open: a redelivered application
-    sub = cmd.submitted
-    wf = env.workflow
+def case_opened(sub: ApplicationSubmitted, wf: Workflow) -> CaseOpened:
+    """The case as the submitted application opens it under its edition's workflow (also what a
+    replay from the topics rebuilds the internal `CaseOpened` from)."""
     household = tuple(
         HouseholdMember(
             relation=m.relation,
@@ -31,7 +31,7 @@ def open_case(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
         )
         for m in sub.family_members or ()
     )
-    opened = CaseOpened(
+    return CaseOpened(
         application_id=sub.application_id,
         registration_number=sub.registration_number,
         service_id=sub.service_id,
@@ -50,6 +50,14 @@ def open_case(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
         inspection=wf.inspection,
         signature_required=wf.signature_required,
     )
+
+
+def open_case(cmd: c.OpenCase, state: CaseState, env: Env) -> list[DomainEvent]:
+    if state.opened is not None:
+        return []  # already open: a redelivered application
+    sub = cmd.submitted
+    wf = env.workflow
+    opened = case_opened(sub, wf)
     events: list[DomainEvent] = [opened]
     if sub.due_at is None:
         events.append(
