@@ -20,6 +20,7 @@ from shared.messaging.consumer import EventConsumer
 from shared.messaging.kafka import make_consumer, producer_factory
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.worker import consume_until
+from shared.runtime.heap import freeze_startup_heap
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +99,7 @@ async def run_worker(
         producer_factory=fresh,
     )
     await kafka.start()
+    freeze_startup_heap()  # the catalog and clients are loaded: out of the collector's way
     tasks = [
         asyncio.create_task(consume_until(kafka, consumer, stop), name="decision-consumer"),
         asyncio.create_task(relay.run(stop), name="decision-relay"),

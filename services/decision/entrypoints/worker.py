@@ -35,6 +35,7 @@ from shared.messaging.consumer import EventConsumer
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.faust_worker import ServiceWorker, run_faust_worker
+from shared.runtime.heap import freeze_startup_heap
 from shared.settings import PlatformSettings
 
 
@@ -79,6 +80,7 @@ class _Parts:
             batch=self.service.open_cases,
         )
         self.relay = ctx.relay(route(ctx.settings.topic_prefix), source)
+        freeze_startup_heap()  # the catalog is loaded: out of the collector's way
 
 
 async def _relay(parts: _Parts, stop: asyncio.Event) -> None:

@@ -1,0 +1,21 @@
+"""Long-lived objects out of the garbage collector's way.
+
+A worker loads its catalog (tens of thousands of objects) once and keeps it for its lifetime;
+every full collection then walks all of it again. Under load a decision worker allocates enough
+for those collections to cost more than the work itself (issue 14: envelope decoding 47 -> 15
+µs a record, event encoding 73 -> 21 µs a case, once the startup heap was frozen). After startup,
+`freeze_startup_heap` moves what survives a collection into the permanent generation: it is
+never collected (it is never garbage either), and the collector only looks at what the work
+allocates.
+"""
+
+from __future__ import annotations
+
+import gc
+
+
+def freeze_startup_heap() -> int:
+    """Collect what startup left behind, then freeze the rest; the number of objects frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
