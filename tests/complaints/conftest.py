@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from services.complaints.adapters.catalog import ComplaintsCatalog
 from services.complaints.adapters.read_model import ApplicationFacts
-from services.complaints.bootstrap import build, migrate
+from services.complaints.bootstrap import build
 from services.complaints.entrypoints.api import create_app
 from services.complaints.service import ComplaintsService
 from services.complaints.settings import ComplaintsSettings
@@ -26,6 +26,7 @@ from shared.contracts.applications import Applicant, ApplicationRejectedAtIntake
 from shared.contracts.decisions import DecisionMade
 from shared.contracts.decisions.parts import EligibilityInputs, Evaluation
 from shared.contracts.event import DomainEvent
+from tests.roles import provision_schema
 
 SECRET = "complaints-test-secret-" + "x" * 32
 DEPT = "karaganda-dept-01"
@@ -53,12 +54,21 @@ def complaints_catalog() -> ComplaintsCatalog:
     return ComplaintsCatalog.load()
 
 
+@pytest.fixture(scope="session")
+def pool(complaints_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """In the complaints tests, `pool` is the complaints service's own login role
+    (qyzmet_complaints), as in production; `admin_pool` is the administrator, for what the role
+    may not do (tests/roles.py)."""
+    return complaints_pool
+
+
 @pytest.fixture
-async def complaints_schema(pool: asyncpg.Pool) -> AsyncIterator[str]:
+async def complaints_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A fresh complaints schema, migrated as the owner and granted to qyzmet_complaints."""
     name = f"tc_{uuid.uuid4().hex[:12]}"
-    await migrate(pool, name)
+    await provision_schema(admin_pool, "complaints", name)
     yield name
-    async with pool.acquire() as conn:
+    async with admin_pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
@@ -69,9 +79,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(
-    pool: asyncpg.Pool, complaints_schema: str, complaints_catalog: ComplaintsCatalog, clock: Clock
+    complaints_pool: asyncpg.Pool, complaints_schema: str, complaints_catalog: ComplaintsCatalog, clock: Clock
 ) -> ComplaintsService:
-    return build(pool, complaints_schema, catalog=complaints_catalog, clock=clock, settings=settings())
+    return build(
+        complaints_pool, complaints_schema, catalog=complaints_catalog, clock=clock, settings=settings()
+    )
 
 
 def settings(**changes: Any) -> ComplaintsSettings:
@@ -88,10 +100,14 @@ def auth(role: Role = Role.CLERK, office: str = DEPT, subject: str | None = None
 
 @pytest.fixture
 async def app(
-    pool: asyncpg.Pool, complaints_schema: str, complaints_catalog: ComplaintsCatalog, clock: Clock
+    complaints_pool: asyncpg.Pool, complaints_schema: str, complaints_catalog: ComplaintsCatalog, clock: Clock
 ) -> AsyncIterator[FastAPI]:
     application = create_app(
-        pool, schema=complaints_schema, catalog=complaints_catalog, clock=clock, token_secret=SECRET
+        complaints_pool,
+        schema=complaints_schema,
+        catalog=complaints_catalog,
+        clock=clock,
+        token_secret=SECRET,
     )
     await application.state.complaints.start()
     yield application

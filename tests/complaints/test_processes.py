@@ -37,6 +37,7 @@ from tests.complaints.conftest import (
 )
 from tests.complaints.test_pipeline import _drain
 from tests.intake.conftest import wait_for
+from tests.roles import role_secret_env
 
 QYZMET = str(Path(sys.executable).with_name("qyzmet"))
 
@@ -85,6 +86,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
     broker: KafkaHandle,
     topic_prefix: str,
     pool: asyncpg.Pool,
+    admin_pool: asyncpg.Pool,
     processes: list[subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
@@ -96,6 +98,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
         "TOPIC_PREFIX": topic_prefix, "TOPIC_PARTITIONS": "2", "COMPLAINTS_SCHEMA": schema,
         "COMPLAINTS_API_PORT": str(port), "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_DATA_DIR": str(tmp_path / "data"), "QYZMET_LOG_LEVEL": "INFO",
+        **role_secret_env(),
     }  # fmt: skip
     logs = [tmp_path / "api.log", tmp_path / "worker.log"]
     for name, log in zip(("complaints-api", "complaints-worker"), logs, strict=True):
@@ -163,7 +166,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in processes:
             proc.wait(15)
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     text = "".join(log.read_text("utf-8", "replace") for log in logs)
     assert "complaint" in text

@@ -87,9 +87,10 @@ def _changes(event: DomainEvent) -> tuple[list[str], list[Any]]:
 
 
 async def rebuild(pool: asyncpg.Pool, schema: str) -> int:
-    """Rebuild the complaints rows from the event store in place; return the events applied."""
+    """Rebuild the complaints rows from the event store in place; return the events applied.
+    DELETE, not TRUNCATE: the service's login role has no TRUNCATE right (`shared.db.grants`)."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"TRUNCATE {ComplaintRows(schema).table}")
+        await conn.execute(f"DELETE FROM {ComplaintRows(schema).table}")
         return await _apply_all(conn, schema, schema, None, None)
 
 
