@@ -5,6 +5,10 @@ Addresses come from `--url`, else from the running system's record (`shared.runt
 the system `qyzmet run` / `qyzmet up` started, found from any folder or `QYZMET_DATA_DIR`), else
 the default ports (`INTAKE_API_PORT`, ...). Tokens are signed with the secret the services accept
 (`qyzmet token`'s rule). This module imports only argparse at start: `qyzmet --help` stays fast.
+
+It serves `/metrics` (`services.simulator.metrics`) on `QYZMET_METRICS_PORT` (default 0: any free
+port), as a worker does, and writes the URL down in the system's data directory: `qyzmet run`
+records it as `simulator` in `system.json`.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from services.simulator.stories import Behaviour
     from shared.cli.token import token_secret
     from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
+    from shared.runtime.metrics_listener import MetricsSettings, start_metrics_listener
     from shared.runtime.running import find_running
     from shared.settings import PlatformSettings
 
@@ -77,6 +82,8 @@ def _simulate(args: argparse.Namespace) -> int:
     for chatty in ("httpx", "httpcore"):  # a line per request would drown the summaries
         logging.getLogger(chatty).setLevel(logging.WARNING)
     log = structlog.get_logger("qyzmet.simulator")
+    recorded_in = Path(system.data_dir) if system is not None else data_dir
+    start_metrics_listener("simulator", MetricsSettings().model_copy(update={"data_dir": recorded_in}))
 
     def say(line: str) -> None:
         log.info(line)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from services.simulator.desks import Desks, Urls
+from services.simulator.metrics import IN_FLIGHT, RATE
 from services.simulator.offers import Offer
 from services.simulator.stories import Behaviour, Story
 from services.simulator.tally import Tally
@@ -55,6 +56,7 @@ async def simulate(
     signals = _stop_on_signals(stop)
     rng = random.Random(config.seed)
     tally = Tally()
+    RATE.set(config.rate)
     desks = Desks(urls, secret, issuer, tally)
     stories: set[asyncio.Task[None]] = set()
     started = time.monotonic()
@@ -130,6 +132,7 @@ async def _arrivals(
 
 async def _told(story: Story, tally: Tally) -> None:
     tally.in_flight += 1
+    IN_FLIGHT.inc()
     try:
         await story.run()
     except asyncio.CancelledError:
@@ -138,6 +141,7 @@ async def _told(story: Story, tally: Tally) -> None:
         tally.note(f"story_error {type(exc).__name__}")
     finally:
         tally.in_flight -= 1
+        IN_FLIGHT.dec()
 
 
 async def _report(

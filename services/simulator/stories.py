@@ -21,6 +21,7 @@ from typing import Any
 
 from services.simulator.applicants import Family, application_body, household, make_family
 from services.simulator.desks import Desks, problem_detail, subject_of
+from services.simulator.metrics import APPLICATIONS
 from services.simulator.offers import Offer
 from shared.auth.roles import Role
 
@@ -88,11 +89,13 @@ class Story:
         body = application_body(self.offer, self.family, self.rng, leave_out=leave_out)
         url = f"{self.desks.urls.intake}/v1/applications"
         self.tally.note("submitted")
+        self.counted("submitted")
         answer = await self.desks.call("submit", "POST", url, self.desk_role, self.office, body)
         if answer is None:
             return None
         if answer.status_code == 422:
             self.tally.note("refused_at_intake")
+            self.counted("refused")
             refused_id = answer.json().get("application_id")
             if refused_id and self.rng.random() < self.b.complain_of_refusal_at_intake:
                 await self.pause()
@@ -101,7 +104,11 @@ class Story:
         if answer.status_code not in (200, 201):
             return None
         self.tally.note("accepted")
+        self.counted("accepted")
         return str(answer.json()["application_id"])
+
+    def counted(self, outcome: str) -> None:
+        APPLICATIONS.labels(self.offer.service_id, self.office, outcome).inc()
 
     # ------------------------------------------------------------------ the case
 

@@ -1,13 +1,16 @@
 """What the simulated offices did and what the system answered, counted; one summary line.
 
 Every answer is counted by step and status class; nothing an applicant gave (names, ИИН, incomes)
-is ever kept here, so the summary can go to any log.
+is ever kept here, so the summary can go to any log. Each count is also a Prometheus metric
+(`services.simulator.metrics`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+
+from services.simulator.metrics import ANSWERS, count_event, status_class
 
 SUMMARY_ORDER = (
     ("submitted", "submitted"),
@@ -43,9 +46,11 @@ class Tally:
 
     def note(self, what: str, n: int = 1) -> None:
         self.events[what] += n
+        count_event(what, n)
 
     def answered(self, step: str, status: int | None) -> None:
         self.answers[f"{step} {status if status is not None else 'transport'}"] += 1
+        ANSWERS.labels(step, status_class(status)).inc()
 
     def by_class(self) -> Counter[str]:
         classes: Counter[str] = Counter()

@@ -9,6 +9,10 @@ PostgreSQL and broker this run started itself (data stays in `.data/`); `--keep-
 them running, and servers that were already running or given by the environment are never
 stopped unless `--stop-infra` asks for it.
 
+The supervisor serves its own `/metrics` (its children: running, restarts, crashes, given up;
+`shared.runtime.supervisor_metrics`) on `QYZMET_RUN_METRICS_PORT` (default 0: any free port; not
+`QYZMET_METRICS_PORT`, which the children read), recorded as `qyzmet-run` in `system.json`.
+
 Unless `--no-simulator`, the regional-office simulator (`qyzmet simulate`, when installed) runs
 as one more child at `--rate` applications a second. Every line is JSON naming its process
 (`qyzmet-run` for the supervisor's own), or one readable line each with `--pretty`.
@@ -23,6 +27,7 @@ import sys
 import time
 from dataclasses import replace
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -33,6 +38,7 @@ from shared.cli.db import least_privilege_environment
 from shared.infra.stack import infra_down, infra_up, resolve_data_dir
 from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
 from shared.messaging.topics import contract_topics, ensure_topics
+from shared.runtime.metrics_listener import MetricsSettings, start_metrics_listener
 from shared.runtime.registry import ServicePlugin, registered_services
 from shared.runtime.running import (
     RunningSystem,
@@ -42,6 +48,7 @@ from shared.runtime.running import (
     without_password,
 )
 from shared.runtime.supervisor import Supervisor
+from shared.runtime.supervisor_metrics import SupervisorCollector
 from shared.settings import PlatformSettings
 
 
@@ -76,6 +83,19 @@ def _record_metrics(system: RunningSystem) -> RunningSystem:
 
 RUN_PROCESS = "qyzmet-run"
 DEFAULT_SIMULATOR_RATE = 2.0
+RUN_METRICS_PORT_ENV = "QYZMET_RUN_METRICS_PORT"
+
+
+def _serve_metrics(supervisor: Supervisor, data_dir: Path) -> str:
+    """The supervisor's `/metrics`, written down (`<data dir>/processes/qyzmet-run.json`) as the
+    workers' are; its URL."""
+    from prometheus_client import REGISTRY
+
+    REGISTRY.register(SupervisorCollector(supervisor))
+    port = int(os.environ.get(RUN_METRICS_PORT_ENV) or 0)
+    return start_metrics_listener(
+        RUN_PROCESS, MetricsSettings().model_copy(update={"port": port, "data_dir": data_dir})
+    )
 
 
 def _say(line: str) -> None:
@@ -155,6 +175,7 @@ def _run(args: argparse.Namespace) -> int:
         warn=_warn,
         own_env=own_env,  # each service's processes: its own login role's URL
     )
+    _serve_metrics(supervisor, data_dir)
     try:
         supervisor.start()
         system = RunningSystem(

@@ -60,6 +60,8 @@ class Child:
     crashes: deque[float] = field(default_factory=deque)
     restart_at: float | None = None
     restarts: int = 0
+    crash_count: int = 0
+    """Crashes since the supervisor started (`crashes` holds only those inside the window)."""
     gave_up: bool = False
     finished: bool = False
 
@@ -124,6 +126,7 @@ class Supervisor:
             self._crashed(child, code, now)
 
     def _crashed(self, child: Child, code: int | None, now: float) -> None:
+        child.crash_count += 1
         child.crashes.append(now)
         while child.crashes and now - child.crashes[0] > self.policy.crash_window_s:
             child.crashes.popleft()

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.intake.adapters.offices import load_offices
 from services.simulator.applicants import application_body, household, make_family
@@ -123,6 +124,7 @@ async def test_a_system_answering_errors_never_ends_the_run(
     refuser: str, offers: list[Offer], status: int
 ) -> None:
     _Refuser.status, _Refuser.calls = status, 0
+    before = _simulator_samples()
     lines: list[str] = []
     config = SimulationConfig(
         rate=40,
@@ -142,6 +144,28 @@ async def test_a_system_answering_errors_never_ends_the_run(
     assert _Refuser.calls >= tally.events["submitted"]
     assert len(lines) >= 3 and all(line.startswith("simulator ") for line in lines[:-1])
     assert f"{str(status)[0]}xx" in lines[-2] or f"{str(status)[0]}xx" in lines[-1]
+    # the same counts on the simulator's /metrics (its process-wide registry)
+    moved = {key: n - before.get(key, 0.0) for key, n in _simulator_samples().items()}
+    submitted = tally.events["submitted"]
+    assert moved[("qyzmet_simulator_answers_total", "submit", f"{str(status)[0]}xx")] == submitted
+    by_office = {k: n for k, n in moved.items() if k[0] == "qyzmet_simulator_applications_total" and n}
+    assert sum(n for k, n in by_office.items() if k[3] == "submitted") == submitted
+    assert {(k[1], k[2]) for k in by_office} <= {(o.service_id, o.office_id) for o in offers}
+    assert not {k for k, n in by_office.items() if k[3] == "accepted"}
+    assert moved[("qyzmet_simulator_events_total", "submitted")] == submitted
+    assert REGISTRY.get_sample_value("qyzmet_simulator_rate_per_second") == 40
+    assert REGISTRY.get_sample_value("qyzmet_simulator_stories_in_flight") == 0
+
+
+def _simulator_samples() -> dict[tuple[str, ...], float]:
+    """Every sample of the simulator's counters: (name, *label values) -> value."""
+    return {
+        (sample.name, *sample.labels.values()): sample.value
+        for metric in REGISTRY.collect()
+        if metric.name.startswith("qyzmet_simulator_")
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
 
 
 def test_a_refused_draft_teaches_only_what_an_officer_may_supply() -> None:

@@ -8,7 +8,10 @@ PostgreSQL and broker, a few applications driven through the APIs):
   services; screenshots are saved under the test's tmp dir (their paths are logged);
 - every process serves Prometheus metrics, the workers on the listener `qyzmet run` records:
   HTTP throughput, consumer records and batch latency, consumer lag, relay throughput and outbox
-  backlog, DLQ and deadline-breach counters; they move when work is done.
+  backlog, DLQ and deadline-breach counters; they move when work is done;
+- so do the supervisor (`qyzmet-run`: children running, crashes and restarts, seen when a worker
+  is killed) and a simulator (`qyzmet simulate` pointed at the system: applications by service and
+  office, the system's answers, the rate), both recorded in system.json like the others.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -77,7 +83,7 @@ def system(
                 f"{svc}/healthz",
                 timeout_s=400,
             )
-        yield {"base": base, "data": root / "data", "process": process, "log": log, "root": root}
+        yield {"base": base, "data": root / "data", "process": process, "log": log, "root": root, "env": env}
     finally:
         stop_run(process, 90)
         log.close()
@@ -221,7 +227,7 @@ def test_every_process_serves_metrics_that_move(system: dict[str, Any], decided_
     urls = _eventually(
         lambda: (u := _metrics_urls(system["data"])) and {
             "intake-api", "intake-worker", "decision-worker", "complaints-worker", "notification-worker",
-            "console-api",
+            "console-api", "qyzmet-run",
         } <= set(u) and u,
         "every process's metrics URL in system.json",
     )  # fmt: skip
@@ -258,6 +264,55 @@ def test_every_process_serves_metrics_that_move(system: dict[str, Any], decided_
     )
     assert _sample(lag, "qyzmet_consumer_lag_records") >= 0
     assert "qyzmet_relay_backlog_events{" in httpx.get(urls["intake-worker"]).text
+
+
+@pytest.mark.timeout(600)
+def test_the_supervisor_and_a_simulator_serve_metrics_that_move(system: dict[str, Any]) -> None:
+    data = system["data"]
+    supervisor = _metrics_urls(data)["qyzmet-run"]
+    text = httpx.get(supervisor).text
+    assert _sample(text, "qyzmet_supervisor_processes_running") >= 8
+    assert _sample(text, "qyzmet_supervisor_process_up", process="notification-worker") == 1
+    assert _sample(text, "qyzmet_supervisor_given_up") == 0
+    crashes_before = _sample(text, "qyzmet_supervisor_crashes_total", process="notification-worker")
+    restarts_before = _sample(text, "qyzmet_supervisor_restarts_total", process="notification-worker")
+    worker = json.loads((data / "processes" / "notification-worker.json").read_text(encoding="utf-8"))
+    os.kill(worker["pid"], signal.SIGKILL)  # a child of the run this test started
+    _eventually(
+        lambda: _sample(
+            httpx.get(supervisor).text, "qyzmet_supervisor_restarts_total", process="notification-worker"
+        ) == restarts_before + 1,
+        "the supervisor to count the worker's restart",
+    )  # fmt: skip
+    text = httpx.get(supervisor).text
+    assert (
+        _sample(text, "qyzmet_supervisor_crashes_total", process="notification-worker") == crashes_before + 1
+    )
+    assert _sample(text, "qyzmet_supervisor_process_up", process="notification-worker") == 1
+
+    argv = [sys.executable, "-m", "shared.cli.main", "simulate", "--rate", "3", "--duration", "300"]
+    argv += ["--data-dir", str(data), "--think", "0.2", "--seed", "7"]
+    with (system["root"] / "simulator.log").open("w+b") as out:
+        simulator = subprocess.Popen(argv, env=system["env"], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = _eventually(lambda: _metrics_urls(data).get("simulator"), "the simulator's metrics URL")
+
+            def accepted() -> float:
+                text = httpx.get(url).text
+                return _sample(text, "qyzmet_simulator_applications_total", outcome="accepted")
+
+            _eventually(lambda: accepted() >= 3, "the simulator's accepted applications on /metrics")
+            text = httpx.get(url).text
+        finally:
+            simulator.send_signal(signal.SIGTERM)
+            simulator.wait(60)
+    assert _sample(text, "qyzmet_simulator_rate_per_second") == 3
+    assert _sample(text, "qyzmet_simulator_answers_total", step="submit", status="2xx") >= 3
+    assert _sample(text, "qyzmet_simulator_applications_total", outcome="submitted") >= 3
+    offices = set(re.findall(r'qyzmet_simulator_applications_total\{[^}]*office="([^"]+)"', text))
+    assert offices and all(re.fullmatch(r"[a-z0-9-]+", office) for office in offices), offices
+    assert "# TYPE qyzmet_simulator_events_total counter" in text
+    assert "process_cpu_seconds_total" in text
 
 
 def test_no_log_line_carries_personal_data_and_request_lines_carry_correlation_ids(
