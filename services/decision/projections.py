@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.adapters.decision_audit import audit_decisions
 from services.decision.adapters.projection import replay_cases
 from services.decision.bootstrap import MIGRATIONS, SCHEMA
 from services.decision.entrypoints.kafka_replay import TOPICS, replay_from_topics
 from services.decision.settings import DecisionSettings
-from shared.catalog.loader import load_catalog
 from shared.replay.spec import AuditResult, KafkaJob, ProjectionSpec, ReplayJob, Selection, TableSpec
 
 
@@ -28,7 +28,9 @@ async def _replay(pool: asyncpg.Pool, job: ReplayJob) -> int:
 
 
 async def _from_kafka(pool: asyncpg.Pool, job: KafkaJob) -> int:
-    return await replay_from_topics(pool, job, _replay, load_catalog(), DecisionSettings().source)
+    settings = DecisionSettings()
+    catalog = DecisionCatalog.load(include_examples=settings.use_example_parameters)
+    return await replay_from_topics(pool, job, _replay, catalog, settings.source)
 
 
 CASES = ProjectionSpec(

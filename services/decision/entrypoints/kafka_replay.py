@@ -7,7 +7,7 @@ events the service recorded for them), but for three internal events:
 * `CaseOpened` (the household as declared) is rebuilt from the `ApplicationSubmitted` on
   `applications.v1` that opened the case, by the pure function the service opens a case with
   (`domain.opening.case_opened`, under the workflow of the edition the submission names). An
-  application whose service or edition the catalog does not know opens no case, as live.
+  application whose service, edition or region the catalog does not know opens no case, as live.
 * `DecisionDrafted` (an unsigned draft) is left internal: a draft that waits for the head is
   published as `DecisionSubmittedForSignature` (the status), one decided at once as `DecisionMade`.
 * `DocumentsChecked` changes nothing the worklist shows.
@@ -25,10 +25,10 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 
+from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.domain.opening import case_opened
 from services.decision.domain.workflow import workflow_of
 from services.decision.service_layer.case_streams import stream_of
-from shared.catalog.catalog import Catalog
 from shared.catalog.errors import CatalogError
 from shared.contracts.applications import APPLICATION_EVENTS, ApplicationSubmitted
 from shared.contracts.decisions import CaseOpened
@@ -50,7 +50,7 @@ Replay = Callable[[asyncpg.Pool, ReplayJob], Awaitable[int]]
 
 
 async def replay_from_topics(
-    pool: asyncpg.Pool, job: KafkaJob, project: Replay, catalog: Catalog, own_source: str
+    pool: asyncpg.Pool, job: KafkaJob, project: Replay, catalog: DecisionCatalog, own_source: str
 ) -> int:
     records = await read_topics(job.bootstrap_servers, TOPICS, job.topic_prefix)
     envelopes = case_envelopes(records, catalog, own_source)
@@ -61,7 +61,9 @@ async def replay_from_topics(
     return await project(pool, await refilled_store_job(pool, job))
 
 
-def case_envelopes(records: Iterable[TopicRecord], catalog: Catalog, own_source: str) -> list[Envelope]:
+def case_envelopes(
+    records: Iterable[TopicRecord], catalog: DecisionCatalog, own_source: str
+) -> list[Envelope]:
     """Every case's events as its stream holds them, internal ones aside: the opening first (the
     first submission of the application wins, as a redelivered one opens nothing), then its
     published events in topic order. Events of a case never opened are left out (the live service
@@ -84,7 +86,7 @@ def case_envelopes(records: Iterable[TopicRecord], catalog: Catalog, own_source:
     return out
 
 
-def _opening(envelope: Envelope, catalog: Catalog, own_source: str) -> Envelope | None:
+def _opening(envelope: Envelope, catalog: DecisionCatalog, own_source: str) -> Envelope | None:
     if parse_ce_type(envelope.type)[0] != ApplicationSubmitted.event_name:
         return None
     try:
@@ -92,8 +94,9 @@ def _opening(envelope: Envelope, catalog: Catalog, own_source: str) -> Envelope 
     except (UnknownEventType, ValueError):
         return None  # dead-lettered by the live consumer
     assert isinstance(submitted, ApplicationSubmitted)
-    try:
-        edition = catalog.service(submitted.service_id).edition(submitted.edition_id)
+    try:  # what the live service reads of the catalog to open a case (`CaseHandlers.env`)
+        edition = catalog.edition(submitted.service_id, submitted.edition_id)
+        catalog.time_zone(submitted.region)
     except CatalogError:
         return None  # the live service cannot open it either
     opened = case_opened(submitted, workflow_of(edition))
