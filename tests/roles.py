@@ -67,16 +67,23 @@ async def provision_schema(
 ) -> None:
     """`schema` migrated as the owner with `service`'s migrations and granted to its role (and the
     catalog schema readable, where the service reads one and it exists)."""
-    plugin = plugin_of(service)
     async with admin_pool.acquire() as admin:
-        await provision_service(
-            admin,
-            schema,
-            plugin.migrations,
-            login_for(service),
-            reads_catalog=plugin.reads_catalog,
-            catalog_schema=catalog_schema,
-        )
+        await provision(admin, service, schema, catalog_schema=catalog_schema)
+
+
+async def provision(
+    admin: asyncpg.Connection, service: str, schema: str, *, catalog_schema: str = DEFAULT_CATALOG_SCHEMA
+) -> None:
+    """`provision_schema` with an administrator's connection of the caller's event loop."""
+    plugin = plugin_of(service)
+    await provision_service(
+        admin,
+        schema,
+        plugin.migrations,
+        login_for(service),
+        reads_catalog=plugin.reads_catalog,
+        catalog_schema=catalog_schema,
+    )
 
 
 async def connected_role(pool: asyncpg.Pool) -> tuple[str, bool]:

@@ -137,14 +137,20 @@ async def decision_service(
 
 @pytest.fixture
 async def pipeline(
-    pool: asyncpg.Pool, app: Any, decision_service: DecisionService, broker: KafkaHandle, topic_prefix: str
+    intake_pool: asyncpg.Pool,
+    app: Any,
+    decision_service: DecisionService,
+    broker: KafkaHandle,
+    topic_prefix: str,
 ) -> AsyncIterator[Pipeline]:
+    """Intake's relay and case-progress consumer as qyzmet_intake beside the decision worker
+    (also where `pool` is another service's role: tests/notification/test_full_pipeline.py)."""
     topics = [topic_prefix + t for t in (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC, DECISIONS_TOPIC)]
     ensure_topics(
         broker.bootstrap_servers,
         [TopicSpec(t, 2) for t in topics] + [TopicSpec(dlq_of(t), 1) for t in topics],
     )
-    running = Pipeline(pool, app.state.intake.deps, decision_service, broker, topic_prefix)
+    running = Pipeline(intake_pool, app.state.intake.deps, decision_service, broker, topic_prefix)
     await running.start()
     try:
         yield running

@@ -4,6 +4,7 @@ test moves, and a real SMTP server (aiosmtpd) on a free port."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -14,10 +15,9 @@ import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.notification.bootstrap import MIGRATIONS
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
-from shared.eventstore import apply_migrations
+from tests.roles import provision_schema
 
 
 class FakeClock:
@@ -61,11 +61,22 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
+@pytest.fixture(scope="session")
+def pool(notification_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """In the notification tests, `pool` is the notification service's own login role
+    (qyzmet_notification), as in production; `admin_pool` is the administrator, for what the role
+    may not do (tests/roles.py)."""
+    return notification_pool
+
+
 @pytest.fixture
-async def notification_schema(pool: asyncpg.Pool, schema: str) -> AsyncIterator[str]:
-    async with pool.acquire() as conn:
-        await apply_migrations(conn, schema, *MIGRATIONS)
-    yield schema
+async def notification_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A fresh notification schema, migrated as the owner and granted to qyzmet_notification."""
+    name = f"tn_{uuid.uuid4().hex[:12]}"
+    await provision_schema(admin_pool, "notification", name)
+    yield name
+    async with admin_pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 @pytest.fixture
@@ -94,11 +105,11 @@ def settings_for(smtp_port: int, **overrides: Any) -> NotificationSettings:
 
 @pytest.fixture
 def make_service(
-    pool: asyncpg.Pool, notification_schema: str, clock: FakeClock, smtp: tuple[Mailbox, int]
+    notification_pool: asyncpg.Pool, notification_schema: str, clock: FakeClock, smtp: tuple[Mailbox, int]
 ) -> Callable[..., NotificationService]:
     def make(**kwargs: Any) -> NotificationService:
         settings = kwargs.pop("settings", None) or settings_for(smtp[1])
-        return NotificationService(pool, notification_schema, settings, clock=clock, **kwargs)
+        return NotificationService(notification_pool, notification_schema, settings, clock=clock, **kwargs)
 
     return make
 

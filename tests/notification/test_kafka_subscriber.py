@@ -4,8 +4,11 @@ service's relay as publisher, and a filter on the `ce_region` header (no body pa
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.contracts.decisions import DecisionMade
@@ -17,13 +20,25 @@ from shared.messaging.kafka import make_producer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import TopicSpec, ensure_topics
 from shared.service_layer.streams import new_event
+from tests.roles import provision_schema
 
 from .events import decided, submitted
 
 
+@pytest.fixture
+async def decision_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The publishing decision service's schema, granted to qyzmet_decision."""
+    name = f"tds_{uuid.uuid4().hex[:12]}"
+    await provision_schema(admin_pool, "decision", name)
+    yield name
+    async with admin_pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
 async def test_a_tson_consumer_group_reads_decisions_of_its_region_from_the_header(
-    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+    decision_pool: asyncpg.Pool, decision_schema: str, broker: KafkaHandle, topic_prefix: str
 ) -> None:
+    pool, schema = decision_pool, decision_schema  # the decision service's store and relay, as its role
     bootstrap = broker.bootstrap_servers
     topics = [topic_prefix + t for t in ("decisions.v1", "inspections.v1")]
     ensure_topics(bootstrap, [TopicSpec(t, 3) for t in topics])

@@ -20,13 +20,13 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
-from services.notification.bootstrap import MIGRATIONS
 from services.notification.entrypoints.api import create_app
 from services.notification.service import NotificationService
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.db.pool import connect, create_pool
-from shared.eventstore import apply_migrations
+from shared.runtime.database import with_login
+from tests.roles import login_for, provision
 
 from .conftest import settings_for
 
@@ -44,10 +44,13 @@ def api(database_url: str) -> Iterator[FastAPI]:
 
     @asynccontextmanager
     async def open_service() -> AsyncIterator[NotificationService]:
-        pool = await create_pool(database_url, min_size=1, max_size=5)
+        admin = await connect(database_url)
         try:
-            async with pool.acquire() as conn:
-                await apply_migrations(conn, schema, *MIGRATIONS)
+            await provision(admin, "notification", schema)
+        finally:
+            await admin.close()
+        pool = await create_pool(with_login(database_url, login_for("notification")), min_size=1, max_size=5)
+        try:
             yield NotificationService(pool, schema, settings_for(25))
         finally:
             await pool.close()

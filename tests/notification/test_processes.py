@@ -20,6 +20,7 @@ import pytest
 from services.notification.bootstrap import DECISION_SOURCE
 from shared.infra import KafkaHandle
 from shared.messaging.kafka import make_producer
+from tests.roles import role_secret_env
 
 from .conftest import Mailbox, free_port
 from .events import decided, submitted
@@ -56,8 +57,8 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def test_api_and_worker_processes_without_personal_data_in_logs(
-    database_url: str, broker: KafkaHandle, topic_prefix: str, pool: asyncpg.Pool, smtp: tuple[Mailbox, int],
-    processes: list[subprocess.Popen[bytes]], tmp_path: Path,
+    database_url: str, broker: KafkaHandle, topic_prefix: str, admin_pool: asyncpg.Pool,
+    smtp: tuple[Mailbox, int], processes: list[subprocess.Popen[bytes]], tmp_path: Path,
 ) -> None:  # fmt: skip
     mailbox, smtp_port = smtp
     port = free_port()
@@ -76,6 +77,7 @@ async def test_api_and_worker_processes_without_personal_data_in_logs(
         "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver listens on 127.0.0.1
         "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_DATA_DIR": str(tmp_path / "data"),
+        **role_secret_env(),
     }
     logs = [tmp_path / "api.log", tmp_path / "worker.log"]
     for name, log in zip(("notification-api", "notification-worker"), logs, strict=True):
@@ -130,7 +132,7 @@ async def test_api_and_worker_processes_without_personal_data_in_logs(
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await asyncio.sleep(0)
     text = "".join(log.read_text("utf-8", "replace") for log in logs)
