@@ -1,16 +1,20 @@
 """`qyzmet up --detach` from a folder of its own: the command returns once the system serves, the
 running-system record holds the background supervisor's pid, the simulated offices' applications
-flow (more and more of them, at least one decided), and `qyzmet down` stops every process - the
-supervisor, each service process, the simulator and the broker it started - and waits for them."""
+flow (more and more of them, at least one decided), the simulator's and the supervisor's `/metrics`
+are recorded, a second shell's `qyzmet report quality` finds the system's database without
+DATABASE_URL, and `qyzmet down` stops every process - the supervisor, each service process, the
+simulator and the broker it started - and waits for them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +104,21 @@ def test_up_detached_serves_simulated_offices_and_down_leaves_nothing(setting: d
     log = log_file.read_text()
     assert '"process": "simulator"' in log and "simulator " in log
     assert '"process": "qyzmet-run"' in log
+    metrics = json.loads((data / "system.json").read_text())["metrics_urls"]
+    assert {"simulator", "qyzmet-run"} <= set(metrics), metrics
+    simulated = httpx.get(metrics["simulator"]).text
+    assert re.search(
+        r'^qyzmet_simulator_applications_total\{[^}]*outcome="accepted"[^}]*\} [1-9]', simulated, re.M
+    )
+    assert re.search(
+        r"^qyzmet_supervisor_processes_running [1-9]", httpx.get(metrics["qyzmet-run"]).text, re.M
+    )
+
+    second_shell = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "QYZMET_DATA_DIR")}
+    today = date.today().isoformat()
+    report = _qyzmet(second_shell, cwd, "report", "quality", "--from", today, "--to", today, timeout=120)
+    assert report.returncode == 0, report.stderr
+    assert "using the running system's database" in report.stderr and report.stdout.strip()
 
     down = _qyzmet(env, cwd, "down", timeout=180)
     assert down.returncode == 0, down.stderr
