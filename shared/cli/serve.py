@@ -22,6 +22,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"qyzmet: no installed service provides {args.process!r}", file=sys.stderr)
         return 2
     os.environ[PROCESS_ENV] = args.process  # every log line names the process
+    from shared.runtime.event_loop import install_event_loop
+
+    install_event_loop()
     load_target(target)()
     return 0
 
