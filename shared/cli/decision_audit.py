@@ -1,6 +1,7 @@
 """`qyzmet replay decisions --verify`: every recorded decision re-evaluated with its recorded
-inputs under the rules in force when it was made (the catalog as it is now: editions and
-effective-dated parameter values); lists each that would now differ, with why. Exit 1 if any.
+inputs under the rules in force when it was made (the catalog as it is now: the edition in force
+on the application's date, by adoption or effective dates, and effective-dated parameter values);
+lists each that would now differ, with why. Exit 1 if any.
 The filters of `qyzmet replay` apply (`--office`, `--service`, `--from`/`--to`: decided then)."""
 
 from __future__ import annotations
