@@ -27,7 +27,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
 from services.complaints.entrypoints.api import create_app as complaints_app
-from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.decision.entrypoints.api import create_app as decision_app
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
@@ -35,9 +34,10 @@ from services.intake.entrypoints.api import create_app as intake_app
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.db.pool import connect, create_pool
-from shared.eventstore import apply_migrations
+from shared.runtime.database import with_login
 from shared.settings import PlatformSettings
 from tests.decision.helpers import AKMOLA_Q4_2012, decision_catalog
+from tests.roles import login_for, provision
 
 SECRET = "openapi-fuzz-secret-0123456789abcdef"
 MAX_EXAMPLES = 12
@@ -76,11 +76,14 @@ def apis(database_url: str) -> Iterator[dict[str, Any]]:
     complaints_schema = f"tfc_{uuid.uuid4().hex[:10]}"
 
     @asynccontextmanager
-    async def open_decision() -> AsyncIterator[DecisionService]:
-        pool = await create_pool(database_url, min_size=1, max_size=5)
+    async def open_decision() -> AsyncIterator[DecisionService]:  # as qyzmet_decision, like the others
+        admin = await connect(database_url)
         try:
-            async with pool.acquire() as conn:
-                await apply_migrations(conn, decision_schema, *DECISION_MIGRATIONS)
+            await provision(admin, "decision", decision_schema, catalog_schema=f"{decision_schema}_cat")
+        finally:
+            await admin.close()
+        pool = await create_pool(with_login(database_url, login_for("decision")), min_size=1, max_size=5)
+        try:
             yield DecisionService(
                 pool,
                 decision_schema,
