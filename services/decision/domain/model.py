@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from shared.contracts.decisions import (
     ApplicationReopened,
@@ -91,68 +92,85 @@ def initial(application_id: str) -> CaseState:
     return CaseState(application_id=application_id)
 
 
+_FIELDS = frozenset(f.name for f in fields(CaseState))
+
+
+def _next(state: CaseState, **changes: Any) -> CaseState:
+    """`replace(state, version=state.version + 1, **changes)` for a fraction of its cost: a copy
+    of the fields' values with the changes (CaseState has no `__post_init__` to skip). `replace`
+    checks every field and the frozen `__init__` sets each through `object.__setattr__`: ~13 µs a
+    step, twice per event, five events' steps for each automated case (issue 14)."""
+    if not changes.keys() <= _FIELDS:
+        raise TypeError(f"CaseState has no field {sorted(changes.keys() - _FIELDS)}")
+    after = object.__new__(CaseState)
+    values = after.__dict__
+    values.update(state.__dict__)
+    values["version"] = state.version + 1
+    values.update(changes)
+    return after
+
+
 def evolve(state: CaseState, event: DomainEvent) -> CaseState:
-    s = replace(state, version=state.version + 1)
     if isinstance(event, CaseOpened):
         status = Status.REGISTERED if event.assignment_required else Status.UNDER_REVIEW
-        return replace(s, opened=event, due_at=event.due_at, status=status)
+        return _next(state, opened=event, due_at=event.due_at, status=status)
     if isinstance(event, ExecutorAssigned):
         # A re-assignment while the commission's act is awaited does not skip the inspection.
-        status = s.status if s.status is Status.AWAITING_INSPECTION else Status.UNDER_REVIEW
-        return replace(s, executor=event.executor, status=status)
+        status = state.status if state.status is Status.AWAITING_INSPECTION else Status.UNDER_REVIEW
+        return _next(state, executor=event.executor, status=status)
     if isinstance(event, DocumentsChecked):
-        return replace(s, documents_complete=event.complete)
+        return _next(state, documents_complete=event.complete)
     if isinstance(event, InspectionScheduled):
         # A new inspection (after a reopening) replaces the earlier act: a draft waits for the new one.
-        return replace(
-            s, inspection_date=event.inspection_date, inspection=None, status=Status.AWAITING_INSPECTION
+        return _next(
+            state, inspection_date=event.inspection_date, inspection=None, status=Status.AWAITING_INSPECTION
         )
     if isinstance(event, InspectionCompleted):
-        return replace(s, inspection=event, status=Status.UNDER_REVIEW)
+        return _next(state, inspection=event, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionDrafted):
-        return replace(s, draft=event, status=Status.AWAITING_SIGNATURE)
+        return _next(state, draft=event, status=Status.AWAITING_SIGNATURE)
     if isinstance(event, DecisionSubmittedForSignature):
-        return replace(s, status=Status.AWAITING_SIGNATURE)
+        return _next(state, status=Status.AWAITING_SIGNATURE)
     if isinstance(event, DecisionReturnedForRework):
-        return replace(s, draft=None, returns=s.returns + 1, status=Status.UNDER_REVIEW)
+        return _next(state, draft=None, returns=state.returns + 1, status=Status.UNDER_REVIEW)
     if isinstance(event, DecisionMade):
-        return replace(s, decision=event, last_decision=event, status=Status.DECIDED)
+        return _next(state, decision=event, last_decision=event, status=Status.DECIDED)
     if isinstance(event, CaseFlagged):
-        return replace(s, flags=(*s.flags, event))
+        return _next(state, flags=(*state.flags, event))
     if isinstance(event, DeadlineApproaching):
-        return replace(s, approaching_fired=True)
+        return _next(state, approaching_fired=True)
     if isinstance(event, DeadlineBreached):
-        return replace(s, breached=True)
+        return _next(state, breached=True)
     if isinstance(event, TermExtended):
-        return replace(s, due_at=event.new_due_at, extensions=s.extensions + 1, approaching_fired=False)
+        return _next(state, due_at=event.new_due_at, extensions=state.extensions + 1, approaching_fired=False)
     if isinstance(event, EntitlementStarted):
-        return replace(s, status=Status.ACTIVE, reconfirm_by=event.reconfirm_by)
+        return _next(state, status=Status.ACTIVE, reconfirm_by=event.reconfirm_by)
     if isinstance(event, EntitlementSuspended):
-        return replace(s, status=Status.SUSPENDED, suspended_until=event.until)
+        return _next(state, status=Status.SUSPENDED, suspended_until=event.until)
     if isinstance(event, EntitlementRestored):
-        return replace(s, status=Status.ACTIVE, suspended_until=None)
+        return _next(state, status=Status.ACTIVE, suspended_until=None)
     if isinstance(event, EntitlementTerminated):
-        return replace(s, status=Status.ENDED)
+        return _next(state, status=Status.ENDED)
     if isinstance(event, ReconfirmationReceived):
-        return replace(s, reconfirm_by=event.next_due_by)
+        return _next(state, reconfirm_by=event.next_due_by)
     if isinstance(event, ReconfirmationDue):
-        return s
+        return _next(state)
     if isinstance(event, CaseWithdrawn):
-        return replace(s, status=Status.WITHDRAWN, draft=None)
+        return _next(state, status=Status.WITHDRAWN, draft=None)
     if isinstance(event, ApplicationReopened):
-        return replace(
-            s,
+        return _next(
+            state,
             status=Status.UNDER_REVIEW,
             draft=None,
             decision=None,
             due_at=event.new_due_at,
             approaching_fired=False,
             breached=False,
-            reopened=s.reopened + 1,
+            reopened=state.reopened + 1,
             reconfirm_by=None,
             suspended_until=None,
         )
-    return s
+    return _next(state)
 
 
 def evolve_all(state: CaseState, events: list[DomainEvent]) -> CaseState:
