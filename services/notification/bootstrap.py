@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.notification.entrypoints.kafka_handlers import applicant_handler, webhook_handler
+from services.notification.entrypoints.kafka_handlers import NOTIFYING, applicant_handler, webhook_handler
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
 from shared.contracts.routes import Route, route_for
@@ -47,6 +47,7 @@ def consumers(
         registry_of(APPLICANT_TOPICS),
         applicant_handler(service, DECISION_SOURCE),
         producer,
+        handles=NOTIFYING,
     )
     webhooks = EventConsumer(
         "notification-webhooks",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -51,6 +51,9 @@ class Outcome(Enum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    IGNORED = "ignored"
+    """An event this consumer does not handle (`EventConsumer(handles=...)`): acknowledged with
+    no transaction, no inbox row and no decoding of its data (ignoring has no effect to repeat)."""
     DEFERRED = "deferred"
     """Not handled yet (`RetryLater`, or after such a record of the same partition): the worker
     pauses the partition and delivers the record again after a back-off (`Deferrals`)."""
@@ -121,10 +124,15 @@ class EventConsumer:
         producer: AIOKafkaProducer,
         retry: Redelivery | None = None,
         batch: BatchHandler | None = None,
+        *,
+        handles: Collection[type[DomainEvent]] | None = None,
     ) -> None:
         """`batch`: takes the records it can together, in a few statements (the rest go through
-        `handler` one by one, in the same transaction)."""
+        `handler` one by one, in the same transaction). `handles`: the event classes `handler`
+        acts on (None: all); the topics' other events are `Outcome.IGNORED` (a known type is not
+        this consumer's poison, whatever its data; an unknown type or a broken envelope still is)."""
         self.name = name
+        self.handles = None if handles is None else frozenset(handles)
         self.batch = batch
         self.pool = pool
         self.schema = schema
@@ -134,7 +142,9 @@ class EventConsumer:
         self.inbox = Inbox(schema, name)
         self.retry = retry or Redelivery()
         # DEFERRED appears only once something was deferred (the counts compare as before).
-        self.counts: dict[Outcome, int] = {o: 0 for o in Outcome if o is not Outcome.DEFERRED}
+        self.counts: dict[Outcome, int] = {
+            o: 0 for o in Outcome if o not in (Outcome.DEFERRED, Outcome.IGNORED)
+        }
 
     async def process(self, record: RawMessage) -> Outcome:
         return (await self.process_batch([record]))[0]
@@ -162,9 +172,14 @@ class EventConsumer:
         decoded: dict[int, tuple[Envelope, DomainEvent]] = {}
         for i, record in enumerate(records):
             try:
-                decoded[i] = self._decode(record)
+                found = self._decode(record)
             except PoisonMessage as exc:
                 poison[i] = exc.reason
+                continue
+            if found is None:
+                outcomes[i] = Outcome.IGNORED
+            else:
+                decoded[i] = found
         if len(decoded) > 1:
             try:
                 outcomes.update(await self._apply_all(decoded))
@@ -234,11 +249,14 @@ class EventConsumer:
             await self.handler(unit.conn, envelope, event)
         return Outcome.HANDLED
 
-    def _decode(self, record: RawMessage) -> tuple[Envelope, DomainEvent]:
+    def _decode(self, record: RawMessage) -> tuple[Envelope, DomainEvent] | None:
         """Decoding is pure: whatever goes wrong in it (bad JSON, an unknown type, invalid data,
-        absurd nesting, a failing upcaster) can never succeed on a retry, so it is poison."""
+        absurd nesting, a failing upcaster) can never succeed on a retry, so it is poison.
+        None: a known event this consumer does not handle (its data is not even validated)."""
         try:
             envelope = decode(record.value, list(record.headers or ()))
+            if self.handles is not None and self.registry.resolve(envelope.type) not in self.handles:
+                return None
             return envelope, self.registry.decode(envelope.type, envelope.data)
         except (PoisonMessage, UnknownEventType, InvalidEventData) as exc:
             raise PoisonMessage(str(exc)) from exc

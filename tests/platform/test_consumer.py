@@ -271,3 +271,59 @@ async def test_retry_later_waits_for_what_is_missing_then_gives_up_into_the_dlq(
     assert not_yet == 0
     dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
     assert b"gave up after" in dict(dead[0].headers)["dlq_reason"]
+
+
+class Withdrawn(DomainEvent):
+    event_name = "test.withdrawn"
+    event_version = 1
+    account: str
+
+
+def _withdrawn(data: dict[str, object]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    env = Envelope(id=str(uuid.uuid4()), source="/test", type=Withdrawn.ce_type(), data=data)
+    return env.body(), env.to_headers()
+
+
+async def test_events_a_consumer_does_not_handle_are_ignored_without_a_transaction(
+    pool: asyncpg.Pool, schema: str, broker: KafkaHandle, topic_prefix: str
+) -> None:
+    """`handles=`: the topic's other known events are acknowledged untouched (no inbox row, no
+    decoding of their data, so not dead-lettered either); an unknown type is still poison."""
+    topic = topic_prefix + "decisions.v1"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1), TopicSpec(dlq_of(topic), 1)])
+    await _setup_table(pool, schema)
+    unknown_value, unknown_headers = _good(1)
+    unknown_headers = [(k, b"kz.qyzmet.test.unknown.v1" if k == "ce_type" else v) for k, v in unknown_headers]
+    batch = [
+        _good(1),
+        _withdrawn({"account": "acc-1"}),
+        _withdrawn({"no": "account"}),  # invalid, but not this consumer's business
+        (unknown_value, unknown_headers),
+        _good(2),
+    ]
+    records = [RawRecord(topic, 0, i, b"acc-1", v, h) for i, (v, h) in enumerate(batch)]
+    producer = make_producer(broker.bootstrap_servers, idempotent=broker.kind != "tansu")
+    await producer.start()
+    try:
+        registry = EventRegistry([Deposited, Withdrawn])
+        consumer = EventConsumer(
+            "balance", pool, schema, registry, _handler(schema), producer, handles=(Deposited,)
+        )
+        outcomes = await consumer.process_batch(records)
+        alone = await consumer.process(records[1])
+    finally:
+        await producer.stop()
+    assert outcomes == [
+        Outcome.HANDLED,
+        Outcome.IGNORED,
+        Outcome.IGNORED,
+        Outcome.DEAD_LETTERED,
+        Outcome.HANDLED,
+    ]
+    assert alone is Outcome.IGNORED
+    assert consumer.counts[Outcome.IGNORED] == 3
+    async with pool.acquire() as conn:
+        assert await conn.fetchval(f"SELECT total FROM {schema}.balance") == 3
+        assert await conn.fetchval(f"SELECT count(*) FROM {schema}.inbox") == 2
+    dead = await _drain(broker.bootstrap_servers, dlq_of(topic), 1)
+    assert len(dead) == 1 and b"unknown" in dict(dead[0].headers)["dlq_reason"]

@@ -89,7 +89,7 @@ class ApplicationFacts:
         return None if row is None else KnownOffice(**dict(row))
 
     async def record(self, conn: asyncpg.Connection, event: DomainEvent) -> None:
-        """Apply one event of applications.v1 / decisions.v1 (others are ignored)."""
+        """Apply one event of applications.v1 / decisions.v1 (`FACT_EVENTS`; others are ignored)."""
         if isinstance(event, ApplicationSubmitted):
             await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
             await conn.execute(
@@ -155,6 +155,16 @@ class ApplicationFacts:
             region,
             tson,
         )
+
+
+FACT_EVENTS: tuple[type[DomainEvent], ...] = (
+    ApplicationSubmitted,
+    ApplicationRejectedAtIntake,
+    ApplicationWithdrawn,
+    DecisionMade,
+    ApplicationReopened,
+)
+"""The events `ApplicationFacts.record` applies (the facts consumer ignores the topics' others)."""
 
 
 def facts_handler(facts: ApplicationFacts) -> Handler:

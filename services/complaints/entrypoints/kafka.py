@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.complaints.adapters.read_model import ApplicationFacts, facts_handler
+from services.complaints.adapters.read_model import FACT_EVENTS, ApplicationFacts, facts_handler
 from services.complaints.bootstrap import FACT_TOPICS
 from services.complaints.domain.policy import OFFICE_SYSTEM_ROLE
 from services.complaints.service import ComplaintsService
@@ -83,4 +83,5 @@ def facts_consumer(
         facts_handler(ApplicationFacts(schema)),
         producer,
         retry,
+        handles=FACT_EVENTS,
     )

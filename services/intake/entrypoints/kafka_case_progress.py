@@ -202,4 +202,5 @@ def case_progress_consumer(
         case_progress_handler(service, source or decision_source()),
         producer,
         retry,
+        handles=tuple(TRANSLATIONS),
     )
