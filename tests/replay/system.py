@@ -18,12 +18,10 @@ import asyncpg
 import httpx
 
 from services.complaints.bootstrap import COMPLAINTS_TOPIC
-from services.complaints.bootstrap import MIGRATIONS as COMPLAINTS_MIGRATIONS
 from services.complaints.bootstrap import route as complaints_route
 from services.complaints.entrypoints.api import create_app as complaints_app
 from services.complaints.entrypoints.kafka import facts_consumer
 from services.decision.adapters.catalog import DecisionCatalog
-from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.decision.bootstrap import run_worker as decision_worker
 from services.decision.domain import commands as c
 from services.decision.service import DecisionService
@@ -32,12 +30,11 @@ from services.intake.adapters.projection import ApplicationProjector
 from services.intake.bootstrap import APPLICATIONS_TOPIC, SOURCE, application_route
 from services.intake.entrypoints.api import create_app as intake_app
 from services.intake.entrypoints.kafka_case_progress import CONSUMED_TOPICS, case_progress_consumer
-from services.notification.bootstrap import MIGRATIONS as NOTIFICATION_MIGRATIONS
 from services.notification.bootstrap import run_worker as notification_worker
 from services.notification.service import NotificationService
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
-from shared.eventstore import EventStore, apply_migrations
+from shared.eventstore import EventStore
 from shared.infra import KafkaHandle
 from shared.messaging.kafka import make_consumer, make_producer
 from shared.messaging.relay import OutboxRelay
@@ -46,6 +43,7 @@ from shared.messaging.worker import consume_until
 from tests.complaints.conftest import complaint_body
 from tests.intake.conftest import DEPT, unemployed_registration
 from tests.notification.conftest import settings_for
+from tests.roles import provision_schema
 
 SECRET = "replay-system-secret-" + "r" * 32
 TOPICS = (APPLICATIONS_TOPIC, "inspections.v1", "decisions.v1", COMPLAINTS_TOPIC, "notifications.v1")
@@ -86,7 +84,12 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout_s: 
 
 @dataclass
 class System:
+    """The four services, each as its own login role (`roles`: service -> its pool, on schemas
+    provisioned as the owner); `pool` is the administrator's, for the replay (`qyzmet replay`
+    runs with DATABASE_URL), the checks across schemas and dropping the schemas."""
+
     pool: asyncpg.Pool
+    roles: dict[str, asyncpg.Pool]
     broker: KafkaHandle
     prefix: str
     schemas: dict[str, str] = field(default_factory=dict)
@@ -97,17 +100,8 @@ class System:
     async def start(self) -> None:
         tag = uuid.uuid4().hex[:8]
         self.schemas = {s: f"rp{s[0]}_{tag}" for s in ("intake", "decision", "complaints", "notification")}
-        migrations = {
-            "decision": DECISION_MIGRATIONS,
-            "complaints": COMPLAINTS_MIGRATIONS,
-            "notification": NOTIFICATION_MIGRATIONS,
-        }
-        async with self.pool.acquire() as conn:
-            for service, packages in migrations.items():
-                await apply_migrations(conn, self.schemas[service], *packages)
-        from services.intake.bootstrap import migrate
-
-        await migrate(self.pool, self.schemas["intake"])
+        for service, schema in self.schemas.items():
+            await provision_schema(self.pool, service, schema, catalog_schema=f"{schema}_cat")
         topics = [self.prefix + t for t in TOPICS]
         ensure_topics(
             self.broker.bootstrap_servers,
@@ -116,22 +110,28 @@ class System:
         bootstrap = self.broker.bootstrap_servers
         self.producer = make_producer(bootstrap, idempotent=self.broker.kind != "tansu")
         await self.producer.start()
-        intake = intake_app(self.pool, schema=self.schemas["intake"], run_projector=True, token_secret=SECRET)
+        intake = intake_app(
+            self.roles["intake"], schema=self.schemas["intake"], run_projector=True, token_secret=SECRET
+        )
         await intake.state.intake.start()
-        complaints = complaints_app(self.pool, schema=self.schemas["complaints"], token_secret=SECRET)
+        complaints = complaints_app(
+            self.roles["complaints"], schema=self.schemas["complaints"], token_secret=SECRET
+        )
         await complaints.state.complaints.start()
         self.apps = {"intake": intake, "complaints": complaints}
         self.decision = DecisionService(
-            self.pool,
+            self.roles["decision"],
             self.schemas["decision"],
             DecisionCatalog.load(include_examples=True),
             DecisionSettings(catalog_schema=f"{self.schemas['decision']}_cat", scheduler_interval_s=0.2),
         )
-        self.notification = NotificationService(self.pool, self.schemas["notification"], settings_for(1))
+        self.notification = NotificationService(
+            self.roles["notification"], self.schemas["notification"], settings_for(1)
+        )
         intake_deps = intake.state.intake.deps
         intake_route = application_route(self.prefix + APPLICATIONS_TOPIC)
         intake_relay = OutboxRelay(
-            self.pool, EventStore(intake_deps.schema), self.producer, intake_route, SOURCE
+            self.roles["intake"], EventStore(intake_deps.schema), self.producer, intake_route, SOURCE
         )
         self._spawn(intake_relay.run(self.stop))
         self._spawn(
@@ -149,12 +149,14 @@ class System:
         complaints_store = EventStore(self.schemas["complaints"])
         route = complaints_route(self.prefix)
         complaints_relay = OutboxRelay(
-            self.pool, complaints_store, self.producer, route, "/qyzmet/complaints"
+            self.roles["complaints"], complaints_store, self.producer, route, "/qyzmet/complaints"
         )
         self._spawn(complaints_relay.run(self.stop))
-        facts = facts_consumer(self.pool, self.schemas["complaints"], self.producer)
+        facts = facts_consumer(self.roles["complaints"], self.schemas["complaints"], self.producer)
         self._consume(facts, ("applications.v1", "decisions.v1"), "complaints-facts")
-        progress = case_progress_consumer(self.pool, intake_deps.schema, intake_deps.service, self.producer)
+        progress = case_progress_consumer(
+            self.roles["intake"], intake_deps.schema, intake_deps.service, self.producer
+        )
         self._consume(progress, CONSUMED_TOPICS, "intake-progress")
 
     def _spawn(self, work: Awaitable[None]) -> None:
@@ -261,7 +263,7 @@ class System:
         and intake's projector has projected every event."""
         history = "SELECT count(*) FROM {schema}.application_history"
         await eventually(lambda: self._count_is(self.schemas["intake"], history, expected_steps), "the steps")
-        projector = ApplicationProjector(self.pool, self.schemas["intake"])
+        projector = ApplicationProjector(self.roles["intake"], self.schemas["intake"])
         last: tuple[int, ...] = ()
         while True:
             counts = [

@@ -30,8 +30,22 @@ APPLICATIONS_COUNT = int(os.environ.get("QYZMET_REPLAY_TEST_APPLICATIONS", "200"
 
 
 @pytest.fixture
-async def system(pool: asyncpg.Pool, broker: KafkaHandle, topic_prefix: str) -> AsyncIterator[System]:
-    running = System(pool, broker, topic_prefix)
+async def system(
+    admin_pool: asyncpg.Pool,
+    intake_pool: asyncpg.Pool,
+    decision_pool: asyncpg.Pool,
+    complaints_pool: asyncpg.Pool,
+    notification_pool: asyncpg.Pool,
+    broker: KafkaHandle,
+    topic_prefix: str,
+) -> AsyncIterator[System]:
+    roles = {
+        "intake": intake_pool,
+        "decision": decision_pool,
+        "complaints": complaints_pool,
+        "notification": notification_pool,
+    }
+    running = System(admin_pool, roles, broker, topic_prefix)
     await running.start()
     try:
         made = await running.populate(APPLICATIONS_COUNT)
@@ -44,7 +58,7 @@ async def system(pool: asyncpg.Pool, broker: KafkaHandle, topic_prefix: str) -> 
         yield running
     finally:
         await running.drop()
-        async with pool.acquire() as conn:
+        async with admin_pool.acquire() as conn:
             for schema in running.schemas.values():
                 for suffix in ("_rs", "_rk", "_rf", "_cli"):
                     await conn.execute(f"DROP SCHEMA IF EXISTS {schema}{suffix} CASCADE")
