@@ -1,6 +1,7 @@
 """Fixtures: a real PostgreSQL and a real Kafka-protocol broker, found as ARCHITECTURE.md §1 says.
 
-PostgreSQL: DATABASE_URL, else testcontainers, else the embedded server (one per run).
+PostgreSQL: DATABASE_URL, else testcontainers, else the embedded server (one per run), as its
+administrator (`admin_pool`); each service's own login role as `<service>_pool` (tests/roles.py).
 Kafka: KAFKA_BOOTSTRAP_SERVERS, else testcontainers, else the local noida-db binary; tests
 marked `tansu` also run on tansu (the broker-compatibility subset).
 """
