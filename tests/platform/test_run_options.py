@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from shared.cli.main import build_parser
-from shared.cli.run import _banner, _simulator
+from shared.cli.run import banner, simulator_command
 from shared.cli.up import _run_argv
 
 URLS = [
@@ -19,7 +19,7 @@ URLS = [
 
 def test_the_simulator_runs_against_the_runs_own_apis_at_the_rate_given() -> None:
     args = build_parser(["run"]).parse_args(["run", "--rate", "5"])
-    [(name, argv)] = _simulator(args, URLS).items()
+    [(name, argv)] = simulator_command(args, URLS).items()
     assert name == "simulator"
     assert argv[:4] == [sys.executable, "-m", "shared.cli.main", "simulate"]
     assert argv[4:] == [
@@ -28,13 +28,13 @@ def test_the_simulator_runs_against_the_runs_own_apis_at_the_rate_given() -> Non
         "--url", "decision=http://127.0.0.1:8002",
         "--url", "complaints=http://127.0.0.1:8004",
     ]  # fmt: skip
-    assert "2 applications/s" in _banner(URLS, 2.0) and "http://127.0.0.1:8001/docs" in _banner(URLS, 2.0)
+    assert "2 applications/s" in banner(URLS, 2.0) and "http://127.0.0.1:8001/docs" in banner(URLS, 2.0)
 
 
 def test_no_simulator_means_no_such_child() -> None:
     args = build_parser(["run"]).parse_args(["run", "--no-simulator"])
-    assert _simulator(args, URLS) == {}
-    assert "simulated" not in _banner(URLS, None)
+    assert simulator_command(args, URLS) == {}
+    assert "simulated" not in banner(URLS, None)
 
 
 def test_up_hands_its_options_to_run() -> None:
@@ -47,6 +47,6 @@ def test_up_hands_its_options_to_run() -> None:
 
 def test_the_banner_points_at_each_apis_first_page_the_consoles_own_page_not_its_docs() -> None:
     urls = [*URLS, "console http://127.0.0.1:8005/docs"]
-    banner = _banner(urls, None, {"console": "/", "intake": "/docs"})
-    assert "http://127.0.0.1:8005/\n" in banner and "8005/docs" not in banner
-    assert "http://127.0.0.1:8001/docs" in banner
+    shown = banner(urls, None, {"console": "/", "intake": "/docs"})
+    assert "http://127.0.0.1:8005/\n" in shown and "8005/docs" not in shown
+    assert "http://127.0.0.1:8001/docs" in shown
