@@ -7,6 +7,11 @@ notes when each application's DecisionMade arrives. Latency is from the schedule
 (so that a slow client counts), timeouts are decisions that did not come within TIMEOUT_S.
 During the 50/s run the resident memory of every process is sampled each second.
 
+Each rate's figures also split the latency into its stages (p50/p99 per stage, wall clock): the
+submission's commit, intake's relay to applications.v1, the decision worker to `DecisionMade`
+stored, the decision relay to decisions.v1, and the bench's own consumer; so a miss names the hop
+that made it.
+
 Targets (issue 14): p99 <= 1 s at 50/s with 0 timeouts; every process under 300 MB, not growing.
 """
 
@@ -25,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -41,6 +47,7 @@ WARMUP = 20
 OFFICE = "karaganda-tson-01"
 IIN = make_iin(date(1985, 4, 12), 17)
 MADE = b"kz.qyzmet.decision.made.v1"
+SUBMITTED = b"kz.qyzmet.application.submitted.v1"
 TARGET_P99_MS = 1000.0
 RSS_LIMIT_MB = 300.0
 
@@ -57,22 +64,32 @@ def _body() -> dict[str, Any]:
 
 
 class _Decisions:
-    """Arrival time of each application's DecisionMade, from decisions.v1."""
+    """Arrival time of each application's DecisionMade, from decisions.v1 (and, for the stages,
+    when the relays put each application's first record on `topic` and on `also`)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, also: str | None = None) -> None:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
         self.topic = topic
+        self.also = also
         self.arrived: dict[str, float] = {}
+        self.produced: dict[str, float] = {}
+        """application id -> wall-clock time its DecisionMade record was produced (record timestamp)."""
+        self.submitted_on_topic: dict[str, float] = {}
+        """application id -> wall-clock time intake's relay produced its ApplicationSubmitted."""
         self.duplicates = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.consumer.start()
         await self.consumer.topics()  # the cluster's metadata, this topic's partitions among it
-        partitions = self.consumer.partitions_for_topic(self.topic) or set()
-        if not partitions:
-            raise RuntimeError(f"no partitions of {self.topic}")
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        tps = []
+        for topic in (self.topic, self.also):
+            if topic is None:
+                continue
+            partitions = self.consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                raise RuntimeError(f"no partitions of {topic}")
+            tps += [TopicPartition(topic, p) for p in sorted(partitions)]
         self.consumer.assign(tps)
         await self.consumer.seek_to_end(*tps)
         self._task = asyncio.create_task(self._read())
@@ -83,14 +100,18 @@ class _Decisions:
             now = time.perf_counter()
             for records in batches.values():
                 for record in records:
-                    if dict(record.headers).get("ce_type") != MADE or record.value is None:
+                    kind = dict(record.headers).get("ce_type")
+                    if kind not in (MADE, SUBMITTED) or record.value is None:
                         continue
                     body = json.loads(record.value)  # binary mode: the value is the event's data
                     application_id = body.get("application_id") or body["data"]["application_id"]
-                    if application_id in self.arrived:
+                    if kind == SUBMITTED:
+                        self.submitted_on_topic.setdefault(application_id, record.timestamp / 1000)
+                    elif application_id in self.arrived:
                         self.duplicates += 1
                     else:
                         self.arrived[application_id] = now
+                        self.produced[application_id] = record.timestamp / 1000
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -119,9 +140,15 @@ async def _sample_rss(system: RunningSystem, samples: dict[str, list[float]], st
 
 
 async def _open_loop(
-    client: httpx.AsyncClient, decisions: _Decisions, rate: int, seconds: float
+    client: httpx.AsyncClient,
+    decisions: _Decisions,
+    rate: int,
+    seconds: float,
+    scheduled: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    scheduled: dict[str, float] = {}
+    """One open-loop run; `scheduled` (application id -> scheduled submit time, perf_counter)
+    is filled for the stages."""
+    scheduled = {} if scheduled is None else scheduled
     failures = 0
     answers: list[float] = []
 
@@ -178,7 +205,7 @@ async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any
         tempfile.TemporaryDirectory(prefix="qyzmet-latency-") as tmp,
         running_system(database_url, bootstrap, Path(tmp)) as system,
     ):
-        decisions = _Decisions(bootstrap, system.prefix + "decisions.v1")
+        decisions = _Decisions(bootstrap, system.prefix + "decisions.v1", system.prefix + "applications.v1")
         await decisions.start()
         token = system.token(Role.TSON, OFFICE)
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
@@ -191,8 +218,10 @@ async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any
                 for rate in RATES:
                     stop = asyncio.Event()
                     sampler = asyncio.create_task(_sample_rss(system, rss, stop)) if rate == 50 else None
-                    results.append(await _open_loop(client, decisions, rate, SECONDS))
+                    scheduled: dict[str, float] = {}
+                    results.append(await _open_loop(client, decisions, rate, SECONDS, scheduled))
                     results[-1]["duplicates"] = decisions.duplicates
+                    results[-1].update(await _stages(system.database_url, decisions, scheduled))
                     print(f"latency at {rate}/s: {results[-1]}", file=sys.stderr, flush=True)
                     stop.set()
                     if sampler is not None:
@@ -200,6 +229,58 @@ async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any
         finally:
             await decisions.stop()
     return results, rss
+
+
+STAGES = (
+    ("submit_to_stored", "submitted (scheduled) -> ApplicationSubmitted stored by intake"),
+    ("intake_relay", "stored -> on applications.v1"),
+    ("decision_worker", "on applications.v1 -> DecisionMade stored"),
+    ("decision_relay", "DecisionMade stored -> on decisions.v1"),
+    ("bench_consumer", "on decisions.v1 -> read by the bench"),
+)
+
+
+async def _stages(database_url: str, decisions: _Decisions, scheduled: dict[str, float]) -> dict[str, Any]:
+    """p50/p99 (ms) of each stage of the decided applications (`STAGES`), from the events' stored
+    times (transaction start), the records' timestamps and the bench's arrival times."""
+    wall = time.time() - time.perf_counter()  # perf_counter -> wall clock
+    ids = [a for a in scheduled if a in decisions.arrived]
+    conn = await asyncpg.connect(database_url)
+    try:
+        stored = dict(
+            await conn.fetch(
+                "SELECT data->>'application_id', extract(epoch FROM recorded_at)::float8 FROM intake.events"
+                " WHERE event_type = 'application.submitted' AND data->>'application_id' = ANY($1::text[])",
+                ids,
+            )
+        )
+        decided = dict(
+            await conn.fetch(
+                "SELECT data->>'application_id', extract(epoch FROM min(recorded_at))::float8"
+                " FROM decision.events WHERE event_type = 'decision.made'"
+                " AND data->>'application_id' = ANY($1::text[]) GROUP BY 1",
+                ids,
+            )
+        )
+    finally:
+        await conn.close()
+    spans: dict[str, list[float]] = {name: [] for name, _ in STAGES}
+    for a in ids:
+        times = (
+            scheduled[a] + wall,
+            stored.get(a),
+            decisions.submitted_on_topic.get(a),
+            decided.get(a),
+            decisions.produced.get(a),
+            decisions.arrived[a] + wall,
+        )
+        for (name, _), start, end in zip(STAGES, times, times[1:], strict=False):
+            if start is not None and end is not None:
+                spans[name].append((end - start) * 1000)
+    return {
+        f"stage_{name}_ms": {"p50": round(_percentile(v, 0.5), 1), "p99": round(_percentile(v, 0.99), 1)}
+        for name, v in spans.items()
+    }
 
 
 def _rss_rows(samples: dict[str, list[float]]) -> list[Row]:
