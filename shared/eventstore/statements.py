@@ -29,6 +29,7 @@ _EVENT_COLUMNS = "(stream_id, version, event_id, event_type, schema_version, dat
 class Statements:
     append: str
     append_batch: str
+    append_batch_heads: str
     refusal: str
     stream_version: str
     stream_versions: str
@@ -70,23 +71,30 @@ def statements(schema: str) -> Statements:
     # $3.. one per event with its place within its stream and its stream's count. A stream a newer
     # transaction wrote is refused: its events get no version and the NOT NULL constraint fails the
     # whole statement, so the batch is all or nothing without a transaction of its own.
-    append_batch = (
-        f"WITH head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
+    head_many = (
+        f"head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
         " SELECT b.stream_id, b.n, pg_current_xact_id() FROM unnest($1::text[], $2::int[]) AS b(stream_id, n)"
         " ON CONFLICT (stream_id) DO UPDATE"
         " SET version = h.version + excluded.version, txid = pg_current_xact_id()"
         " WHERE h.txid <= pg_current_xact_id()"
         " RETURNING h.stream_id, h.version)"
-        f" INSERT INTO {events} {_EVENT_COLUMNS}"
+    )
+    insert_many = (
+        f"INSERT INTO {events} {_EVENT_COLUMNS}"
         " SELECT u.stream_id, head.version - u.n + u.ord, u.event_id, u.event_type, u.schema_version,"
         " u.data::jsonb, u.metadata::jsonb"
         " FROM unnest($3::text[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::int[], $9::text[],"
         " $10::text[]) AS u(stream_id, ord, n, event_id, event_type, schema_version, data, metadata)"
         " LEFT JOIN head ON head.stream_id = u.stream_id"
     )
+    append_batch = f"WITH {head_many} {insert_many}"
+    # The same, answering each stream's version after it (the events' insert runs as a CTE of its
+    # own: PostgreSQL runs a data-modifying WITH once whether or not the query reads it).
+    append_batch_heads = f"WITH {head_many}, appended AS ({insert_many}) SELECT stream_id, version FROM head"
     return Statements(
         append=append,
         append_batch=append_batch,
+        append_batch_heads=append_batch_heads,
         refusal=(
             f"SELECT {schema}.stored_event_count($1::uuid[]) AS stored,"
             f" {schema}.stream_version($2) AS version"

@@ -141,3 +141,33 @@ async def test_a_batch_is_all_or_nothing_and_numbers_each_stream_on(pool: asyncp
         assert await store.load(old, "b-z") == []
         assert await store.stream_version(old, "b-y") == 1  # still usable
         await tx.rollback()
+
+
+async def test_a_batch_answering_its_heads_numbers_on_and_fails_whole(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """`append_batch_heads`: each stream's version after the batch (a stream named twice counted
+    once, at its last event); a stream a newer transaction wrote fails the whole statement (the
+    caller rolls back: nothing of the other streams stays)."""
+    store = EventStore(schema)
+    async with pool.acquire() as conn:
+        assert await store.append_batch_heads(conn, []) == {}
+        await store.append(conn, "h-x", [NewEvent("x", {"n": 1})], 0)
+        batch = [
+            ("h-x", [NewEvent("x", {"n": 2})]),
+            ("h-y", [NewEvent("y", {}), NewEvent("y", {})]),
+            ("h-x", [NewEvent("x", {"n": 3})]),
+        ]
+        assert await store.append_batch_heads(conn, batch) == {"h-x": 3, "h-y": 2}
+        assert [e.data["n"] for e in await store.load(conn, "h-x")] == [1, 2, 3]
+        assert await store.stream_versions(conn, ["h-x", "h-y"]) == {"h-x": 3, "h-y": 2}
+    async with pool.acquire() as old, pool.acquire() as new:
+        tx = old.transaction()
+        await tx.start()
+        await old.fetchval("SELECT pg_current_xact_id()")
+        await store.append(new, "h-x", [NewEvent("x", {"n": 4})], 3)
+        with pytest.raises(ConcurrencyConflict):
+            await store.append_batch_heads(old, [("h-z", [NewEvent("z", {})]), ("h-x", [NewEvent("x", {})])])
+        await tx.rollback()
+        assert await store.load(old, "h-z") == []
+        assert await store.stream_versions(old, ["h-x", "h-z"]) == {"h-x": 4, "h-z": 0}

@@ -13,10 +13,14 @@ import pytest
 from shared.eventstore import ConcurrencyConflict, EventStore, GlobalCursor, NewEvent, PartialDuplicate
 from shared.eventstore.statements import statements
 
+_BATCH = (
+    "(ARRAY['s-1'], ARRAY[1], ARRAY['s-1'], ARRAY[1], ARRAY[1], ARRAY[gen_random_uuid()],"
+    " ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])"
+)
 _ARGS = {
     "append": "('s-1', 3, ARRAY[gen_random_uuid()], ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])",
-    "append_batch": "(ARRAY['s-1'], ARRAY[1], ARRAY['s-1'], ARRAY[1], ARRAY[1], ARRAY[gen_random_uuid()],"
-    " ARRAY['x'], ARRAY[1], ARRAY['{}'], ARRAY['{}'])",
+    "append_batch": _BATCH,
+    "append_batch_heads": _BATCH,
     "refusal": "(ARRAY[gen_random_uuid()], 's-1')",
     "stream_version": "('s-1')",
     "stream_versions": "(ARRAY['s-1', 's-2'])",
@@ -78,6 +82,8 @@ async def test_appends_loads_and_reads_never_scan_the_log_under_generic_plans(
                     assert await store.stream_version(conn, f"g-{n}") == 4
                     heads = await store.stream_versions(conn, [f"g-{n}", f"b-{n}"])
                     assert heads == {f"g-{n}": 4, f"b-{n}": 1}
+                    batch = [(f"b-{n}", [NewEvent("x", {})]), (f"h-{n}", [NewEvent("x", {})])]
+                    assert await store.append_batch_heads(conn, batch) == {f"b-{n}": 2, f"h-{n}": 1}
                     await store.read_committed(conn, GlobalCursor(), 100)
                     await store.read_committed_for_publishing(conn, GlobalCursor(), 100)
                 after = await _scans(conn, schema)

@@ -4,9 +4,10 @@ few statements (issue 14) instead of ~6 per case.
 `prepare` reads the heads of all the batch's case streams in one statement and plans each new
 case with the same `CaseHandlers.plan` as a single command (an automated service is decided
 there and then); a case whose stream exists already, or whose planning fails, is left to the
-single-record path. `write` appends every case's events in one statement, checks in one more that
-each stream holds exactly its own events (a concurrent writer makes the batch roll back and its
-records go one by one), then timers, the `cases` rows (one pipelined statement) and audit records.
+single-record path. `write` appends every case's events in one statement that answers each
+stream's version after it, checks that each stream holds exactly its own events (a concurrent
+writer makes the batch roll back and its records go one by one), then timers, the `cases` rows
+(one pipelined statement) and audit records.
 """
 
 from __future__ import annotations
@@ -84,11 +85,10 @@ class OpenCasesTogether:
         if not cases:
             return
         streams = [stream_of(p.application_id) for p in cases]
-        await self.store.append_batch(
+        versions = await self.store.append_batch_heads(
             conn,
             [(s, [new_event(e, p.metadata) for e in p.events]) for s, p in zip(streams, cases, strict=True)],
         )
-        versions = await self.store.stream_versions(conn, streams)
         for stream, plan in zip(streams, cases, strict=True):
             expected = plan.version + len(plan.events)
             if versions.get(stream) != expected:
