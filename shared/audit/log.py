@@ -8,6 +8,10 @@ it locks the chain's row in the owner-only `audit_chains`) inserts it only if th
 otherwise it answers the head and the MAC is computed again. So each chain stays linear and
 gap-free, and offices never wait for each other. The key is not in the database
 (`shared.audit.keys`): someone who can write the tables cannot make a record that verifies.
+
+A record's time is this process's clock, never earlier than the head's (another host's clock may
+run a little ahead): `audit_append` refuses a time outside the schema's audit clock tolerance of
+the database's clock, and one earlier than the chain's last record (migration 0007).
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ if TYPE_CHECKING:
     from shared.audit.anchors import Anchor
     from shared.audit.verify import VerificationResult
 
-_HEADS: dict[tuple[str, str], tuple[int, str]] = {}
-"""(schema, chain) -> the head this process last appended or was told: a guess the database checks."""
+_HEADS: dict[tuple[str, str], tuple[int, str, datetime | None]] = {}
+"""(schema, chain) -> the head (seq, MAC, time) this process last appended or was told: a guess
+the database checks."""
 
 _ATTEMPTS = 20
 
@@ -74,22 +79,24 @@ class AuditLog:
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> AuditRecord:
         chain = entry.chain
         entry = _normalised(entry)
-        seq, prev = _HEADS.get((self.schema, chain), (0, GENESIS_HASH))
+        seq, prev, head_at = _HEADS.get((self.schema, chain), (0, GENESIS_HASH, None))
         key = self.key
         for _ in range(_ATTEMPTS):
             recorded_at = datetime.now(UTC)
+            if head_at is not None and head_at > recorded_at:
+                recorded_at = head_at
             mac = chain_mac(key, chain, seq + 1, recorded_at, entry, prev)
             head = await conn.fetchrow(
-                f"SELECT head_seq, head_hash FROM {self.schema}.audit_append("
+                f"SELECT head_seq, head_hash, head_recorded_at FROM {self.schema}.audit_append("
                 "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 chain, seq + 1, prev, recorded_at, entry.actor, entry.role, entry.office, entry.action,
                 entry.subject, entry.details, entry.correlation_id, entry.outcome, key.alg, mac,
             )  # fmt: skip
             if head is None:
-                _HEADS[(self.schema, chain)] = (seq + 1, mac)
+                _HEADS[(self.schema, chain)] = (seq + 1, mac, recorded_at)
                 return AuditRecord(chain, seq + 1, recorded_at, entry, prev, mac, key.alg)
-            seq, prev = head["head_seq"], head["head_hash"]
-            _HEADS[(self.schema, chain)] = (seq, prev)
+            seq, prev, head_at = head["head_seq"], head["head_hash"], head["head_recorded_at"]
+            _HEADS[(self.schema, chain)] = (seq, prev, head_at)
         raise AuditAppendFailed(f"{self.schema}: the head of audit chain {chain!r} kept moving")
 
     async def verify(

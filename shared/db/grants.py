@@ -3,7 +3,7 @@ granted to the service's login role table by table.
 
 The login role gets USAGE on its own schema only; SELECT and INSERT on the append-only tables
 (`shared.db.append_only.APPEND_ONLY_TABLES`: events), SELECT only on the audit log (appended by
-the owner's SECURITY DEFINER `audit_append`) and `schema_migrations`, nothing on the owner's
+the owner's SECURITY DEFINER `audit_append`), `audit_settings` and `schema_migrations`, nothing on the owner's
 `audit_chains`, and SELECT, INSERT, UPDATE, DELETE on the rest (projections, inbox,
 checkpoints, timers). Never TRUNCATE, TRIGGER or REFERENCES, and it owns nothing, so it cannot
 alter, drop or disable a trigger. The grants are made again after every migration, so a table a
@@ -19,9 +19,9 @@ from shared.db.identifiers import checked_identifier
 from shared.db.roles import CATALOG_READER_ROLE, OWNER_ROLE
 from shared.eventstore.migrations import apply_migrations, migration_lock_key
 
-READ_ONLY_TABLES: frozenset[str] = frozenset({"schema_migrations", "audit_legacy_boundary"})
+READ_ONLY_TABLES: frozenset[str] = frozenset({"schema_migrations", "audit_legacy_boundary", "audit_settings"})
 """Tables a service reads and never writes (the migrations applied to its schema; how far
-unkeyed audit records are legacy)."""
+unkeyed audit records are legacy; the audit clock tolerance `audit_append` enforces)."""
 
 CATALOG_READ_TABLES: tuple[str, ...] = ("parameter_values", "edition_adoptions")
 """What catalog readers may SELECT in a catalog schema (not its audit log)."""

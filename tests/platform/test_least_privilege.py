@@ -106,6 +106,8 @@ async def test_the_role_appends_events_and_audit_records_and_keeps_its_projectio
         "SELECT * FROM {o}.audit_relay_lock FOR UPDATE SKIP LOCKED",
         "UPDATE {s}.audit_legacy_boundary SET last_seq = 1000",
         "INSERT INTO {s}.audit_legacy_boundary (chain, last_seq) VALUES ('x', 1000)",
+        "UPDATE {s}.audit_settings SET clock_tolerance = '1 day'",
+        "DELETE FROM {s}.audit_settings",
         "ALTER TABLE {s}.audit_log DISABLE TRIGGER ALL",
         "ALTER TABLE {s}.events DISABLE TRIGGER USER",
         "DROP TABLE {s}.audit_log",
