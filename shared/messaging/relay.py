@@ -273,7 +273,7 @@ class OutboxRelay:
     async def run(
         self,
         stop: asyncio.Event,
-        idle_sleep: float = 0.05,
+        idle_sleep: float = 0.01,
         max_backoff: float = 30.0,
         lock_check_s: float = 2.0,
     ) -> None:
