@@ -1,7 +1,8 @@
 """`qyzmet run` on a machine with nothing running: a second shell in another folder finds the
 running system (`qyzmet token` signs with the secret the services use, `qyzmet topics read`
-reads from its broker without KAFKA_BOOTSTRAP_SERVERS), and Ctrl-C stops every process it
-started, including the PostgreSQL and broker it started itself, and says so."""
+reads from its broker without KAFKA_BOOTSTRAP_SERVERS, `qyzmet report quality` reads the embedded
+PostgreSQL the run started without DATABASE_URL), and Ctrl-C stops every process it started,
+including the PostgreSQL and broker it started itself, and says so."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -81,6 +83,14 @@ def test_a_second_shell_finds_the_system_and_ctrl_c_stops_what_run_started(tmp_p
             assert httpx.get(f"{intake}/v1/applications", headers=headers, timeout=10).status_code == 200
             topics = _second_shell(env, elsewhere, "topics", "read", "applications.v1")
             assert topics.returncode == 0, topics.stderr
+            for service in ("DECISION", "COMPLAINTS"):  # their schemas are made as they start
+                _wait_healthy(f"http://127.0.0.1:{env[f'{service}_API_PORT']}")
+            today = date.today().isoformat()
+            report = _second_shell(env, elsewhere, "report", "quality", "--from", today, "--to", today)
+            assert report.returncode == 0, report.stderr
+            assert f"using the running system's database postgresql://postgres@127.0.0.1:{pg_port}/" in (
+                report.stderr
+            )
             process.send_signal(signal.SIGINT)
             process.wait(90)
         finally:
