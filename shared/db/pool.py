@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import uuid
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.connection import LoggedQuery
 
 
 def _json_default(value: object) -> str:
@@ -45,6 +49,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
             decoder=loads,
             schema="pg_catalog",
         )
+    conn.add_query_logger(functools.partial(_note_failure, weakref.ref(conn)))
+
+
+_NEEDS_RESET: weakref.WeakSet[asyncpg.Connection] = weakref.WeakSet()
+"""Connections a statement failed on since they were last reset."""
+
+
+def _note_failure(conn: weakref.ref[asyncpg.Connection], record: LoggedQuery) -> None:
+    connection = conn()
+    if record.exception is not None and connection is not None:
+        _NEEDS_RESET.add(connection)
 
 
 async def keep_session(conn: asyncpg.Connection) -> None:
@@ -53,7 +68,15 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     pg_advisory_unlock_all(); CLOSE ALL` (a round trip on every release, 25-55 % of a short
     transaction's time here). So pooled connections keep no session state: settings are
     `SET LOCAL`, locks `pg_advisory_xact_lock`; who takes a session lock (the outbox relay)
-    releases it, or terminates the connection when it cannot."""
+    releases it, or terminates the connection when it cannot.
+
+    A connection a statement failed on is reset in full all the same: an argument asyncpg cannot
+    encode leaves the server mid-statement, in a transaction holding its locks and its snapshot
+    (which holds back every gap-safe reader) until the connection's next statement."""
+    await asyncio.sleep(0)  # asyncpg hands query logs to the loop: let a failure's arrive
+    if conn in _NEEDS_RESET:
+        _NEEDS_RESET.discard(conn)
+        await conn.execute(conn.get_reset_query())
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:

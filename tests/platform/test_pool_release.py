@@ -4,6 +4,7 @@ place that holds session state, the relay's leadership lock, never leaks it into
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -93,3 +94,23 @@ async def test_a_failing_unlock_drops_the_connection(
         await asyncio.sleep(0.1)
     assert await _lock_free(admin_pool)
     assert await _backend(one_connection) != before
+
+
+async def test_a_connection_a_statement_failed_on_is_reset_in_full(
+    one_connection: asyncpg.Pool, admin_pool: asyncpg.Pool
+) -> None:
+    """An argument asyncpg cannot encode leaves the server mid-statement, in a transaction that
+    holds its locks and its snapshot (and so every gap-safe reader of the cluster) until the
+    connection's next statement: released, it is reset in full, not kept as it is."""
+    too_early = datetime.fromisoformat("0001-01-01T00:00:00+14:00")  # before year 1 in UTC
+    async with one_connection.acquire() as conn:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        await conn.fetch("SELECT relname FROM pg_class WHERE now() >= $1 LIMIT $2", datetime.now(UTC), 1)
+    with pytest.raises(asyncpg.DataError):
+        async with one_connection.acquire() as conn:
+            await conn.fetch("SELECT relname FROM pg_class WHERE now() >= $1 LIMIT $2", too_early, 1)
+    async with admin_pool.acquire() as other:
+        state = await other.fetchrow(
+            "SELECT state, backend_xmin IS NULL AS no_snapshot FROM pg_stat_activity WHERE pid = $1", pid
+        )
+    assert state is not None and state["state"] == "idle" and state["no_snapshot"]
