@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.entrypoints.kafka_handlers import consumer_handler
@@ -70,9 +70,11 @@ async def run_worker(
     instance_id: str = "decision-worker-0",
     scheduler: bool = True,
     idempotent: bool = True,
+    assigned: asyncio.Event | None = None,
 ) -> None:
     """Consume applications and inspection commands, relay case events, fire timers (the relay
-    starts a fresh producer, idempotent as `idempotent` says, after a fatal producer error)."""
+    starts a fresh producer, idempotent as `idempotent` says, after a fatal producer error).
+    `assigned` is set once the consumer group gave this worker its partitions."""
     source = service.settings.source
     consumer = EventConsumer(
         "decision-applications",
@@ -106,6 +108,8 @@ async def run_worker(
     ]
     if scheduler:
         tasks.append(asyncio.create_task(run_scheduler(service, stop, worker=instance_id), name="scheduler"))
+    if assigned is not None:
+        tasks.append(asyncio.create_task(_when_assigned(kafka, assigned, stop), name="assigned"))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
@@ -118,3 +122,9 @@ async def run_worker(
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await kafka.stop()
+
+
+async def _when_assigned(kafka: AIOKafkaConsumer, assigned: asyncio.Event, stop: asyncio.Event) -> None:
+    while not kafka.assignment() and not stop.is_set():
+        await asyncio.sleep(0.005)
+    assigned.set()

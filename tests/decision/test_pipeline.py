@@ -84,6 +84,7 @@ async def test_full_tsa_case_through_the_pipeline(
     producer = make_producer(bootstrap, idempotent=broker.kind != "tansu")
     await producer.start()
     stop = asyncio.Event()
+    assigned = asyncio.Event()
     worker = asyncio.create_task(
         run_worker(
             service,
@@ -93,10 +94,12 @@ async def test_full_tsa_case_through_the_pipeline(
             prefix=topic_prefix,
             instance_id=f"{topic_prefix}w0",
             scheduler=False,
+            assigned=assigned,
         )
     )
     app = create_app(service, token_secret=SECRET)
     try:
+        await asyncio.wait_for(assigned.wait(), 60)  # the worker tells when its partitions came
         sub = submitted(channel="village_akim")
         aid = sub.application_id
         ce_id = str(uuid.uuid4())
