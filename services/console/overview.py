@@ -25,6 +25,7 @@ STATUS_ORDER = (
     "under_review",
     "inspection_scheduled",
     "inspection_completed",
+    "awaiting_signature",
     "reopened",
     "decided",
     "entitlement_active",

@@ -23,6 +23,8 @@ CaseStep = Literal[
     "executor_assigned",
     "inspection_scheduled",
     "inspection_completed",
+    "submitted_for_signature",
+    "returned_for_rework",
     "decision_made",
     "term_extended",
     "entitlement_started",

@@ -22,6 +22,8 @@ from shared.contracts.applications import PresentedDocument, SubmitApplication
 from shared.contracts.complaints import Complainant, ComplaintRegistered
 from shared.contracts.decisions import (
     DecisionMade,
+    DecisionReturnedForRework,
+    DecisionSubmittedForSignature,
     EntitlementStarted,
     Evaluation,
     ExecutorAssigned,
@@ -125,8 +127,6 @@ def test_a_step_that_arrives_late_on_the_other_topic_never_moves_the_status_back
 
 def test_every_case_event_on_the_topics_intake_reads_is_a_step_or_named_as_not_one() -> None:
     not_steps = {
-        "decision.submitted_for_signature",
-        "decision.returned_for_rework",
         "decision.case_flagged",
         "decision.deadline_approaching",
         "decision.deadline_breached",
@@ -139,6 +139,45 @@ def test_every_case_event_on_the_topics_intake_reads_is_a_step_or_named_as_not_o
     assert set(CONSUMED_TOPICS) == {"decisions.v1", "inspections.v1", "complaints.v1", "notifications.v1"}
     translated = {e.event_name for e in TRANSLATIONS}
     assert {e.event_name for e in on_topics} - translated == not_steps, "a new case event needs a decision"
+
+
+def test_a_draft_awaiting_the_heads_signature_is_a_status_until_signed_or_returned() -> None:
+    envelope = Envelope(id="ce-5", source="/qyzmet/decision", type="t", data={}, time=NOON, actor="x")
+    submitted = DecisionSubmittedForSignature(application_id="a-1", submitted_by="spec-1", submitted_at=NOON)
+    waiting = progress_of(envelope, submitted)
+    assert waiting is not None
+    assert (waiting.step, waiting.recorded_by, waiting.source_event_type) == (
+        "submitted_for_signature", "spec-1", "decision.submitted_for_signature",
+    )  # fmt: skip
+    returned = DecisionReturnedForRework(
+        application_id="a-1", reason="пересчитать доход семьи", returned_by="head-1", returned_at=NOON
+    )
+    back = progress_of(envelope, returned)
+    assert back is not None and (back.step, back.recorded_by) == ("returned_for_rework", "head-1")
+    assert "пересчитать" not in back.model_dump_json()  # the head's free text stays out of intake
+
+    point = next_status(StatusPoint(S.SUBMITTED), "executor_assigned", NOON)
+    seen = []
+    for i, name in enumerate(
+        ("submitted_for_signature", "returned_for_rework", "submitted_for_signature", "decision_made"), 1
+    ):
+        point = next_status(point, name, NOON + timedelta(hours=i))  # type: ignore[arg-type]
+        seen.append((point.status.value, point.is_open))
+    assert seen == [
+        ("awaiting_signature", True),  # still awaiting its decision: it can be overdue
+        ("under_review", True),
+        ("awaiting_signature", True),
+        ("decided", False),
+    ]
+    # A submission that arrives after the decision it led to (older) does not move the status back.
+    assert next_status(point, "submitted_for_signature", NOON + timedelta(hours=3)) == point
+    # Submitted and signed at one time: the later stage of the life wins.
+    at = NOON + timedelta(days=1)
+    waiting_point = StatusPoint(S.AWAITING_SIGNATURE, at)
+    assert next_status(waiting_point, "decision_made", at).status is S.DECIDED
+    assert next_status(
+        next_status(waiting_point, "decision_made", at), "submitted_for_signature", at
+    ).status is (S.DECIDED)
 
 
 def test_a_decision_event_becomes_a_step_with_its_date_and_grounds() -> None:

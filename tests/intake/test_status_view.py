@@ -19,9 +19,17 @@ from services.intake.adapters.offices import OfficeBook
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.domain.commands import RecordCaseProgress
 from services.intake.entrypoints.api import create_app
+from services.intake.entrypoints.kafka_case_progress import case_progress_handler
 from services.intake.projections import PROJECTIONS
 from shared.contracts.application_progress import CaseProgressRecorded, CaseStep, GroundRef
+from shared.contracts.decisions import (
+    DecisionReturnedForRework,
+    DecisionSubmittedForSignature,
+    ExecutorAssigned,
+)
+from shared.contracts.event import DomainEvent
 from shared.domain.actor import Actor
+from shared.messaging.envelope import Envelope
 from shared.replay.engine import replay_from_store, verify
 from shared.service_layer import Meta
 from tests.intake.conftest import SECRET, auth, unemployed_registration, wait_for
@@ -131,6 +139,48 @@ async def test_the_view_follows_the_case_and_a_decided_application_is_never_over
     problem = refused.json()
     assert problem["type"].endswith("/invalid-state") and problem["title"] == "Decision already signed"
     assert "signed on" in problem["detail"]
+
+
+async def test_a_draft_awaiting_the_heads_signature_shows_as_awaiting_signature(
+    http: httpx.AsyncClient, old_app: FastAPI, pool: asyncpg.Pool, intake_schema: str
+) -> None:
+    """decisions.v1's submission of a draft for signature, and its return for rework, through the
+    case-progress consumer's handler: the view says the draft awaits the head's signature (still
+    awaiting its decision, so overdue past the term), then under review again after a return."""
+    handle = case_progress_handler(old_app.state.intake.deps.service, "/qyzmet/decision")
+    aid = await _submit(http)
+    t = PAST + timedelta(days=1)
+
+    async def consumed(event: DomainEvent, at: datetime, actor: str) -> dict[str, Any]:
+        envelope = Envelope(
+            id=str(uuid.uuid4()), source="/qyzmet/decision", type=event.ce_type(),
+            data=event.model_dump(mode="json"), time=at, actor=actor,
+        )  # fmt: skip
+        async with pool.acquire() as conn, conn.transaction():
+            await handle(conn, envelope, event)
+        await _caught_up(pool, intake_schema)
+        view: dict[str, Any] = (await http.get(f"/v1/applications/{aid}", headers=auth())).json()
+        return view
+
+    assigned = ExecutorAssigned(application_id=aid, executor="spec-1", assigned_by="head-1", assigned_at=t)
+    await consumed(assigned, t, "head-1")
+    submitted = DecisionSubmittedForSignature(application_id=aid, submitted_by="spec-1", submitted_at=t)
+    view = await consumed(submitted, t + timedelta(hours=1), "spec-1")
+    assert (view["status"], view["overdue"], view["decision"]) == ("awaiting_signature", True, None)
+    last = view["history"][-1]
+    assert (last["event_type"], last["status"], last["actor"]) == (
+        "decision.submitted_for_signature", "awaiting_signature", "spec-1",
+    )  # fmt: skip
+    listed = await http.get("/v1/applications?status=awaiting_signature", headers=auth())
+    assert [item["application_id"] for item in listed.json()["items"]] == [aid]
+
+    returned = DecisionReturnedForRework(application_id=aid, reason="x", returned_by="head-1", returned_at=t)
+    view = await consumed(returned, t + timedelta(hours=2), "head-1")
+    assert (view["status"], view["overdue"]) == ("under_review", True)
+    view = await consumed(submitted, t + timedelta(hours=3), "spec-1")
+    assert [h["status"] for h in view["history"]] == [
+        "submitted", "under_review", "awaiting_signature", "under_review", "awaiting_signature",
+    ]  # fmt: skip
 
 
 async def test_entitlement_and_reopening_steps_and_the_replay_rebuilds_the_same_rows(

@@ -35,6 +35,8 @@ class ApplicationStatus(StrEnum):
     """An executor is assigned and reviews the case."""
     INSPECTION_SCHEDULED = "inspection_scheduled"
     INSPECTION_COMPLETED = "inspection_completed"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    """The executor's draft awaits the head's signature (a return for rework: under review again)."""
     DECIDED = "decided"
     """Signed: approved, refused or informed (the view shows outcome, date and grounds)."""
     ENTITLEMENT_ACTIVE = "entitlement_active"
@@ -47,7 +49,14 @@ class ApplicationStatus(StrEnum):
 S = ApplicationStatus
 
 OPEN_STATUSES = frozenset(
-    {S.SUBMITTED, S.UNDER_REVIEW, S.INSPECTION_SCHEDULED, S.INSPECTION_COMPLETED, S.REOPENED}
+    {
+        S.SUBMITTED,
+        S.UNDER_REVIEW,
+        S.INSPECTION_SCHEDULED,
+        S.INSPECTION_COMPLETED,
+        S.AWAITING_SIGNATURE,
+        S.REOPENED,
+    }
 )
 """Awaiting a decision: only these can be overdue."""
 
@@ -59,6 +68,8 @@ STEP_STATUS: dict[CaseStep, ApplicationStatus | None] = {
     "executor_assigned": S.UNDER_REVIEW,
     "inspection_scheduled": S.INSPECTION_SCHEDULED,
     "inspection_completed": S.INSPECTION_COMPLETED,
+    "submitted_for_signature": S.AWAITING_SIGNATURE,
+    "returned_for_rework": S.UNDER_REVIEW,
     "decision_made": S.DECIDED,
     "term_extended": None,
     "entitlement_started": S.ENTITLEMENT_ACTIVE,
@@ -89,6 +100,7 @@ STAGE: dict[ApplicationStatus, int] = {
             S.UNDER_REVIEW,
             S.INSPECTION_SCHEDULED,
             S.INSPECTION_COMPLETED,
+            S.AWAITING_SIGNATURE,
             S.DECIDED,
             S.ENTITLEMENT_ACTIVE,
             S.ENTITLEMENT_SUSPENDED,

@@ -33,6 +33,8 @@ from shared.contracts.decisions import (
     ApplicationReopened,
     CaseWithdrawn,
     DecisionMade,
+    DecisionReturnedForRework,
+    DecisionSubmittedForSignature,
     EntitlementRestored,
     EntitlementStarted,
     EntitlementSuspended,
@@ -79,6 +81,9 @@ TRANSLATIONS: dict[type[DomainEvent], tuple[CaseStep, Facts]] = {
         lambda e: {"inspection_date": e.inspection_date, "recorded_by": e.scheduled_by},
     ),
     InspectionCompleted: ("inspection_completed", lambda e: {"recorded_by": e.recorded_by}),
+    DecisionSubmittedForSignature: ("submitted_for_signature", lambda e: {"recorded_by": e.submitted_by}),
+    # Who returned the draft, not why: the head's free-text reason stays out of intake's store.
+    DecisionReturnedForRework: ("returned_for_rework", lambda e: {"recorded_by": e.returned_by}),
     DecisionMade: (
         "decision_made",
         lambda e: {
