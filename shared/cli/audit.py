@@ -22,20 +22,20 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from shared.audit.anchors import Anchor, PublishedRecord, keep_anchors, read_anchor_file
-from shared.audit.export import ExportFilter, Writer, exported_rows
-from shared.audit.keys import KEY_FILE, AuditKey, AuditKeyMissing, AuditSettings, find_audit_key
-from shared.audit.published import published_audit
-from shared.audit.relay import AUDIT_TOPIC, publish_pending
-from shared.audit.verify import VerificationResult, audited_schemas, verify_schema
-from shared.catalog.store import CATALOG_SCHEMA
 from shared.cli import checked_database_url
-from shared.cli.topics import broker_of
-from shared.db.pool import connect
-from shared.runtime.running import SYSTEM_FILE, find_running
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command runs, not for `--help`
+    from shared.audit.anchors import Anchor, PublishedRecord
+    from shared.audit.export import ExportFilter, Writer
+    from shared.audit.keys import AuditKey
+    from shared.audit.verify import VerificationResult
+
+AUDIT_TOPIC = "audit.v1"
+"""`shared.audit.relay.AUDIT_TOPIC`, named here without importing the relay (a test keeps them equal)."""
+CATALOG_SCHEMA = "catalog"
+"""`shared.catalog.store.CATALOG_SCHEMA`, named here without importing the catalog (likewise)."""
 
 ANCHOR_FILE = "audit_anchors.jsonl"
 UNANCHORED_EXIT = 3
@@ -45,6 +45,9 @@ UNANCHORED_EXIT = 3
 def default_anchor_file() -> Path:
     """`<data dir>/audit_anchors.jsonl` of the system: `QYZMET_DATA_DIR` when set (or when the data
     dir holds a system or key), else the running system's (found from any folder), else ./.data."""
+    from shared.audit.keys import KEY_FILE, AuditSettings
+    from shared.runtime.running import SYSTEM_FILE, find_running
+
     settings = AuditSettings()
     here = settings.data_dir
     if "QYZMET_DATA_DIR" in os.environ or (here / SYSTEM_FILE).exists() or (here / KEY_FILE).exists():
@@ -56,6 +59,11 @@ def default_anchor_file() -> Path:
 def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRecord] | None]:
     """The anchors kept in the anchor file, plus those on the topic (added to the file); and the
     records published on the topic (None when it was not read)."""
+    from shared.audit.anchors import keep_anchors, read_anchor_file
+    from shared.audit.published import published_audit
+    from shared.cli.topics import broker_of
+    from shared.settings import PlatformSettings
+
     path = Path(args.anchors) if args.anchors else default_anchor_file()
     records: list[PublishedRecord] | None = None
     if not args.no_kafka:
@@ -90,6 +98,9 @@ async def _verify(
     evidence: tuple[list[Anchor], list[PublishedRecord] | None],
     legacy: bool,
 ) -> list[VerificationResult]:
+    from shared.audit.verify import audited_schemas, verify_schema
+    from shared.db.pool import connect
+
     anchors, published = evidence
     conn = await connect(url)
     try:
@@ -103,6 +114,9 @@ async def _verify(
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    from shared.audit.keys import AuditKeyMissing, find_audit_key
+    from shared.settings import PlatformSettings
+
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2
@@ -147,6 +161,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 async def _export(url: str, schemas: list[str], where: ExportFilter, writer: Writer) -> int:
+    from shared.audit.export import exported_rows
+    from shared.audit.verify import audited_schemas
+    from shared.db.pool import connect
+
     conn = await connect(url)
     written = 0
     try:
@@ -168,6 +186,9 @@ def _moment(text: str) -> datetime:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
+    from shared.audit.export import ExportFilter, Writer
+    from shared.settings import PlatformSettings
+
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2
@@ -184,6 +205,11 @@ def _stdout() -> contextlib.nullcontext[TextIO]:
 
 async def publish_schemas(database_url: str, schemas: list[str]) -> str:
     """Publish the schemas' pending audit records and anchors; a line saying what went out."""
+    from shared.audit.relay import publish_pending
+    from shared.cli.topics import broker_of
+    from shared.db.pool import connect
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     broker = broker_of(settings)
     if broker is None:
@@ -203,6 +229,8 @@ async def publish_schemas(database_url: str, schemas: list[str]) -> str:
 
 
 def _audit_publish(args: argparse.Namespace) -> int:
+    from shared.settings import PlatformSettings
+
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2

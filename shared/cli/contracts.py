@@ -13,10 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.contracts.asyncapi import asyncapi_document
-from shared.contracts.schemas import event_schemas
-from shared.contracts.topics import published_topics
-
 DEFAULT_OUT = Path("docs/contracts")
 
 
@@ -25,7 +21,11 @@ def _json(document: Any) -> str:
 
 
 def render_contract() -> dict[str, str]:
-    """relative file name -> text, for every exported file."""
+    """relative file name -> text, for every exported file (the contract's models load here)."""
+    from shared.contracts.asyncapi import asyncapi_document
+    from shared.contracts.schemas import event_schemas
+    from shared.contracts.topics import published_topics
+
     topics = published_topics()
     files: dict[str, str] = {"asyncapi.json": _json(asyncapi_document(topics))}
     for contract in topics:

@@ -18,25 +18,18 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
-
-from shared.catalog.store import CATALOG_SCHEMA
-from shared.catalog.store import MIGRATIONS as CATALOG_MIGRATIONS
 from shared.cli import checked_database_url
-from shared.db.grants import grant_catalog_readers, migrate_as_owner
-from shared.db.pool import connect
-from shared.db.roles import ensure_owner
-from shared.runtime.database import (
-    database_url_variable,
-    local_login,
-    login_of,
-    provision_service,
-    with_login,
-)
-from shared.runtime.registry import ServicePlugin, registered_services
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the database, catalog and services' code loads when a command runs, not for `--help`
+    import asyncpg
+
+    from shared.runtime.registry import ServicePlugin
+    from shared.settings import PlatformSettings
+
+CATALOG_SCHEMA = "catalog"
+"""`shared.catalog.store.CATALOG_SCHEMA`, named without importing the catalog (a test keeps them equal)."""
 
 
 async def setup_databases(
@@ -49,6 +42,18 @@ async def setup_databases(
 ) -> dict[str, str]:
     """Roles, the catalog and every service schema ready (module docstring); returns
     `<SERVICE>_DATABASE_URL` -> the URL that service connects with."""
+    from shared.catalog.store import MIGRATIONS as CATALOG_MIGRATIONS
+    from shared.db.grants import grant_catalog_readers, migrate_as_owner
+    from shared.db.pool import connect
+    from shared.db.roles import ensure_owner
+    from shared.runtime.database import (
+        database_url_variable,
+        local_login,
+        login_of,
+        provision_service,
+        with_login,
+    )
+
     values = os.environ if env is None else env
     urls: dict[str, str] = {}
     admin = await connect(admin_url)
@@ -100,6 +105,10 @@ async def _require_administrator(conn: asyncpg.Connection) -> None:
 
 
 def _setup(args: argparse.Namespace) -> int:
+    from shared.runtime.database import login_of
+    from shared.runtime.registry import registered_services
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     admin_url = checked_database_url(
         settings,
@@ -135,6 +144,9 @@ def least_privilege_environment(
     administrator's URL; then the environment every process shares (no `DATABASE_URL`, no
     service's URL: the processes never hold the administrator's credentials, nor another
     service's), and per process its own service's `<SERVICE>_DATABASE_URL`."""
+    from shared.runtime.database import database_url_variable
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings(QYZMET_DATA_DIR=env.get("QYZMET_DATA_DIR", ".data"))
     urls = asyncio.run(setup_databases(admin_url, plugins, settings, env))
     shared = {k: v for k, v in env.items() if k != "DATABASE_URL" and k not in urls}

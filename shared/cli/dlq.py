@@ -16,15 +16,13 @@ import asyncio
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from typing import TYPE_CHECKING, Any
 
 from shared.cli.topics import NO_BROKER, broker_of
-from shared.messaging.kafka import make_producer
-from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the Kafka client and the contract load when a command runs, not for `--help`
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.structs import ConsumerRecord
 
 REDRIVEN_HEADER = "qyzmet-redriven"
 LEDGER_SUFFIX = ".redriven"
@@ -40,6 +38,8 @@ class Redrive:
 
     @property
     def dlq(self) -> str:
+        from shared.messaging.topics import dlq_of
+
         return dlq_of(self.topic)
 
     @property
@@ -64,6 +64,9 @@ async def _read_to_end(
     bootstrap: str, topic: str, timeout_s: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` up to its end offsets when the read began."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -90,6 +93,9 @@ async def _read_to_end(
 
 async def redrive(bootstrap: str, plan: Redrive) -> list[ConsumerRecord[bytes, bytes]]:
     """Send the wanted DLQ records of `plan.topic` back, skipping those redriven before; return them."""
+    from shared.messaging.kafka import make_producer
+    from shared.messaging.topics import TopicSpec, ensure_topics
+
     ensure_topics(bootstrap, [TopicSpec(plan.ledger, 1)])
     done = {r.key.decode() for r in await _read_to_end(bootstrap, plan.ledger) if r.key is not None}
     chosen = [
@@ -119,6 +125,8 @@ def iso_time(text: str) -> datetime:
 
 
 def _redrive(args: argparse.Namespace) -> int:
+    from shared.settings import PlatformSettings
+
     broker = broker_of(PlatformSettings())
     if broker is None:
         print(NO_BROKER, file=sys.stderr)

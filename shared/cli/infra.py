@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any
 
-from shared.infra.errors import InfraError
-from shared.infra.stack import default_data_dir, infra_down, infra_status, infra_up
-
 
 def _up(args: argparse.Namespace) -> int:
+    from shared.infra.errors import InfraError
+    from shared.infra.stack import infra_up
+
     try:
         env = infra_up(
             args.data_dir,
@@ -34,6 +34,9 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    from shared.infra.errors import InfraError
+    from shared.infra.stack import infra_down
+
     try:
         infra_down(args.data_dir)
     except InfraError as exc:
@@ -43,6 +46,8 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from shared.infra.stack import infra_status
+
     state = infra_status(args.data_dir)
     if args.json:
         print(json.dumps(state, indent=2, sort_keys=True))
@@ -74,7 +79,7 @@ def register(subparsers: Any) -> None:
         sub.add_argument(
             "--data-dir",
             default=None,
-            help=f"where data and state live (default: $QYZMET_DATA_DIR or {default_data_dir()})",
+            help="where data and state live (default: $QYZMET_DATA_DIR, else ./.data)",
         )
 
     up = commands.add_parser("up", help="start what is missing and print `export ...` lines")

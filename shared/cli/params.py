@@ -17,18 +17,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
-
-from shared.audit import AuditLog
-from shared.audit.keys import command_audit_key
-from shared.catalog import AdoptionRecord, CatalogError, ParameterRecord, load_catalog
-from shared.catalog.store import CatalogStore
 from shared.cli import checked_database_url
-from shared.cli.audit import publish_schemas
-from shared.db.pool import connect
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the catalog, audit and database code loads when a command runs, not for `--help`
+    import asyncpg
+
+    from shared.catalog import AdoptionRecord
+    from shared.catalog.store import CatalogStore
 
 T = TypeVar("T")
 
@@ -47,6 +44,14 @@ def _value(text: str) -> object:
 def _with_store(
     work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]], *, audited: bool = False
 ) -> T:
+    from shared.audit import AuditLog
+    from shared.audit.keys import command_audit_key
+    from shared.catalog import load_catalog
+    from shared.catalog.store import CatalogStore
+    from shared.cli.audit import publish_schemas
+    from shared.db.pool import connect
+    from shared.settings import PlatformSettings
+
     settings = PlatformSettings()
     database_url = checked_database_url(settings)
     if database_url is None:
@@ -73,6 +78,8 @@ def _with_store(
 
 
 def _params_set(args: argparse.Namespace) -> int:
+    from shared.catalog import CatalogError, ParameterRecord
+
     try:
         record = ParameterRecord(
             parameter=args.parameter,
@@ -95,6 +102,8 @@ def _params_set(args: argparse.Namespace) -> int:
 
 
 def _params_list(args: argparse.Namespace) -> int:
+    from shared.catalog import CatalogError
+
     async def work(conn: asyncpg.Connection, store: CatalogStore) -> list[dict[str, Any]]:
         book = await store.parameter_book(conn)
         on = date.fromisoformat(args.on) if args.on else date.today()
@@ -121,6 +130,8 @@ def _params_list(args: argparse.Namespace) -> int:
 
 
 def _adoptions_add(args: argparse.Namespace) -> int:
+    from shared.catalog import AdoptionRecord, CatalogError
+
     try:
         record = AdoptionRecord(
             service=args.service,

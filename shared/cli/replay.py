@@ -16,29 +16,21 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
-from typing import Any
-
-import asyncpg
+from typing import TYPE_CHECKING, Any
 
 from shared.cli import checked_database_url
-from shared.db.pool import create_pool
-from shared.replay.engine import (
-    ReplayRefused,
-    fresh_schema_name,
-    replay_from_kafka,
-    replay_from_store,
-    verify,
-)
-from shared.replay.progress import ProgressBar
-from shared.replay.spec import ProjectionSpec, Selection
-from shared.runtime.registry import registered_services
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the replay engine, database and services' code load when a command runs
+    from shared.replay.spec import ProjectionSpec
+    from shared.settings import PlatformSettings
 
 DECISIONS = "decisions"
 
 
 def known_projections() -> dict[str, ProjectionSpec]:
     """`<service>.<name>` -> spec, over every installed service."""
+    from shared.runtime.registry import registered_services
+
     specs = (spec for plugin in registered_services() for spec in plugin.load_projections().values())
     return {spec.full_name: spec for spec in specs}
 
@@ -61,6 +53,11 @@ def _time(text: str) -> datetime:
 
 
 async def _run(args: argparse.Namespace, specs: list[ProjectionSpec], settings: PlatformSettings) -> int:
+    from shared.db.pool import create_pool
+    from shared.replay.engine import fresh_schema_name, replay_from_kafka, replay_from_store, verify
+    from shared.replay.progress import ProgressBar
+    from shared.replay.spec import Selection
+
     selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)
     pool = await create_pool(settings.database_url or "", min_size=1, max_size=4)
     differing = 0
@@ -117,6 +114,11 @@ def _replay_command(args: argparse.Namespace) -> int:
         for name in sorted(projections):
             print(name)
         return 0
+    import asyncpg
+
+    from shared.replay.engine import ReplayRefused
+    from shared.settings import PlatformSettings
+
     specs = chosen(projections, args.target)
     if not specs:
         services = sorted({spec.service for spec in projections.values()})

@@ -12,7 +12,6 @@ import os
 import sys
 from typing import Any
 
-from shared.logging import PROCESS_ENV
 from shared.runtime.registry import load_target, registered_processes
 
 
@@ -21,8 +20,10 @@ def _serve(args: argparse.Namespace) -> int:
     if target is None:
         print(f"qyzmet: no installed service provides {args.process!r}", file=sys.stderr)
         return 2
-    os.environ[PROCESS_ENV] = args.process  # every log line names the process
+    from shared.logging import PROCESS_ENV
     from shared.runtime.event_loop import install_event_loop
+
+    os.environ[PROCESS_ENV] = args.process  # every log line names the process
 
     install_event_loop()
     load_target(target)()

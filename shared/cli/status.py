@@ -11,19 +11,20 @@ import sys
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.cli import checked_database_url
-from shared.db.pool import create_pool
-from shared.replay.spec import ProjectionSpec
-from shared.runtime.registry import registered_services
-from shared.settings import PlatformSettings
+
+if TYPE_CHECKING:  # the database and services' code load when the command runs, not for `--help`
+    from shared.replay.spec import ProjectionSpec
 
 HIDDEN = ("applicant_iin",)
 """Personal data the command never prints."""
 
 
 def _status_projection() -> ProjectionSpec | None:
+    from shared.runtime.registry import registered_services
+
     specs = (spec for plugin in registered_services() for spec in plugin.load_projections().values())
     return next((spec for spec in specs if spec.as_of is not None), None)
 
@@ -76,6 +77,8 @@ def render(view: Mapping[str, Any], moment: datetime) -> str:
 async def _show(
     spec: ProjectionSpec, database_url: str, application: str, moment: datetime
 ) -> dict[str, Any] | None:
+    from shared.db.pool import create_pool
+
     assert spec.as_of is not None
     pool = await create_pool(database_url, min_size=1, max_size=2)
     try:
@@ -85,6 +88,8 @@ async def _show(
 
 
 def _status_command(args: argparse.Namespace) -> int:
+    from shared.settings import PlatformSettings
+
     try:
         uuid.UUID(args.application)
     except ValueError:

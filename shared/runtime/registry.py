@@ -18,9 +18,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.replay.spec import ProjectionSpec
+if TYPE_CHECKING:  # listing the services loads no database code (`qyzmet serve --help`)
+    from shared.replay.spec import ProjectionSpec
 
 ENTRY_POINT_GROUP = "qyzmet.services"
 PROCESS_KINDS = ("api", "worker")

@@ -16,6 +16,18 @@ from shared.cli.main import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("fastapi", "starlette", "uvicorn", "faust", "aiokafka", "kafka", "asyncpg", "pydantic", "structlog")
+HEAVY_OWN = (
+    "shared.catalog",  # the catalog's models, loader and data
+    "shared.contracts",  # every event model
+    "shared.audit",
+    "shared.db",
+    "shared.replay",
+    "shared.messaging",
+    "shared.infra",
+    "shared.settings",  # pydantic-settings
+    "shared.logging",  # structlog
+)
+"""The platform's own packages that load those libraries or much code: what a command's help needs none of."""
 
 
 def _modules_after(argv: list[str]) -> set[str]:
@@ -69,6 +81,29 @@ def test_a_command_imports_only_what_it_needs(argv: list[str], allowed: set[str]
     own = COMMANDS[argv[0]][0] if argv[0] in COMMANDS else None
     others = {m for m in loaded if m.startswith("shared.cli.")} - {"shared.cli.main", own}
     assert not others, others
+
+
+def _heavy(loaded: set[str]) -> list[str]:
+    own = {m for m in loaded if any(m == p or m.startswith(p + ".") for p in HEAVY_OWN)}
+    return sorted((_top(loaded) & set(HEAVY)) | own)
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "simulate"])
+def test_every_commands_help_loads_no_heavy_module(command: str) -> None:
+    loaded = _modules_after([command, "--help"])
+    assert not _heavy(loaded), f"qyzmet {command} --help loads {_heavy(loaded)}"
+
+
+def test_the_names_the_helps_use_are_the_platforms() -> None:
+    from shared.audit.relay import AUDIT_TOPIC
+    from shared.catalog.store import CATALOG_SCHEMA
+    from shared.cli import audit, db
+
+    assert (audit.AUDIT_TOPIC, audit.CATALOG_SCHEMA, db.CATALOG_SCHEMA) == (
+        AUDIT_TOPIC,
+        CATALOG_SCHEMA,
+        CATALOG_SCHEMA,
+    )
 
 
 def test_every_command_in_the_table_is_registered_by_its_module() -> None:
