@@ -28,7 +28,10 @@ def run_env(
     url: str, broker: KafkaHandle, data_dir: Path, topic_prefix: str, secret: str, **extra: str
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The environment of a `qyzmet run` on the test's database, broker and topic prefix, with a
-    free API port for each service (`extra` added last), and those ports by service."""
+    free API port for each service (`extra` added last), and those ports by service. The run's
+    XDG_STATE_HOME is `state` beside `data_dir` (unless `extra` names one): the pointer to the
+    running system it records (`shared.runtime.running.pointer_path`) stays in the test's folder,
+    never replacing the user's `~/.local/state/qyzmet/current`."""
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     env = {
         **os.environ,
@@ -38,6 +41,7 @@ def run_env(
         "TOPIC_PREFIX": topic_prefix,
         "QYZMET_DATA_DIR": str(data_dir),
         "QYZMET_TOKEN_SECRET": secret,
+        "XDG_STATE_HOME": str(data_dir.parent / "state"),
         **{f"{service.upper()}_API_PORT": str(port) for service, port in ports.items()},
         **extra,
     }
