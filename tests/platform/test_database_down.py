@@ -6,12 +6,13 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 import httpx
 import pytest
 
-from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.decision.entrypoints.api import create_app as decision_app
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
@@ -20,10 +21,11 @@ from services.intake.entrypoints.api import create_app as intake_app
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.db.pool import create_pool
-from shared.eventstore import apply_migrations
+from shared.runtime.database import with_login
 from shared.service_layer import RetryPolicy
 from tests.decision.helpers import AKMOLA_Q4_2012, decision_catalog
 from tests.intake.conftest import DEPT, unemployed_registration
+from tests.roles import login_for, provision_schema
 
 SECRET = "database-down-secret-0123456789abcdef"
 QUICK = RetryPolicy(attempts=3, budget_s=0.5)
@@ -41,12 +43,37 @@ def _nothing_listening() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Own:
+    pool: asyncpg.Pool
+    schema: str
+
+
+@asynccontextmanager
+async def _own_pool(database_url: str, admin_pool: asyncpg.Pool, service: str) -> AsyncIterator[Own]:
+    """A pool of the test's own as `service`'s login role, on a fresh schema provisioned as the
+    owner, so pointing it at a stopped server harms no other test."""
+    schema = f"tdown_{uuid.uuid4().hex[:10]}"
+    await provision_schema(admin_pool, service, schema, catalog_schema=f"{schema}_cat")
+    pool = await create_pool(with_login(database_url, login_for(service)), min_size=1, max_size=4)
+    try:
+        yield Own(pool, schema)
+    finally:
+        await pool.close()
+        async with admin_pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 @pytest.fixture
-async def own_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool of the test's own, so pointing it at a stopped server harms no other test."""
-    pool = await create_pool(database_url, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+async def own_intake(database_url: str, admin_pool: asyncpg.Pool) -> AsyncIterator[Own]:
+    async with _own_pool(database_url, admin_pool, "intake") as own:
+        yield own
+
+
+@pytest.fixture
+async def own_decision(database_url: str, admin_pool: asyncpg.Pool) -> AsyncIterator[Own]:
+    async with _own_pool(database_url, admin_pool, "decision") as own:
+        yield own
 
 
 async def _stop_database(pool: asyncpg.Pool) -> None:
@@ -61,11 +88,9 @@ def _assert_unavailable(r: httpx.Response) -> None:
     assert int(r.headers["retry-after"]) > 0
 
 
-async def test_intake_answers_503_with_retry_after_while_the_database_is_down(
-    own_pool: asyncpg.Pool,
-) -> None:
-    schema = f"tdown_{uuid.uuid4().hex[:10]}"
-    app = intake_app(own_pool, schema=schema, catalog=default_catalog(), token_secret=SECRET)
+async def test_intake_answers_503_with_retry_after_while_the_database_is_down(own_intake: Own) -> None:
+    own_pool = own_intake.pool
+    app = intake_app(own_pool, schema=own_intake.schema, catalog=default_catalog(), token_secret=SECRET)
     await app.state.intake.start()
     app.state.intake.deps.service.bus.retry = QUICK
     headers = _headers(Role.CLERK, DEPT)
@@ -97,11 +122,8 @@ async def test_intake_answers_503_with_retry_after_while_the_database_is_down(
         await app.state.intake.stop()
 
 
-async def test_decision_answers_503_with_retry_after_while_the_database_is_down(
-    own_pool: asyncpg.Pool, pool: asyncpg.Pool, schema: str
-) -> None:
-    async with pool.acquire() as conn:
-        await apply_migrations(conn, schema, *DECISION_MIGRATIONS)
+async def test_decision_answers_503_with_retry_after_while_the_database_is_down(own_decision: Own) -> None:
+    own_pool, schema = own_decision.pool, own_decision.schema
     service = DecisionService(
         own_pool,
         schema,
