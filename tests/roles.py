@@ -4,8 +4,9 @@
 so sessions sharing a PostgreSQL agree on it), each test's schema migrated as `qyzmet_owner` by
 `provision_service` with the administrator's connection and granted to the role.
 
-Only test helpers that must go beyond the role's rights (tampering with events, backdating a
-projection row, dropping schemas) use the administrator's pool, `admin_pool`.
+Only what must go beyond the role's rights uses the administrator's pool, `admin_pool`: making and
+dropping schemas, the administrator's tools (`qyzmet replay`, `params set`), tampering, and reading
+another service's schema.
 """
 
 from __future__ import annotations
