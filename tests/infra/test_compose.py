@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from services.simulator.plugin import SERVICES as SIMULATED
 from shared.runtime.registry import registered_services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,35 @@ def test_the_audit_key_and_token_secret_have_no_public_default() -> None:
     for variable in ("QYZMET_AUDIT_KEY", "QYZMET_TOKEN_SECRET"):
         assert f"{variable}: ${{{variable}:?" in text, f"{variable} must be required (${{{variable}:?...}})"
         assert f"${{{variable}:-" not in text
+
+
+def test_the_simulated_offices_run_as_make_run_starts_them_and_can_be_switched_off(
+    compose: dict[str, Any],
+) -> None:
+    """`make run` starts the regional-office simulator with the system; so does `docker compose up`:
+    same image, `qyzmet simulate` at the APIs by their compose host names, once they answer, with
+    tokens signed by the secret the services check; `QYZMET_SIMULATOR_REPLICAS=0` (or
+    `--scale simulator=0`) is `--no-simulator`."""
+    services = compose["services"]
+    simulator = services["simulator"]
+    assert simulator["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert simulator["image"] == services["intake-api"]["image"]
+    command = simulator["command"]
+    assert command[0] == "simulate"
+    assert command[command.index("--rate") + 1] == "${QYZMET_SIMULATOR_RATE:-2}"
+    urls = dict(command[i + 1].split("=", 1) for i, word in enumerate(command) if word == "--url")
+    apis = {plugin.name: plugin for plugin in registered_services()}
+    assert set(urls) == set(SIMULATED)
+    for name, url in urls.items():
+        port = services[f"{name}-api"]["environment"][apis[name].api_port_variable]
+        assert url == f"http://{name}-api:{port}"
+        assert simulator["depends_on"][f"{name}-api"]["condition"] == "service_healthy"
+    env = simulator["environment"]
+    assert env["QYZMET_TOKEN_SECRET"] == services["intake-api"]["environment"]["QYZMET_TOKEN_SECRET"]
+    assert not {"DATABASE_URL", "QYZMET_AUDIT_KEY", "KAFKA_BOOTSTRAP_SERVERS"} & set(env), (
+        "the simulator is an office outside: only the APIs and a token secret"
+    )
+    assert not any(key.endswith("_DATABASE_URL") for key in env)
+    assert simulator["deploy"]["replicas"] == "${QYZMET_SIMULATOR_REPLICAS:-1}"
+    assert simulator["healthcheck"]["test"][0] == "CMD"
+    assert "profiles" not in simulator, "`docker compose up` starts it, as `make run` does"
