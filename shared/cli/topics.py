@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the Kafka client and settings load when a command runs, not for `--help`
@@ -46,12 +48,24 @@ def _create(args: argparse.Namespace) -> int:
     return 0
 
 
+def topic_layout(env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """(`TOPIC_PARTITIONS`, `TOPIC_PREFIX`) as `PlatformSettings` reads them (names in any case),
+    without loading pydantic; a value it would refuse is left to it, to refuse as it does."""
+    values = {key.lower(): value for key, value in (os.environ if env is None else env).items()}
+    partitions = values.get("topic_partitions", "6").strip()
+    if not (partitions.isascii() and partitions.isdigit() and int(partitions) >= 1):
+        from shared.settings import PlatformSettings
+
+        settings = PlatformSettings()
+        return settings.topic_partitions, settings.topic_prefix
+    return int(partitions), values.get("topic_prefix", "")
+
+
 def _list(args: argparse.Namespace) -> int:
     from shared.messaging.topics import contract_topics
-    from shared.settings import PlatformSettings
 
-    settings = PlatformSettings()
-    for spec in contract_topics(settings.topic_partitions, settings.topic_prefix):
+    partitions, prefix = topic_layout()
+    for spec in contract_topics(partitions, prefix):
         print(f"{spec.name:40} partitions={spec.partitions}")
     return 0
 

@@ -1,7 +1,8 @@
 """The topics of the event contract, created explicitly (never by auto-creation).
 
-Which topics exist is the contract table's to say (`shared.contracts.topics`); this module only
-creates them, each with its dead-letter topic.
+Which topics exist is the contract table's to say (`shared.contracts.topics`; its names, without
+the event models, in `shared.contracts.topic_names`); this module only creates them, each with its
+dead-letter topic.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from shared.contracts.topic_names import TOPIC_NAMES
 
-from shared.contracts.topics import topic_names
+if TYPE_CHECKING:  # the Kafka client loads when topics are created, not when they are listed
+    from kafka.admin import NewTopic
 
-DOMAIN_TOPICS: tuple[str, ...] = topic_names()
+DOMAIN_TOPICS: tuple[str, ...] = TOPIC_NAMES
 DLQ_SUFFIX = ".dlq"
 DEFAULT_PARTITIONS = 6
 
@@ -56,6 +57,8 @@ def replication_from_env() -> int:
 def new_topic(spec: TopicSpec, replication: int) -> NewTopic:
     """Records kept forever (`retention.ms=-1`: compliance replays from offset 0); with replicas,
     an acknowledged record (`acks=all`) is on at least two of them (`min.insync.replicas`)."""
+    from kafka.admin import NewTopic
+
     configs = {"retention.ms": "-1"}
     if replication > 1:
         configs["min.insync.replicas"] = str(max(1, min(2, replication - 1)))  # 3 replicas: 2
@@ -72,6 +75,9 @@ def ensure_topics(
 ) -> list[str]:
     """Create the topics that do not exist yet (`new_topic`); return the names created now.
     `replication`: the replication factor, default `KAFKA_REPLICATION_FACTOR` or 1."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
     replication = replication or replication_from_env()
     wanted = list(specs)
     deadline = time.monotonic() + timeout_s

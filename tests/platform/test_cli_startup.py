@@ -68,7 +68,8 @@ def test_the_top_level_help_imports_no_command_and_no_heavy_library() -> None:
     [
         (["token", "--help"], set()),
         (["token", "--role", "clerk", "--office", "karaganda-dept-01"], set()),  # made without pydantic
-        (["topics", "--help"], {"pydantic", "kafka", "structlog"}),  # reading a topic needs the client
+        (["topics", "--help"], set()),
+        (["topics", "list"], set()),  # the names without the contract's models, the layout without pydantic
         (["simulate", "--help"], set()),
         (["up", "--help"], set()),
         (["run", "--help"], set()),  # the supervisor and every service's code load when it runs
@@ -113,6 +114,50 @@ def test_every_command_in_the_table_is_registered_by_its_module() -> None:
     for name, (module, help_text) in COMMANDS.items():
         assert name in registered, f"{module} registers no {name!r}"
         assert registered[name] == help_text, f"the table's help of {name!r} differs from {module}'s"
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"TOPIC_PARTITIONS": "12", "TOPIC_PREFIX": "run7."},
+        {"topic_partitions": " 3 ", "topic_prefix": " spaced "},
+        {"TOPIC_PARTITIONS": "06", "TOPIC_PREFIX": ""},
+    ],
+)
+def test_topics_lists_light_layout_reads_what_platform_settings_would(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.cli.topics import topic_layout
+    from shared.settings import PlatformSettings
+
+    for name in ("TOPIC_PARTITIONS", "TOPIC_PREFIX", "topic_partitions", "topic_prefix"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    full = PlatformSettings()
+    assert topic_layout() == (full.topic_partitions, full.topic_prefix)
+
+
+@pytest.mark.parametrize("partitions", ["0", "-2", "six", "+4"])
+def test_topics_list_refuses_or_accepts_a_layout_as_platform_settings_does(
+    partitions: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import ValidationError
+
+    from shared.cli.topics import topic_layout
+    from shared.settings import PlatformSettings
+
+    monkeypatch.setenv("TOPIC_PARTITIONS", partitions)
+    try:
+        expected: object = PlatformSettings().topic_partitions
+    except ValidationError as exc:
+        expected = type(exc)
+    try:
+        found: object = topic_layout()[0]
+    except ValidationError as exc:
+        found = type(exc)
+    assert found == expected
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from shared.cli.contracts import render_contract
 from shared.contracts.decisions import DECISION_EVENTS, INSPECTION_COMMANDS, CaseOpened
 from shared.contracts.event import parse_ce_type
 from shared.contracts.routes import Route, UnroutedEvent, route_for
+from shared.contracts.topic_names import TOPIC_NAMES
 from shared.contracts.topics import CONTRACT_TOPICS, STORED_EVENTS, internal_event_names, topic_names
 from shared.messaging.topics import contract_topics, dlq_of
 
@@ -74,6 +75,15 @@ def test_every_topic_of_the_table_is_created_with_its_dead_letter_topic() -> Non
     for topic in topic_names():
         assert {"p." + topic, "p." + dlq_of(topic)} <= created
     assert len(topic_names()) == len(set(topic_names())) == len(CONTRACT_TOPICS)
+
+
+def test_the_topic_names_listed_without_the_models_are_the_tables() -> None:
+    """`qyzmet topics list` and topic creation read the names from `topic_names.py` (no event model
+    loads): exactly the table's, in its order, and nothing else is created."""
+    assert topic_names() == TOPIC_NAMES
+    assert [spec.name for spec in contract_topics()] == [
+        name for topic in topic_names() for name in (topic, dlq_of(topic))
+    ]
 
 
 def test_routes_carry_the_prefix_and_refuse_an_unknown_event() -> None:
