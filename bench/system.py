@@ -130,6 +130,7 @@ def running_system(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "TOPIC_PREFIX": prefix,
         "QYZMET_DATA_DIR": str(workdir / "data"),
+        "XDG_STATE_HOME": str(workdir / "state"),  # its pointer in the bench's folder, not the user's
         "QYZMET_TOKEN_SECRET": SECRET,
         "QYZMET_LOG_LEVEL": "WARNING",
         **{f"{s.upper()}_API_PORT": str(p) for s, p in ports.items()},

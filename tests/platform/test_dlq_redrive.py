@@ -114,4 +114,5 @@ async def test_redrive_puts_dead_letters_back_once_each(
 def test_redrive_without_a_broker_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.setenv("QYZMET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no system the user runs either
     assert main(["dlq", "redrive", "applications.v1"]) == 2
