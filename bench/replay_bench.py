@@ -7,7 +7,8 @@ their cases' steps in rounds (assigned, inspection scheduled and completed, deci
 notification states, a complaint registered and resolved, entitlement started), so an
 application's events are spread over the log as in a running system. `QYZMET_BENCH_REPLAY_EVENTS`
 makes a quicker run (default 1,000,000). Peak RSS is the process's high-water mark after the
-replay (the replay streams: it keeps at most its row cache and one page in memory).
+replay (the replay streams: it keeps at most its row cache, two pages and a batch of history in
+memory).
 """
 
 from __future__ import annotations

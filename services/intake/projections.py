@@ -6,30 +6,21 @@ from __future__ import annotations
 import asyncpg
 
 from services.intake.adapters.as_of import status_as_of
-from services.intake.adapters.projection import ApplicationProjector
+from services.intake.adapters.status_replay import StatusReplay
 from services.intake.bootstrap import MIGRATIONS, schema_from_env
-from shared.replay.reading import read_all
-from shared.replay.selection import count_events
 from shared.replay.spec import KafkaJob, ProjectionSpec, ReplayJob, TableSpec
 
-REPLAY_BATCH = 2000
-"""Events per transaction: short ones, as a running transaction holds back gap-safe readers."""
+REPLAY_PAGE = 5000
+"""Events per gap-safe page read."""
 REPLAY_CACHE_ROWS = 20_000
 """Rows a replay keeps in memory (written when they leave, or at the end)."""
 _STREAM = "'application-' || application_id::text"
 
 
 async def replay_applications(pool: asyncpg.Pool, job: ReplayJob) -> int:
-    """The live projector's code, reading `job.source`'s events into `job.target`'s rows."""
-    projector = ApplicationProjector(
-        pool, job.source, REPLAY_BATCH, target=job.target, streams=job.streams, cache_rows=REPLAY_CACHE_ROWS,
-        write_behind=True,
-    )  # fmt: skip
-    async with pool.acquire() as conn:
-        expected = await count_events(conn, job.source, job.streams)
-    total = await read_all(projector.run_once, expected, job.progress)
-    await projector.flush()
-    return total
+    """The live projector's fold (`status_rows`), reading `job.source`'s events into `job.target`'s rows."""
+    replay = StatusReplay(job.source, job.target, page=REPLAY_PAGE, cache_rows=REPLAY_CACHE_ROWS)
+    return await replay.run(pool, job.streams, job.progress)
 
 
 async def _from_kafka(pool: asyncpg.Pool, job: KafkaJob) -> int:

@@ -12,6 +12,8 @@ allocates.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def freeze_startup_heap() -> int:
@@ -21,3 +23,22 @@ def freeze_startup_heap() -> int:
     takes ~100 ms and finds nothing to free there, and it would run when work is waiting."""
     gc.freeze()
     return gc.get_freeze_count()
+
+
+@contextmanager
+def automatic_collection_paused() -> Iterator[None]:
+    """No automatic cyclic collection inside the block (the collector as it was after it).
+
+    For bulk work that keeps hundreds of thousands of objects alive for a while and allocates
+    millions that refcounting frees: a replay's row cache and pending history are promoted and
+    walked again by every full collection (1,000,000 events: 57 s of Python CPU with automatic
+    collection, 48 s with the startup heap frozen, 29 s without), while it leaves no cyclic
+    garbage (a `gc.collect()` after it finds none). Memory stays bounded by what the work keeps.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
 
 import asyncpg
 import structlog
@@ -22,7 +21,6 @@ from services.intake.adapters import status_rows
 from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
-from shared.replay.reading import read_committed
 from shared.runtime.pacing import IdlePacing
 
 log = structlog.get_logger(__name__)
@@ -30,19 +28,32 @@ log = structlog.get_logger(__name__)
 PROJECTION = "intake.applications"
 
 
+def upsert_sql(schema: str) -> str:
+    """Insert or update status rows (`$1`: the rows as one JSON array, which PostgreSQL reads
+    into the table's row type: one encoding pass in Python, no per-value array encoding)."""
+    columns = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
+    return (
+        f"INSERT INTO {schema}.applications ({columns}) SELECT {columns}"
+        f" FROM json_populate_recordset(NULL::{schema}.applications, $1::json)"
+        f" ON CONFLICT (application_id) DO UPDATE SET {updates}"
+    )
+
+
+def rows_sql(schema: str) -> str:
+    """The status rows of the applications `$1` (uuid[])."""
+    return f"SELECT {', '.join(COLUMNS)} FROM {schema}.applications WHERE application_id = ANY($1::uuid[])"
+
+
 class ApplicationProjector:
-    """Projects intake's events from `schema` into the status rows of `target` (default: the
-    same schema; a replay names a fresh one). Each batch: read events (gap-safe), load the rows
-    they touch, fold them in memory (`status_rows`), write the changed rows and the history in
-    two set-based statements, move the checkpoint, all in one transaction.
+    """Projects intake's events from `schema` into its status rows. Each batch: read events
+    (gap-safe), load the rows they touch, fold them in memory (`status_rows`), write the changed
+    rows and the history in two set-based statements, move the checkpoint, all in one transaction.
 
     Rows are kept between batches (at most `cache_rows`) while this projector is the only one
     that moved the checkpoint: if the checkpoint is not where this projector left it, another
     projector (or a rebuild) ran, and the rows are read again.
-
-    `write_behind` (a replay into a fresh schema, the only writer there): a changed row is
-    written when it leaves the cache or at `flush()`, not at every batch; the history is written
-    at every batch all the same. Memory stays bounded by `cache_rows`."""
+    A replay into a fresh schema uses the same fold in bulk (`status_replay.StatusReplay`)."""
 
     def __init__(
         self,
@@ -50,49 +61,33 @@ class ApplicationProjector:
         schema: str,
         batch_size: int = 500,
         *,
-        target: str | None = None,
-        streams: Sequence[str] | None = None,
         cache_rows: int = 50_000,
-        write_behind: bool = False,
     ) -> None:
         self.pool = pool
         self.schema = checked_identifier(schema)
-        self.target = checked_identifier(target or schema)
         self.store = EventStore(schema)
         self.batch_size = batch_size
-        self.streams = None if streams is None else list(streams)
         self.cache_rows = cache_rows
         self.lag_events = 0
         self.failures = 0
         self._cache: OrderedDict[str, Row | None] = OrderedDict()
         self._cache_at: GlobalCursor | None = None
-        self.write_behind = write_behind
-        self._dirty: set[str] = set()
-        self._broken = False
-        columns = ", ".join(COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "application_id")
-        # Rows travel as one JSON array (PostgreSQL reads it into the table's row type): one
-        # encoding pass in Python, no per-value array encoding.
-        self._upsert_sql = (
-            f"INSERT INTO {self.target}.applications ({columns}) SELECT {columns}"
-            f" FROM json_populate_recordset(NULL::{self.target}.applications, $1::json)"
-            f" ON CONFLICT (application_id) DO UPDATE SET {updates}"
-        )
+        self._upsert_sql = upsert_sql(self.schema)
         history = ", ".join(HISTORY_COLUMNS)
         self._history_sql = (
-            f"INSERT INTO {self.target}.application_history ({history}) SELECT {history}"
-            f" FROM json_populate_recordset(NULL::{self.target}.application_history, $1::json)"
+            f"INSERT INTO {self.schema}.application_history ({history}) SELECT {history}"
+            f" FROM json_populate_recordset(NULL::{self.schema}.application_history, $1::json)"
             " ON CONFLICT DO NOTHING"
         )
 
     async def _checkpoint(self, conn: asyncpg.Connection) -> GlobalCursor:
         await conn.execute(
-            f"INSERT INTO {self.target}.projection_checkpoints (projection, txid, position)"
+            f"INSERT INTO {self.schema}.projection_checkpoints (projection, txid, position)"
             " VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
             PROJECTION,
         )
         row = await conn.fetchrow(
-            f"SELECT txid::text::bigint AS txid, position FROM {self.target}.projection_checkpoints"
+            f"SELECT txid::text::bigint AS txid, position FROM {self.schema}.projection_checkpoints"
             " WHERE projection = $1 FOR UPDATE",
             PROJECTION,
         )
@@ -106,24 +101,14 @@ class ApplicationProjector:
                 return await self._batch(conn)
         except BaseException:
             self._cache_at = None  # the cached rows may hold what was rolled back
-            # rows held back (write-behind) may be gone with the failed batch: never carry on
-            self._broken = self.write_behind
             raise
 
     async def _batch(self, conn: asyncpg.Connection) -> int:
-        if self._broken:
-            raise RuntimeError("a batch of this write-behind replay failed: start the replay again")
-        if self.write_behind:
-            # A replay's rows are rebuilt from scratch if it is cut short: no need to wait for
-            # each batch's WAL flush (the final `flush()` commits durably).
-            await conn.execute("SET LOCAL synchronous_commit = off")
         cursor = await self._checkpoint(conn)
         if cursor != self._cache_at:
-            if self._dirty:
-                raise RuntimeError("another projector moved the checkpoint of a write-behind replay")
             self._cache.clear()
         self._cache_at = None  # until this batch commits
-        events = await read_committed(conn, self.store, cursor, self.batch_size, self.streams)
+        events = await self.store.read_committed(conn, cursor, self.batch_size)
         if not events:
             self._cache_at = cursor
             return 0
@@ -134,14 +119,11 @@ class ApplicationProjector:
             if entry is not None:
                 history.append(entry)
         changed = [row for row in rows.values() if row is not None]
-        if self.write_behind:
-            self._dirty.update(str(row["application_id"]) for row in changed)
-            changed = []
         last = events[-1]
-        changed.extend(self._remember(rows, GlobalCursor(last.txid, last.position)))
+        self._remember(rows, GlobalCursor(last.txid, last.position))
         await self._write(conn, changed, history)
         await conn.execute(
-            f"UPDATE {self.target}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
+            f"UPDATE {self.schema}.projection_checkpoints SET txid = $2::text::xid8, position = $3,"
             " updated_at = now() WHERE projection = $1",
             PROJECTION,
             str(last.txid),
@@ -149,24 +131,13 @@ class ApplicationProjector:
         )
         return len(events)
 
-    async def flush(self) -> None:
-        """Write the rows a write-behind projector still holds."""
-        rows = [row for app in self._dirty if (row := self._cache.get(app)) is not None]
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self._write(conn, rows, [])
-        self._dirty.clear()
-
     async def _rows_of(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> dict[str, Row | None]:
-        """The rows the events touch (None: no row), from the cache or the target."""
+        """The rows the events touch (None: no row), from the cache or the table."""
         wanted = {app for event in events if (app := status_rows.application_of(event)) is not None}
         rows = {app: self._cache[app] for app in wanted if app in self._cache}
         missing = [app for app in wanted if app not in rows]
         if missing:
-            found = await conn.fetch(
-                f"SELECT {', '.join(COLUMNS)} FROM {self.target}.applications"
-                " WHERE application_id = ANY($1::uuid[])",
-                missing,
-            )
+            found = await conn.fetch(rows_sql(self.schema), missing)
             rows.update({app: None for app in missing})
             rows.update({str(row["application_id"]): dict(row) for row in found})
         return rows
@@ -174,38 +145,26 @@ class ApplicationProjector:
     async def _write(self, conn: asyncpg.Connection, rows: list[Row], history: list[HistoryEntry]) -> None:
         if rows:
             await conn.execute(self._upsert_sql, rows)
-        if history and self.write_behind:
-            # a fresh target read once from the start: no entry can be there already (COPY)
-            await conn.copy_records_to_table(
-                "application_history", schema_name=self.target, columns=HISTORY_COLUMNS, records=history
-            )
-        elif history:
+        if history:
             await conn.execute(
                 self._history_sql, [dict(zip(HISTORY_COLUMNS, h, strict=True)) for h in history]
             )
 
-    def _remember(self, rows: dict[str, Row | None], at: GlobalCursor) -> list[Row]:
+    def _remember(self, rows: dict[str, Row | None], at: GlobalCursor) -> None:
         """Keep the rows for the next batch (committed with the checkpoint `at` by the caller:
-        `run_once` forgets them if the commit fails); return the changed rows that left the
-        cache unwritten (write-behind), to be written now."""
+        `run_once` forgets them if the commit fails)."""
         for app, row in rows.items():
             self._cache[app] = row
             self._cache.move_to_end(app)
-        leaving: list[Row] = []
         while len(self._cache) > self.cache_rows:
-            app, row = self._cache.popitem(last=False)
-            if app in self._dirty:
-                self._dirty.discard(app)
-                if row is not None:
-                    leaving.append(row)
+            self._cache.popitem(last=False)
         self._cache_at = at
-        return leaving
 
     async def lag(self) -> int:
         """Events stored after the checkpoint (not yet projected)."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT txid::text AS txid, position FROM {self.target}.projection_checkpoints"
+                f"SELECT txid::text AS txid, position FROM {self.schema}.projection_checkpoints"
                 " WHERE projection = $1",
                 PROJECTION,
             )

@@ -59,6 +59,8 @@ OVERRIDDEN = WithdrawalOverridden.event_name
 
 _STATUSES = {status.value: status for status in ApplicationStatus}
 """Status by its value (a dictionary look-up: an enum call per event costs more)."""
+_VALUES = {status: status.value for status in ApplicationStatus}
+"""A status's value (a dictionary look-up: `.value` is a Python-level property)."""
 
 
 @cache
@@ -119,9 +121,11 @@ def apply(rows: dict[str, Row | None], stored: StoredEvent) -> HistoryEntry | No
     elif kind == OVERRIDDEN and fresh:
         _set_status(row, stored, StatusPoint(S.DECIDED, _time(data["decided_at"])))
     elif kind == PROGRESS:
+        at = _time(data["occurred_at"])
+        assert at is not None
         if fresh:
-            _progress(row, stored, data)
-        event_type, at, actor = data["source_event_type"], _time(data["occurred_at"]), data.get("recorded_by")
+            _progress(row, stored, data, at)
+        event_type, actor = data["source_event_type"], data.get("recorded_by")
     assert at is not None
     return (app, stored.version, event_type, at, actor, row["status"])
 
@@ -168,20 +172,19 @@ def _touch(row: Row, stored: StoredEvent) -> None:
 
 
 def _set_status(row: Row, stored: StoredEvent, point: StatusPoint) -> None:
-    row["status"] = point.status.value
+    row["status"] = _VALUES[point.status]
     row["status_at"] = point.at
     row["is_open"] = point.is_open
     _touch(row, stored)
 
 
-def _progress(row: Row, stored: StoredEvent, data: dict[str, Any]) -> None:
-    """A case step: the status moves as `domain/status.py` says; the step's facts (executor,
-    inspection date, decision, new due date) are kept whether or not it moved the status."""
+def _progress(row: Row, stored: StoredEvent, data: dict[str, Any], occurred_at: datetime) -> None:
+    """A case step recorded at `occurred_at`: the status moves as `domain/status.py` says; the
+    step's facts (executor, inspection date, decision, new due date) are kept whether or not it
+    moved the status."""
     current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
-    occurred_at = _time(data["occurred_at"])
-    assert occurred_at is not None
     _set_status(row, stored, next_status(current, data["step"], occurred_at))
-    entry = _keyed_entry(data, occurred_at.isoformat())
+    entry = _keyed_entry(data, occurred_at)
     if entry is not None:
         column, key, value = entry
         merged = dict(row[column])
@@ -222,10 +225,24 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _keyed_entry(data: dict[str, Any], at: str) -> tuple[str, str, dict[str, Any]] | None:
+_KEYED_STEPS = frozenset(
+    {
+        "complaint_registered",
+        "complaint_review_extended",
+        "complaint_resolved",
+        "complaint_escalated",
+        "notification_state_changed",
+    }
+)
+
+
+def _keyed_entry(data: dict[str, Any], occurred_at: datetime) -> tuple[str, str, dict[str, Any]] | None:
     """(column, key, fields merged into its entry) for a step about one complaint or one
     notification of the application; None for the other steps."""
     step, complaint = data["step"], data.get("complaint_id")
+    if step not in _KEYED_STEPS:
+        return None
+    at = occurred_at.isoformat()
     if step == "complaint_registered" and complaint:
         return (
             "complaints",
