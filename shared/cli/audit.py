@@ -14,7 +14,6 @@ a cut-off tail could not be seen), unless `--allow-unanchored`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -114,6 +113,8 @@ async def _verify(
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.audit.keys import AuditKeyMissing, find_audit_key
     from shared.settings import PlatformSettings
 
@@ -186,6 +187,8 @@ def _moment(text: str) -> datetime:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.audit.export import ExportFilter, Writer
     from shared.settings import PlatformSettings
 
@@ -229,6 +232,8 @@ async def publish_schemas(database_url: str, schemas: list[str]) -> str:
 
 
 def _audit_publish(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.settings import PlatformSettings
 
     url = checked_database_url(PlatformSettings())

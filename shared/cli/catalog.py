@@ -13,7 +13,6 @@ cannot answer (no edition in force, no term in the seeds, broken data).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -68,6 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _adoptions(catalog: Catalog) -> tuple[AdoptionRecord, ...]:
     """Administrator adoptions stored in PostgreSQL (with the examples they do not replace) when
     DATABASE_URL is set; the shipped examples otherwise."""
+    import asyncio
+
     from shared.catalog import load_example_adoptions
 
     database_url = os.environ.get("DATABASE_URL")

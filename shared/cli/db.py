@@ -13,7 +13,6 @@ several places at once.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shlex
 import sys
@@ -42,6 +41,8 @@ async def setup_databases(
 ) -> dict[str, str]:
     """Roles, the catalog and every service schema ready (module docstring); returns
     `<SERVICE>_DATABASE_URL` -> the URL that service connects with."""
+    import asyncio
+
     from shared.catalog.store import MIGRATIONS as CATALOG_MIGRATIONS
     from shared.db.grants import grant_catalog_readers, migrate_as_owner
     from shared.db.pool import connect
@@ -105,6 +106,8 @@ async def _require_administrator(conn: asyncpg.Connection) -> None:
 
 
 def _setup(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.runtime.database import login_of
     from shared.runtime.registry import registered_services
     from shared.settings import PlatformSettings
@@ -144,6 +147,8 @@ def least_privilege_environment(
     administrator's URL; then the environment every process shares (no `DATABASE_URL`, no
     service's URL: the processes never hold the administrator's credentials, nor another
     service's), and per process its own service's `<SERVICE>_DATABASE_URL`."""
+    import asyncio
+
     from shared.runtime.database import database_url_variable
     from shared.settings import PlatformSettings
 

@@ -12,7 +12,6 @@ send one copy twice: harmless). Prints ids, types and positions, never bodies.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +63,8 @@ async def _read_to_end(
     bootstrap: str, topic: str, timeout_s: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` up to its end offsets when the read began."""
+    import asyncio
+
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition
 
@@ -125,6 +126,8 @@ def iso_time(text: str) -> datetime:
 
 
 def _redrive(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.settings import PlatformSettings
 
     broker = broker_of(PlatformSettings())

@@ -16,7 +16,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "infra": ("shared.cli.infra", "start/stop local PostgreSQL and Kafka for `make run`"),
@@ -58,6 +57,8 @@ def _register_module(
 
 
 def _register_plugins(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from importlib.metadata import entry_points  # reads every installed package's entry points
+
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in subparsers.choices:
             entry.load()(subparsers)
@@ -69,8 +70,10 @@ def _chosen(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser for `argv`: in full for the command it names, one help line for the others;
-    every command in full when `argv` is None."""
+    """The parser for `argv`: in full for the command it names, one help line for the others
+    (plugins' commands only when it names none of the table's: reading the installed packages'
+    entry points is a good part of a built-in command's start); every command in full when `argv`
+    is None."""
     parser = argparse.ArgumentParser(prog="qyzmet", description="Qyzmet platform command line")
     subparsers = parser.add_subparsers(dest="command", required=True)
     chosen = None if argv is None else _chosen(argv)
@@ -84,7 +87,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         if name not in subparsers.choices:
             subparsers.add_parser(name, help=help_text)
-    _register_plugins(subparsers)
+    if chosen not in COMMANDS:  # the top-level help, a plugin's command, or a word to refuse
+        _register_plugins(subparsers)
     return parser
 
 

@@ -12,7 +12,6 @@ Every change is written with its audit record in one transaction (schema `catalo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -44,6 +43,8 @@ def _value(text: str) -> object:
 def _with_store(
     work: Callable[[asyncpg.Connection, CatalogStore], Awaitable[T]], *, audited: bool = False
 ) -> T:
+    import asyncio
+
     from shared.audit import AuditLog
     from shared.audit.keys import command_audit_key
     from shared.catalog import load_catalog

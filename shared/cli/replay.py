@@ -13,7 +13,6 @@ imported, and only here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -104,6 +103,8 @@ async def _run(args: argparse.Namespace, specs: list[ProjectionSpec], settings: 
 
 
 def _replay_command(args: argparse.Namespace) -> int:
+    import asyncio
+
     if args.target == DECISIONS:
         from shared.cli.decision_audit import audit_decisions
 

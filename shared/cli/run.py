@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import entry_points
 from typing import Any
 
 RUN_PROCESS = "qyzmet-run"
@@ -47,6 +46,8 @@ def banner(urls: list[str], simulator_rate: float | None, homes: dict[str, str] 
 
 def simulator_command(args: argparse.Namespace, urls: list[str]) -> dict[str, list[str]]:
     """The regional-office simulator as one more child, when installed and wanted."""
+    from importlib.metadata import entry_points
+
     if args.no_simulator or not entry_points(group="qyzmet.commands", name="simulate"):
         return {}
     argv = [sys.executable, "-m", "shared.cli.main", "simulate", "--rate", f"{args.rate:g}"]

@@ -5,7 +5,6 @@ now. No personal data is printed (the applicant's ИИН is left out)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import uuid
@@ -88,6 +87,8 @@ async def _show(
 
 
 def _status_command(args: argparse.Namespace) -> int:
+    import asyncio
+
     from shared.settings import PlatformSettings
 
     try:

@@ -93,6 +93,14 @@ def _heavy(loaded: set[str]) -> list[str]:
 def test_every_commands_help_loads_no_heavy_module(command: str) -> None:
     loaded = _modules_after([command, "--help"])
     assert not _heavy(loaded), f"qyzmet {command} --help loads {_heavy(loaded)}"
+    assert "asyncio" not in loaded, "the event loop is for running a command (~30-50 ms to import)"
+
+
+@pytest.mark.parametrize("command", [name for name in COMMANDS if name != "serve"])
+def test_a_built_in_commands_help_reads_no_entry_points(command: str) -> None:
+    """Scanning every installed package's entry points (for plugins' commands) is for the
+    top-level help and for a command the table lacks; `serve` lists the services' processes."""
+    assert "importlib.metadata" not in _modules_after([command, "--help"])
 
 
 def test_the_names_the_helps_use_are_the_platforms() -> None:
