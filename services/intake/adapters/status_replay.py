@@ -6,10 +6,11 @@ needs none of the live projector's per-batch bookkeeping (the checkpoint's row l
 transaction per batch). It reads the store's gap-safe pages on one connection, the next page
 while it folds the current one, and writes on another while it folds: the history by COPY in
 large batches, a row when it leaves the row cache (at most `cache_rows` rows in memory) or at
-the end, with the checkpoint where the replay stopped. A row that left the cache is read back
-from the target when a later event needs it. The target's indexes but the rows' primary key are
-built after the load (`indexes_built_after`), and the garbage collector does not walk the cache
-at every collection meanwhile (`automatic_collection_paused`).
+the end, with the checkpoint where the replay stopped. A row that left the cache is brought
+back when a later event needs it: from memory until its write commits, then from the target on
+a third connection (the fold never waits for a write to finish). The target's indexes but the
+rows' primary key are built after the load (`indexes_built_after`), and the garbage collector
+does not walk the cache at every collection meanwhile (`automatic_collection_paused`).
 
 1,000,000 events (bench/replay_bench.py): ~25 s of Python CPU, about twice a raw read's.
 """
@@ -65,7 +66,10 @@ class StatusReplay:
         """The rows the last events touched, least recently touched first (absent: no row, or it
         left the cache)."""
         self._history: list[HistoryEntry] = []
-        self._leaving: list[Row] = []
+        self._leaving: dict[str, Row] = {}
+        """Rows that left the cache since the last write began."""
+        self._unwritten: dict[str, Row] = {}
+        """Rows that left the cache and whose write has not committed yet."""
         self._left = False
         """Some row left the cache: an application missing from it may be in the target."""
         self._writing: asyncio.Future[None] | None = None
@@ -74,7 +78,7 @@ class StatusReplay:
 
     async def run(self, pool: asyncpg.Pool, streams: Sequence[str] | None, progress: Progress) -> int:
         total, last = 0, None
-        async with pool.acquire() as reader, pool.acquire() as writer:
+        async with pool.acquire() as reader, pool.acquire() as writer, pool.acquire() as lookup:
             if await writer.fetchval(f"SELECT EXISTS (SELECT FROM {self.target}.applications)"):
                 raise TargetNotFresh(f"{self.target}.applications is not empty")
             expected = await count_events(reader, self.store.schema, streams)
@@ -84,7 +88,7 @@ class StatusReplay:
                     with automatic_collection_paused():
                         async with aclosing(pages):
                             async for events in pages:
-                                await self._fold(writer, events)
+                                await self._fold(writer, lookup, events)
                                 total, last = total + len(events), events[-1]
                                 progress(len(events))
                     await self._finish(writer, last)
@@ -94,14 +98,14 @@ class StatusReplay:
                     await asyncio.wait([self._writing])
         return total
 
-    async def _fold(self, writer: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    async def _fold(
+        self, writer: asyncpg.Connection, lookup: asyncpg.Connection, events: list[StoredEvent]
+    ) -> None:
         cache = self._cache
         apps = {app for event in events if (app := status_rows.application_of(event)) is not None}
         missing = [app for app in apps if app not in cache]
         if missing and self._left:
-            await self._write_now(writer)  # every row that left the cache is in the target
-            for row in await writer.fetch(self._rows, missing):
-                cache[str(row["application_id"])] = dict(row)
+            await self._load(lookup, missing)
         history = self._history
         for event in events:
             entry = status_rows.apply(cache, event)
@@ -111,29 +115,44 @@ class StatusReplay:
             if app in cache:
                 cache.move_to_end(app)
         while len(cache) > self.cache_rows:
-            row = cache.popitem(last=False)[1]
+            app, row = cache.popitem(last=False)
             if row is not None:
-                self._leaving.append(row)
+                self._leaving[app] = self._unwritten[app] = row
                 self._left = True
         if len(history) >= self.history_rows or self._leaving:
             await self._start_write(writer)
+
+    async def _load(self, lookup: asyncpg.Connection, missing: list[str]) -> None:
+        """Bring back the rows of `missing` that left the cache: from memory while their write
+        has not committed (a copy: the write may still be encoding the row), else from the
+        target, where it has (`lookup` is neither the reader nor the writer, so no wait)."""
+        cache, stored = self._cache, []
+        for app in missing:
+            row = self._unwritten.get(app)
+            if row is None:
+                stored.append(app)
+            else:
+                cache[app] = dict(row)
+        if stored:
+            for row in await lookup.fetch(self._rows, stored):
+                cache[str(row["application_id"])] = dict(row)
 
     async def _start_write(self, writer: asyncpg.Connection) -> None:
         """Write what is pending while the next page is folded (one write at a time)."""
         if self._writing is not None:
             await self._writing
         rows, history = self._leaving, self._history
-        self._leaving, self._history = [], []
+        self._leaving, self._history = {}, []
         self._writing = asyncio.ensure_future(self._write(writer, rows, history))
 
-    async def _write_now(self, writer: asyncpg.Connection) -> None:
-        await self._start_write(writer)
-        assert self._writing is not None
-        await self._writing
-
-    async def _write(self, conn: asyncpg.Connection, rows: list[Row], history: list[HistoryEntry]) -> None:
+    async def _write(
+        self, conn: asyncpg.Connection, rows: dict[str, Row], history: list[HistoryEntry]
+    ) -> None:
         if rows:
-            await conn.execute(self._upsert, rows)
+            await conn.execute(self._upsert, list(rows.values()))
+            for app, row in rows.items():  # committed: a lookup finds it in the target now
+                if self._unwritten.get(app) is row:
+                    del self._unwritten[app]
         if history:  # a fresh target, each event read once: no entry can be there already
             await conn.copy_records_to_table(
                 "application_history", schema_name=self.target, columns=HISTORY_COLUMNS, records=history
@@ -143,7 +162,7 @@ class StatusReplay:
         """The rows still held and the history, and the checkpoint after `last`, in one transaction."""
         if self._writing is not None:
             await self._writing
-        self._leaving.extend(row for row in self._cache.values() if row is not None)
+        self._leaving.update((app, row) for app, row in self._cache.items() if row is not None)
         self._cache.clear()
         async with writer.transaction():
             await self._write(writer, self._leaving, self._history)
@@ -155,4 +174,4 @@ class StatusReplay:
                 str(0 if last is None else last.txid),
                 0 if last is None else last.position,
             )
-        self._leaving, self._history = [], []
+        self._leaving, self._history, self._unwritten = {}, [], {}
