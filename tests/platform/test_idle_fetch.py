@@ -4,6 +4,7 @@ fetch at once (noida-db ignores fetch.max.wait.ms): issue 14, an idle worker bur
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from aiokafka.protocol.fetch import FetchRequest
 
 from shared.infra import KafkaHandle
+from shared.messaging import fetch_wait
 from shared.messaging.kafka import make_consumer, make_producer
 from shared.messaging.topics import TopicSpec, ensure_topics
 
@@ -75,3 +77,32 @@ async def test_a_waiting_consumer_still_gets_a_new_record_promptly(broker: Kafka
         await producer.stop()
         await consumer.stop()
     assert max(latencies) < 0.3, latencies
+
+
+def test_pauses_stay_short_while_records_keep_coming_and_grow_once_idle() -> None:
+    assert fetch_wait.longest_pause(0.0) == fetch_wait.BUSY_FETCH_WAIT_S
+    assert fetch_wait.longest_pause(fetch_wait.ACTIVE_S - 0.01) == fetch_wait.BUSY_FETCH_WAIT_S
+    assert fetch_wait.longest_pause(fetch_wait.ACTIVE_S) == fetch_wait.IDLE_FETCH_WAIT_S
+    assert fetch_wait.longest_pause(math.inf) == fetch_wait.IDLE_FETCH_WAIT_S  # never got a record
+    assert fetch_wait.BUSY_FETCH_WAIT_S < fetch_wait.IDLE_FETCH_WAIT_S
+
+
+async def test_a_consumer_between_bursts_looks_again_sooner_than_an_idle_one(broker: KafkaHandle) -> None:
+    """Right after records (an upstream relay publishing in bursts) empty fetches pause at most the
+    busy cap: several times as many fetches in the same quiet second as an idle consumer sends."""
+    topic = f"idle-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 1)])
+    consumer = make_consumer(broker.bootstrap_servers, [topic], group_id=topic + ".g", instance_id=None)
+    producer = make_producer(broker.bootstrap_servers)
+    await consumer.start()
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"x")
+        while not await consumer.getmany(timeout_ms=1000):
+            pass
+        between_bursts = await _fetches_while_idle(consumer, 1.0)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    # pauses doubling to IDLE_FETCH_WAIT_S allow ~9 fetches in that second; the busy cap ~25
+    assert between_bursts >= 3 / fetch_wait.IDLE_FETCH_WAIT_S, between_bursts
