@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import structlog
+
 from shared.domain.actor import Actor
 from shared.domain.errors import UnknownCommand
 from shared.service_layer.retry import RETRYABLE_ERRORS, RetryPolicy
 from shared.service_layer.unit_of_work import UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,25 @@ class MessageBus(Generic[U]):
             # (refused by the store) and keep the caller's snapshot open while it slept. The
             # caller rolls back and redelivers in a fresh transaction instead.
             async with within as uow:
-                return await handler(command, uow, meta)
+                result = await handler(command, uow, meta)
+            _handled(command, meta)
+            return result
         async for attempt in self.retry.retrying(RETRYABLE_ERRORS):
             with attempt:
                 async with self.begin() as uow:
-                    return await handler(command, uow, meta)
+                    result = await handler(command, uow, meta)
+                _handled(command, meta)
+                return result
         raise AssertionError("unreachable: the retry policy re-raises the last error")
+
+
+def _handled(command: object, meta: Meta) -> None:
+    """One line per command, to follow a conversation (its correlation id) through every
+    service's log: the command's name, the actor's role and office, never its data or subject."""
+    log.info(
+        "command handled",
+        command=type(command).__name__,
+        correlation_id=meta.correlation_id,
+        role=str(meta.actor.role),
+        office=meta.actor.office,
+    )

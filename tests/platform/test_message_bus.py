@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
+import structlog.testing
 
 from shared.domain.actor import Actor
 from shared.domain.errors import InvalidState, UnknownCommand
@@ -129,3 +130,23 @@ async def test_inside_a_callers_unit_nothing_is_retried() -> None:
     with pytest.raises(asyncpg.CannotConnectNowError):
         await bus.handle(Append("s"), META, within=world.begin())
     assert calls == 1
+
+
+async def test_each_handled_command_is_one_log_line_with_its_correlation_id_and_no_subject() -> None:
+    world = World()
+    with structlog.testing.capture_logs() as logs:
+        await world.bus().handle(Append("s", fail_first=1), META)  # retried once: still one line
+        with pytest.raises(InvalidState):
+            await world.bus().handle(Refuse(), META)
+    handled = [line for line in logs if line["event"] == "command handled"]
+    assert handled == [
+        {
+            "event": "command handled",
+            "log_level": "info",
+            "command": "Append",
+            "correlation_id": "corr-1",
+            "role": "clerk",
+            "office": "office-1",
+        }
+    ]
+    assert "clerk-1" not in repr(logs)
