@@ -34,6 +34,23 @@ def test_infrastructure_is_apache_kafka_in_kraft_mode_and_postgresql_with_health
         assert services[name]["healthcheck"]["test"]
 
 
+def test_the_brokers_log_dirs_are_on_its_volume(compose: dict[str, Any]) -> None:
+    """apache/kafka writes to /tmp/kraft-combined-logs unless told otherwise: topics, offsets and the
+    audit.v1 anchors must live on the mounted volume to outlive `docker compose down && up`."""
+    kafka = compose["services"]["kafka"]
+    mounts = {
+        mount.split(":")[1]: mount.split(":")[0] for mount in kafka["volumes"] if isinstance(mount, str)
+    }
+    log_dirs = kafka["environment"].get("KAFKA_LOG_DIRS")
+    assert log_dirs, "KAFKA_LOG_DIRS unset: the broker writes to /tmp inside the container"
+    for log_dir in log_dirs.split(","):
+        volume = next(
+            (name for path, name in mounts.items() if log_dir == path or log_dir.startswith(path + "/")),
+            None,
+        )
+        assert volume in compose["volumes"], f"{log_dir} is on no named volume"
+
+
 def test_every_registered_process_runs_from_the_one_image_with_a_health_check(
     compose: dict[str, Any],
 ) -> None:
