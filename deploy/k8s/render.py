@@ -80,12 +80,14 @@ def _database_env(service: str) -> dict[str, Any]:
 
 
 def _env(plugin: Any) -> list[dict[str, Any]]:
-    env = [_database_env(plugin.name)] if plugin.migrations else []
-    return [
-        *env,
-        {"name": "QYZMET_TOKEN_SECRET", "valueFrom": _secret("token-secret")},
-        {"name": "QYZMET_AUDIT_KEY", "valueFrom": _secret("audit-key")},
-    ]
+    """Each secret only where it is used: the token secret in every process (tokens are checked, and
+    keyed hashes derived from it); a database URL and the audit key only in the processes of a
+    service with a schema (they append to its audit log). The console holds the token secret alone."""
+    token = {"name": "QYZMET_TOKEN_SECRET", "valueFrom": _secret("token-secret")}
+    if not plugin.migrations:
+        return [token]
+    audit = {"name": "QYZMET_AUDIT_KEY", "valueFrom": _secret("audit-key")}
+    return [_database_env(plugin.name), token, audit]
 
 
 def _migrate_job(plugins: list[Any]) -> Manifest:

@@ -115,6 +115,30 @@ def test_the_audit_key_and_token_secret_have_no_public_default() -> None:
         assert f"${{{variable}:-" not in text
 
 
+def _secrets(env: dict[str, Any]) -> set[str]:
+    return {key for key in env if key in ("QYZMET_TOKEN_SECRET", "QYZMET_AUDIT_KEY", "DATABASE_URL")} | {
+        key for key in env if key.endswith("_DATABASE_URL")
+    }
+
+
+def test_no_secret_reaches_a_process_that_does_not_need_it(compose: dict[str, Any]) -> None:
+    """The token secret where tokens are checked, signed or keyed from (every service process, the
+    simulator); the audit key and a database URL only in the processes of a service with a schema
+    (they append to its audit log); the console and the simulator hold the token secret alone, the
+    one-shot migrate step no token secret or audit key."""
+    services = compose["services"]
+    for plugin in registered_services():
+        for process in plugin.processes():
+            expected = {"QYZMET_TOKEN_SECRET"}
+            if plugin.migrations:
+                expected |= {"QYZMET_AUDIT_KEY", f"{plugin.name.upper()}_DATABASE_URL"}
+            assert _secrets(services[process]["environment"]) == expected, process
+    assert _secrets(services["console-api"]["environment"]) == {"QYZMET_TOKEN_SECRET"}
+    assert _secrets(services["simulator"]["environment"]) == {"QYZMET_TOKEN_SECRET"}
+    migrate = _secrets(services["migrate"]["environment"])
+    assert "QYZMET_AUDIT_KEY" not in migrate and "QYZMET_TOKEN_SECRET" not in migrate
+
+
 def test_the_simulated_offices_run_as_make_run_starts_them_and_can_be_switched_off(
     compose: dict[str, Any],
 ) -> None:
