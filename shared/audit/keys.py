@@ -1,37 +1,43 @@
 """The audit chains' HMAC key: never in the database.
 
 `QYZMET_AUDIT_KEY` in production; locally a key made once in `<data dir>/audit_key` (readable
-by the owner only), like the token secret. The CLI finds the running system's key from any folder
-(`shared.runtime.running`). Every record names the key it was made with by a key id (a MAC of a
-fixed text, which reveals nothing of the key)."""
+by the owner only), like the token secret. A command uses the key of the installation it talks to
+(`shared.runtime.command_secrets`: the running system's, found from any folder). Every record
+names the key it was made with by a key id (a MAC of a fixed text, which reveals nothing of the
+key)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.runtime.running import find_running
+from shared.runtime.command_secrets import SecretKind, SecretNotFound, command_secret
 from shared.secret_files import local_secret_file
 
 KEY_FILE = "audit_key"
+AUDIT_KEY_ENV = "QYZMET_AUDIT_KEY"
 
 
 class AuditSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
-    audit_key: str | None = Field(default=None, alias="QYZMET_AUDIT_KEY")
+    audit_key: str | None = Field(default=None, alias=AUDIT_KEY_ENV)
     data_dir: Path = Field(default=Path(".data"), alias="QYZMET_DATA_DIR")
     anchor_interval_s: float = Field(default=60.0, gt=0, alias="QYZMET_AUDIT_ANCHOR_INTERVAL_S")
 
 
 class AuditKeyMissing(RuntimeError):
     pass
+
+
+AUDIT_KEY = SecretKind(KEY_FILE, AUDIT_KEY_ENV, "audit key", lambda system: system.audit_key_from_env)
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,19 @@ def service_audit_key(settings: AuditSettings | None = None) -> AuditKey:
     return key
 
 
-def command_audit_key(settings: AuditSettings | None = None) -> AuditKey:
-    """The key a command that writes audit records (`qyzmet params set`) appends with: the running
-    system's as `find_audit_key` finds it from any folder, else a new one in the data dir."""
+def command_audit_key(data_dir: Path | str | None = None, env: Mapping[str, str] | None = None) -> AuditKey:
+    """The key a command that writes audit records (`qyzmet params set`) appends with: the
+    installation's (`shared.runtime.command_secrets`; never a new one in a running system's data
+    dir), else, with none running, the data dir's, made on first use."""
+    return _command_key(create=True, data_dir=data_dir, env=env)
+
+
+def _command_key(*, create: bool, data_dir: Path | str | None, env: Mapping[str, str] | None) -> AuditKey:
     try:
-        return find_audit_key(settings)
-    except AuditKeyMissing:
-        return service_audit_key(settings)
+        found = command_secret(AUDIT_KEY, create=create, data_dir=data_dir, env=env)
+    except SecretNotFound as exc:
+        raise AuditKeyMissing(str(exc)) from exc
+    return AuditKey(found.value.encode("utf-8"))
 
 
 @functools.cache
@@ -91,21 +103,7 @@ def default_audit_key() -> AuditKey:
     return service_audit_key()
 
 
-def find_audit_key(settings: AuditSettings | None = None) -> AuditKey:
-    """The key a command verifies with: the environment's, else the data dir's, else the running
-    system's (found from any folder). Never made anew: a new key would verify nothing."""
-    settings = settings or AuditSettings()
-    if settings.audit_key:
-        return AuditKey(settings.audit_key.encode("utf-8"))
-    key = _file_key(settings.data_dir, create=False)
-    if key is not None:
-        return key
-    system = find_running(settings.data_dir)
-    if system is not None:
-        key = _file_key(Path(system.data_dir), create=False)
-        if key is not None:
-            return key
-    raise AuditKeyMissing(
-        f"no audit key: set QYZMET_AUDIT_KEY, or QYZMET_DATA_DIR to the system's data directory"
-        f" (looked for {(settings.data_dir / KEY_FILE).resolve()} and the running system's)"
-    )
+def find_audit_key(data_dir: Path | str | None = None, env: Mapping[str, str] | None = None) -> AuditKey:
+    """The key a command verifies with: `QYZMET_AUDIT_KEY`, else the installation's
+    (`shared.runtime.command_secrets`). Never made anew: a new key would verify nothing."""
+    return _command_key(create=False, data_dir=data_dir, env=env)

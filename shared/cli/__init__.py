@@ -5,10 +5,7 @@ anyway); the running-system record is read only when a command asks for a databa
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from typing import Protocol
 
 NO_DATABASE_URL = (
     "qyzmet: DATABASE_URL is not set and no running system was found"
@@ -22,17 +19,15 @@ class DatabaseSettings(Protocol):
     @property
     def database_url(self) -> str | None: ...
 
-    @property
-    def data_dir(self) -> Path: ...
 
+def running_database_url() -> str | None:
+    """The database of the installation a command talks to
+    (`shared.runtime.running.current_installation`), if its system runs: the one `qyzmet run` /
+    `qyzmet up` started. Its address carries no password (libpq's `PGPASSWORD` or `~/.pgpass`
+    supplies one)."""
+    from shared.runtime.running import current_installation
 
-def running_database_url(data_dir: Path | str) -> str | None:
-    """The database of the system `qyzmet run` / `qyzmet up` started: the one recorded in
-    `data_dir`, else the one started last on this machine (`shared.runtime.running.find_running`).
-    Its address carries no password (libpq's `PGPASSWORD` or `~/.pgpass` supplies one)."""
-    from shared.runtime.running import find_running
-
-    system = find_running(data_dir)
+    system = current_installation().system
     return (system.database_url or None) if system is not None else None
 
 
@@ -42,7 +37,7 @@ def checked_database_url(settings: DatabaseSettings, missing: str = NO_DATABASE_
     exits with 2)."""
     if settings.database_url:
         return settings.database_url
-    found = running_database_url(settings.data_dir)
+    found = running_database_url()
     if found:
         print(f"qyzmet: using the running system's database {found}", file=sys.stderr)
         return found

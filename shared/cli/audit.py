@@ -1,8 +1,9 @@
 """`qyzmet audit verify|export`: check every audit chain against the key and the kept anchors;
 export the records of a period.
 
-verify: every chain of every audited schema (or `--schema`), end to end, with the key found as
-the services find it (`QYZMET_AUDIT_KEY`, else the data dir's or the running system's key file)
+verify: every chain of every audited schema (or `--schema`), end to end, with the key of the
+installation it talks to (`QYZMET_AUDIT_KEY`, else the running system's or the data dir's key file:
+`shared.runtime.command_secrets`)
 and the anchors published on `audit.v1` (read from offset 0 when a broker is known, and kept in
 the anchor file) plus those already in the anchor file, and the records published on `audit.v1`
 (a record the topic holds that the database lacks or holds otherwise is a break; one long past
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -42,17 +42,11 @@ UNANCHORED_EXIT = 3
 
 
 def default_anchor_file() -> Path:
-    """`<data dir>/audit_anchors.jsonl` of the system: `QYZMET_DATA_DIR` when set (or when the data
-    dir holds a system or key), else the running system's (found from any folder), else ./.data."""
-    from shared.audit.keys import KEY_FILE, AuditSettings
-    from shared.runtime.running import SYSTEM_FILE, find_running
+    """`<data dir>/audit_anchors.jsonl` of the installation the command talks to
+    (`shared.runtime.running.current_installation`)."""
+    from shared.runtime.running import current_installation
 
-    settings = AuditSettings()
-    here = settings.data_dir
-    if "QYZMET_DATA_DIR" in os.environ or (here / SYSTEM_FILE).exists() or (here / KEY_FILE).exists():
-        return here / ANCHOR_FILE
-    system = find_running(here)
-    return (Path(system.data_dir) if system is not None else here) / ANCHOR_FILE
+    return current_installation().data_dir / ANCHOR_FILE
 
 
 def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRecord] | None]:

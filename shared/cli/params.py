@@ -46,7 +46,7 @@ def _with_store(
     import asyncio
 
     from shared.audit import AuditLog
-    from shared.audit.keys import command_audit_key
+    from shared.audit.keys import AuditKeyMissing, command_audit_key
     from shared.catalog import load_catalog
     from shared.catalog.store import CatalogStore
     from shared.cli.audit import publish_schemas
@@ -57,12 +57,17 @@ def _with_store(
     database_url = checked_database_url(settings)
     if database_url is None:
         raise SystemExit(1)
+    try:  # the running system's key, never a new one beside it
+        key = command_audit_key() if audited else None
+    except AuditKeyMissing as exc:
+        print(f"qyzmet: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
 
     async def run() -> T:
         conn = await connect(database_url)
         try:
             store = CatalogStore(load_catalog())
-            store.audit = AuditLog(store.schema, command_audit_key())  # the running system's key
+            store.audit = AuditLog(store.schema, key)  # reads (key None) make no key
             await store.migrate(conn)
             result = await work(conn, store)
         finally:

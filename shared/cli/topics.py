@@ -22,9 +22,9 @@ def broker_of(settings: PlatformSettings) -> tuple[str, str] | None:
     """(bootstrap servers, topic prefix): the environment's, else the running system's."""
     if settings.kafka_bootstrap_servers:
         return settings.kafka_bootstrap_servers, settings.topic_prefix
-    from shared.runtime.running import find_running
+    from shared.runtime.running import current_installation
 
-    system = find_running(settings.data_dir)
+    system = current_installation().system
     if system is None:
         return None
     return system.kafka_bootstrap_servers, system.topic_prefix
@@ -72,7 +72,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0) -> list[dict[str, Any]]:
     """The first `limit` records of `topic`: position, key and CloudEvents/DLQ headers, never the body
-    (bodies may carry personal data)."""
+    (bodies may carry personal data). Reads up to the end offsets fetched first and stops there: an
+    empty topic answers at once. `timeout_s` only guards against a broker that stops answering."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
@@ -86,10 +87,18 @@ def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0)
         if not partitions:
             raise LookupError(f"topic {topic!r} does not exist")
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        consumer.seek_to_beginning(*assigned)
+        starts = consumer.beginning_offsets(assigned)
+        ends = consumer.end_offsets(assigned)
+        left = [tp for tp in assigned if ends[tp] > starts[tp]]
+        if not left or limit <= 0:
+            return []
+        consumer.assign(left)
+        consumer.seek_to_beginning(*left)
         rows: list[dict[str, Any]] = []
         for record in consumer:
+            end = ends[TopicPartition(record.topic, record.partition)]
+            if record.offset >= end:  # written after the read began
+                continue
             headers = {name: value.decode("utf-8", "replace") for name, value in record.headers or []}
             rows.append(
                 {
@@ -99,11 +108,17 @@ def read_headers(bootstrap: str, topic: str, limit: int, timeout_s: float = 5.0)
                     **{k: v for k, v in headers.items() if k.startswith(("ce_", "dlq_"))},
                 }
             )
-            if len(rows) >= limit:
+            if len(rows) >= limit or _at_end(consumer, left, ends):
                 break
         return rows
     finally:
         consumer.close()
+
+
+def _at_end(consumer: Any, partitions: list[Any], ends: Mapping[Any, int]) -> bool:
+    """Every partition's position at (or past) its end offset fetched when the read began. Offsets
+    may have gaps (transaction markers, compaction): the position, not a count, tells."""
+    return all(consumer.position(tp) >= ends[tp] for tp in partitions)
 
 
 def _read(args: argparse.Namespace) -> int:
@@ -120,6 +135,8 @@ def _read(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"qyzmet topics: {exc}", file=sys.stderr)
         return 2
+    if not rows:
+        print(f"qyzmet topics: no records in {prefix + args.topic}", file=sys.stderr)
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
     return 0

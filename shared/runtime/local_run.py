@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from shared.audit.keys import ensure_audit_key
+from shared.audit.keys import AUDIT_KEY_ENV, ensure_audit_key
 from shared.auth.tokens import local_secret
 from shared.cli.db import least_privilege_environment
 from shared.cli.run import RUN_PROCESS, banner, simulator_command
@@ -143,6 +143,7 @@ def run_system(args: argparse.Namespace) -> int:
             topic_prefix=settings.topic_prefix,
             api_urls=dict(url.split(" ", 1) for url in urls),
             database_url=without_password(infra.database_url),  # never its password
+            audit_key_from_env=bool(child_env.get(AUDIT_KEY_ENV)),  # that it did, never the key
         )
         record_running(system)
         _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")

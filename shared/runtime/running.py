@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SYSTEM_FILE = "system.json"
+DATA_DIR_ENV = "QYZMET_DATA_DIR"
+LOCAL_DATA_DIR = Path(".data")
+"""The data directory of a command run with neither `--data-dir` nor `QYZMET_DATA_DIR`."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,11 @@ class RunningSystem:
     database_url: str = ""
     """The administrator's database address, without its password (`without_password`); empty
     when the address given was not a URL."""
+    token_secret_from_env: bool = False
+    """The run took its token secret from `QYZMET_TOKEN_SECRET` (no file in its data directory;
+    a command must be given the same variable). The value itself is never written down."""
+    audit_key_from_env: bool = False
+    """Likewise for the audit key (`QYZMET_AUDIT_KEY`)."""
 
     @property
     def alive(self) -> bool:
@@ -60,8 +69,9 @@ def without_password(url: str) -> str:
     return f"{parts.scheme}://{user + '@' if user else ''}{hosts}{parts.path}" + (f"?{kept}" if kept else "")
 
 
-def pointer_path() -> Path:
-    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+def pointer_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    state_home = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state_home) / "qyzmet" / "current"
 
 
@@ -128,6 +138,38 @@ def _read(data_dir: Path) -> RunningSystem | None:
     except (OSError, ValueError, TypeError):
         return None
     return system if system.alive else None
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The installation a command talks to: the data directory whose token secret, audit key and
+    anchor file it uses, and the live system recorded there (its database and broker), if any."""
+
+    data_dir: Path
+    system: RunningSystem | None
+
+
+def current_installation(
+    data_dir: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> Installation:
+    """The one rule every command follows: `data_dir` (a `--data-dir` option), else
+    `QYZMET_DATA_DIR`, with the system running there if one does; else the live system recorded in
+    `./.data`; else the live system the per-user pointer names (started last, from any folder);
+    else `./.data` with none running. A stale `./.data` (an old key or secret, a stopped system)
+    never hides a system running elsewhere."""
+    env = os.environ if env is None else env
+    chosen = data_dir if data_dir is not None else env.get(DATA_DIR_ENV) or None
+    if chosen:
+        return Installation(Path(chosen), _read(Path(chosen)))
+    here = _read(LOCAL_DATA_DIR)
+    if here is not None:
+        return Installation(LOCAL_DATA_DIR, here)
+    try:
+        named = pointer_path(env).read_text(encoding="utf-8").strip()
+    except OSError:
+        named = ""
+    system = _read(Path(named)) if named else None
+    return Installation(Path(named), system) if system is not None else Installation(LOCAL_DATA_DIR, None)
 
 
 def find_running(data_dir: Path | str) -> RunningSystem | None:

@@ -34,14 +34,16 @@ def test_a_command_finds_the_running_systems_key_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("QYZMET_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("QYZMET_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     system_dir = tmp_path / "system"
     made = service_audit_key(AuditSettings(QYZMET_DATA_DIR=system_dir))
-    elsewhere = AuditSettings(QYZMET_DATA_DIR=tmp_path / "elsewhere")
     with pytest.raises(AuditKeyMissing):
-        find_audit_key(elsewhere)  # no running system yet: never a new key to verify with
+        find_audit_key()  # no running system yet: never a new key to verify with
     record_running(RunningSystem(pid=os.getpid(), data_dir=str(system_dir), kafka_bootstrap_servers="x:1"))
-    assert find_audit_key(elsewhere) == made
-    assert not (tmp_path / "elsewhere" / KEY_FILE).exists()
+    assert find_audit_key() == made
+    assert not (tmp_path / "elsewhere" / ".data").exists()
     monkeypatch.setenv("QYZMET_AUDIT_KEY", "from the environment")
-    assert find_audit_key(AuditSettings(QYZMET_DATA_DIR=tmp_path)).secret == b"from the environment"
+    assert find_audit_key().secret == b"from the environment"

@@ -23,15 +23,21 @@ RECORDED = "postgresql://postgres@127.0.0.1:55432/qyzmet"
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None
-    data_dir: Path
 
 
 @pytest.fixture(autouse=True)
 def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A pointer of this test's own (never the user's)."""
+    """A pointer of this test's own (never the user's), and a folder of its own to run in."""
     home = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    monkeypatch.delenv("QYZMET_DATA_DIR", raising=False)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     return home
+
+
+def _data_dir(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    monkeypatch.setenv("QYZMET_DATA_DIR", str(data_dir))
 
 
 def _record(data_dir: Path, database_url: str = RECORDED, pid: int | None = None) -> None:
@@ -43,52 +49,63 @@ def _record(data_dir: Path, database_url: str = RECORDED, pid: int | None = None
     )  # fmt: skip
 
 
-def test_the_environment_wins_over_a_running_system(tmp_path: Path) -> None:
+def test_the_environment_wins_over_a_running_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _record(tmp_path / "data")
+    _data_dir(monkeypatch, tmp_path / "data")
     given = "postgresql://admin@db.example:5432/qyzmet"
-    assert checked_database_url(Settings(given, tmp_path / "data")) == given
+    assert checked_database_url(Settings(given)) == given
 
 
 def test_the_system_recorded_in_the_data_directory(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _record(tmp_path / "data")
-    assert checked_database_url(Settings(None, tmp_path / "data")) == RECORDED
+    _data_dir(monkeypatch, tmp_path / "data")
+    assert checked_database_url(Settings(None)) == RECORDED
     assert f"using the running system's database {RECORDED}" in capsys.readouterr().err
 
 
 def test_from_another_folder_the_system_started_last(tmp_path: Path) -> None:
     _record(tmp_path / "data", "postgresql://postgres@127.0.0.1:6000/other")
     _record(tmp_path / "later")  # the pointer names the one started last
-    assert checked_database_url(Settings(None, tmp_path / "elsewhere" / ".data")) == RECORDED
+    assert checked_database_url(Settings(None)) == RECORDED  # from a folder with no .data
 
 
-def test_the_data_directory_comes_before_the_one_started_last(tmp_path: Path) -> None:
+def test_the_data_directory_comes_before_the_one_started_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     here = "postgresql://postgres@127.0.0.1:6000/here"
     _record(tmp_path / "data", here)
     _record(tmp_path / "later")
-    assert checked_database_url(Settings(None, tmp_path / "data")) == here
+    _data_dir(monkeypatch, tmp_path / "data")
+    assert checked_database_url(Settings(None)) == here
+    monkeypatch.delenv("QYZMET_DATA_DIR")
+    _record(tmp_path / "elsewhere" / ".data", here)  # ./.data of the folder the command runs in
+    _record(tmp_path / "latest")
+    assert checked_database_url(Settings(None)) == here
 
 
 def test_a_stopped_system_or_none_is_said_and_gives_no_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert checked_database_url(Settings(None, tmp_path / "data")) is None
+    _data_dir(monkeypatch, tmp_path / "data")
+    assert checked_database_url(Settings(None)) is None
     assert NO_DATABASE_URL in capsys.readouterr().err
     ended = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     _record(tmp_path / "data", pid=int(ended.stdout))
-    assert checked_database_url(Settings(None, tmp_path / "data")) is None
+    assert checked_database_url(Settings(None)) is None
 
 
-def test_a_record_without_a_database_gives_none(tmp_path: Path) -> None:
+def test_a_record_without_a_database_gives_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A record written before the database was recorded (or of an address that was no URL)."""
     data = tmp_path / "data"
     data.mkdir()
     old = {"pid": os.getpid(), "data_dir": str(data), "kafka_bootstrap_servers": "127.0.0.1:1"}
     (data / SYSTEM_FILE).write_text(json.dumps(old), encoding="utf-8")
-    assert checked_database_url(Settings(None, data)) is None
+    _data_dir(monkeypatch, data)
+    assert checked_database_url(Settings(None)) is None
 
 
 @pytest.mark.parametrize(
