@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import structlog.testing
 
 from bench.decision_workers import application
 from services.decision.adapters.catalog import DecisionCatalog
@@ -178,3 +179,19 @@ async def test_a_duplicate_and_a_failing_case_in_a_batch_leave_every_case_whole_
     assert by_stream == {f"case-{a.application_id}": whole for a in [seen, *fresh]}
     assert {r["application_id"]: r["version"] for r in cases} == {a.application_id: 2 for a in [seen, *fresh]}
     assert inbox == 4  # the four handled records, each once; nothing of the dead-lettered one
+
+
+async def test_a_committed_batch_logs_one_line_naming_its_conversations(
+    logged: tuple[asyncpg.Pool, list[str]], decision_schema: str
+) -> None:
+    pool, _ = logged
+    service = DecisionService(pool, decision_schema, DecisionCatalog.load(), DecisionSettings())
+    events = [application(i) for i in range(3)]
+    records = [_record(e, i) for i, e in enumerate(events)]
+    with structlog.testing.capture_logs() as logs:
+        assert await _consumer(service, _DeadLetters()).process_batch(records) == [Outcome.HANDLED] * 3
+    opened = [line for line in logs if line["event"] == "cases opened"]
+    assert len(opened) == 1 and opened[0]["count"] == 3
+    ids = {e.application_id for e in events}  # no correlation id was given: the application's
+    assert set(opened[0]["correlation_ids"]) == ids
+    assert not any(e.applicant.iin in repr(logs) for e in events)

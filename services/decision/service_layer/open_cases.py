@@ -30,9 +30,11 @@ from shared.contracts.event import DomainEvent
 from shared.eventstore import EventStore
 from shared.eventstore.errors import ConcurrencyConflict
 from shared.messaging.batch_handling import Item
+from shared.messaging.consumer import after_commit
 from shared.messaging.envelope import Envelope
 from shared.service_layer import Meta
 from shared.service_layer.streams import new_event
+from shared.service_layer.unit_of_work import AfterCommit
 
 log = structlog.get_logger(__name__)
 
@@ -100,3 +102,15 @@ class OpenCasesTogether:
         for plan in cases:
             if plan.audit is not None:
                 await self.audit.append(conn, plan.audit)
+        after_commit(_logged(cases))
+
+
+def _logged(cases: Sequence[CasePlan]) -> AfterCommit:
+    """Once the batch committed, one log line naming its conversations (correlation ids: the
+    single-command path logs one line per command through the bus), never a case's data."""
+    correlation_ids = [p.metadata.get("correlation_id") for p in cases]
+
+    async def log_opened() -> None:
+        log.info("cases opened", count=len(correlation_ids), correlation_ids=correlation_ids)
+
+    return log_opened
