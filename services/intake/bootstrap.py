@@ -13,11 +13,11 @@ from services.intake.adapters.projection import ApplicationProjector
 from services.intake.service import Clock, IntakeService, utc_now
 from services.intake.service_layer.parameters import StoredParameterRefresh
 from services.intake.settings import IntakeSettings
-from shared.auth.tokens import local_secret
+from shared.audit.keys import default_audit_key
+from shared.audit.pseudonyms import iin_pseudonym_key
 from shared.contracts.routes import Route, route_for
 from shared.eventstore import apply_migrations
 from shared.runtime.database import migrations_missing
-from shared.settings import PlatformSettings
 
 SERVICE = "intake"
 SCHEMA = "intake"
@@ -62,7 +62,8 @@ def build(
     clock: Clock = utc_now,
     pseudonym_key: str | None = None,
 ) -> IntakeDeps:
-    """`pseudonym_key` keys the pseudonyms of audited ИИН lookups (default: the token secret).
+    """`pseudonym_key` keys the pseudonyms of audited ИИН lookups (default: derived from the audit
+    key, `shared.audit.pseudonyms`; never the token secret).
     Administrator-set parameter values (`qyzmet params set`) are re-read into the catalog."""
     intake_settings = IntakeSettings()
     catalog = catalog or default_catalog(include_examples=intake_settings.use_example_parameters)
@@ -71,8 +72,7 @@ def build(
     )
     offices = offices or load_offices()
     if pseudonym_key is None:
-        settings = PlatformSettings()
-        pseudonym_key = settings.token_secret or local_secret(settings.data_dir)
+        pseudonym_key = iin_pseudonym_key(default_audit_key())
     return IntakeDeps(
         pool=pool,
         schema=schema,

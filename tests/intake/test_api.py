@@ -13,9 +13,14 @@ import asyncpg
 import httpx
 import pytest
 
+from services.intake.adapters.catalog import CatalogAdapter
+from services.intake.adapters.offices import OfficeBook
 from services.intake.domain.identity import make_iin
-from shared.audit.pseudonyms import pseudonym
+from services.intake.entrypoints.api import create_app
+from shared.audit.keys import default_audit_key
+from shared.audit.pseudonyms import iin_pseudonym
 from shared.auth.roles import Role
+from shared.auth.tokens import issue_token
 from tests.intake.conftest import (
     APPLICANT_IIN,
     DEPT,
@@ -459,9 +464,38 @@ async def test_lookup_by_iin_is_audited_as_a_personal_data_read(
         )
     assert len(reads) == 2
     assert APPLICANT_IIN not in json.dumps([dict(r) for r in reads], default=str)
-    # ...yet whoever holds the key can tell whose data each read was about.
-    wanted = pseudonym(SECRET, APPLICANT_IIN)
+    # ...yet whoever holds the audit key can tell whose data each read was about.
+    wanted = iin_pseudonym(default_audit_key(), APPLICANT_IIN)
     assert all(r["details"]["person_pseudonym"] == wanted for r in reads)
+
+
+async def test_the_iin_pseudonym_is_keyed_by_the_audit_key_not_the_token_secret(
+    pool: asyncpg.Pool, intake_schema: str, catalog: CatalogAdapter, offices: OfficeBook
+) -> None:
+    """Rotating the token secret leaves the pseudonym of an ИИН as it was (it is derived from the
+    audit key), so reads before and after the rotation are found together."""
+    for secret in (SECRET, "rotated-token-secret-" + "y" * 32):
+        app = create_app(pool, schema=intake_schema, catalog=catalog, offices=offices, token_secret=secret)
+        await app.state.intake.start()
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+                bearer = issue_token(secret, subject="s@" + DEPT, role=Role.SPECIALIST, office=DEPT)
+                r = await client.post(
+                    "/v1/applications/lookup-by-iin",
+                    json={"iin": APPLICANT_IIN},
+                    headers={"Authorization": f"Bearer {bearer}"},
+                )
+                assert r.status_code == 200, r.text
+        finally:
+            await app.state.intake.stop()
+    async with pool.acquire() as conn:
+        reads = await conn.fetch(
+            f"SELECT details FROM {intake_schema}.audit_log WHERE action = 'personal_data.read'"
+        )
+    pseudonyms = {r["details"]["person_pseudonym"] for r in reads}
+    assert len(reads) == 2
+    assert pseudonyms == {iin_pseudonym(default_audit_key(), APPLICANT_IIN)}
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def create_app(
     secret = token_secret or settings.token_secret or local_secret(settings.data_dir)
     runtime = IntakeRuntime(
         pool=pool, settings=settings, schema=schema, catalog=catalog, offices=offices,
-        clock=clock, run_projector=run_projector, pseudonym_key=secret, metrics=metrics,
+        clock=clock, run_projector=run_projector, metrics=metrics,
     )  # fmt: skip
     submissions = Counter(
         "intake_submissions_total", "Submissions handled by the intake API", ["outcome", "channel_kind"],

@@ -32,7 +32,6 @@ class IntakeRuntime:
         offices: OfficeBook | None,
         clock: Clock,
         run_projector: bool,
-        pseudonym_key: str,
         metrics: CollectorRegistry,
     ) -> None:
         self._pool = pool
@@ -42,7 +41,6 @@ class IntakeRuntime:
         self._catalog = catalog
         self._offices = offices
         self._clock = clock
-        self._pseudonym_key = pseudonym_key
         self.run_projector = run_projector
         self._deps: IntakeDeps | None = None
         self._stop = asyncio.Event()
@@ -72,7 +70,6 @@ class IntakeRuntime:
             catalog=self._catalog,
             offices=self._offices,
             clock=self._clock,
-            pseudonym_key=self._pseudonym_key,
         )
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self._report_lag()))
