@@ -159,6 +159,24 @@ async def _grant_membership(conn: asyncpg.Connection, group: str, member: str) -
         await conn.execute(f"GRANT {group} TO {member}")
 
 
+async def _become_able_to_be_owner(conn: asyncpg.Connection) -> None:
+    """This connection's (non-superuser) user may SET ROLE to the owner and uses its privileges.
+    On PostgreSQL 16+ a CREATEROLE role that created the owner holds a membership with ADMIN only
+    (no SET, no INHERIT): a membership row is not enough, and the grant names its options (15 has
+    no `WITH SET`: there a plain grant gives both)."""
+    options = int(await conn.fetchval("SHOW server_version_num")) >= 160000
+    become = "SET" if options else "MEMBER"  # before 16 every member may SET ROLE
+    able = await conn.fetchval(
+        f"SELECT pg_has_role(current_user, $1, '{become}') AND pg_has_role(current_user, $1, 'USAGE')",
+        OWNER_ROLE,
+    )
+    if able:
+        return
+    user = await conn.fetchval("SELECT quote_ident(current_user)")
+    with_options = " WITH INHERIT TRUE, SET TRUE" if options else ""
+    await conn.execute(f"GRANT {OWNER_ROLE} TO {user}{with_options}")
+
+
 async def ensure_owner(conn: asyncpg.Connection) -> None:
     """The owner and catalog-reader roles exist; the owner may create schemas in this database and
     the administrator (this connection's user) may become it."""
@@ -167,8 +185,7 @@ async def ensure_owner(conn: asyncpg.Connection) -> None:
         await run_racing(conn, lambda: _ensure_plain_role(conn, OWNER_ROLE, login=False))
         await run_racing(conn, lambda: _ensure_plain_role(conn, CATALOG_READER_ROLE, login=False))
         if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
-            user = await conn.fetchval("SELECT quote_ident(current_user)")
-            await run_racing(conn, lambda: _grant_membership(conn, OWNER_ROLE, user))
+            await run_racing(conn, lambda: _become_able_to_be_owner(conn))
         if not await conn.fetchval(
             "SELECT has_database_privilege($1, current_database(), 'CREATE')", OWNER_ROLE
         ):
