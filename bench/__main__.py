@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.infra import postgres_url_from_env_or_start, start_kafka
+from shared.runtime.event_loop import install_event_loop
 
 SUITES = (
     "bench.cli_bench",  # the command line's start-up (needs neither server)
@@ -63,6 +64,9 @@ async def _run_all(database_url: str, bootstrap: str, suites: list[str]) -> list
 def main() -> int:
     # `python -m bench eventstore_peer_bench ...`: only the suites named (all when none is)
     suites = [s for s in SUITES if not sys.argv[1:] or s.rsplit(".", 1)[-1] in sys.argv[1:]]
+    # The loop the service processes run on (uvloop, shared.runtime.event_loop): the in-process
+    # workers are measured as they run in production, their raw baselines on the same loop.
+    install_event_loop()
     with tempfile.TemporaryDirectory(prefix="qyzmet-bench-") as tmp:
         postgres = postgres_url_from_env_or_start(Path(tmp) / "pg")
         kafka = start_kafka(Path(tmp) / "kafka")
