@@ -49,7 +49,6 @@ def _simulate(args: argparse.Namespace) -> int:
     import logging
     import sys
     from datetime import date
-    from pathlib import Path
 
     import structlog
 
@@ -59,15 +58,20 @@ def _simulate(args: argparse.Namespace) -> int:
     from services.simulator.stories import Behaviour
     from shared.cli.token import token_secret
     from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
+    from shared.runtime.command_secrets import SecretNotFound
     from shared.runtime.metrics_listener import MetricsSettings, start_metrics_listener
-    from shared.runtime.running import find_running
+    from shared.runtime.running import current_installation
     from shared.settings import PlatformSettings
 
     settings = PlatformSettings()
-    data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
-    system = find_running(data_dir)
+    installation = current_installation(args.data_dir)  # the one rule every command follows
+    system, data_dir = installation.system, installation.data_dir
     urls = resolve_urls(args.url, system.api_urls if system else {}, dict(os.environ))
-    secret = token_secret(settings.model_copy(update={"data_dir": data_dir}))
+    try:
+        secret = token_secret(args.data_dir)
+    except SecretNotFound as exc:
+        print(f"qyzmet simulate: {exc}", file=sys.stderr)
+        return 2
     config = SimulationConfig(
         rate=args.rate,
         duration_s=args.duration,
@@ -82,8 +86,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for chatty in ("httpx", "httpcore"):  # a line per request would drown the summaries
         logging.getLogger(chatty).setLevel(logging.WARNING)
     log = structlog.get_logger("qyzmet.simulator")
-    recorded_in = Path(system.data_dir) if system is not None else data_dir
-    start_metrics_listener("simulator", MetricsSettings().model_copy(update={"data_dir": recorded_in}))
+    start_metrics_listener("simulator", MetricsSettings().model_copy(update={"data_dir": data_dir}))
 
     def say(line: str) -> None:
         log.info(line)

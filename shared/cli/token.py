@@ -7,70 +7,62 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from shared.auth.roles import Role
 
-
-class SecretSource(Protocol):
-    """Where a token secret may come from (`PlatformSettings` is one)."""
-
-    @property
-    def token_secret(self) -> str | None: ...
-
-    @property
-    def data_dir(self) -> Path: ...
+TOKEN_SECRET_ENV = "QYZMET_TOKEN_SECRET"  # noqa: S105 -- a variable's name, not a secret
 
 
 @dataclass(frozen=True)
 class TokenEnvironment:
-    """The three settings a token needs, read straight from the environment under the names
-    `PlatformSettings` gives them: making a token loads no settings library (it answers at once)."""
+    """The issuer a token names, read straight from the environment under the name
+    `PlatformSettings` gives it: making a token loads no settings library (it answers at once).
+    The secret is `token_secret`'s."""
 
-    token_secret: str | None
-    data_dir: Path
     token_issuer: str
 
     @classmethod
     def read(cls) -> TokenEnvironment:
-        return cls(
-            token_secret=os.environ.get("QYZMET_TOKEN_SECRET") or None,
-            data_dir=Path(os.environ.get("QYZMET_DATA_DIR") or ".data"),
-            token_issuer=os.environ.get("QYZMET_TOKEN_ISSUER") or "qyzmet",
+        return cls(token_issuer=os.environ.get("QYZMET_TOKEN_ISSUER") or "qyzmet")
+
+
+def token_secret(data_dir: Path | str | None = None) -> str:
+    """The secret the services accept: `QYZMET_TOKEN_SECRET`, else the secret of the installation
+    the command talks to (`shared.runtime.command_secrets`: the running system's, found from any
+    folder; `data_dir` is a `--data-dir` option), else, with none running, the data dir's - made
+    there if it has none, and then the console is told where. Raises `SecretNotFound` (what to
+    set) for a running system that took its secret from its environment."""
+    from shared.auth.tokens import SECRET_FILE
+    from shared.runtime.command_secrets import SecretKind, command_secret
+    from shared.runtime.running import RunningSystem
+
+    def taken_from_env(system: RunningSystem) -> bool:
+        return system.token_secret_from_env
+
+    kind = SecretKind(SECRET_FILE, TOKEN_SECRET_ENV, "token secret", taken_from_env)
+    found = command_secret(kind, create=True, data_dir=data_dir)
+    if found.made and found.path is not None:
+        print(
+            f"qyzmet: no running system found; made a new token secret in {found.path.resolve()}"
+            " - services started with this data directory will accept the token",
+            file=sys.stderr,
         )
-
-
-def token_secret(settings: SecretSource) -> str:
-    """The secret the services accept: `QYZMET_TOKEN_SECRET`, else the secret in the data dir
-    (`QYZMET_DATA_DIR` or `./.data`), else the running system's (found from any folder), else a
-    new one in the data dir — and then the console is told where it was made."""
-    from shared.auth.tokens import SECRET_FILE, local_secret
-    from shared.runtime.running import find_running
-
-    if settings.token_secret:
-        return settings.token_secret
-    here = Path(settings.data_dir)
-    if (here / SECRET_FILE).exists():
-        return local_secret(here)
-    system = find_running(here)
-    if system is not None:
-        return local_secret(Path(system.data_dir))
-    secret = local_secret(here)
-    print(
-        f"qyzmet: no running system found; made a new token secret in {(here / SECRET_FILE).resolve()}"
-        " - services started with this data directory will accept the token",
-        file=sys.stderr,
-    )
-    return secret
+    return found.value
 
 
 def _token(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from shared.auth.tokens import issue_token
+    from shared.runtime.command_secrets import SecretNotFound
 
     settings = TokenEnvironment.read()
-    secret = token_secret(settings)
+    try:
+        secret = token_secret()
+    except SecretNotFound as exc:
+        print(f"qyzmet token: {exc}", file=sys.stderr)
+        return 2
     print(
         issue_token(
             secret,

@@ -3,7 +3,8 @@
 `up` is `qyzmet run`; with `--detach` it runs in the background (`shared.runtime.daemon`): the
 command returns once every API answers, printing the URLs and the log file
 (`<data dir>/logs/run.log`), and the running-system record holds its pid. `down` stops the system
-(found in `--data-dir`, `$QYZMET_DATA_DIR`, `./.data`, or the one started last on this machine)
+(`--data-dir`, else `$QYZMET_DATA_DIR`, else one running from `./.data`, else the one started last
+on this machine: `shared.runtime.running.current_installation`)
 as Ctrl-C would - every process, and the PostgreSQL and broker it started itself - and waits.
 Only argparse is imported at start; the rest when the command runs.
 """
@@ -58,17 +59,10 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from shared.runtime.daemon import DaemonError, stop
+    from shared.runtime.running import current_installation
 
-    from shared.infra.stack import resolve_data_dir
-    from shared.runtime.daemon import DaemonError, pid_alive, recorded, stop
-    from shared.runtime.running import find_running
-
-    data_dir = resolve_data_dir(args.data_dir)
-    here = recorded(data_dir)
-    if here is None or not pid_alive(here.pid):
-        found = find_running(data_dir)
-        data_dir = Path(found.data_dir) if found is not None else data_dir
+    data_dir = current_installation(args.data_dir).data_dir.resolve()  # the rule every command follows
     try:
         stopped = stop(data_dir, grace_s=args.timeout)
     except DaemonError as exc:

@@ -143,6 +143,7 @@ def run_system(args: argparse.Namespace) -> int:
             topic_prefix=settings.topic_prefix,
             api_urls=dict(url.split(" ", 1) for url in urls),
             database_url=without_password(infra.database_url),  # never its password
+            token_secret_from_env=bool(child_env.get("QYZMET_TOKEN_SECRET")),  # never the secret
             audit_key_from_env=bool(child_env.get(AUDIT_KEY_ENV)),  # that it did, never the key
         )
         record_running(system)

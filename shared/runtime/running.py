@@ -170,15 +170,3 @@ def current_installation(
         named = ""
     system = _read(Path(named)) if named else None
     return Installation(Path(named), system) if system is not None else Installation(LOCAL_DATA_DIR, None)
-
-
-def find_running(data_dir: Path | str) -> RunningSystem | None:
-    """The live system recorded in `data_dir`, else the one started last on this machine."""
-    here = _read(Path(data_dir))
-    if here is not None:
-        return here
-    try:
-        last = Path(pointer_path().read_text(encoding="utf-8").strip())
-    except OSError:
-        return None
-    return _read(last)
