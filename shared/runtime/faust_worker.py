@@ -27,6 +27,7 @@ from shared.messaging.raw import RawMessage, RawRecord
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.context import ServiceContext, require_infrastructure, service_context
 from shared.runtime.faust_batches import take_ready
+from shared.runtime.faust_shell import quiet_worker_shell
 from shared.runtime.held_partitions import HeldPartitions, Item, Process, deferring, handle_items, retry_held
 from shared.runtime.liveness import GroupLag, ProgressWatch, watch_liveness
 from shared.runtime.metrics_listener import start_metrics_listener
@@ -277,6 +278,5 @@ def run_faust_worker(worker: ServiceWorker[P], settings: PlatformSettings) -> No
     # The process configured logging already (one JSON format, see shared.logging): faust keeps it.
     configure_logging(settings.log_level)
     start_metrics_listener(f"{worker.service}-worker")
-    # quiet: no banner or terminal spinner on stdout; every line goes through the one log format
-    worker_shell = faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False, quiet=True)
-    worker_shell.execute_from_commandline()
+    # no banner or terminal spinner on stdout; every line goes through the one log format
+    quiet_worker_shell(app, settings.log_level.lower()).execute_from_commandline()
