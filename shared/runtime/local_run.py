@@ -26,6 +26,7 @@ from shared.logging import LOG_FORMAT_ENV, PROCESS_ENV, configure_logging
 from shared.messaging.topics import contract_topics, ensure_topics
 from shared.runtime.metrics_listener import MetricsSettings, start_metrics_listener
 from shared.runtime.registry import ServicePlugin, registered_services
+from shared.runtime.run_lock import AlreadyRunning, hold_run_lock
 from shared.runtime.running import (
     RunningSystem,
     forget_running,
@@ -38,6 +39,8 @@ from shared.runtime.supervisor_metrics import SupervisorCollector
 from shared.settings import PlatformSettings
 
 RUN_METRICS_PORT_ENV = "QYZMET_RUN_METRICS_PORT"
+ALREADY_RUNNING_EXIT = 1
+"""A second run on a data directory a run holds (as `qyzmet up --detach` answers then)."""
 
 
 def _port_environment(plugins: list[ServicePlugin]) -> dict[str, str]:
@@ -96,6 +99,17 @@ def run_system(args: argparse.Namespace) -> int:
     # one format for this process's lines and every child's
     os.environ[LOG_FORMAT_ENV] = "pretty" if args.pretty else os.environ.get(LOG_FORMAT_ENV) or "json"
     configure_logging(os.environ.get("QYZMET_LOG_LEVEL", "INFO"))
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        lock = hold_run_lock(data_dir)  # before anything starts: one run per data directory
+    except AlreadyRunning as exc:
+        print(f"qyzmet run: {exc}", file=sys.stderr)
+        return ALREADY_RUNNING_EXIT
+    with lock:
+        return _run_holding(args, data_dir)
+
+
+def _run_holding(args: argparse.Namespace, data_dir: Path) -> int:
     infra = infra_up(args.data_dir, say=_say)  # its lines in the one log format too
     env = {**os.environ, **infra.env()}
     settings = PlatformSettings()
@@ -115,7 +129,6 @@ def run_system(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    data_dir = resolve_data_dir(args.data_dir)
     child_env = {**_port_environment(plugins), **env, "QYZMET_DATA_DIR": str(data_dir)}
     child_env, own_env = least_privilege_environment(infra.database_url, plugins, child_env)
     child_env.pop(PROCESS_ENV, None)  # each child names itself
