@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from shared.audit.anchors import Anchor, PublishedRecord
+from shared.audit.keyring import AuditKeyRing, as_ring, key_id_of
 from shared.audit.keys import AuditKey
 from shared.audit.log import AuditLog
 from shared.audit.records import GENESIS_HASH, LEGACY_ALG, NO_CHAIN, AuditRecord, chain_mac, legacy_hash
@@ -41,6 +42,10 @@ class ChainReport:
     """Records older than the relay's interval that audit.v1 does not hold (not a break)."""
     first_unpublished_seq: int | None = None
     broken: ChainBreak | None = None
+    key_needed: str | None = None
+    """The id of the key the broken record names, when the verifier lacks it (a previous key is needed)."""
+    by_key: dict[str, int] = field(default_factory=dict)
+    """Keyed records verified, by the id of the key (current or previous) that made them."""
 
 
 @dataclass
@@ -84,13 +89,13 @@ class _ChainWalk:
     def __init__(
         self,
         report: ChainReport,
-        key: AuditKey,
+        keys: AuditKeyRing,
         evidence: Evidence,
         accept_legacy: bool,
         legacy_boundary: int = 0,
     ) -> None:
         self.report = report
-        self.key = key
+        self.keys = keys
         self.anchors: dict[int, list[Anchor]] = {}
         for anchor in evidence.anchors:  # every anchor counts: two that disagree are a break
             self.anchors.setdefault(anchor.seq, []).append(anchor)
@@ -102,9 +107,9 @@ class _ChainWalk:
         self.legacy_boundary = legacy_boundary
         self.keyed_seen = False
 
-    def fault(self, seq: int, reason: str) -> None:
+    def fault(self, seq: int, reason: str, key_needed: str | None = None) -> None:
         r = self.report
-        r.broken = ChainBreak(r.schema, r.chain, seq, reason)
+        r.broken, r.key_needed = ChainBreak(r.schema, r.chain, seq, reason), key_needed
 
     def step(self, record: AuditRecord) -> bool:
         """Check `record` after the ones before; False once the chain is broken."""
@@ -120,7 +125,8 @@ class _ChainWalk:
             return False
         reason = self._content_fault(record)
         if reason is not None:
-            self.fault(record.seq, reason)
+            kid = key_id_of(record.alg)
+            self.fault(record.seq, reason, kid if kid is not None and kid not in self.keys.kids else None)
             return False
         anchors = self.anchors.get(record.seq, [])
         differing = sorted(a.time for a in anchors if a.hash != record.hash)
@@ -172,14 +178,14 @@ class _ChainWalk:
             if legacy_hash(record.seq, record.recorded_at, record.entry, record.prev_hash) != record.hash:
                 return "its content does not match its hash (edited)"
             return None
-        if record.alg != self.key.alg:
-            return f"it was made with another key or algorithm ({record.alg}; this key is {self.key.alg})"
+        key = self.keys.for_alg(record.alg)
+        if key is None:
+            return self.keys.lacking(record.alg)
         self.keyed_seen = True
-        mac = chain_mac(
-            self.key, record.chain, record.seq, record.recorded_at, record.entry, record.prev_hash
-        )
+        mac = chain_mac(key, record.chain, record.seq, record.recorded_at, record.entry, record.prev_hash)
         if mac != record.hash:
             return "its content does not match its MAC (edited, or rechained without the key)"
+        self.report.by_key[key.kid] = self.report.by_key.get(key.kid, 0) + 1
         return None
 
     def finish(self) -> None:
@@ -208,7 +214,7 @@ class _ChainWalk:
 async def verify_schema(
     conn: asyncpg.Connection,
     schema: str,
-    key: AuditKey,
+    key: AuditKey | AuditKeyRing | Iterable[AuditKey],
     anchors: Iterable[Anchor] = (),
     *,
     accept_legacy: bool = False,
@@ -218,8 +224,11 @@ async def verify_schema(
     """Every chain of `schema`, each against its anchors and, when given (audit.v1 read), the
     records published on audit.v1, in one snapshot (appends meanwhile are no alarm; read the
     anchors and records before calling, so none names a record newer than the snapshot). A record
-    older than `unpublished_after` that audit.v1 does not hold is counted unpublished."""
-    log = AuditLog(schema, key)
+    older than `unpublished_after` that audit.v1 does not hold is counted unpublished. `key`: the
+    current key, or a ring with the previous keys too (`shared.audit.keyring`): each record is
+    checked with the key it names."""
+    keys = as_ring(key)
+    log = AuditLog(schema, keys.current)
     by_chain: dict[str, list[Anchor]] = {}
     for anchor in anchors:
         if anchor.schema == log.schema:
@@ -251,7 +260,7 @@ async def verify_schema(
                 before if sent is not None else None,
             )
             walk = _ChainWalk(
-                ChainReport(log.schema, chain), key, evidence, accept_legacy, boundaries.get(chain, 0)
+                ChainReport(log.schema, chain), keys, evidence, accept_legacy, boundaries.get(chain, 0)
             )
             async for record in log.records(conn, chain):
                 if not walk.step(record):

@@ -28,7 +28,7 @@ from shared.cli import checked_database_url
 if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command runs, not for `--help`
     from shared.audit.anchors import Anchor, PublishedRecord
     from shared.audit.export import ExportFilter, Writer
-    from shared.audit.keys import AuditKey
+    from shared.audit.keyring import AuditKeyRing
     from shared.audit.verify import VerificationResult
 
 AUDIT_TOPIC = "audit.v1"
@@ -87,7 +87,7 @@ def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRec
 async def _verify(
     url: str,
     schemas: list[str],
-    key: AuditKey,
+    key: AuditKeyRing,
     evidence: tuple[list[Anchor], list[PublishedRecord] | None],
     legacy: bool,
 ) -> list[VerificationResult]:
@@ -109,6 +109,7 @@ async def _verify(
 def _audit_verify(args: argparse.Namespace) -> int:
     import asyncio
 
+    from shared.audit.keyring import audit_key_ring
     from shared.audit.keys import AuditKeyMissing, find_audit_key
     from shared.settings import PlatformSettings
 
@@ -116,7 +117,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if not url:
         return 2
     try:
-        key = find_audit_key()
+        key = audit_key_ring(find_audit_key(), default_anchor_file().parent)  # and the previous keys
     except AuditKeyMissing as exc:
         print(f"qyzmet: {exc}", file=sys.stderr)
         return 2
@@ -147,7 +148,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
     broken = sum(chain.broken is not None for chain in chains)
     unanchored = sum(chain.broken is None and not chain.anchored for chain in chains)
     print(
-        f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, key {key.kid}",
+        f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, key {key.current.kid}"
+        + (f" (previous {', '.join(k.kid for k in key.previous)})" if key.previous else ""),
         file=sys.stderr,
     )
     if broken:
