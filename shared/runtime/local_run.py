@@ -34,6 +34,7 @@ from shared.runtime.running import (
     recorded_processes,
     without_password,
 )
+from shared.runtime.startup_wait import StartupWait
 from shared.runtime.supervisor import Supervisor
 from shared.runtime.supervisor_metrics import SupervisorCollector
 from shared.settings import PlatformSettings
@@ -82,6 +83,15 @@ def _serve_metrics(supervisor: Supervisor, data_dir: Path) -> str:
     return start_metrics_listener(
         RUN_PROCESS, MetricsSettings().model_copy(update={"port": port, "data_dir": data_dir})
     )
+
+
+def _announce(urls: list[str], rate: float | None, homes: dict[str, str]) -> None:
+    """Once, when every API answers: the block of URLs at a terminal, else one log line (a log
+    file or pipe holds JSON lines only)."""
+    if sys.stdout.isatty():
+        print(banner(urls, rate, homes), flush=True)
+    else:
+        _say("Qyzmet is running: " + ", ".join(urls) + "; Ctrl-C stops it.")
 
 
 def _say(line: str) -> None:
@@ -160,12 +170,18 @@ def _run_holding(args: argparse.Namespace, data_dir: Path) -> int:
             audit_key_from_env=bool(child_env.get(AUDIT_KEY_ENV)),  # that it did, never the key
         )
         record_running(system)
-        _say("Qyzmet is running: " + ", ".join(urls) + "\nCtrl-C stops it.")
-        rate = args.rate if "simulator" in supervisor.children else None
-        print(banner(urls, rate, {p.name: p.home for p in plugins}), flush=True)
+        waiting = StartupWait(system.api_urls)
+        _say("started every process; waiting for the APIs to answer: " + ", ".join(waiting.pending))
         while not stopping and supervisor.alive:
             supervisor.poll()
             system = _record_metrics(system)
+            if not waiting.ready:
+                for name in waiting.stopped_early(supervisor):
+                    still = ", ".join(waiting.pending)
+                    _warn(f"{name} stopped before the system was ready; still waiting for: {still}")
+                if waiting.check():
+                    rate = args.rate if "simulator" in supervisor.children else None
+                    _announce(urls, rate, {p.name: p.home for p in plugins})
             time.sleep(0.2)
         if not stopping:
             _say("every process has stopped or crash-loops; stopping")

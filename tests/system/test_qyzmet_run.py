@@ -88,7 +88,17 @@ def system(database_url: str, broker: KafkaHandle, tmp_path: Path) -> Iterator[d
         drop_database(database_url, name)
 
 
+def _log_text(system: dict[str, Any]) -> str:
+    system["log"].flush()
+    system["log"].seek(0)
+    return str(system["log"].read().decode("utf-8", "replace"))
+
+
 def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]) -> None:
+    # The run says it is running once, when every API answers (not as soon as it spawned them).
+    eventually(lambda: "Qyzmet is running" in _log_text(system), "the run to say it is running", 400)
+    for service, port in system["ports"].items():
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, service
     intake = f"http://127.0.0.1:{system['ports']['intake']}"
     decision = f"http://127.0.0.1:{system['ports']['decision']}"
     for base in (intake, decision):
@@ -151,3 +161,15 @@ def test_application_flows_from_intake_to_a_decision_case(system: dict[str, Any]
     assert "Traceback" not in output
     assert APPLICANT_IIN not in output
     assert "Нұрланова" not in output
+    # Every line of every process (the run's own, the APIs', the faust workers') is one JSON object:
+    # no terminal codes glued to a line, no plain-text banner in a log file.
+    lines = [line for line in output.splitlines() if line.strip()]
+    for line in lines:
+        try:
+            assert isinstance(json.loads(line), dict), line
+        except ValueError:
+            raise AssertionError(f"not a JSON line: {line!r}") from None
+    events = [str(json.loads(line).get("event", "")) for line in lines]
+    running = [n for n, event in enumerate(events) if event.startswith("Qyzmet is running")]
+    waiting = [n for n, event in enumerate(events) if event.startswith("started every process; waiting")]
+    assert len(running) == 1 and waiting and waiting[0] < running[0], (waiting, running)
