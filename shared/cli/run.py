@@ -35,7 +35,7 @@ def banner(urls: list[str], simulator_rate: float | None, homes: dict[str, str] 
     homes = homes or {}
     lines = ["", "Qyzmet is running:"]
     lines += [
-        f"  {name:13} {url.removesuffix('/docs') + homes.get(name, '/docs')}"
+        f"  {name:13} {url.removesuffix('/docs').rstrip('/') + homes.get(name, '/docs')}"
         for name, url in (u.split(" ", 1) for u in urls)
     ]
     if simulator_rate is not None:

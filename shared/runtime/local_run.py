@@ -54,18 +54,27 @@ def _port_environment(plugins: list[ServicePlugin]) -> dict[str, str]:
 
 
 def _api_urls(plugins: list[ServicePlugin], env: dict[str, str], started: set[str]) -> list[str]:
+    """Each API started as `name URL`, the URL its first page (`ServicePlugin.home`: the OpenAPI
+    docs, or the console's own page at the root): what the banner, `qyzmet up` and `system.json`
+    show."""
     return [
-        f"{p.name} http://127.0.0.1:{env[p.api_port_variable]}/docs"
+        f"{p.name} http://127.0.0.1:{env[p.api_port_variable]}{p.home}"
         for p in plugins
         if f"{p.name}-api" in started and p.api_port_variable and p.api_port_variable in env
     ]
 
 
+def _api_metrics(api_urls: dict[str, str]) -> dict[str, str]:
+    """Each API's `/metrics`, at the root of the first page recorded for it."""
+    return {
+        f"{name}-api": url.removesuffix("/docs").rstrip("/") + "/metrics" for name, url in api_urls.items()
+    }
+
+
 def _record_metrics(system: RunningSystem) -> RunningSystem:
     """Write down every process's `/metrics` URL once known: the APIs' on their ports, the
     workers' own listeners as they report them (`<data dir>/processes/`)."""
-    apis = {f"{name}-api": url.removesuffix("/docs") + "/metrics" for name, url in system.api_urls.items()}
-    found = {**apis, **recorded_processes(system.data_dir)}
+    found = {**_api_metrics(system.api_urls), **recorded_processes(system.data_dir)}
     if found == system.metrics_urls:
         return system
     updated = replace(system, metrics_urls=found)

@@ -50,3 +50,21 @@ def test_the_banner_points_at_each_apis_first_page_the_consoles_own_page_not_its
     shown = banner(urls, None, {"console": "/", "intake": "/docs"})
     assert "http://127.0.0.1:8005/\n" in shown and "8005/docs" not in shown
     assert "http://127.0.0.1:8001/docs" in shown
+
+
+def test_the_record_and_up_name_the_consoles_own_page_and_its_metrics_at_the_root() -> None:
+    """`system.json`'s api_urls (what `qyzmet up --detach` prints) are each API's first page."""
+    from shared.runtime.local_run import _api_metrics, _api_urls
+    from shared.runtime.registry import registered_services
+
+    plugins = [p for p in registered_services() if p.name in ("intake", "console")]
+    ports = {"intake": "8001", "console": "8005"}
+    env = {p.api_port_variable: ports[p.name] for p in plugins if p.api_port_variable}
+    urls = dict(line.split(" ", 1) for line in _api_urls(plugins, env, {"intake-api", "console-api"}))
+    assert urls == {"intake": "http://127.0.0.1:8001/docs", "console": "http://127.0.0.1:8005/"}
+    shown = banner([f"{name} {url}" for name, url in urls.items()], None, {p.name: p.home for p in plugins})
+    assert "http://127.0.0.1:8005/\n" in shown and "8005//" not in shown and "8005/docs" not in shown
+    assert _api_metrics(urls) == {
+        "intake-api": "http://127.0.0.1:8001/metrics",
+        "console-api": "http://127.0.0.1:8005/metrics",
+    }
