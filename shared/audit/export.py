@@ -1,5 +1,7 @@
 """Audit records of a period as JSON lines or CSV, streamed (a server-side cursor per schema:
-memory stays bounded whatever the period holds)."""
+memory stays bounded whatever the period holds). Filtered by office, actor, or the pseudonyms of
+one person (`shared.audit.pseudonyms.iin_pseudonyms`): the records whose subject is one of them or
+whose details hold one as a value, at any depth."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class ExportFilter:
     end: datetime
     office: str | None = None
     actor: str | None = None
+    pseudonyms: frozenset[str] | None = None
+    """Only records naming one of these (subject, or a string value in details)."""
 
 
 async def exported_rows(
@@ -39,8 +43,11 @@ async def exported_rows(
             cursor = conn.cursor(
                 f"SELECT * FROM {schema}.audit_log WHERE recorded_at >= $1 AND recorded_at < $2"
                 " AND ($3::text IS NULL OR office = $3) AND ($4::text IS NULL OR actor = $4)"
+                " AND ($5::text[] IS NULL OR subject = ANY($5) OR EXISTS (SELECT 1 FROM unnest($5) AS p"
+                "      WHERE strpos(details::text, to_jsonb(p)::text) > 0))"
                 " ORDER BY recorded_at, chain, seq",
                 where.start, where.end, where.office, where.actor,
+                None if where.pseudonyms is None else sorted(where.pseudonyms),
                 prefetch=prefetch,
             )  # fmt: skip
             async for row in cursor:

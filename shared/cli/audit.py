@@ -1,6 +1,10 @@
 """`qyzmet audit verify|export`: check every audit chain against the key and the kept anchors;
 export the records of a period.
 
+export --iin: the records naming the ИИН's pseudonym under the installation's audit keys, the
+current and the previous ones (`shared.audit.pseudonyms`): who read that person's data. The ИИН is
+never printed or logged.
+
 verify: every chain of every audited schema (or `--schema`), end to end, with the key of the
 installation it talks to (`QYZMET_AUDIT_KEY`, else the running system's or the data dir's key file:
 `shared.runtime.command_secrets`)
@@ -182,16 +186,40 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _iin(text: str) -> str:
+    """An ИИН for `export --iin`; refused without repeating it (personal data stays off screens and logs)."""
+    from shared.identity import is_valid_iin
+
+    if not is_valid_iin(text):
+        raise argparse.ArgumentTypeError("not a valid ИИН (12 digits, valid birth date and check digit)")
+    return text
+
+
+def _person_pseudonyms(iin: str) -> frozenset[str]:
+    """The ИИН's pseudonyms under the installation's current and previous audit keys."""
+    from shared.audit.keyring import audit_key_ring
+    from shared.audit.keys import find_audit_key
+    from shared.audit.pseudonyms import iin_pseudonyms
+
+    return iin_pseudonyms(audit_key_ring(find_audit_key(), default_anchor_file().parent).keys, iin)
+
+
 def _audit_export(args: argparse.Namespace) -> int:
     import asyncio
 
     from shared.audit.export import ExportFilter, Writer
+    from shared.audit.keys import AuditKeyMissing
     from shared.settings import PlatformSettings
 
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2
-    where = ExportFilter(args.start, args.end, args.office, args.actor)
+    try:
+        pseudonyms = _person_pseudonyms(args.iin) if args.iin else None
+    except AuditKeyMissing as exc:
+        print(f"qyzmet: {exc}", file=sys.stderr)
+        return 2
+    where = ExportFilter(args.start, args.end, args.office, args.actor, pseudonyms)
     with open(args.out, "w", encoding="utf-8", newline="") if args.out else _stdout() as out:
         written = asyncio.run(_export(url, args.schema or [], where, Writer(out, args.format)))
     print(f"audit: {written} records exported", file=sys.stderr)
@@ -269,6 +297,12 @@ def register(subparsers: Any) -> None:
     export.add_argument("--to", dest="end", type=_moment, required=True, help=f"{when}, exclusive")
     export.add_argument("--office")
     export.add_argument("--actor")
+    export.add_argument(
+        "--iin",
+        type=_iin,
+        help="only the records of reads of this person's data (matched by the ИИН's pseudonym under"
+        " the audit keys, current and previous; the ИИН is never printed)",
+    )
     export.add_argument("--schema", action="append", help="only this service schema (repeatable)")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--out", help="file to write (default: standard output)")
