@@ -2,8 +2,10 @@
 running-system record holds the background supervisor's pid, the simulated offices' applications
 flow (more and more of them, at least one decided), the simulator's and the supervisor's `/metrics`
 are recorded, a second shell's `qyzmet report quality` finds the system's database without
-DATABASE_URL, and `qyzmet down` stops every process - the supervisor, each service process, the
-simulator and the broker it started - and waits for them."""
+DATABASE_URL (and its `qyzmet token`, lacking the QYZMET_TOKEN_SECRET the system was started
+with, stops with exit 2 rather than make a secret the services refuse), a second `qyzmet run` on
+the same data directory is refused, and `qyzmet down` stops every process - the supervisor, each
+service process, the simulator and the broker it started - and waits for them."""
 
 from __future__ import annotations
 
@@ -82,7 +84,10 @@ def test_up_detached_serves_simulated_offices_and_down_leaves_nothing(setting: d
     log_file = data / "logs" / "run.log"
     assert up.returncode == 0, up.stderr + (log_file.read_text() if log_file.exists() else "")
     assert f"http://127.0.0.1:{env['INTAKE_API_PORT']}" in up.stdout
+    console = rf"^console +http://127\.0\.0\.1:{env['CONSOLE_API_PORT']}/$"  # its own page, not /docs
+    assert re.search(console, up.stdout, re.M), up.stdout
     record = json.loads((data / "system.json").read_text())
+    assert record["token_secret_from_env"] is True and SECRET not in json.dumps(record)
     supervisor = record["pid"]
     session = [p.pid for p in iter_procs() if p.sid == supervisor and p.alive]
     assert supervisor in session and len(session) >= 9, session  # run, 8 service processes, simulator
@@ -119,6 +124,13 @@ def test_up_detached_serves_simulated_offices_and_down_leaves_nothing(setting: d
     report = _qyzmet(second_shell, cwd, "report", "quality", "--from", today, "--to", today, timeout=120)
     assert report.returncode == 0, report.stderr
     assert "using the running system's database" in report.stderr and report.stdout.strip()
+    no_secret = {k: v for k, v in second_shell.items() if k != "QYZMET_TOKEN_SECRET"}
+    token = _qyzmet(no_secret, cwd, "token", "--role", "clerk", "--office", "karaganda-dept-01", timeout=60)
+    assert token.returncode == 2 and "set QYZMET_TOKEN_SECRET" in token.stderr, token.stderr
+    assert not (data / "token_secret").exists()  # no secret the services would refuse
+    again_run = _qyzmet(env, cwd, "run", "--no-simulator", timeout=120)
+    assert again_run.returncode == 1 and "a system already runs from" in again_run.stderr, again_run.stderr
+    assert json.loads((data / "system.json").read_text())["pid"] == supervisor
 
     down = _qyzmet(env, cwd, "down", timeout=180)
     assert down.returncode == 0, down.stderr
