@@ -3,13 +3,13 @@ reordered, rewritten without the key, or cut off behind an anchor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from shared.audit.anchors import Anchor, PublishedRecord
+from shared.audit.anchors import Anchor, ChainMacs, PublishedRecord
 from shared.audit.keyring import AuditKeyRing, as_ring, key_id_of
 from shared.audit.keys import AuditKey
 from shared.audit.log import AuditLog
@@ -54,7 +54,7 @@ class Evidence:
     records published on it."""
 
     anchors: list[Anchor] = field(default_factory=list)
-    published: dict[int, set[str]] | None = None
+    published: ChainMacs | None = None
     unpublished_before: datetime | None = None
 
 
@@ -102,7 +102,7 @@ class _ChainWalk:
         self.published = evidence.published
         self.unpublished_before = evidence.unpublished_before
         # Records before the first one the topic holds may have gone with its retention.
-        self.first_published = min(self.published, default=0) if self.published is not None else 0
+        self.first_published = self.published.first if self.published is not None else 0
         self.accept_legacy = accept_legacy and report.chain == NO_CHAIN
         self.legacy_boundary = legacy_boundary
         self.keyed_seen = False
@@ -148,7 +148,7 @@ class _ChainWalk:
         if self.published is None:
             return True
         r = self.report
-        hashes = self.published.get(record.seq, set())
+        hashes = self.published.hashes(record.seq)
         if hashes - {record.hash}:
             self.fault(
                 record.seq,
@@ -193,11 +193,13 @@ class _ChainWalk:
         r.anchored = r.anchors > 0 or r.published > 0 or r.checked == 0
         if r.broken is not None:
             return
-        published_beyond = [seq for seq in self.published or {} if seq > r.head_seq]
-        if published_beyond and not any(a.seq > r.head_seq for same in self.anchors.values() for a in same):
+        published_last = self.published.last if self.published is not None else 0
+        if published_last > r.head_seq and not any(
+            a.seq > r.head_seq for same in self.anchors.values() for a in same
+        ):
             self.fault(
                 r.head_seq + 1,
-                f"records {r.head_seq + 1}..{max(published_beyond)} are missing: they were published on"
+                f"records {r.head_seq + 1}..{published_last} are missing: they were published on"
                 " audit.v1 (the tail was cut off)",
             )
             return
@@ -218,13 +220,14 @@ async def verify_schema(
     anchors: Iterable[Anchor] = (),
     *,
     accept_legacy: bool = False,
-    published: Iterable[PublishedRecord] | None = None,
+    published: Iterable[PublishedRecord] | Mapping[str, ChainMacs] | None = None,
     unpublished_after: timedelta = timedelta(minutes=5),
 ) -> VerificationResult:
     """Every chain of `schema`, each against its anchors and, when given (audit.v1 read), the
-    records published on audit.v1, in one snapshot (appends meanwhile are no alarm; read the
-    anchors and records before calling, so none names a record newer than the snapshot). A record
-    older than `unpublished_after` that audit.v1 does not hold is counted unpublished. `key`: the
+    records published on audit.v1 (each record, or this schema's MACs by chain), in one snapshot
+    (appends meanwhile are no alarm; read the anchors and records before calling, so none names a
+    record newer than the snapshot). A record older than `unpublished_after` that audit.v1 does
+    not hold is counted unpublished. `key`: the
     current key, or a ring with the previous keys too (`shared.audit.keyring`): each record is
     checked with the key it names."""
     keys = as_ring(key)
@@ -233,12 +236,13 @@ async def verify_schema(
     for anchor in anchors:
         if anchor.schema == log.schema:
             by_chain.setdefault(anchor.chain, []).append(anchor)
-    sent: dict[str, dict[int, set[str]]] | None = None
-    if published is not None:
-        sent = {}
-        for message in published:
-            if message.schema == log.schema:
-                sent.setdefault(message.chain, {}).setdefault(message.seq, set()).add(message.hash)
+    sent: Mapping[str, ChainMacs] | None = None
+    if isinstance(published, Mapping):
+        sent = published
+    elif published is not None:
+        sent = {
+            chain: macs for (owner, chain), macs in ChainMacs.of(published).items() if owner == log.schema
+        }
     before = datetime.now(UTC) - unpublished_after
     result = VerificationResult()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -256,7 +260,7 @@ async def verify_schema(
         for chain in sorted({*names, *by_chain, *(sent or {})}):
             evidence = Evidence(
                 by_chain.get(chain, []),
-                None if sent is None else sent.get(chain, {}),
+                None if sent is None else sent.get(chain, ChainMacs()),
                 before if sent is not None else None,
             )
             walk = _ChainWalk(

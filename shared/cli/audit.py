@@ -13,7 +13,9 @@ the anchor file) plus those already in the anchor file, and the records publishe
 (a record the topic holds that the database lacks or holds otherwise is a break; one long past
 the relay's interval the topic lacks is reported UNPUBLISHED). Exit 1 on any break; exit 3 when no
 chain is broken but one has records no anchor covers (the broker away, the anchor file empty:
-a cut-off tail could not be seen), unless `--allow-unanchored`.
+a cut-off tail could not be seen), unless `--allow-unanchored`; exit 4 when a broker is known but
+`audit.v1` could not be read (EVIDENCE MISSING: a tail cut after the last kept anchor would pass),
+unless `--allow-missing-evidence` (`--no-kafka` does not read it at all).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from shared.cli import checked_database_url
 
 if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command runs, not for `--help`
-    from shared.audit.anchors import Anchor, PublishedRecord
+    from shared.audit.anchors import Anchor, ChainMacs
     from shared.audit.export import ExportFilter, Writer
     from shared.audit.keyring import AuditKeyRing
+    from shared.audit.published import Published
     from shared.audit.verify import VerificationResult
 
 AUDIT_TOPIC = "audit.v1"
@@ -43,6 +46,8 @@ CATALOG_SCHEMA = "catalog"
 ANCHOR_FILE = "audit_anchors.jsonl"
 UNANCHORED_EXIT = 3
 """`verify`'s exit status when every chain is consistent but one is not anchored."""
+EVIDENCE_MISSING_EXIT = 4
+"""`verify`'s exit status when no chain is broken but `audit.v1` could not be read."""
 
 
 def default_anchor_file() -> Path:
@@ -53,16 +58,17 @@ def default_anchor_file() -> Path:
     return current_installation().data_dir / ANCHOR_FILE
 
 
-def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRecord] | None]:
-    """The anchors kept in the anchor file, plus those on the topic (added to the file); and the
-    records published on the topic (None when it was not read)."""
+def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], Published | None, bool]:
+    """The anchors kept in the anchor file, plus those on the topic (added to the file); the
+    records' MACs published on the topic (None when it was not read); whether reading it failed."""
     from shared.audit.anchors import keep_anchors, read_anchor_file
     from shared.audit.published import published_audit
     from shared.cli.topics import broker_of
     from shared.settings import PlatformSettings
 
     path = Path(args.anchors) if args.anchors else default_anchor_file()
-    records: list[PublishedRecord] | None = None
+    records: Published | None = None
+    missing = False
     if not args.no_kafka:
         settings = PlatformSettings()
         broker = broker_of(settings)
@@ -71,39 +77,45 @@ def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], list[PublishedRec
             try:
                 published = published_audit(bootstrap, prefix + AUDIT_TOPIC)
                 added = keep_anchors(path, published.anchors)
-            except Exception as exc:  # the broker away: the kept anchors still count
+            except Exception as exc:  # the broker away: the kept anchors still count, not enough
+                missing = True
                 print(
-                    f"audit: anchors and records not read from {prefix + AUDIT_TOPIC} ({type(exc).__name__})",
+                    f"audit: EVIDENCE MISSING: anchors and records not read from {prefix + AUDIT_TOPIC}"
+                    f" ({type(exc).__name__}: {exc}); a tail cut after the last kept anchor cannot be seen",
                     file=sys.stderr,
                 )
             else:
-                records = published.records
+                records = published
                 print(
-                    f"audit: {len(records)} published records read and {added} new anchors from"
+                    f"audit: {published.record_count} published records read and {added} new anchors from"
                     f" {prefix + AUDIT_TOPIC} kept in {path}",
                     file=sys.stderr,
                 )
         else:
             print("audit: no broker known; only the anchor file's anchors are used", file=sys.stderr)
-    return read_anchor_file(path), records
+    return read_anchor_file(path), records, missing
 
 
 async def _verify(
     url: str,
     schemas: list[str],
     key: AuditKeyRing,
-    evidence: tuple[list[Anchor], list[PublishedRecord] | None],
+    evidence: tuple[list[Anchor], Published | None, bool],
     legacy: bool,
 ) -> list[VerificationResult]:
     from shared.audit.verify import audited_schemas, verify_schema
     from shared.db.pool import connect
 
-    anchors, published = evidence
+    anchors, published, _ = evidence
+
+    def macs(schema: str) -> dict[str, ChainMacs] | None:
+        return None if published is None else published.of_schema(schema)
+
     conn = await connect(url)
     try:
         names = schemas or sorted({*await audited_schemas(conn), *(a.schema for a in anchors)})
         return [
-            await verify_schema(conn, name, key, anchors, accept_legacy=legacy, published=published)
+            await verify_schema(conn, name, key, anchors, accept_legacy=legacy, published=macs(name))
             for name in names
         ]
     finally:
@@ -151,6 +163,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
             )
     broken = sum(chain.broken is not None for chain in chains)
     unanchored = sum(chain.broken is None and not chain.anchored for chain in chains)
+    if evidence[2]:
+        print(f"audit: EVIDENCE MISSING: {AUDIT_TOPIC} was not read", file=sys.stderr)
     print(
         f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, key {key.current.kid}"
         + (f" (previous {', '.join(k.kid for k in key.previous)})" if key.previous else ""),
@@ -158,6 +172,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
     )
     if broken:
         return 1
+    if evidence[2] and not args.allow_missing_evidence:
+        return EVIDENCE_MISSING_EXIT
     return UNANCHORED_EXIT if unanchored and not args.allow_unanchored else 0
 
 
@@ -283,6 +299,11 @@ def register(subparsers: Any) -> None:
         "--allow-unanchored",
         action="store_true",
         help=f"exit 0, not {UNANCHORED_EXIT}, when a consistent chain has no anchor (still reported)",
+    )
+    verify.add_argument(
+        "--allow-missing-evidence",
+        action="store_true",
+        help=f"exit 0, not {EVIDENCE_MISSING_EXIT}, when {AUDIT_TOPIC} could not be read (still reported)",
     )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_audit_verify)
