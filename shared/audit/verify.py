@@ -227,9 +227,8 @@ async def verify_schema(
     records published on audit.v1 (each record, or this schema's MACs by chain), in one snapshot
     (appends meanwhile are no alarm; read the anchors and records before calling, so none names a
     record newer than the snapshot). A record older than `unpublished_after` that audit.v1 does
-    not hold is counted unpublished. `key`: the
-    current key, or a ring with the previous keys too (`shared.audit.keyring`): each record is
-    checked with the key it names."""
+    not hold is counted unpublished. `key`: the current key, or a ring with the previous keys too
+    (`shared.audit.keyring`): each record is checked with the key it names."""
     keys = as_ring(key)
     log = AuditLog(schema, keys.current)
     by_chain: dict[str, list[Anchor]] = {}

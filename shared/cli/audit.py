@@ -15,7 +15,9 @@ the relay's interval the topic lacks is reported UNPUBLISHED). Exit 1 on any bre
 chain is broken but one has records no anchor covers (the broker away, the anchor file empty:
 a cut-off tail could not be seen), unless `--allow-unanchored`; exit 4 when a broker is known but
 `audit.v1` could not be read (EVIDENCE MISSING: a tail cut after the last kept anchor would pass),
-unless `--allow-missing-evidence` (`--no-kafka` does not read it at all).
+unless `--allow-missing-evidence` (`--no-kafka` does not read it at all); exit 5 when a chain's
+records run on past its newest anchor, the first made more than QYZMET_AUDIT_STALE_AFTER_INTERVALS
+anchor intervals (QYZMET_AUDIT_ANCHOR_INTERVAL_S) ago: ANCHORING STALE (`shared.audit.staleness`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command run
     from shared.audit.export import ExportFilter, Writer
     from shared.audit.keyring import AuditKeyRing
     from shared.audit.published import Published
+    from shared.audit.staleness import StaleChain
     from shared.audit.verify import VerificationResult
 
 AUDIT_TOPIC = "audit.v1"
@@ -48,6 +51,8 @@ UNANCHORED_EXIT = 3
 """`verify`'s exit status when every chain is consistent but one is not anchored."""
 EVIDENCE_MISSING_EXIT = 4
 """`verify`'s exit status when no chain is broken but `audit.v1` could not be read."""
+STALE_EXIT = 5
+"""`verify`'s exit status when no chain is broken but one's anchoring stopped (stale)."""
 
 
 def default_anchor_file() -> Path:
@@ -102,7 +107,10 @@ async def _verify(
     key: AuditKeyRing,
     evidence: tuple[list[Anchor], Published | None, bool],
     legacy: bool,
-) -> list[VerificationResult]:
+) -> tuple[list[VerificationResult], list[StaleChain]]:
+    from datetime import UTC, datetime
+
+    from shared.audit.staleness import StalenessSettings, stale_chains
     from shared.audit.verify import audited_schemas, verify_schema
     from shared.db.pool import connect
 
@@ -114,10 +122,13 @@ async def _verify(
     conn = await connect(url)
     try:
         names = schemas or sorted({*await audited_schemas(conn), *(a.schema for a in anchors)})
-        return [
+        results = [
             await verify_schema(conn, name, key, anchors, accept_legacy=legacy, published=macs(name))
             for name in names
         ]
+        reports = [chain for result in results for chain in result.chains]
+        after = StalenessSettings().stale_after
+        return results, await stale_chains(conn, reports, anchors, now=datetime.now(UTC), stale_after=after)
     finally:
         await conn.close()
 
@@ -138,7 +149,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
         print(f"qyzmet: {exc}", file=sys.stderr)
         return 2
     evidence = _evidence(args)
-    results = asyncio.run(_verify(url, args.schema or [], key, evidence, args.accept_legacy))
+    results, stale = asyncio.run(_verify(url, args.schema or [], key, evidence, args.accept_legacy))
     chains = [chain for result in results for chain in result.chains]
     if args.json:
         print(json.dumps([asdict(chain) for chain in chains]))
@@ -161,12 +172,15 @@ def _audit_verify(args: argparse.Namespace) -> int:
                 f"{where}: UNPUBLISHED: {chain.unpublished} records long past the relay's interval are not"
                 f" on {AUDIT_TOPIC} (the first: record {chain.first_unpublished_seq}); is the relay running?"
             )
+    for late in stale:
+        print(late.describe(), file=sys.stderr if args.json else sys.stdout)
     broken = sum(chain.broken is not None for chain in chains)
     unanchored = sum(chain.broken is None and not chain.anchored for chain in chains)
     if evidence[2]:
         print(f"audit: EVIDENCE MISSING: {AUDIT_TOPIC} was not read", file=sys.stderr)
     print(
-        f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, key {key.current.kid}"
+        f"audit: {len(chains)} chains, {broken} broken, {unanchored} not anchored, {len(stale)} stale,"
+        f" key {key.current.kid}"
         + (f" (previous {', '.join(k.kid for k in key.previous)})" if key.previous else ""),
         file=sys.stderr,
     )
@@ -174,6 +188,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1
     if evidence[2] and not args.allow_missing_evidence:
         return EVIDENCE_MISSING_EXIT
+    if stale:
+        return STALE_EXIT
     return UNANCHORED_EXIT if unanchored and not args.allow_unanchored else 0
 
 
