@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.infra import postgres_url_from_env_or_start, start_kafka
+from shared.logging import configure_logging
 from shared.runtime.event_loop import install_event_loop
 
 SUITES = (
@@ -67,6 +69,9 @@ def main() -> int:
     # The loop the service processes run on (uvloop, shared.runtime.event_loop): the in-process
     # workers are measured as they run in production, their raw baselines on the same loop.
     install_event_loop()
+    # Logs as the system benchmarks' processes have them (QYZMET_LOG_LEVEL=WARNING, one JSON
+    # format): an in-process worker does not print a line per command on the terminal.
+    configure_logging(os.environ.get("QYZMET_LOG_LEVEL", "WARNING"))
     with tempfile.TemporaryDirectory(prefix="qyzmet-bench-") as tmp:
         postgres = postgres_url_from_env_or_start(Path(tmp) / "pg")
         kafka = start_kafka(Path(tmp) / "kafka")
