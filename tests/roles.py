@@ -11,7 +11,10 @@ another service's schema.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -85,6 +88,19 @@ async def provision(
         reads_catalog=plugin.reads_catalog,
         catalog_schema=catalog_schema,
     )
+
+
+@contextlib.asynccontextmanager
+async def provisioned_schema(admin_pool: asyncpg.Pool, service: str, prefix: str) -> AsyncIterator[str]:
+    """A fresh schema `<prefix>_<12 hex>` of `service`, provisioned (`provision_schema`) for the
+    block and dropped after it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await provision_schema(admin_pool, service, name)
+    try:
+        yield name
+    finally:
+        async with admin_pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 async def connected_role(pool: asyncpg.Pool) -> tuple[str, bool]:

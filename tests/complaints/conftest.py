@@ -26,7 +26,7 @@ from shared.contracts.applications import Applicant, ApplicationRejectedAtIntake
 from shared.contracts.decisions import DecisionMade
 from shared.contracts.decisions.parts import EligibilityInputs, Evaluation
 from shared.contracts.event import DomainEvent
-from tests.roles import provision_schema
+from tests.roles import provisioned_schema
 
 SECRET = "complaints-test-secret-" + "x" * 32
 DEPT = "karaganda-dept-01"
@@ -65,11 +65,8 @@ def pool(complaints_pool: asyncpg.Pool) -> asyncpg.Pool:
 @pytest.fixture
 async def complaints_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """A fresh complaints schema, migrated as the owner and granted to qyzmet_complaints."""
-    name = f"tc_{uuid.uuid4().hex[:12]}"
-    await provision_schema(admin_pool, "complaints", name)
-    yield name
-    async with admin_pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    async with provisioned_schema(admin_pool, "complaints", "tc") as name:
+        yield name
 
 
 @pytest.fixture

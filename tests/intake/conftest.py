@@ -19,7 +19,7 @@ from services.intake.domain.identity import make_iin
 from services.intake.entrypoints.api import create_app
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
-from tests.roles import provision_schema
+from tests.roles import provisioned_schema
 
 SECRET = "intake-test-secret-" + "x" * 32
 DEPT = "karaganda-dept-01"
@@ -49,11 +49,8 @@ def pool(intake_pool: asyncpg.Pool) -> asyncpg.Pool:
 @pytest.fixture
 async def intake_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """A fresh intake schema, migrated as the owner and granted to qyzmet_intake."""
-    name = f"ti_{uuid.uuid4().hex[:12]}"
-    await provision_schema(admin_pool, "intake", name)
-    yield name
-    async with admin_pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    async with provisioned_schema(admin_pool, "intake", "ti") as name:
+        yield name
 
 
 def token(role: Role = Role.CLERK, office: str = DEPT, subject: str | None = None) -> str:

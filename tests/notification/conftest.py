@@ -4,7 +4,6 @@ test moves, and a real SMTP server (aiosmtpd) on a free port."""
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -17,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
-from tests.roles import provision_schema
+from tests.roles import provisioned_schema
 
 
 class FakeClock:
@@ -72,11 +71,8 @@ def pool(notification_pool: asyncpg.Pool) -> asyncpg.Pool:
 @pytest.fixture
 async def notification_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """A fresh notification schema, migrated as the owner and granted to qyzmet_notification."""
-    name = f"tn_{uuid.uuid4().hex[:12]}"
-    await provision_schema(admin_pool, "notification", name)
-    yield name
-    async with admin_pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    async with provisioned_schema(admin_pool, "notification", "tn") as name:
+        yield name
 
 
 @pytest.fixture

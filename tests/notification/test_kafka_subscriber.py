@@ -4,7 +4,6 @@ service's relay as publisher, and a filter on the `ce_region` header (no body pa
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -20,7 +19,7 @@ from shared.messaging.kafka import make_producer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topics import TopicSpec, ensure_topics
 from shared.service_layer.streams import new_event
-from tests.roles import provision_schema
+from tests.roles import provisioned_schema
 
 from .events import decided, submitted
 
@@ -28,11 +27,8 @@ from .events import decided, submitted
 @pytest.fixture
 async def decision_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """The publishing decision service's schema, granted to qyzmet_decision."""
-    name = f"tds_{uuid.uuid4().hex[:12]}"
-    await provision_schema(admin_pool, "decision", name)
-    yield name
-    async with admin_pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    async with provisioned_schema(admin_pool, "decision", "tds") as name:
+        yield name
 
 
 async def test_a_tson_consumer_group_reads_decisions_of_its_region_from_the_header(

@@ -17,7 +17,7 @@ from shared.audit import AuditEntry, AuditLog, verify_schema
 from shared.audit.records import chain_mac
 from shared.eventstore.migrations import BASE_MIGRATIONS, discover
 from tests.platform.test_audit_log import KEY, entry
-from tests.roles import provision_schema
+from tests.roles import provision_schema, provisioned_schema
 
 OFFICE = "office-t"
 
@@ -25,11 +25,8 @@ OFFICE = "office-t"
 @pytest.fixture
 async def service_schema(admin_pool: asyncpg.Pool) -> AsyncIterator[str]:
     """An intake schema migrated as the owner and granted to qyzmet_intake."""
-    name = f"tt_{uuid.uuid4().hex[:12]}"
-    await provision_schema(admin_pool, "intake", name)
-    yield name
-    async with admin_pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    async with provisioned_schema(admin_pool, "intake", "tt") as name:
+        yield name
 
 
 async def append_at(
