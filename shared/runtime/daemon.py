@@ -16,13 +16,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.infra.procs import pid_alive
 from shared.runtime.running import SYSTEM_FILE, RunningSystem
+from shared.runtime.startup_wait import answers_healthz
 
 LOG_DIR = "logs"
 LOG_FILE = "run.log"
@@ -54,12 +54,7 @@ def recorded(data_dir: Path) -> RunningSystem | None:
 
 
 def _healthy(url: str) -> bool:
-    base = url.removesuffix("/docs").rstrip("/")
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:  # noqa: S310 - our own http URL
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+    return answers_healthz(url, timeout_s=2.0)
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -12,11 +12,11 @@ from shared.runtime.supervisor import Supervisor
 Probe = Callable[[str], bool]
 
 
-def answers_healthz(url: str) -> bool:
+def answers_healthz(url: str, timeout_s: float = 1.0) -> bool:
     """GET `<API>/healthz` (the API's URL, its `/docs` page or its root) answers 200."""
     base = url.removesuffix("/docs").rstrip("/")
     try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:  # noqa: S310 - our own http URL
+        with urllib.request.urlopen(f"{base}/healthz", timeout=timeout_s) as answer:  # noqa: S310 - our own http URL
             return bool(answer.status == 200)
     except OSError:
         return False
