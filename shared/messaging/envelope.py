@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from shared.contracts.event import ce_type_of
+from shared.db.pool import loads
 from shared.eventstore.records import StoredEvent
 
 SPEC_VERSION = "1.0"
@@ -134,14 +133,6 @@ def _text(headers: dict[str, bytes], name: str, *, required: bool) -> str | None
         raise PoisonMessage(f"header {name} is not UTF-8") from exc
 
 
-def _loads(value: bytes) -> Any:
-    """orjson (every consumed record passes here); what it refuses and json takes, json reads."""
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return json.loads(value)
-
-
 def decode(value: bytes | None, headers: Headers | None) -> Envelope:
     """Parse a Kafka record in binary content mode; raise `PoisonMessage` with the reason."""
     by_name = {name: raw for name, raw in (headers or []) if raw is not None}
@@ -160,7 +151,7 @@ def decode(value: bytes | None, headers: Headers | None) -> Envelope:
     if value is None:
         raise PoisonMessage("empty body")
     try:
-        data = _loads(value)
+        data = loads(value)  # orjson, json for what it refuses
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PoisonMessage(f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
