@@ -7,11 +7,14 @@ store goes first (the batched appends take turns every 5,000 events, reads and p
   * concurrent single appends: 8 writers, one event per call at the stream's expected version
     (throughput and p99 latency);
   * global read in commit order, 1,000 per page, every payload decoded from JSON;
-  * a projection rebuilt from that read: per stream its event count and last sequence number,
-    one upsert and one checkpoint per page, atomically (the peer: a transaction with its tracking
-    record, as its documentation shows; ours: one statement, the checkpoint table being in the
-    same schema, committed without waiting for the WAL flush (derived data), while the next page
-    is read on a second connection).
+  * a projection rebuilt from the log in the same order: per stream its event count and last
+    sequence number, one upsert and one checkpoint per page, atomically (the peer: a transaction
+    with its tracking record, as its documentation shows; ours: one statement, the checkpoint
+    table being in the same schema, committed without waiting for the WAL flush (derived data),
+    while the next page is read on a second connection). Each side reads what its projections
+    get: the peer's notifications (id, stream, version, topic, payload), ours the store's payload
+    read (`read_committed_payloads`: place, stream, version, type, schema version, payload; the
+    global read above also gives each event's metadata and time).
 The batched append is also compared with `COPY` of the same rows into a table like the log.
 """
 
@@ -135,12 +138,13 @@ class Ours:
         started, total = time.perf_counter(), 0
         async with self.pool.acquire() as reader, self.pool.acquire() as writer:
             await writer.execute("SET synchronous_commit = off")
-            events = await self.store.read_committed(reader, cursor, page)
+            read = self.store.read_committed_payloads
+            events = await read(reader, cursor, page)
             for left in range(pages - 1, -1, -1):
                 if not events:
                     break
                 cursor = cursor_of(events[-1])
-                ahead = asyncio.create_task(self.store.read_committed(reader, cursor, page)) if left else None
+                ahead = asyncio.create_task(read(reader, cursor, page)) if left else None
                 await asyncio.sleep(0)  # let the read go out before folding
                 view: dict[str, tuple[int, int]] = {}
                 for e in events:

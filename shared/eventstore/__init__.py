@@ -2,13 +2,14 @@
 
 from shared.eventstore.errors import ConcurrencyConflict, EventStoreError, PartialDuplicate
 from shared.eventstore.migrations import apply_migrations
-from shared.eventstore.records import AppendResult, GlobalCursor, NewEvent, StoredEvent
+from shared.eventstore.records import AppendResult, EventPayload, GlobalCursor, NewEvent, StoredEvent
 from shared.eventstore.store import ANY_VERSION, EventStore, cursor_of
 
 __all__ = [
     "ANY_VERSION",
     "AppendResult",
     "ConcurrencyConflict",
+    "EventPayload",
     "EventStore",
     "EventStoreError",
     "GlobalCursor",

@@ -20,6 +20,11 @@ COLUMNS = (
     " e.schema_version, e.data, e.metadata, e.recorded_at"
 )
 
+# In the order of `EventPayload`'s fields.
+PAYLOAD_COLUMNS = (
+    "e.position, e.txid::text::bigint AS txid, e.stream_id, e.version, e.event_type, e.schema_version, e.data"
+)
+
 _EVENT_COLUMNS = "(stream_id, version, event_id, event_type, schema_version, data, metadata)"
 # Payloads travel as arrays of JSON text (the store encodes them) and become jsonb in the server:
 # one orjson call per payload instead of a driver codec round per array element.
@@ -35,6 +40,7 @@ class Statements:
     stream_versions: str
     load: str
     read_committed: str
+    read_payloads: str
     read_for_publishing: str
 
 
@@ -107,6 +113,7 @@ def statements(schema: str) -> Statements:
         ),
         load=f"SELECT {COLUMNS} FROM {schema}.stream_events($1, $2) e",
         read_committed=f"SELECT {COLUMNS} FROM {committed} e",
+        read_payloads=f"SELECT {PAYLOAD_COLUMNS} FROM {committed} e",
         # The relay forwards bytes: the data stays JSON text and metadata comes as columns.
         read_for_publishing=(
             "SELECT e.position, e.txid::text::bigint AS txid, e.stream_id, e.event_id, e.event_type,"

@@ -15,7 +15,7 @@ import asyncpg
 from shared.db.identifiers import checked_identifier
 from shared.db.pool import dumps
 from shared.eventstore.errors import ConcurrencyConflict, PartialDuplicate
-from shared.eventstore.records import AppendResult, GlobalCursor, NewEvent, StoredEvent
+from shared.eventstore.records import AppendResult, EventPayload, GlobalCursor, NewEvent, StoredEvent
 from shared.eventstore.statements import statements
 
 _EMPTY = "{}"
@@ -160,6 +160,14 @@ class EventStore:
         rows = await conn.fetch(self._sql.read_committed, str(after.txid), after.position, limit)
         return [_stored(row) for row in rows]
 
+    async def read_committed_payloads(
+        self, conn: asyncpg.Connection, after: GlobalCursor, limit: int = 1000
+    ) -> list[EventPayload]:
+        """`read_committed` for a projection: the same events in the same gap-safe order, each
+        without its metadata and recording time (half the client's work per event)."""
+        rows = await conn.fetch(self._sql.read_payloads, str(after.txid), after.position, limit)
+        return [EventPayload._make(row) for row in rows]
+
     async def read_committed_for_publishing(
         self, conn: asyncpg.Connection, after: GlobalCursor, limit: int = 1000
     ) -> list[asyncpg.Record]:
@@ -243,7 +251,7 @@ class PgEventSession:
         return await self.store.stream_version(self.conn, stream_id)
 
 
-def cursor_of(event: StoredEvent | None, default: GlobalCursor | None = None) -> GlobalCursor:
+def cursor_of(event: StoredEvent | EventPayload | None, default: GlobalCursor | None = None) -> GlobalCursor:
     if event is None:
         return default or GlobalCursor()
     return GlobalCursor(event.txid, event.position)

@@ -16,6 +16,7 @@ from shared.eventstore import (
     EventStore,
     GlobalCursor,
     NewEvent,
+    cursor_of,
 )
 from shared.eventstore.store import read_naive
 
@@ -171,3 +172,36 @@ async def test_a_batch_answering_its_heads_numbers_on_and_fails_whole(
         await tx.rollback()
         assert await store.load(old, "h-z") == []
         assert await store.stream_versions(old, ["h-x", "h-z"]) == {"h-x": 4, "h-z": 0}
+
+
+async def test_the_payload_read_gives_the_global_reads_events_in_its_order_and_holds_back_alike(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """`read_committed_payloads` (what projections fold): the same events, pages and cursors as
+    `read_committed`, each with its place, type and payload, and no more."""
+    store = EventStore(schema)
+    async with pool.acquire() as conn:
+        await store.append(conn, "p-1", [NewEvent("a", {"n": 1}), NewEvent("b", {"n": 2, "x": [1]})], 0)
+        await store.append_batch(conn, [("p-2", [NewEvent("c", {"n": 3}, schema_version=2)])])
+        async with pool.acquire() as slow:
+            tx = slow.transaction()
+            await tx.start()
+            await store.append(slow, "p-3", [NewEvent("d", {"n": 4})], 0)
+            await store.append(conn, "p-4", [NewEvent("e", {"n": 5})], 0)  # behind the open one
+            held = await store.read_committed_payloads(conn, GlobalCursor())
+            assert "p-4" not in {p.stream_id for p in held}
+            await tx.rollback()
+        for _ in range(1500):  # another session's open transaction may hold the read back a while
+            if len(full := await store.read_committed(conn, GlobalCursor())) == 4:
+                break
+            await asyncio.sleep(0.01)
+        payloads = await store.read_committed_payloads(conn, GlobalCursor())
+        first, rest = await store.read_committed_payloads(conn, GlobalCursor(), 1), []
+        while page := await store.read_committed_payloads(conn, cursor_of((first + rest)[-1]), 1):
+            rest += page
+    assert [tuple(p) for p in payloads] == [
+        (e.position, e.txid, e.stream_id, e.version, e.event_type, e.schema_version, e.data) for e in full
+    ]
+    assert [p.data["n"] for p in payloads] == [1, 2, 3, 5]
+    assert payloads[2].schema_version == 2
+    assert first + rest == payloads
