@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.intake.adapters.repository import ApplicationStreams, IdempotencyRecord
+from services.intake.adapters.repository import ApplicationStreams, IdempotencyRecord, KeyClaim
 from shared.eventstore.memory import InMemoryEventStore
 from shared.service_layer.memory import InMemoryAudit, InMemoryUnitOfWork
 
@@ -41,9 +41,17 @@ class _Keys:
 
 
 class _Numbers:
-    def __init__(self, committed: dict[tuple[str, int], int]) -> None:
+    def __init__(self, committed: dict[tuple[str, int], int], keys: _Keys) -> None:
         self.committed = committed
         self.staged: dict[tuple[str, int], int] = {}
+        self.keys = keys
+
+    async def claim_with_number(self, claim: KeyClaim, office_id: str, year: int) -> str | None:
+        if not await self.keys.claim(
+            claim.scope, claim.key, claim.digest, claim.application_id, claim.outcome
+        ):
+            return None
+        return await self.next(office_id, year)
 
     async def next(self, office_id: str, year: int) -> str:
         key = (office_id, year)
@@ -76,7 +84,7 @@ class FakeIntakeUnit(InMemoryUnitOfWork):
     def _begin(self) -> None:
         self.applications = ApplicationStreams(self.events)
         self.keys = _Keys(self.world.keys)
-        self.numbers = _Numbers(self.world.counters)
+        self.numbers = _Numbers(self.world.counters, self.keys)
         self.applicants = _Applicants(self.world.status_rows)
 
     def _commit(self) -> None:

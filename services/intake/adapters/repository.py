@@ -94,9 +94,53 @@ class IdempotencyKeys:
         return bool(inserted)
 
 
+@dataclass(frozen=True)
+class KeyClaim:
+    """An idempotency key to record for a submission, with what it answers a repeat with."""
+
+    scope: str
+    key: str
+    digest: str
+    application_id: str
+    outcome: str
+
+
 class RegistrationNumbers(RegistrationCounters):
     """Talon numbers per receiving office and year: <office>-<yyyy>-<nnnnnn>."""
 
-    async def next(self, office_id: str, year: int) -> str:
-        number = await self.take(office_id, year)
-        return f"{office_id}-{year:04d}-{number:06d}"
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        super().__init__(schema, conn)
+        self.keys = f"{checked_identifier(schema)}.idempotency_keys"
+
+    async def claim_with_number(self, claim: KeyClaim, office_id: str, year: int) -> str | None:
+        """Record the key and take the office's next number, in one statement; None (and no
+        number taken) if another transaction recorded the key first.
+
+        The submission queues for its office's turn (a transaction-level advisory lock) before it
+        writes anything: a transaction that has written holds a transaction id, and every gap-safe
+        reader in the cluster waits below the oldest one still running. Queued on the counter's
+        row after writing its key, each submission of a busy office held every outbox relay back
+        for as long as it queued (issue 14). The lock is released at COMMIT with the row's.
+        """
+        number = await self.conn.fetchval(
+            "WITH turn AS (SELECT pg_advisory_xact_lock("
+            f"hashtextextended('{self.table}/' || $6 || '/' || $7::int::text, 0))),"
+            f" claimed AS (INSERT INTO {self.keys}"
+            " (scope, idempotency_key, body_hash, application_id, outcome)"
+            " SELECT $1, $2, $3, $4, $5 FROM turn ON CONFLICT DO NOTHING RETURNING true)"
+            f" INSERT INTO {self.table} AS c (office_id, year, last_number) SELECT $6, $7, 1 FROM claimed"
+            " ON CONFLICT (office_id, year) DO UPDATE SET last_number = c.last_number + 1"
+            " RETURNING last_number",
+            claim.scope,
+            claim.key,
+            claim.digest,
+            uuid.UUID(claim.application_id),
+            claim.outcome,
+            office_id,
+            year,
+        )
+        return None if number is None else talon(office_id, year, number)
+
+
+def talon(office_id: str, year: int, number: int) -> str:
+    return f"{office_id}-{year:04d}-{number:06d}"

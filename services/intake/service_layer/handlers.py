@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from services.intake.adapters.repository import body_hash, decode_stored
+from services.intake.adapters.repository import KeyClaim, body_hash, decode_stored
 from services.intake.domain.application import (
     ApplicationState,
     decide_case_progress,
@@ -119,17 +119,16 @@ class IntakeHandlers:
         verdict = assess(cmd, catalog=self.catalog, office=office, received_at=now)
         application_id = str(uuid.uuid4())
         outcome = "accepted" if isinstance(verdict, Acceptance) else "rejected"
-        # Claim the key first (one statement; a repeat finds it taken and answers from the first
-        # outcome), then the hot rows last: the office's counter, the event, the office's audit
-        # chain, COMMIT (issue 14: the counter was held across ~9 round trips).
-        if not await uow.keys.claim(scope, cmd.idempotency_key, digest, application_id, outcome):
-            replay = await self._replay(uow, scope, cmd.idempotency_key, digest)
-            assert replay is not None
-            return replay
+        # The key and (for an acceptance) the office's number in one statement that queues for the
+        # office's turn before writing (a repeat finds the key taken and answers from the first
+        # outcome), then the event, the office's audit chain, COMMIT (issue 14).
+        claim = KeyClaim(scope, cmd.idempotency_key, digest, application_id, outcome)
         event: ApplicationSubmitted | ApplicationRejectedAtIntake
         if isinstance(verdict, Acceptance):
             assert office is not None
-            number = await uow.numbers.next(office.id, now.astimezone(office.zone).year)
+            number = await uow.numbers.claim_with_number(claim, office.id, now.astimezone(office.zone).year)
+            if number is None:
+                return await self._replayed(uow, scope, cmd.idempotency_key, digest)
             event = submitted_event(
                 cmd, verdict, application_id=application_id, registration_number=number,
                 received_by=actor.subject, received_at=now,
@@ -142,6 +141,8 @@ class IntakeHandlers:
                 "edition_id": verdict.edition.id,
             }
         else:
+            if not await uow.keys.claim(scope, cmd.idempotency_key, digest, application_id, outcome):
+                return await self._replayed(uow, scope, cmd.idempotency_key, digest)
             event = rejected_event(
                 cmd, verdict, application_id=application_id, received_by=actor.subject, received_at=now
             )
@@ -154,6 +155,12 @@ class IntakeHandlers:
         await uow.applications.append(application_id, [event], 0, meta.event_metadata())
         await _audit(uow, meta, "application.submit", application_id, details)
         return SubmitResult(event, replayed=False)
+
+    async def _replayed(self, uow: IntakeUnit, scope: str, key: str, digest: str) -> SubmitResult:
+        """The first outcome of a key another transaction recorded first."""
+        replay = await self._replay(uow, scope, key, digest)
+        assert replay is not None
+        return replay
 
     async def _replay(self, uow: IntakeUnit, scope: str, key: str, digest: str) -> SubmitResult | None:
         record = await uow.keys.find(scope, key)

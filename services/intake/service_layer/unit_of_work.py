@@ -13,6 +13,7 @@ from services.intake.adapters.repository import (
     ApplicationStreams,
     IdempotencyKeys,
     IdempotencyRecord,
+    KeyClaim,
     RegistrationNumbers,
 )
 from shared.service_layer import PgUnitOfWork, UnitOfWork
@@ -25,7 +26,7 @@ class KeySession(Protocol):
 
 
 class NumberSession(Protocol):
-    async def next(self, office_id: str, year: int) -> str: ...
+    async def claim_with_number(self, claim: KeyClaim, office_id: str, year: int) -> str | None: ...
 
 
 class ApplicantIndex(Protocol):
