@@ -150,9 +150,10 @@ class EventStore:
     ) -> list[StoredEvent]:
         """Read events by (transaction id, position), never skipping one that commits later.
 
-        Only events written by transactions older than every transaction still running are
-        returned (`txid < pg_snapshot_xmin(pg_current_snapshot())`), so a later call cannot find
-        an event "behind" the cursor. For transactions that did not overlap this is commit
+        Only events written by transactions older than every transaction still running that could
+        write here are returned (`txid < event_horizon()`, migration 0008: a transaction of another
+        database, or of a login that may not insert these events, does not count), so a later
+        call cannot find an event "behind" the cursor. For transactions that did not overlap this is commit
         order; of two that overlapped, the one that started first is read first, even if it
         committed last (per-stream order holds: an older transaction cannot append behind a
         newer writer of the same stream).
@@ -185,7 +186,7 @@ class EventStore:
         """The cursor after the last event visible to a gap-safe reader now."""
         row = await conn.fetchrow(
             f"SELECT e.txid::text::bigint AS txid, e.position FROM {self._table} e"
-            " WHERE e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+            f" WHERE e.txid < {self.schema}.event_horizon()"
             " ORDER BY e.txid DESC, e.position DESC LIMIT 1"
         )
         return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])
