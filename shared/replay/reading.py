@@ -6,19 +6,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent, cursor_of
 from shared.eventstore.statements import COLUMNS
 
-_OF_STREAMS = (
-    f"SELECT {COLUMNS} FROM {{table}} e"
+_PAGE = (
+    "SELECT {columns} FROM {table} e"
     " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-    " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
-    " AND e.stream_id = ANY($4::text[])"
+    " AND e.txid < pg_snapshot_xmin(pg_current_snapshot()){of_streams}"
     " ORDER BY e.txid, e.position LIMIT $3"
 )
+"""The store's gap-safe page (`EventStore.read_committed`), of some streams or with other columns.
+Planned here, not in the store's function (which returns whole rows: every payload copied once
+more on the server). On a small table the generic plan of this statement is a scan and a sort; it
+is re-planned when the table's statistics change, and a replay reads in one short-lived process."""
+_OF_STREAMS = " AND e.stream_id = ANY($4::text[])"
 
 
 async def read_committed(
@@ -31,14 +36,27 @@ async def read_committed(
     """`store.read_committed`, or the same page of `streams` only."""
     if streams is None:
         return await store.read_committed(conn, after, limit)
-    rows = await conn.fetch(
-        _OF_STREAMS.format(table=f"{store.schema}.events"),
-        str(after.txid),
-        after.position,
-        limit,
-        list(streams),
-    )
+    rows = await read_committed_rows(conn, store, after, limit, COLUMNS, streams)
     return [StoredEvent._make(row) for row in rows]  # `COLUMNS` lists the fields in order
+
+
+async def read_committed_rows(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    after: GlobalCursor,
+    limit: int,
+    columns: str,
+    streams: Sequence[str] | None = None,
+) -> list[asyncpg.Record]:
+    """The page `read_committed` reads, as rows of `columns` (a select list over the events
+    table as `e`): what a reader needs of each event, computed by PostgreSQL."""
+    args: list[Any] = [str(after.txid), after.position, limit]
+    if streams is not None:
+        args.append(list(streams))
+    of_streams = "" if streams is None else _OF_STREAMS
+    statement = _PAGE.format(columns=columns, table=f"{store.schema}.events", of_streams=of_streams)
+    rows: list[asyncpg.Record] = await conn.fetch(statement, *args)
+    return rows
 
 
 class ReplayStalled(RuntimeError):
@@ -101,25 +119,37 @@ async def pages_read_ahead(
     expected: int,
     streams: Sequence[str] | None = None,
     patience_s: float = 300.0,
-) -> AsyncGenerator[list[StoredEvent], None]:
+    columns: str | None = None,
+) -> AsyncGenerator[list[Any], None]:
     """The gap-safe pages `read_all` reads (every one of `expected` events, then anything stored
     since), with the next page read on `conn` while the caller works on the current one: the
-    server reads as the caller projects."""
+    server reads as the caller projects. Pages of `StoredEvent`, or of rows of `columns`
+    (`read_committed_rows`; among them `position` and `txid`, which the next page follows)."""
+
+    def read(after: GlobalCursor) -> asyncio.Future[list[Any]]:
+        if columns is None:
+            return asyncio.ensure_future(read_committed(conn, store, after, size, streams))
+        return asyncio.ensure_future(read_committed_rows(conn, store, after, size, columns, streams))
+
+    def last(page: list[Any]) -> GlobalCursor:
+        row = page[-1]
+        return cursor_of(row) if columns is None else GlobalCursor(row["txid"], row["position"])
+
     cursor, total, patience = GlobalCursor(), 0, _Patience(expected, patience_s)
-    ahead = asyncio.ensure_future(read_committed(conn, store, cursor, size, streams))
+    ahead = read(cursor)
     try:
         while True:
             events = await ahead
             if events:
-                cursor, total = cursor_of(events[-1]), total + len(events)
+                cursor, total = last(events), total + len(events)
                 patience.progressed()
-                ahead = asyncio.ensure_future(read_committed(conn, store, cursor, size, streams))
+                ahead = read(cursor)
                 yield events
                 continue
             if total >= expected:
                 return
             await patience.wait(total)
-            ahead = asyncio.ensure_future(read_committed(conn, store, cursor, size, streams))
+            ahead = read(cursor)
     finally:
         ahead.cancel()
         await asyncio.wait([ahead])  # the connection is free again when this returns

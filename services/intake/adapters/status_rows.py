@@ -16,6 +16,7 @@ are kept whether or not it moved the status.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -55,6 +56,8 @@ SUPPLEMENTED = DocumentsSupplemented.event_name
 WITHDRAWN = ApplicationWithdrawn.event_name
 PROGRESS = CaseProgressRecorded.event_name
 OVERRIDDEN = WithdrawalOverridden.event_name
+_OPENING = frozenset({SUBMITTED, REJECTED})
+"""The events that make an application's row (when it has none)."""
 
 
 _STATUSES = {status.value: status for status in ApplicationStatus}
@@ -70,11 +73,21 @@ def _current_versions() -> dict[str, int]:
 
 def event_data(stored: StoredEvent) -> dict[str, Any]:
     """The event's fields as the current contract version writes them."""
-    if _current_versions().get(stored.event_type) == stored.schema_version:
-        return stored.data
-    event = INTAKE_STORED_EVENTS.decode(ce_type_of(stored.event_type, stored.schema_version), stored.data)
+    return current_data(stored.event_type, stored.schema_version, stored.data)
+
+
+def current_data(kind: str, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` of an event `kind` stored under `schema_version`, as the current version writes it."""
+    if _current_versions().get(kind) == schema_version:
+        return data
+    event = INTAKE_STORED_EVENTS.decode(ce_type_of(kind, schema_version), data)
     dumped: dict[str, Any] = event.model_dump(mode="json")
     return dumped
+
+
+def current_versions() -> dict[str, int]:
+    """The current schema version of every event the fold reads, by event type."""
+    return dict(_current_versions())
 
 
 @lru_cache(maxsize=65_536)
@@ -103,35 +116,52 @@ def apply(rows: dict[str, Row | None], stored: StoredEvent) -> HistoryEntry | No
     """Fold one stored event into `rows` (`application_key` -> row, None: known not to exist);
     return the history entry it adds, or None when the application has no row."""
     data = event_data(stored)
-    kind = stored.event_type
-    app = application_key(data["application_id"])
-    event_type, actor = kind, stored.metadata.get("actor")
-    at: datetime | None = stored.recorded_at
-    if kind in (SUBMITTED, REJECTED) and rows.get(app) is None:
-        rows[app] = _new_row(app, stored, data)
+    meta = stored.metadata
+    return fold(
+        rows, application_key(data["application_id"]), stored.event_type, stored.version,
+        stored.recorded_at, meta.get("actor"), meta.get("correlation_id"), data,
+    )  # fmt: skip
+
+
+def fold(
+    rows: dict[str, Row | None],
+    app: str,
+    kind: str,
+    version: int,
+    recorded_at: datetime,
+    actor: str | None,
+    correlation_id: str | None,
+    data: Mapping[str, Any],
+) -> HistoryEntry | None:
+    """`apply` on an event given by parts: its application (`application_key`), type, stream
+    version, recording time, the actor and correlation id of its metadata, and its data as the
+    current contract writes it (a mapping with at least the keys `status_read.TEXT_FIELDS` and
+    `JSON_FIELDS` name: a bulk replay reads only those)."""
     row = rows.get(app)
     if row is None:
-        return None
-    fresh = row["last_version"] < stored.version
+        if kind not in _OPENING:
+            return None
+        row = rows[app] = _new_row(app, kind, version, recorded_at, correlation_id, data)
+    fresh = row["last_version"] < version
+    if kind == PROGRESS:
+        at = datetime.fromisoformat(data["occurred_at"])  # required: when the step was recorded
+        if fresh:
+            _progress(row, version, recorded_at, data, at)
+        return (app, version, data["source_event_type"], at, data.get("recorded_by"), row["status"])
     if kind == SUPPLEMENTED and fresh:
         row["documents"] = [*row["documents"], *(d["document_id"] for d in data["documents"])]
-        _touch(row, stored)
+        _touch(row, version, recorded_at)
     elif kind == WITHDRAWN and fresh:
-        _set_status(row, stored, StatusPoint(S.WITHDRAWN))
+        _set_status(row, version, recorded_at, StatusPoint(S.WITHDRAWN))
     elif kind == OVERRIDDEN and fresh:
-        _set_status(row, stored, StatusPoint(S.DECIDED, _time(data["decided_at"])))
-    elif kind == PROGRESS:
-        at = _time(data["occurred_at"])
-        assert at is not None
-        if fresh:
-            _progress(row, stored, data, at)
-        event_type, actor = data["source_event_type"], data.get("recorded_by")
-    assert at is not None
-    return (app, stored.version, event_type, at, actor, row["status"])
+        _set_status(row, version, recorded_at, StatusPoint(S.DECIDED, _time(data["decided_at"])))
+    return (app, version, kind, recorded_at, actor, row["status"])
 
 
-def _new_row(app: str, stored: StoredEvent, data: dict[str, Any]) -> Row:
-    submitted = stored.event_type == SUBMITTED
+def _new_row(
+    app: str, kind: str, version: int, recorded_at: datetime, correlation: str | None, data: Mapping[str, Any]
+) -> Row:
+    submitted = kind == SUBMITTED
     return {
         "application_id": app,
         "registration_number": data["registration_number"] if submitted else None,
@@ -148,9 +178,9 @@ def _new_row(app: str, stored: StoredEvent, data: dict[str, Any]) -> Row:
         "documents": [d["document_id"] for d in data["documents"]] if submitted else [],
         "problems": [] if submitted else list(data["problems"]),
         "applicant_iin": data["applicant"]["iin"] if submitted else data.get("applicant_iin"),
-        "correlation_id": stored.metadata.get("correlation_id"),
-        "updated_at": stored.recorded_at,
-        "last_version": stored.version,
+        "correlation_id": correlation,
+        "updated_at": recorded_at,
+        "last_version": version,
         "is_open": submitted,
         "status_at": None,
         "executor": None,
@@ -166,24 +196,26 @@ def _new_row(app: str, stored: StoredEvent, data: dict[str, Any]) -> Row:
     }
 
 
-def _touch(row: Row, stored: StoredEvent) -> None:
-    row["updated_at"] = stored.recorded_at
-    row["last_version"] = stored.version
+def _touch(row: Row, version: int, recorded_at: datetime) -> None:
+    row["updated_at"] = recorded_at
+    row["last_version"] = version
 
 
-def _set_status(row: Row, stored: StoredEvent, point: StatusPoint) -> None:
+def _set_status(row: Row, version: int, recorded_at: datetime, point: StatusPoint) -> None:
     row["status"] = _VALUES[point.status]
     row["status_at"] = point.at
     row["is_open"] = point.is_open
-    _touch(row, stored)
+    _touch(row, version, recorded_at)
 
 
-def _progress(row: Row, stored: StoredEvent, data: dict[str, Any], occurred_at: datetime) -> None:
+def _progress(
+    row: Row, version: int, recorded_at: datetime, data: Mapping[str, Any], occurred_at: datetime
+) -> None:
     """A case step recorded at `occurred_at`: the status moves as `domain/status.py` says; the
     step's facts (executor, inspection date, decision, new due date) are kept whether or not it
     moved the status."""
     current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
-    _set_status(row, stored, next_status(current, data["step"], occurred_at))
+    _set_status(row, version, recorded_at, next_status(current, data["step"], occurred_at))
     entry = _keyed_entry(data, occurred_at)
     if entry is not None:
         column, key, value = entry
@@ -193,7 +225,7 @@ def _progress(row: Row, stored: StoredEvent, data: dict[str, Any], occurred_at: 
     row.update(_facts(data))
 
 
-def _facts(data: dict[str, Any]) -> dict[str, Any]:
+def _facts(data: Mapping[str, Any]) -> dict[str, Any]:
     """Columns a step sets besides the status."""
     step = data["step"]
     if step == "executor_assigned":
@@ -204,7 +236,7 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
         return {
             "decision_outcome": data.get("outcome"),
             "decided_at": _time(data.get("decided_at")),
-            "decision_grounds": [{"id": g["id"], "text": g["text"]} for g in data.get("grounds", ())],
+            "decision_grounds": [{"id": g["id"], "text": g["text"]} for g in data.get("grounds") or ()],
             "decision_event_id": data["source_event_id"],
         }
     if step == "term_extended":
@@ -236,7 +268,7 @@ _KEYED_STEPS = frozenset(
 )
 
 
-def _keyed_entry(data: dict[str, Any], occurred_at: datetime) -> tuple[str, str, dict[str, Any]] | None:
+def _keyed_entry(data: Mapping[str, Any], occurred_at: datetime) -> tuple[str, str, dict[str, Any]] | None:
     """(column, key, fields merged into its entry) for a step about one complaint or one
     notification of the application; None for the other steps."""
     step, complaint = data["step"], data.get("complaint_id")
