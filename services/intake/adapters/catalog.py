@@ -51,6 +51,20 @@ class CatalogAdapter:
             self._base.definitions.values(), [*base, *stored], regions=[r.id for r in self.catalog.regions]
         )
 
+    @property
+    def adoptions(self) -> tuple[AdoptionRecord, ...]:
+        return self._adoptions
+
+    @adoptions.setter
+    def adoptions(self, adoptions: tuple[AdoptionRecord, ...]) -> None:
+        # Indexed by (service, region): only those can cover an application, and a submission
+        # otherwise tested every adoption of every service (issue 14: ~0.1 ms a submission).
+        by_service_region: dict[tuple[str, str], list[AdoptionRecord]] = {}
+        for adoption in adoptions:
+            by_service_region.setdefault((adoption.service, adoption.region), []).append(adoption)
+        self._adoptions = adoptions
+        self._by_service_region = {k: tuple(v) for k, v in by_service_region.items()}
+
     def service(self, service_id: str) -> Service:
         return self.catalog.service(service_id)
 
@@ -65,7 +79,8 @@ class CatalogAdapter:
         return category_id in self._categories
 
     def choose_edition(self, service_id: str, region: str, on_date: date) -> EditionChoice:
-        return self.catalog.resolve_edition(service_id, region, on_date, self.adoptions)
+        adoptions = self._by_service_region.get((service_id, region), ())
+        return self.catalog.resolve_edition(service_id, region, on_date, adoptions)
 
     def due(
         self,
