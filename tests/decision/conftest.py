@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from services.decision.domain import built
 from services.decision.service import DecisionService
 from services.decision.settings import DecisionSettings
 from tests.roles import provision_schema
@@ -22,6 +23,13 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def built_models_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every model the domain builds without validation (`domain/built.py`) is validated here too
+    and must come out the same."""
+    monkeypatch.setattr(built, "checking", True)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ and grounds are held to the catalog, and the decision is made with the entitleme
 from __future__ import annotations
 
 from services.decision.domain import commands as c
+from services.decision.domain.built import built, model_of
 from services.decision.domain.entitlements import next_quarter_start
 from services.decision.domain.env import Env
 from services.decision.domain.errors import Forbidden, InvalidInput, InvalidState
@@ -82,7 +83,11 @@ def evaluate_draft(
             f"amount is required: the catalog gives no formula (rule {amount_rule(edition)!r}); "
             "the specialist records it"
         )
-    return DecisionDrafted(
+    # An automated draft is made of validated parts only (the case, the evaluation, the catalog);
+    # an officer's command is plain data: a draft that quotes it is validated.
+    return model_of(
+        DecisionDrafted,
+        trusted=cmd is None,
         application_id=state.application_id,
         outcome=outcome,
         result_id=_result_id(edition, outcome),
@@ -129,7 +134,9 @@ def _inputs(state: CaseState, env: Env, cmd: c.DraftDecision | None) -> Eligibil
         household = state.inspection.act.household
     if cmd is not None and cmd.household is not None:
         household = cmd.household
-    return EligibilityInputs(
+    return model_of(  # the case's inputs are validated; an officer's command is plain data
+        EligibilityInputs,
+        trusted=cmd is None,
         application_date=opened.received_at.astimezone(env.tz).date(),
         region=opened.region,
         channel=opened.channel,
@@ -194,7 +201,8 @@ def decision_made(
     opened = state.opened
     assert opened is not None
     due = state.due_at
-    made = DecisionMade(
+    made = built(  # of the case and the draft, both validated (or built of validated parts)
+        DecisionMade,
         application_id=state.application_id,
         service_id=opened.service_id,
         edition_id=opened.edition_id,

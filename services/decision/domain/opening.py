@@ -5,6 +5,7 @@ the service, and the head's assignment of an executor.
 from __future__ import annotations
 
 from services.decision.domain import commands as c
+from services.decision.domain.built import built
 from services.decision.domain.drafting import decision_made, evaluate_draft
 from services.decision.domain.env import Env
 from services.decision.domain.errors import InvalidInput, InvalidState
@@ -31,7 +32,9 @@ def case_opened(sub: ApplicationSubmitted, wf: Workflow) -> CaseOpened:
         )
         for m in sub.family_members or ()
     )
-    return CaseOpened(
+    # Every part was validated with the application (or comes from the catalog): not again.
+    return built(
+        CaseOpened,
         application_id=sub.application_id,
         registration_number=sub.registration_number,
         service_id=sub.service_id,

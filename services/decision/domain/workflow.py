@@ -38,7 +38,26 @@ def _head_actions(edition: Edition) -> list[str]:
     return [step.action.lower() for step in edition.steps if HEAD in step.actors]
 
 
+_KNOWN: dict[int, tuple[Edition, Workflow]] = {}
+"""Workflows read so far, by edition object (kept with it: an id is only unique while its object
+lives). The catalog's editions live as long as the catalog; a re-read catalog brings new ones."""
+_KNOWN_MAX = 1024
+
+
 def workflow_of(edition: Edition) -> Workflow:
+    """The edition's workflow (read once per edition object: a case asks for it on every command,
+    an automated decision several times)."""
+    known = _KNOWN.get(id(edition))
+    if known is not None and known[0] is edition:
+        return known[1]
+    if len(_KNOWN) >= _KNOWN_MAX:  # editions of catalogs read before: forget them
+        _KNOWN.clear()
+    workflow = _read_workflow(edition)
+    _KNOWN[id(edition)] = (edition, workflow)
+    return workflow
+
+
+def _read_workflow(edition: Edition) -> Workflow:
     actions = _head_actions(edition)
     inspection: InspectionMode = "none"
     if edition.inspection is not None:
