@@ -1,80 +1,30 @@
 """Notifications, their state history and the recipients' contacts in PostgreSQL.
 
 Every method runs on the caller's connection (the unit of work's transaction). Contacts are
-personal data: `contacts_of` is the only read of them, for a delivery, and the caller audits it.
+personal data: `claim_to_send` (the address a delivery goes to) and `transition` (a letter's
+postal address, into the post's manifest) are the only reads of them, for a delivery, and the
+caller audits it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.notification.adapters.notification_rows import (
+    Claimed,
+    Leased,
+    Letter,
+    NewNotification,
+    Recipient,
+)
 from services.notification.domain.delivery import Transition
 from shared.db.identifiers import checked_identifier
-
-
-@dataclass(frozen=True)
-class Recipient:
-    subject: str
-    language: str
-    application_id: str | None = None
-    office_id: str | None = None
-    region: str | None = None
-    service_id: str | None = None
-    edition_id: str | None = None
-    registration_number: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    received_by: str | None = None
-    """Who received the application (a ЦОН operator reads only their own submissions)."""
-    withdrawn_at: datetime | None = None
-    """Set by the decision service's `CaseWithdrawn`: later triggers plan nothing."""
-    decided_at: datetime | None = None
-    """When the (latest) decision was made; None: not decided yet."""
-    result_in_person: bool | None = None
-    """Whether the decided result is collected in person (catalog `result_delivery`)."""
-
-
-@dataclass(frozen=True)
-class NewNotification:
-    notification_id: uuid.UUID
-    trigger_event_id: str
-    channel: str
-    kind: str
-    recipient: str
-    application_id: str | None
-    complaint_id: str | None
-    office_id: str | None
-    region: str | None
-    language: str
-    context: dict[str, Any]
-    queued_at: datetime
-    give_up_at: datetime
-
-
-@dataclass(frozen=True)
-class Leased:
-    """A due notification as the dispatcher holds it."""
-
-    notification_id: uuid.UUID
-    channel: str
-    kind: str
-    recipient: str
-    application_id: str | None
-    complaint_id: str | None
-    office_id: str | None
-    language: str
-    context: dict[str, Any]
-    attempt: int
-    give_up_at: datetime
-    trigger_event_id: str
-
+from shared.db.pool import dumps
 
 _RECIPIENT_COLUMNS = (
     "subject, language, application_id, office_id, region, service_id, edition_id,"
@@ -88,23 +38,33 @@ class NotificationStore:
         self.s = checked_identifier(schema)
         self.conn = conn
 
-    async def save_recipient(self, r: Recipient) -> None:
-        await self.conn.execute(
-            f"INSERT INTO {self.s}.recipients ({_RECIPIENT_COLUMNS})"
+    async def register(self, r: Recipient) -> list[dict[str, Any]]:
+        """Keep the recipient (the first registration stands) and take the events kept until it
+        arrived (`defer`), oldest first: one statement. Call under `lock_subject`."""
+        rows = await self.conn.fetch(
+            f"WITH saved AS (INSERT INTO {self.s}.recipients ({_RECIPIENT_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-            " ON CONFLICT (subject) DO NOTHING",
+            " ON CONFLICT (subject) DO NOTHING)"
+            f" DELETE FROM {self.s}.deferred_triggers WHERE subject = $1"
+            " RETURNING event_id, event_type, data, region, received_at",
             r.subject, r.language, r.application_id, r.office_id, r.region, r.service_id,
             r.edition_id, r.registration_number, r.phone, r.email, r.address, r.received_by,
             r.withdrawn_at, r.decided_at, r.result_in_person,
         )  # fmt: skip
+        return sorted((dict(r) for r in rows), key=lambda r: r["received_at"])
 
-    async def mark_decided(self, subject: str, at: datetime, in_person: bool) -> None:
-        """The application was decided (`DecisionMade`): the desk may hand over a paper result."""
-        await self.conn.execute(
-            f"UPDATE {self.s}.recipients SET decided_at = $2, result_in_person = $3"
-            " WHERE subject = $1 AND (decided_at IS NULL OR decided_at <= $2)",
+    async def decided(self, subject: str, at: datetime, in_person: bool) -> Recipient | None:
+        """The registered recipient as it was, marked decided (`DecisionMade`: the desk may hand
+        over a paper result) unless the case was withdrawn or a later decision is known: one
+        statement."""
+        row = await self.conn.fetchrow(
+            f"WITH known AS (SELECT {_RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = $1),"
+            f" marked AS (UPDATE {self.s}.recipients SET decided_at = $2, result_in_person = $3"
+            "  WHERE subject = $1 AND withdrawn_at IS NULL AND (decided_at IS NULL OR decided_at <= $2))"
+            " SELECT * FROM known",
             subject, at, in_person,
         )  # fmt: skip
+        return None if row is None else Recipient(**dict(row))
 
     async def mark_withdrawn(self, subject: str, at: datetime) -> None:
         """The case was withdrawn (`CaseWithdrawn`): later triggers of it plan nothing."""
@@ -120,6 +80,15 @@ class NotificationStore:
         )
         return None if row is None else Recipient(**dict(row))
 
+    async def lock_subject(self, subject: str) -> None:
+        """Serialise, until the transaction ends, a registration and the keeping of an event for
+        the same recipient: they run concurrently in two transactions (two topics, partitions
+        handled at once), and neither sees what the other has not committed. Whichever comes
+        second sees the first (`defer` finds the recipient, `register` the kept event)."""
+        await self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", f"{self.s}.recipients", subject
+        )
+
     async def defer(
         self,
         subject: str,
@@ -128,15 +97,21 @@ class NotificationStore:
         data: dict[str, Any],
         region: str | None,
         now: datetime,
-    ) -> None:
+    ) -> bool:
         """Keep an event whose recipient is not registered yet (trimmed by the caller; the row
-        goes once the registration arrives, or when it has waited too long)."""
-        await self.conn.execute(
-            f"INSERT INTO {self.s}.deferred_triggers"
-            " (subject, event_id, event_type, data, region, received_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        goes once the registration arrives, or when it has waited too long). False, keeping
+        nothing, if the recipient is registered now. Call under `lock_subject`."""
+        registered = await self.conn.fetchval(
+            "WITH known AS (SELECT EXISTS"
+            f"  (SELECT FROM {self.s}.recipients WHERE subject = $1::text) AS registered),"
+            f" kept AS (INSERT INTO {self.s}.deferred_triggers"
+            "  (subject, event_id, event_type, data, region, received_at)"
+            "  SELECT $1, $2::text, $3::text, $4::jsonb, $5::text, $6::timestamptz FROM known"
+            "  WHERE NOT known.registered ON CONFLICT DO NOTHING)"
+            " SELECT registered FROM known",
             subject, event_id, event_type, data, region, now,
         )  # fmt: skip
+        return not registered
 
     async def drop_deferred_before(self, cutoff: datetime) -> int:
         """Forget kept events whose registration never arrived (received before `cutoff`)."""
@@ -145,39 +120,34 @@ class NotificationStore:
         )
         return len(rows)
 
-    async def take_deferred(self, subject: str) -> list[dict[str, Any]]:
+    async def queue(self, ns: Sequence[NewNotification]) -> list[NewNotification]:
+        """Queue the notifications of one trigger (ON_DELIVERY, with their first history row) in
+        one statement; those queued now (one for this event and channel may exist already)."""
+        if not ns:
+            return []
+        first = ns[0]
+        if any((n.trigger_event_id, n.recipient) != (first.trigger_event_id, first.recipient) for n in ns):
+            raise ValueError("queue() takes the notifications of one trigger and recipient")
         rows = await self.conn.fetch(
-            f"DELETE FROM {self.s}.deferred_triggers WHERE subject = $1"
-            " RETURNING event_id, event_type, data, region, received_at",
-            subject,
-        )
-        return sorted((dict(r) for r in rows), key=lambda r: r["received_at"])
-
-    async def queue(self, n: NewNotification) -> bool:
-        """Queue one notification (ON_DELIVERY); False if one for this event and channel exists."""
-        inserted = await self.conn.fetchval(
-            f"INSERT INTO {self.s}.notifications (notification_id, trigger_event_id, channel, kind,"
-            " recipient, application_id, complaint_id, office_id, region, language, context, state,"
-            " attempt, next_attempt_at, give_up_at, created_at, updated_at) VALUES"
-            " ($1, $2, $3, $4, $5, $6, $7, $8, $13, $9, $10::jsonb, 'ON_DELIVERY', 0, $11, $12, $11, $11)"
-            " ON CONFLICT (trigger_event_id, channel) DO NOTHING RETURNING true",
-            n.notification_id, n.trigger_event_id, n.channel, n.kind, n.recipient, n.application_id,
-            n.complaint_id, n.office_id, n.language, n.context, n.queued_at, n.give_up_at, n.region,
-        )  # fmt: skip
-        if inserted:
-            await self._history(n.notification_id, "ON_DELIVERY", None, 0, n.queued_at)
-        return bool(inserted)
-
-    async def _history(
-        self, notification_id: uuid.UUID, state: str, reason: str | None, attempt: int, at: datetime
-    ) -> None:
-        await self.conn.execute(
-            f"INSERT INTO {self.s}.notification_history"
+            f"WITH queued AS (INSERT INTO {self.s}.notifications (notification_id, trigger_event_id,"
+            " channel, kind, recipient, application_id, complaint_id, office_id, region, language,"
+            " context, state, attempt, next_attempt_at, give_up_at, created_at, updated_at)"
+            " SELECT u.id, $3, u.channel, u.kind, $4, $5, $6, $7, $8, $9, u.context::jsonb,"
+            " 'ON_DELIVERY', 0, u.queued_at, u.give_up_at, u.queued_at, u.queued_at"
+            " FROM unnest($1::uuid[], $2::text[], $10::text[], $11::text[], $12::timestamptz[],"
+            " $13::timestamptz[]) AS u(id, channel, kind, context, queued_at, give_up_at)"
+            " ON CONFLICT (trigger_event_id, channel) DO NOTHING RETURNING notification_id, created_at),"
+            f" history AS (INSERT INTO {self.s}.notification_history"
             " (notification_id, seq, state, reason, attempt, changed_at)"
-            f" SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5 FROM {self.s}.notification_history"
-            " WHERE notification_id = $1",
-            notification_id, state, reason, attempt, at,
+            " SELECT notification_id, 1, 'ON_DELIVERY', NULL, 0, created_at FROM queued)"
+            " SELECT notification_id FROM queued",
+            [n.notification_id for n in ns], [n.channel for n in ns], first.trigger_event_id,
+            first.recipient, first.application_id, first.complaint_id, first.office_id, first.region,
+            first.language, [n.kind for n in ns], [dumps(n.context) for n in ns],
+            [n.queued_at for n in ns], [n.give_up_at for n in ns],
         )  # fmt: skip
+        queued = {r["notification_id"] for r in rows}
+        return [n for n in ns if n.notification_id in queued]
 
     async def lease_due(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[Leased]:
         """Lease due notifications under the token `lease` (one per lease, never a worker's name)."""
@@ -193,35 +163,72 @@ class NotificationStore:
         )  # fmt: skip
         return [Leased(**dict(r)) for r in rows]
 
-    async def claim(self, notification_id: uuid.UUID, lease: str, now: datetime, until: datetime) -> bool:
+    async def claim_to_send(
+        self, notification_id: uuid.UUID, lease: str, now: datetime, until: datetime
+    ) -> Claimed | None:
         """Just before sending: is the lease still ours and unexpired (then it is renewed to
-        `until`)? Atomic, so a lease that expired meanwhile never sends."""
-        done = await self.conn.fetchval(
-            f"UPDATE {self.s}.notifications SET leased_until = $4"
+        `until`)? Atomic, so a lease that expired meanwhile never sends. With the claim, in the
+        same statement, the one contact the channel sends to (personal data: the caller audits
+        its use); None if the lease is not ours."""
+        row = await self.conn.fetchrow(
+            f"WITH claimed AS (UPDATE {self.s}.notifications SET leased_until = $4"
             " WHERE notification_id = $1 AND state = 'ON_DELIVERY' AND leased_by = $2 AND leased_until > $3"
-            " RETURNING true",
+            " RETURNING recipient, channel)"
+            " SELECT r.subject IS NOT NULL AS known, CASE c.channel WHEN 'email' THEN r.email"
+            " WHEN 'sms' THEN r.phone WHEN 'post' THEN r.address END AS address"
+            f" FROM claimed c LEFT JOIN {self.s}.recipients r ON r.subject = c.recipient",
             notification_id, lease, now, until,
         )  # fmt: skip
-        return bool(done)
+        return None if row is None else Claimed(row["known"], row["address"])
 
     async def transition(
-        self, notification_id: uuid.UUID, t: Transition, now: datetime, worker: str | None
+        self,
+        notification_id: uuid.UUID,
+        t: Transition,
+        now: datetime,
+        worker: str | None,
+        letter: Letter | None = None,
     ) -> dict[str, Any] | None:
         """Apply an attempt's result if the notification is still ON_DELIVERY (and, with `worker`
-        - the lease token - still leased under it); the row as it is now, or None if it was not
-        ours to change."""
+        - the lease token - still leased under it), with its history row and, for a paper
+        channel's delivery, its `letter` (the post's manifest with the recipient's address, or the
+        office's pickup list): one statement. The row as it is now, or None if it was not ours to
+        change.
+
+        The history's next number is read in the statement's snapshot: every caller holds the
+        notification's row lock before this statement (the lease's holder alone changes a leased
+        notification; `pending_of` locks the rows it stops), so no other transition commits
+        between that snapshot and the update."""
+        letters = ""
+        if letter is not None:  # written for the paper channels only, as the row's channel says
+            letters = (
+                f", post AS (INSERT INTO {self.s}.post_manifest (notification_id, application_id, office_id,"
+                " language, address, subject_line, body, recorded_at) SELECT c.notification_id,"
+                " c.application_id, c.office_id, c.language,"
+                f" (SELECT r.address FROM {self.s}.recipients r WHERE r.subject = c.recipient), $8, $9, $6"
+                " FROM changed c WHERE c.channel = 'post' ON CONFLICT (notification_id) DO NOTHING),"
+                f" pickup AS (INSERT INTO {self.s}.pickup_notices (notification_id, application_id,"
+                " office_id, language, subject_line, body, recorded_at) SELECT c.notification_id,"
+                " c.application_id, c.office_id, c.language, $8, $9, $6 FROM changed c"
+                " WHERE c.channel = 'pickup'"
+                " ON CONFLICT (notification_id) DO NOTHING)"
+            )
         row = await self.conn.fetchrow(
-            f"UPDATE {self.s}.notifications SET state = $2, reason = $3, attempt = $4,"
+            f"WITH changed AS (UPDATE {self.s}.notifications SET state = $2, reason = $3, attempt = $4,"
             " next_attempt_at = $5, leased_until = NULL, leased_by = NULL, updated_at = $6"
             " WHERE notification_id = $1 AND state = 'ON_DELIVERY' AND ($7::text IS NULL OR leased_by = $7)"
             " RETURNING notification_id, application_id, complaint_id, kind, channel, language, state,"
-            " reason, attempt, office_id, region, trigger_event_id",
+            " reason, attempt, office_id, region, trigger_event_id, recipient),"
+            f" history AS (INSERT INTO {self.s}.notification_history"
+            " (notification_id, seq, state, reason, attempt, changed_at)"
+            " SELECT c.notification_id, (SELECT coalesce(max(h.seq), 0) + 1"
+            f"  FROM {self.s}.notification_history h WHERE h.notification_id = c.notification_id),"
+            f" c.state, c.reason, c.attempt, $6 FROM changed c){letters}"
+            " SELECT * FROM changed",
             notification_id, t.state, t.reason, t.attempt, t.next_attempt_at, now, worker,
+            *((letter.subject_line, letter.body) if letter is not None else ()),
         )  # fmt: skip
-        if row is None:
-            return None
-        await self._history(notification_id, t.state, t.reason, t.attempt, now)
-        return dict(row)
+        return None if row is None else dict(row)
 
     async def pending_of(self, application_id: str) -> list[tuple[uuid.UUID, int]]:
         """(id, attempts so far) of the application's notifications still on delivery."""
@@ -245,43 +252,6 @@ class NotificationStore:
             application_id,
         )
         return [dict(r) for r in rows]
-
-    async def contacts_of(self, notification_id: uuid.UUID) -> Recipient | None:
-        """The contacts a notification goes to (personal data: the caller audits the use)."""
-        row = await self.conn.fetchrow(
-            f"SELECT {', '.join('r.' + c.strip() for c in _RECIPIENT_COLUMNS.split(','))}"
-            f" FROM {self.s}.notifications n JOIN {self.s}.recipients r ON r.subject = n.recipient"
-            " WHERE n.notification_id = $1",
-            notification_id,
-        )
-        return None if row is None else Recipient(**dict(row))
-
-    async def record_letter(
-        self,
-        channel: str,
-        row: Mapping[str, Any],
-        subject_line: str,
-        body: str,
-        now: datetime,
-        address: str | None,
-    ) -> None:
-        """A letter in the post's manifest, or a notice on the office's pickup list."""
-        if channel == "post":
-            await self.conn.execute(
-                f"INSERT INTO {self.s}.post_manifest (notification_id, application_id, office_id, language,"
-                " address, subject_line, body, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                " ON CONFLICT (notification_id) DO NOTHING",
-                row["notification_id"], row["application_id"], row["office_id"], row["language"], address,
-                subject_line, body, now,
-            )  # fmt: skip
-        else:
-            await self.conn.execute(
-                f"INSERT INTO {self.s}.pickup_notices (notification_id, application_id, office_id, language,"
-                " subject_line, body, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                " ON CONFLICT (notification_id) DO NOTHING",
-                row["notification_id"], row["application_id"], row["office_id"], row["language"],
-                subject_line, body, now,
-            )  # fmt: skip
 
     async def hand_over_notices(self, application_id: str, at: datetime) -> None:
         await self.conn.execute(

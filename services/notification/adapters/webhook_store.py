@@ -6,6 +6,7 @@ The secret is read only by `lease_due` (to sign); no other query returns it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,18 @@ from services.notification.domain.webhooks import Subscription
 from shared.db.identifiers import checked_identifier
 
 _PUBLIC = "subscription_id, url, regions, services, event_types, active, created_by, created_at"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A decision event as the subscribers get it (`body`) and as they filter it."""
+
+    event_id: str
+    event_type: str
+    region: str | None
+    service_id: str | None
+    occurred_at: datetime
+    body: str
 
 
 @dataclass(frozen=True)
@@ -80,34 +93,35 @@ class WebhookStore:
             )
         return bool(done)
 
-    async def save_event(
-        self,
-        event_id: str,
-        event_type: str,
-        region: str | None,
-        service_id: str | None,
-        at: datetime,
-        body: str,
-    ) -> None:
-        await self.conn.execute(
-            f"INSERT INTO {self.s}.webhook_events"
-            " (event_id, event_type, region, service_id, occurred_at, body)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
-            event_id, event_type, region, service_id, at, body,
+    async def save_and_queue(
+        self, events: Sequence[WebhookEvent], now: datetime, give_up_at: datetime
+    ) -> int:
+        """Keep each event (for a subscriber who asks later too) and queue one delivery of it to
+        every active subscription that wants it (`Subscription.wants`, here in SQL), once per
+        subscription and event: one statement for any number of events. How many were queued."""
+        if not events:
+            return 0
+        queued = await self.conn.fetchval(
+            "WITH e AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+            "  $5::timestamptz[], $6::text[])"
+            "  AS e(event_id, event_type, region, service_id, occurred_at, body)),"
+            f" saved AS (INSERT INTO {self.s}.webhook_events"
+            "  (event_id, event_type, region, service_id, occurred_at, body)"
+            "  SELECT * FROM e ON CONFLICT (event_id) DO NOTHING),"
+            f" queued AS (INSERT INTO {self.s}.webhook_deliveries (delivery_id, subscription_id, event_id,"
+            "  state, attempt, next_attempt_at, give_up_at, created_at, updated_at)"
+            "  SELECT gen_random_uuid(), s.subscription_id, e.event_id, 'ON_DELIVERY', 0, $7, $8, $7, $7"
+            f"  FROM e JOIN {self.s}.webhook_subscriptions s"
+            "  ON s.active AND e.event_type = ANY(s.event_types)"
+            "  AND (cardinality(s.regions) = 0 OR e.region = ANY(s.regions))"
+            "  AND (cardinality(s.services) = 0 OR e.service_id = ANY(s.services))"
+            "  ON CONFLICT (subscription_id, event_id) WHERE redelivery_of IS NULL DO NOTHING RETURNING 1)"
+            " SELECT count(*) FROM queued",
+            [e.event_id for e in events], [e.event_type for e in events], [e.region for e in events],
+            [e.service_id for e in events], [e.occurred_at for e in events], [e.body for e in events],
+            now, give_up_at,
         )  # fmt: skip
-
-    async def queue(
-        self, subscription_id: uuid.UUID, event_id: str, now: datetime, give_up_at: datetime
-    ) -> bool:
-        """One delivery per subscription and event; False if it exists already."""
-        done = await self.conn.fetchval(
-            f"INSERT INTO {self.s}.webhook_deliveries (delivery_id, subscription_id, event_id, state,"
-            " attempt, next_attempt_at, give_up_at, created_at, updated_at)"
-            " VALUES ($1, $2, $3, 'ON_DELIVERY', 0, $4, $5, $4, $4)"
-            " ON CONFLICT (subscription_id, event_id) WHERE redelivery_of IS NULL DO NOTHING RETURNING true",
-            uuid.uuid4(), subscription_id, event_id, now, give_up_at,
-        )  # fmt: skip
-        return bool(done)
+        return int(queued)
 
     async def redeliver_since(
         self, sub: Subscription, since: datetime, now: datetime, give_up_at: datetime

@@ -11,6 +11,7 @@ signed. A field the contract adds later reaches subscribers only once it is adde
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,15 +85,23 @@ def _is_personal(model: type[BaseModel], name: str) -> bool:
     return _marks_personal(field.json_schema_extra) or _annotation_is_personal(field.annotation)
 
 
+@functools.cache
+def _public_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` the contract does not mark as personal data (a model's fields are
+    fixed: worked out once per model, not for every event)."""
+    return tuple(name for name in model.model_fields if not _is_personal(model, name))
+
+
+@functools.cache
+def _webhook_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The allow-listed fields of `model` that are not personal data, in the model's order."""
+    return tuple(name for name in _public_fields(model) if name in WEBHOOK_FIELDS)
+
+
 def without_personal_data(value: Any) -> Any:
     """The JSON form of `value` (a contract model, or lists of them) minus personal fields."""
     if isinstance(value, BaseModel):
-        model = type(value)
-        return {
-            name: without_personal_data(getattr(value, name))
-            for name in model.model_fields
-            if not _is_personal(model, name)
-        }
+        return {name: without_personal_data(getattr(value, name)) for name in _public_fields(type(value))}
     if isinstance(value, list | tuple):
         return [without_personal_data(item) for item in value]
     if isinstance(value, dict):
@@ -110,11 +119,8 @@ def _ground(value: Any) -> dict[str, Any]:
 def allowed_data(event: DomainEvent) -> dict[str, Any]:
     """The event's data for a webhook: the allow-listed fields only (and never one the contract
     marks as personal data)."""
-    model = type(event)
     data: dict[str, Any] = {}
-    for name in model.model_fields:
-        if name not in WEBHOOK_FIELDS or _is_personal(model, name):
-            continue
+    for name in _webhook_fields(type(event)):
         value = getattr(event, name)
         if name == "grounds":
             data[name] = [_ground(g) for g in value]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from services.notification.adapters.notification_rows import Letter
 from services.notification.domain.commands import RecordAttempt, RecordWebhookAttempt
 from services.notification.domain.delivery import Delivered, after_attempt
 from services.notification.service_layer.publishing import publish_states
@@ -26,17 +27,12 @@ class AttemptHandlers:
     async def record(self, cmd: RecordAttempt, uow: NotificationUnit, meta: Meta) -> str | None:
         now = self.clock()
         t = after_attempt(cmd.outcome, cmd.attempt, now, cmd.give_up_at, self.settings.backoff())
-        row = await uow.notifications.transition(cmd.notification_id, t, now, cmd.worker)
+        letter = None
+        if isinstance(cmd.outcome, Delivered) and cmd.message:  # kept if the channel is paper
+            letter = Letter(cmd.message.subject, cmd.message.body)
+        row = await uow.notifications.transition(cmd.notification_id, t, now, cmd.worker, letter)
         if row is None:
             return None
-        if isinstance(cmd.outcome, Delivered) and row["channel"] in ("post", "pickup") and cmd.message:
-            address = None
-            if row["channel"] == "post":
-                contacts = await uow.notifications.contacts_of(cmd.notification_id)
-                address = contacts.address if contacts else None
-            await uow.notifications.record_letter(
-                row["channel"], row, cmd.message.subject, cmd.message.body, now, address
-            )
         if row["channel"] in ("email", "sms", "post"):
             await uow.audit_action(
                 meta, "personal_data.used", f"notification/{cmd.notification_id}",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -21,7 +23,8 @@ import structlog
 
 from services.notification.adapters.channels import Channel, Outgoing
 from services.notification.adapters.keeping_store import KeepingStore
-from services.notification.adapters.repository import Leased, NotificationStore
+from services.notification.adapters.notification_rows import Claimed, Leased
+from services.notification.adapters.repository import NotificationStore
 from services.notification.adapters.templates import TemplateProblem, Templates
 from services.notification.adapters.webhook_hosts import RefusedHost, check_public
 from services.notification.adapters.webhook_sender import WebhookAnswer, WebhookSender
@@ -50,6 +53,8 @@ log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+BUSY_PAUSE_S = 0.1
+"""The delivery loop's pause after a round that found work but did not fill its batch."""
 
 
 def system_meta(worker: str) -> Meta:
@@ -80,9 +85,10 @@ class Dispatcher:
     async def _lease(
         self, take: Callable[[asyncpg.Connection, datetime, datetime], Awaitable[list[T]]]
     ) -> list[T]:
-        """Lease due rows in a short transaction of its own (`take(conn, now, lease_until)`)."""
+        """Lease due rows (`take(conn, now, lease_until)`: one statement, a transaction of its own
+        without BEGIN and COMMIT around it)."""
         now = self.clock()
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:
             return await take(conn, now, now + timedelta(seconds=self.settings.lease_s))
 
     async def _claim(
@@ -125,14 +131,11 @@ class Dispatcher:
         except TemplateProblem as exc:
             outcome: SendOutcome = Stopped(exc.reason)
         else:
-            if not await self._claim(
-                lambda conn, now, until: NotificationStore(self.schema, conn).claim(
-                    n.notification_id, lease, now, until
-                )
-            ):
+            claimed = await self._claim_to_send(n, lease)
+            if claimed is None:
                 log.info("lease lost before sending", notification_id=str(n.notification_id), worker=worker)
                 return
-            outcome = await self._send(n, message)
+            outcome = await self._send(n, message, claimed)
         log.info(
             "delivery attempt",
             notification_id=str(n.notification_id),
@@ -144,16 +147,22 @@ class Dispatcher:
         command = c.RecordAttempt(n.notification_id, lease, n.attempt + 1, n.give_up_at, outcome, message)
         await self.bus.handle(command, system_meta(worker))
 
-    async def _send(self, n: Leased, message: Message) -> SendOutcome:
+    async def _claim_to_send(self, n: Leased, lease: str) -> Claimed | None:
+        """The lease re-checked and renewed for the send's deadline, with the address it goes to."""
+        now = self.clock()
+        until = now + timedelta(seconds=self.settings.lease_s)
+        async with self.pool.acquire() as conn:
+            return await NotificationStore(self.schema, conn).claim_to_send(
+                n.notification_id, lease, now, until
+            )
+
+    async def _send(self, n: Leased, message: Message, claimed: Claimed) -> SendOutcome:
         channel = self.channels.get(n.channel)
         if channel is None:
             return Stopped(f"channel {n.channel} is not configured")
-        async with self.pool.acquire() as conn:
-            contacts = await NotificationStore(self.schema, conn).contacts_of(n.notification_id)
-        if contacts is None:
+        if not claimed.known:
             return Stopped("the recipient's contacts are gone")
-        address = {"email": contacts.email, "sms": contacts.phone, "post": contacts.address}.get(n.channel)
-        outgoing = Outgoing(str(n.notification_id), n.kind, n.language, address, message)
+        outgoing = Outgoing(str(n.notification_id), n.kind, n.language, claimed.address, message)
         deadline = self.settings.send_deadline_s
         try:
             async with asyncio.timeout(deadline):
@@ -251,18 +260,29 @@ class Dispatcher:
     # ------------------------------------------------------------- loop
 
     async def run(self, stop: asyncio.Event, worker: str) -> None:
-        """Deliver until `stop`; a batch under way is finished first (nothing is cut mid-send)."""
+        """Deliver until `stop`; a batch under way is finished first (nothing is cut mid-send).
+
+        Under a steady trickle each round finds a few deliveries only: rather than lease again at
+        once (a round of statements for one or two rows), a round that did not fill its batch
+        waits `BUSY_PAUSE_S` (the dispatch interval if shorter), and the housekeeping (results
+        kept too long, events whose registration never came) runs once per dispatch interval."""
+        housekept = -math.inf
         while not stop.is_set():
             try:
-                done = await self.run_once(worker)
+                done = await self.deliver_due(worker) + await self.deliver_webhooks(worker)
+                if time.monotonic() - housekept >= self.settings.dispatch_interval_s:
+                    housekept = time.monotonic()
+                    done += await self.expire_keeping(worker) + await self.expire_deferred()
             except Exception as exc:
                 if not is_retryable(exc):
                     raise
                 log.warning("dispatcher: database unavailable, retrying", error=type(exc).__name__)
                 done = 0
-            if done == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.dispatch_interval_s)
+            if done >= self.settings.dispatch_batch:
+                continue
+            pause = self.settings.dispatch_interval_s if done == 0 else BUSY_PAUSE_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(pause, self.settings.dispatch_interval_s))
 
     async def run_once(self, worker: str) -> int:
         return (

@@ -20,7 +20,7 @@ import structlog
 
 from services.notification.adapters.catalog import NotificationCatalog
 from services.notification.adapters.keeping_store import Waiting
-from services.notification.adapters.repository import NewNotification, Recipient
+from services.notification.adapters.notification_rows import NewNotification, Recipient
 from services.notification.domain import messages as m
 from services.notification.domain.channels import ContactKinds, channels_for, collect_in_person
 from services.notification.domain.commands import NotifyOn
@@ -33,7 +33,6 @@ from services.notification.service_layer.recipients import (
     complainant,
     complaint_subject,
     queued_row,
-    subject_of,
 )
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
@@ -82,41 +81,64 @@ class Planner:
     async def handle(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
         """Queue what the event calls for; return how many notifications were queued now. An
         event whose recipient is not registered yet is kept and planned on registration."""
+        if isinstance(cmd.event, ApplicationSubmitted | ComplaintRegistered):
+            return await self._register(cmd, cmd.event, uow, meta)
         try:
-            queued = await self._plan(cmd, uow, meta)
-        except NotRegisteredYet as missing:
-            data = trimmed(cmd.event).model_dump(mode="json")
-            await uow.notifications.defer(
-                missing.subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region, self.clock()
-            )
-            log.info("kept until its registration arrives", event_type=cmd.event.event_name)
-            return 0
+            try:
+                return await self._plan(cmd, uow, meta)
+            except NotRegisteredYet as missing:
+                if await self._keep(cmd, missing.subject, uow):
+                    return 0
+            # Registered by a transaction that committed meanwhile: planned now.
+            return await self._plan(cmd, uow, meta)
         except CaseWithdrawnAlready:
             log.info("case withdrawn: nothing planned", event_type=cmd.event.event_name)
             return 0
-        if isinstance(cmd.event, ApplicationSubmitted | ComplaintRegistered):
-            subject = subject_of(cmd.event)
-            for row in await uow.notifications.take_deferred(subject):
-                event = DEFERRABLE.decode(row["event_type"], row["data"])
-                queued += await self._plan(NotifyOn(event, row["event_id"], row["region"]), uow, meta)
+
+    async def _keep(self, cmd: NotifyOn, subject: str, uow: NotificationUnit) -> bool:
+        """Keep the event until its recipient is registered; False if it is registered now."""
+        await uow.notifications.lock_subject(subject)
+        data = trimmed(cmd.event).model_dump(mode="json")
+        kept = await uow.notifications.defer(
+            subject, cmd.event_id, cmd.event.ce_type(), data, cmd.region, self.clock()
+        )
+        if kept:
+            log.info("kept until its registration arrives", event_type=cmd.event.event_name)
+        return kept
+
+    async def _register(
+        self,
+        cmd: NotifyOn,
+        event: ApplicationSubmitted | ComplaintRegistered,
+        uow: NotificationUnit,
+        meta: Meta,
+    ) -> int:
+        """The recipient is kept (the events that waited for it are taken in the same statement),
+        the registration's own notice queued, then what waited planned in the order it came."""
+        recipient = applicant(event) if isinstance(event, ApplicationSubmitted) else complainant(event)
+        await uow.notifications.lock_subject(recipient.subject)
+        waiting = await uow.notifications.register(recipient)
+        if isinstance(event, ApplicationSubmitted):
+            facts = self._facts(recipient)
+            zone = self.catalog.zone(event.region)
+            queued = await self._queue(
+                uow, cmd, meta, "talon_issued", recipient,
+                lambda lang: m.talon_issued(event, facts(lang), zone),
+            )  # fmt: skip
+        else:
+            zone = self.catalog.zone(event.region)
+            queued = await self._queue(
+                uow, cmd, meta, "complaint_registered", recipient,
+                lambda lang: m.complaint_registered(event, zone), complaint_id=event.complaint_id,
+            )  # fmt: skip
+        for row in waiting:
+            kept = DEFERRABLE.decode(row["event_type"], row["data"])
+            queued += await self._plan(NotifyOn(kept, row["event_id"], row["region"]), uow, meta)
         return queued
 
     async def _plan(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
         event = cmd.event
         match event:
-            case ApplicationSubmitted():
-                recipient = applicant(event)
-                await uow.notifications.save_recipient(recipient)
-                facts = self._facts(recipient)
-                zone = self.catalog.zone(event.region)
-                return await self._queue(
-                    uow,
-                    cmd,
-                    meta,
-                    "talon_issued",
-                    recipient,
-                    lambda lang: m.talon_issued(event, facts(lang), zone),
-                )
             case ApplicationRejectedAtIntake():
                 known = await uow.notifications.recipient(application_subject(event.application_id))
                 if known is None:  # refused at the desk: the receipt was handed over there
@@ -169,14 +191,6 @@ class Planner:
                     recipient,
                     lambda lang: m.result_uncollected(event, facts(lang)),
                 )
-            case ComplaintRegistered():
-                recipient = complainant(event)
-                await uow.notifications.save_recipient(recipient)
-                zone = self.catalog.zone(event.region)
-                return await self._queue(
-                    uow, cmd, meta, "complaint_registered", recipient,
-                    lambda lang: m.complaint_registered(event, zone), complaint_id=event.complaint_id,
-                )  # fmt: skip
             case ComplaintReviewExtended():
                 recipient = await self._needed(uow, complaint_subject(event.complaint_id))
                 number = recipient.registration_number or event.complaint_id
@@ -195,10 +209,10 @@ class Planner:
         return 0
 
     async def _decision(self, uow: NotificationUnit, cmd: NotifyOn, meta: Meta, event: DecisionMade) -> int:
-        recipient = await self._needed(uow, application_subject(event.application_id))
         delivery = self.catalog.delivery(event.service_id, event.edition_id)
         in_person = collect_in_person(delivery.result_delivery)
-        await uow.notifications.mark_decided(recipient.subject, event.decided_at, in_person)
+        subject = application_subject(event.application_id)
+        recipient = _usable(subject, await uow.notifications.decided(subject, event.decided_at, in_person))
         zone = self.catalog.zone(event.region)
         if in_person and event.outcome != "information":
             keeping = keeping_of(delivery.storage, keeping_starts(event), zone, delivery.citation)
@@ -227,12 +241,7 @@ class Planner:
     async def _needed(self, uow: NotificationUnit, subject: str) -> Recipient:
         """The registered recipient; NotRegisteredYet (kept for later), or CaseWithdrawnAlready
         once the decision service closed the case as withdrawn."""
-        recipient = await uow.notifications.recipient(subject)
-        if recipient is None:
-            raise NotRegisteredYet(subject)
-        if recipient.withdrawn_at is not None:
-            raise CaseWithdrawnAlready(subject)
-        return recipient
+        return _usable(subject, await uow.notifications.recipient(subject))
 
     async def _queue(
         self,
@@ -256,9 +265,9 @@ class Planner:
         channels = channels_for(kind, contacts, result_delivery, self.settings.offered_channels)
         now = self.clock()
         context = context_of(recipient.language)
-        queued = []
-        for channel in channels:
-            n = NewNotification(
+        give_up_at = self.settings.backoff().give_up_at(now)
+        notifications = [
+            NewNotification(
                 notification_id=uuid.uuid4(),
                 trigger_event_id=cmd.event_id,
                 channel=channel,
@@ -271,11 +280,22 @@ class Planner:
                 language=recipient.language,
                 context=context,
                 queued_at=now,
-                give_up_at=self.settings.backoff().give_up_at(now),
+                give_up_at=give_up_at,
             )
-            if await uow.notifications.queue(n):
-                queued.append(n)
+            for channel in channels
+        ]
+        queued = await uow.notifications.queue(notifications)
         await publish_states(uow, [queued_row(n) for n in queued], now, meta)
         if not channels:
             log.info("nothing to send: no usable contact", kind=kind, subject=recipient.subject.split("/")[0])
         return len(queued)
+
+
+def _usable(subject: str, recipient: Recipient | None) -> Recipient:
+    """NotRegisteredYet (the event is kept for later), or CaseWithdrawnAlready once the decision
+    service closed the case as withdrawn."""
+    if recipient is None:
+        raise NotRegisteredYet(subject)
+    if recipient.withdrawn_at is not None:
+        raise CaseWithdrawnAlready(subject)
+    return recipient

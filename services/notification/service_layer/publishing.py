@@ -23,7 +23,9 @@ async def publish_states(
     now: datetime,
     meta: Meta,
 ) -> None:
-    """One event per row (a notification as it is now); its region and office travel as headers."""
+    """One event per row (a notification as it is now); its region and office travel as headers.
+    One statement for all the rows (each notification has its own stream)."""
+    appended = []
     for row in rows:
         event = NotificationStateChanged(
             notification_id=str(row["notification_id"]),
@@ -39,9 +41,8 @@ async def publish_states(
             trigger_event_id=row["trigger_event_id"],
             changed_at=now,
         )
-        await uow.record(
-            stream_of(row["notification_id"]), [event], meta, office=row["office_id"], region=row["region"]
-        )
+        appended.append((stream_of(row["notification_id"]), event, row["office_id"], row["region"]))
+    await uow.record_each(appended, meta)
 
 
 async def stop_pending(

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notification.adapters.repository import NewNotification, Recipient
+from services.notification.adapters.notification_rows import NewNotification, Recipient
 from shared.contracts.applications import ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered
-
-
-def subject_of(event: ApplicationSubmitted | ComplaintRegistered) -> str:
-    if isinstance(event, ApplicationSubmitted):
-        return application_subject(event.application_id)
-    return complaint_subject(event.complaint_id)
 
 
 def application_subject(application_id: str) -> str:

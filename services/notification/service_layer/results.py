@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.notification.adapters.repository import Recipient
+from services.notification.adapters.notification_rows import Recipient
 from services.notification.domain.commands import (
     CollectResult,
     ExpireKeeping,

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from services.notification.adapters.webhook_hosts import RefusedHost, check_public
+from services.notification.adapters.webhook_store import WebhookEvent
 from services.notification.domain.commands import FanOut, Redeliver, Subscribe, Unsubscribe
 from services.notification.domain.webhooks import Subscription, webhook_body
 from services.notification.service_layer.unit_of_work import NotificationUnit
@@ -29,33 +30,29 @@ def _service_of(data: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def webhook_event(cmd: FanOut) -> WebhookEvent:
+    """The event as kept for the subscribers (kept even when nobody subscribes yet: a subscriber
+    registered later may ask for it)."""
+    region = cmd.region or getattr(cmd.event, "region", None)
+    body = webhook_body(
+        cmd.event, event_id=cmd.event_id, source=cmd.source, time=cmd.time, subject=cmd.subject, region=region
+    )
+    return WebhookEvent(cmd.event_id, cmd.event.event_name, region, _service_of(cmd.event), cmd.time, body)
+
+
 class WebhookHandlers:
     def __init__(self, settings: NotificationSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
 
     async def fan_out(self, cmd: FanOut, uow: NotificationUnit, meta: Meta) -> int:
-        region = cmd.region or getattr(cmd.event, "region", None)
-        service_id = _service_of(cmd.event)
-        event_type = cmd.event.event_name
-        body = webhook_body(
-            cmd.event,
-            event_id=cmd.event_id,
-            source=cmd.source,
-            time=cmd.time,
-            subject=cmd.subject,
-            region=region,
-        )
-        # Kept even when nobody subscribes yet: a subscriber registered later may ask for it.
-        await uow.webhooks.save_event(cmd.event_id, event_type, region, service_id, cmd.time, body)
-        rows = await uow.webhooks.subscriptions(active_only=True)
-        wanted = [s for s in map(_subscription, rows) if s.wants(event_type, region, service_id)]
+        return await self.fan_out_all([webhook_event(cmd)], uow)
+
+    async def fan_out_all(self, events: Sequence[WebhookEvent], uow: NotificationUnit) -> int:
+        """Keep the events and queue their deliveries, in one statement (how many were queued)."""
         now = self.clock()
         give_up = self.settings.webhook_backoff().give_up_at(now)
-        queued = 0
-        for sub in wanted:
-            queued += await uow.webhooks.queue(uuid.UUID(sub.subscription_id), cmd.event_id, now, give_up)
-        return queued
+        return await uow.webhooks.save_and_queue(events, now, give_up)
 
     async def subscribe(self, cmd: Subscribe, uow: NotificationUnit, meta: Meta) -> dict[str, Any]:
         _check_url(cmd.url)
