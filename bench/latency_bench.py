@@ -12,6 +12,9 @@ submission's commit, intake's relay to applications.v1, the decision worker to `
 stored, the decision relay to decisions.v1, and the bench's own consumer; so a miss names the hop
 that made it.
 
+The generator is aiohttp's client: httpx took ten times its CPU per request here (1.85 ms against
+0.18 ms, server included), 9 % of a core at 50/s taken from the system it measures.
+
 Targets (issue 14): p99 <= 1 s at 50/s with 0 timeouts; every process under 300 MB, not growing.
 """
 
@@ -30,8 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.system import RunningSystem, rss_mb, running_system
@@ -140,7 +143,7 @@ async def _sample_rss(system: RunningSystem, samples: dict[str, list[float]], st
 
 
 async def _open_loop(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     decisions: _Decisions,
     rate: int,
     seconds: float,
@@ -156,17 +159,18 @@ async def _open_loop(
         nonlocal failures
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         try:
-            response = await client.post("/v1/applications", json=_body())
-        except httpx.HTTPError:
+            async with client.post("/v1/applications", json=_body()) as response:
+                status, text = response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError):
             failures += 1
             return
         answers.append(time.perf_counter() - at)
-        if response.status_code == 201:
-            scheduled[response.json()["application_id"]] = at
+        if status == 201:
+            scheduled[json.loads(text)["application_id"]] = at
         else:
             failures += 1
             if failures == 1:
-                print(f"submit refused: {response.status_code} {response.text[:300]}", file=sys.stderr)
+                print(f"submit refused: {status} {text[:300]}", file=sys.stderr)
 
     start = time.perf_counter() + 0.5
     count = int(rate * seconds)
@@ -208,11 +212,13 @@ async def measure(database_url: str, bootstrap: str) -> tuple[list[dict[str, Any
         decisions = _Decisions(bootstrap, system.prefix + "decisions.v1", system.prefix + "applications.v1")
         await decisions.start()
         token = system.token(Role.TSON, OFFICE)
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
         headers = {"Authorization": f"Bearer {token}"}
         try:
-            async with httpx.AsyncClient(
-                base_url=system.url("intake"), headers=headers, limits=limits, timeout=30
+            async with aiohttp.ClientSession(
+                base_url=system.url("intake"),
+                headers=headers,
+                connector=aiohttp.TCPConnector(limit=256),
+                timeout=aiohttp.ClientTimeout(total=30),
             ) as client:
                 await _open_loop(client, decisions, WARMUP, 1.0)  # warm-up: caches, plans
                 for rate in RATES:
