@@ -13,8 +13,8 @@ a third connection (the fold never waits for a write to finish). The target's in
 rows' primary key are built after the load (`indexes_built_after`), and the garbage collector
 does not walk the cache at every collection meanwhile (`automatic_collection_paused`).
 
-1,000,000 events (bench/replay_bench.py): 16.5 s of Python CPU and 6.8 s of PostgreSQL's
-(23.0 s and 14.3 s with whole payloads decoded and rows upserted from JSON).
+1,000,000 events (bench/replay_bench.py): 15.3-15.9 s of Python CPU and 6.5-8.3 s of
+PostgreSQL's (23.0 s and 14.3 s with whole payloads decoded and rows upserted from JSON).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import aclosing
+from operator import itemgetter
 
 import asyncpg
 
@@ -40,6 +41,10 @@ from shared.runtime.heap import automatic_collection_paused
 _TABLES = ("applications", "application_history")
 _KEPT = ("applications_pkey",)
 """What the replay itself needs: a row that left the cache is found, and written again, by it."""
+
+
+_in_columns = itemgetter(*COLUMNS)
+"""A row's values in the order of `COLUMNS` (as COPY takes them)."""
 
 
 class TargetNotFresh(RuntimeError):
@@ -72,11 +77,10 @@ class StatusReplay:
         """Rows that left the cache since the last write began."""
         self._unwritten: dict[str, Row] = {}
         """Rows that left the cache and whose write has not committed yet."""
-        self._left = False
-        """Some row left the cache: an application missing from it may be in the target."""
         self._written: set[str] = set()
         """Applications whose row is in the target, or is being written there: a row that leaves
-        the cache again is updated, a new one copied."""
+        the cache again is updated, a new one copied; an application missing from the cache is
+        looked for only if it is here or in `_unwritten` (else it has no row yet)."""
         self._writing: asyncio.Future[None] | None = None
         self._upsert = upsert_sql(self.target)
         self._rows = rows_sql(self.target)
@@ -109,10 +113,11 @@ class StatusReplay:
         self, writer: asyncpg.Connection, lookup: asyncpg.Connection, page: list[asyncpg.Record]
     ) -> None:
         cache = self._cache
-        events = list(folded(page))
+        events = folded(page)
         apps = {event[0] for event in events}
-        missing = [app for app in apps if app not in cache]
-        if missing and self._left:
+        written, unwritten = self._written, self._unwritten
+        missing = [app for app in apps if app not in cache and (app in written or app in unwritten)]
+        if missing:
             await self._load(lookup, missing)
         history = self._history
         for event in events:
@@ -126,7 +131,6 @@ class StatusReplay:
             app, row = cache.popitem(last=False)
             if row is not None:
                 self._leaving[app] = self._unwritten[app] = row
-                self._left = True
         if len(history) >= self.history_rows or self._leaving:
             await self._start_write(writer)
 
@@ -158,7 +162,7 @@ class StatusReplay:
     ) -> None:
         if rows:
             written = self._written
-            new = [tuple(row[c] for c in COLUMNS) for app, row in rows.items() if app not in written]
+            new = [_in_columns(row) for app, row in rows.items() if app not in written]
             again = [row for app, row in rows.items() if app in written]
             written.update(rows)
             if new:
