@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,16 +91,8 @@ class ApplicationFacts:
 
     async def record(self, conn: asyncpg.Connection, event: DomainEvent) -> None:
         """Apply one event of applications.v1 / decisions.v1 (`FACT_EVENTS`; others are ignored)."""
-        if isinstance(event, ApplicationSubmitted):
-            await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
-            await conn.execute(
-                f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id,"
-                " region, channel, state, applicant_key) VALUES ($1, $2, $3, $4, $5, $6, 'submitted', $7)"
-                " ON CONFLICT (application_id) DO UPDATE SET edition_id = excluded.edition_id,"
-                " channel = excluded.channel, applicant_key = excluded.applicant_key, updated_at = now()",
-                event.application_id, event.service_id, event.edition_id, event.office_id,
-                event.region, event.channel, applicant_hash(self.key, event.applicant.iin),
-            )  # fmt: skip
+        if isinstance(event, ApplicationSubmitted | DecisionMade):
+            await self.record_many(conn, [event])
         elif isinstance(event, ApplicationRejectedAtIntake):
             await conn.execute(
                 f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id,"
@@ -114,8 +107,6 @@ class ApplicationFacts:
                 " WHERE application_id = $1 AND state = 'submitted'",
                 event.application_id,
             )
-        elif isinstance(event, DecisionMade):
-            await self._decided(conn, event)
         elif isinstance(event, ApplicationReopened):
             await conn.execute(
                 f"UPDATE {self.applications} SET state = 'reopened', updated_at = now()"
@@ -124,37 +115,51 @@ class ApplicationFacts:
                 event.reopened_at,
             )
 
-    async def _decided(self, conn: asyncpg.Connection, event: DecisionMade) -> None:
-        await self._office(conn, event.office_id, event.region, event.channel in TSON_CHANNELS)
+    async def record_many(
+        self, conn: asyncpg.Connection, events: Sequence[ApplicationSubmitted | DecisionMade]
+    ) -> None:
+        """Submissions and decisions, at most one event per application, in one statement: their
+        offices (an office's row is written only when it changes: a new region, or first seen as
+        a ЦОН), the applications, and the decisions made. In order, as one by one: an office's
+        region is its last event's; a later submission of an application updates its edition,
+        channel and applicant; an older decision delivered late changes nothing."""
+        offices: dict[str, tuple[str, bool]] = {}
+        for e in events:
+            seen = offices.get(e.office_id)
+            offices[e.office_id] = (e.region, e.channel in TSON_CHANNELS or (seen is not None and seen[1]))
+        submitted = [e for e in events if isinstance(e, ApplicationSubmitted)]
+        decided = [e for e in events if isinstance(e, DecisionMade)]
         await conn.execute(
-            f"INSERT INTO {self.applications} (application_id, service_id, edition_id, office_id, region,"
-            " channel, state, outcome, decided_at) VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8)"
-            " ON CONFLICT (application_id) DO UPDATE SET state = 'decided', outcome = excluded.outcome,"
-            " decided_at = excluded.decided_at, edition_id = excluded.edition_id, updated_at = now()"
-            f" WHERE {self.applications}.decided_at IS NULL"
-            f" OR {self.applications}.decided_at < excluded.decided_at",
-            event.application_id, event.service_id, event.edition_id, event.office_id, event.region,
-            event.channel, event.outcome, event.decided_at,
+            f"WITH offices AS (INSERT INTO {self.offices} AS o (office_id, region, tson)"
+            "  SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])"
+            "  ON CONFLICT (office_id) DO UPDATE SET region = excluded.region, tson = o.tson OR excluded.tson"
+            "  WHERE o.region IS DISTINCT FROM excluded.region OR (excluded.tson AND NOT o.tson)),"
+            f" submitted AS (INSERT INTO {self.applications} (application_id, service_id, edition_id,"
+            "  office_id, region, channel, state, applicant_key)"
+            "  SELECT u.a, u.s, u.e, u.o, u.r, u.c, 'submitted', u.k FROM unnest($4::text[], $5::text[],"
+            "  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS u(a, s, e, o, r, c, k)"
+            "  ON CONFLICT (application_id) DO UPDATE SET edition_id = excluded.edition_id,"
+            "  channel = excluded.channel, applicant_key = excluded.applicant_key, updated_at = now()),"
+            f" decided AS (INSERT INTO {self.applications} AS a (application_id, service_id, edition_id,"
+            "  office_id, region, channel, state, outcome, decided_at)"
+            "  SELECT u.a, u.s, u.e, u.o, u.r, u.c, 'decided', u.outcome, u.at FROM unnest($11::text[],"
+            "  $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],"
+            "  $18::timestamptz[]) AS u(a, s, e, o, r, c, outcome, at)"
+            "  ON CONFLICT (application_id) DO UPDATE SET state = 'decided', outcome = excluded.outcome,"
+            "  decided_at = excluded.decided_at, edition_id = excluded.edition_id, updated_at = now()"
+            "  WHERE a.decided_at IS NULL OR a.decided_at < excluded.decided_at)"
+            f" INSERT INTO {self.decisions} (application_id, decided_at, service_id, office_id, region)"
+            " SELECT * FROM unnest($11::text[], $18::timestamptz[], $12::text[], $14::text[], $15::text[])"
+            " ON CONFLICT DO NOTHING",
+            list(offices), [o[0] for o in offices.values()], [o[1] for o in offices.values()],
+            [e.application_id for e in submitted], [e.service_id for e in submitted],
+            [e.edition_id for e in submitted], [e.office_id for e in submitted],
+            [e.region for e in submitted], [e.channel for e in submitted],
+            [applicant_hash(self.key, e.applicant.iin) for e in submitted],
+            [e.application_id for e in decided], [e.service_id for e in decided],
+            [e.edition_id for e in decided], [e.office_id for e in decided], [e.region for e in decided],
+            [e.channel for e in decided], [e.outcome for e in decided], [e.decided_at for e in decided],
         )  # fmt: skip
-        await conn.execute(
-            f"INSERT INTO {self.decisions} (application_id, decided_at, service_id, office_id, region)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            event.application_id,
-            event.decided_at,
-            event.service_id,
-            event.office_id,
-            event.region,
-        )
-
-    async def _office(self, conn: asyncpg.Connection, office_id: str, region: str, tson: bool) -> None:
-        await conn.execute(
-            f"INSERT INTO {self.offices} (office_id, region, tson) VALUES ($1, $2, $3)"
-            f" ON CONFLICT (office_id) DO UPDATE SET region = excluded.region,"
-            f" tson = {self.offices}.tson OR excluded.tson",
-            office_id,
-            region,
-            tson,
-        )
 
 
 FACT_EVENTS: tuple[type[DomainEvent], ...] = (

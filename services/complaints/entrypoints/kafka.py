@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.complaints.adapters.facts_batch import FactsBatch
 from services.complaints.adapters.read_model import FACT_EVENTS, ApplicationFacts, facts_handler
 from services.complaints.bootstrap import FACT_TOPICS
 from services.complaints.domain.policy import OFFICE_SYSTEM_ROLE
@@ -75,13 +76,15 @@ def submission_consumer(
 def facts_consumer(
     pool: asyncpg.Pool, schema: str, producer: AIOKafkaProducer, retry: Redelivery | None = None
 ) -> EventConsumer:
+    facts = ApplicationFacts(schema)
     return EventConsumer(
         FACTS_CONSUMER,
         pool,
         schema,
         registry_of(FACT_TOPICS),
-        facts_handler(ApplicationFacts(schema)),
+        facts_handler(facts),
         producer,
         retry,
+        FactsBatch(facts),
         handles=FACT_EVENTS,
     )
