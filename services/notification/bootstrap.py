@@ -7,7 +7,12 @@ import asyncio
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.notification.entrypoints.kafka_handlers import NOTIFYING, applicant_handler, webhook_handler
+from services.notification.entrypoints.kafka_handlers import (
+    NOTIFYING,
+    FanOutTogether,
+    applicant_handler,
+    webhook_handler,
+)
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
 from shared.contracts.routes import Route, route_for
@@ -56,6 +61,7 @@ def consumers(
         registry_of(WEBHOOK_TOPICS),
         webhook_handler(service),
         producer,
+        batch=FanOutTogether(service),
     )
     return applicants, webhooks
 

@@ -65,7 +65,7 @@ class NotificationService:
         self.planner = Planner(self.catalog, self.settings, clock)
         attempts = AttemptHandlers(self.settings, clock)
         results = ResultHandlers(self.planner, clock)
-        webhooks = WebhookHandlers(self.settings, clock)
+        webhooks = self.webhook_handlers = WebhookHandlers(self.settings, clock)
         table: dict[type, Any] = {
             c.NotifyOn: self.planner.handle,
             c.FanOut: webhooks.fan_out,

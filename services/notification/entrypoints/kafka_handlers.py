@@ -5,16 +5,21 @@ not known yet waits for it without delaying the webhook deliveries of the same d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
+from services.notification.adapters.webhook_store import WebhookEvent, WebhookStore
 from services.notification.domain.commands import FanOut, NotifyOn
 from services.notification.service import NotificationService
+from services.notification.service_layer.webhooks import webhook_event
 from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
 from shared.contracts.decisions import CaseWithdrawn, DecisionMade, InspectionScheduled, TermExtended
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import contract_of
 from shared.domain.actor import SYSTEM_ROLE, Actor
+from shared.messaging.batch_handling import Item
 from shared.messaging.consumer import Handler
 from shared.messaging.envelope import Envelope
 from shared.service_layer import Meta
@@ -62,13 +67,35 @@ def applicant_handler(service: NotificationService, decision_source: str) -> Han
     return handle
 
 
+def _fan_out(envelope: Envelope, event: DomainEvent) -> FanOut:
+    return FanOut(event, envelope.id, envelope.source, envelope.time, envelope.subject, envelope.region)
+
+
 def webhook_handler(service: NotificationService) -> Handler:
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         if type(event) not in WEBHOOK_EVENTS:
             return
-        command = FanOut(
-            event, envelope.id, envelope.source, envelope.time, envelope.subject, envelope.region
-        )
-        await service.execute(command, _meta(envelope, event), conn=conn)
+        await service.execute(_fan_out(envelope, event), _meta(envelope, event), conn=conn)
 
     return handle
+
+
+class FanOutTogether:
+    """The webhook consumer's `BatchHandler` (shared.messaging.batch_handling): the decision events
+    of a batch kept and their deliveries queued in one statement (each event is its own key: a
+    fan-out depends on nothing another event of the batch changes)."""
+
+    def __init__(self, service: NotificationService) -> None:
+        self.service = service
+
+    def key(self, envelope: Envelope, event: DomainEvent) -> str | None:
+        return envelope.id
+
+    def accepts(self, envelope: Envelope, event: DomainEvent) -> bool:
+        return type(event) in WEBHOOK_EVENTS
+
+    async def prepare(self, conn: asyncpg.Connection, items: Sequence[Item]) -> list[WebhookEvent | None]:
+        return [webhook_event(_fan_out(envelope, event)) for envelope, event in items]
+
+    async def write(self, conn: asyncpg.Connection, plans: Sequence[WebhookEvent]) -> None:
+        await self.service.webhook_handlers.fan_out_all(plans, WebhookStore(self.service.schema, conn))

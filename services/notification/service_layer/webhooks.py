@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.notification.adapters.webhook_hosts import RefusedHost, check_public
-from services.notification.adapters.webhook_store import WebhookEvent
+from services.notification.adapters.webhook_store import WebhookEvent, WebhookStore
 from services.notification.domain.commands import FanOut, Redeliver, Subscribe, Unsubscribe
 from services.notification.domain.webhooks import Subscription, webhook_body
 from services.notification.service_layer.unit_of_work import NotificationUnit
@@ -46,13 +46,13 @@ class WebhookHandlers:
         self.clock = clock
 
     async def fan_out(self, cmd: FanOut, uow: NotificationUnit, meta: Meta) -> int:
-        return await self.fan_out_all([webhook_event(cmd)], uow)
+        return await self.fan_out_all([webhook_event(cmd)], uow.webhooks)
 
-    async def fan_out_all(self, events: Sequence[WebhookEvent], uow: NotificationUnit) -> int:
+    async def fan_out_all(self, events: Sequence[WebhookEvent], store: WebhookStore) -> int:
         """Keep the events and queue their deliveries, in one statement (how many were queued)."""
         now = self.clock()
         give_up = self.settings.webhook_backoff().give_up_at(now)
-        return await uow.webhooks.save_and_queue(events, now, give_up)
+        return await store.save_and_queue(events, now, give_up)
 
     async def subscribe(self, cmd: Subscribe, uow: NotificationUnit, meta: Meta) -> dict[str, Any]:
         _check_url(cmd.url)
