@@ -70,6 +70,7 @@ class NotificationService:
             c.NotifyOn: self.planner.handle,
             c.FanOut: webhooks.fan_out,
             c.RecordAttempt: attempts.record,
+            c.RecordAttempts: attempts.record_all,
             c.RecordWebhookAttempt: attempts.record_webhook,
             c.CollectResult: results.collect,
             c.ExpireKeeping: results.expire,

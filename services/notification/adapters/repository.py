@@ -181,6 +181,21 @@ class NotificationStore:
         )  # fmt: skip
         return None if row is None else Claimed(row["known"], row["address"])
 
+    async def claim_all_to_send(
+        self, notification_ids: Sequence[uuid.UUID], lease: str, now: datetime, until: datetime
+    ) -> dict[uuid.UUID, Claimed]:
+        """`claim_to_send` for several notifications in one statement: those still ours."""
+        rows = await self.conn.fetch(
+            f"WITH claimed AS (UPDATE {self.s}.notifications SET leased_until = $4"
+            " WHERE notification_id = ANY($1::uuid[]) AND state = 'ON_DELIVERY' AND leased_by = $2"
+            " AND leased_until > $3 RETURNING notification_id, recipient, channel)"
+            " SELECT c.notification_id, r.subject IS NOT NULL AS known, CASE c.channel"
+            " WHEN 'email' THEN r.email WHEN 'sms' THEN r.phone WHEN 'post' THEN r.address END AS address"
+            f" FROM claimed c LEFT JOIN {self.s}.recipients r ON r.subject = c.recipient",
+            list(notification_ids), lease, now, until,
+        )  # fmt: skip
+        return {r["notification_id"]: Claimed(r["known"], r["address"]) for r in rows}
+
     async def transition(
         self,
         notification_id: uuid.UUID,

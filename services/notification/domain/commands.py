@@ -46,6 +46,14 @@ class RecordAttempt:
 
 
 @dataclass(frozen=True)
+class RecordAttempts:
+    """Several attempts recorded in one transaction (a round of paper deliveries: nothing was
+    sent outside, so nothing is lost by recording them together)."""
+
+    attempts: tuple[RecordAttempt, ...]
+
+
+@dataclass(frozen=True)
 class CollectResult:
     application_id: str
 

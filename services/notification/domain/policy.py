@@ -16,6 +16,7 @@ POLICY = Policy(
         c.NotifyOn: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.FanOut: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.RecordAttempt: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
+        c.RecordAttempts: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.ExpireKeeping: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.RecordWebhookAttempt: Permission.of(SYSTEM_ROLE, scope=Scope.SYSTEM),
         c.CollectResult: Permission.of(Role.TSON, Role.CLERK),

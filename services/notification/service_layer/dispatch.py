@@ -44,6 +44,7 @@ from services.notification.domain.signing import (
     REDELIVERY_HEADER,
     signed_headers,
 )
+from services.notification.service_layer.paper_rounds import PAPER_CHANNELS, deliver_paper
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
 from shared.domain.actor import SYSTEM_ROLE, Actor
@@ -115,7 +116,16 @@ class Dispatcher:
     async def deliver_due(self, worker: str) -> int:
         lease = new_lease()
         leased = await self.lease_notifications(lease)
-        _log_failures("delivery", await self._bounded([self.deliver(n, worker, lease) for n in leased]))
+        paper = [n for n in leased if n.channel in PAPER_CHANNELS]
+        sent = [n for n in leased if n.channel not in PAPER_CHANNELS]
+        failures = await self._bounded([self.deliver(n, worker, lease) for n in sent])
+        if paper:
+            failures += await deliver_paper(
+                paper, pool=self.pool, schema=self.schema, templates=self.templates, send=self._send,
+                record=self.bus.handle, meta=system_meta(worker), lease=lease,
+                lease_for=timedelta(seconds=self.settings.lease_s), now=self.clock(),
+            )  # fmt: skip
+        _log_failures("delivery", failures)
         return len(leased)
 
     async def lease_notifications(self, lease: str) -> list[Leased]:
