@@ -12,6 +12,7 @@ concurrently). `DECISION_SCHEDULER=0` turns the scheduler off here (run
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from services.decision.bootstrap import (
     MIGRATIONS,
     SCHEMA,
     SERVICE,
+    YOUNG_COLLECTION_EVERY,
     build_service,
     consumed_registry,
     route,
@@ -81,6 +83,7 @@ class _Parts:
         )
         self.relay = ctx.relay(route(ctx.settings.topic_prefix), source)
         freeze_startup_heap()  # the catalog is loaded: out of the collector's way
+        gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])  # the worker's process
 
 
 async def _relay(parts: _Parts, stop: asyncio.Event) -> None:
