@@ -7,8 +7,12 @@ their cases' steps in rounds (assigned, inspection scheduled and completed, deci
 notification states, a complaint registered and resolved, entitlement started), so an
 application's events are spread over the log as in a running system. `QYZMET_BENCH_REPLAY_EVENTS`
 makes a quicker run (default 1,000,000). Peak RSS is the process's high-water mark after the
-replay (the replay streams: it keeps at most its row cache, two pages and a batch of history in
-memory).
+replay (the replay streams: it keeps at most its row cache, two pages, a batch of history and the
+ids of the applications whose row it wrote in memory). The replay reads of each event only the
+keys its fold reads (services/intake/adapters/status_read.py); the raw read decodes every
+payload, as a reader of the store does. Each side's Python CPU seconds and the load average at
+the end are recorded beside the rates (the machine is shared: the rates move with others' load,
+the CPU seconds much less).
 """
 
 from __future__ import annotations
@@ -146,11 +150,11 @@ async def _generate(conn: asyncpg.Connection, schema: str, applications: int) ->
     return total
 
 
-async def _raw_read(pool: asyncpg.Pool, schema: str, expected: int) -> tuple[int, float]:
+async def _raw_read(pool: asyncpg.Pool, schema: str, expected: int) -> tuple[int, float, float]:
     """Every event in commit order through the gap-safe pages, decoded, nothing else (waiting, as
     the replay does, while a transaction older than the events is still running)."""
     store, cursor, count = EventStore(schema), GlobalCursor(), 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with pool.acquire() as conn:
 
         async def page() -> int:
@@ -161,7 +165,7 @@ async def _raw_read(pool: asyncpg.Pool, schema: str, expected: int) -> tuple[int
             return len(events)
 
         count = await read_all(page, expected, lambda _: None)
-    return count, count / (time.perf_counter() - started)
+    return count, count / (time.perf_counter() - started), time.process_time() - cpu
 
 
 def _peak_rss_mb() -> float:
@@ -176,10 +180,12 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
         await migrate(pool, schema)
         async with pool.acquire() as conn:
             stored = await _generate(conn, schema, max(EVENTS // PER_APPLICATION, 1))
-        read, read_rate = await _raw_read(pool, schema, stored)
+        read, read_rate, read_cpu = await _raw_read(pool, schema, stored)
         rss_before = _peak_rss_mb()
         spec = dataclasses.replace(APPLICATIONS, schema=lambda: schema)
+        cpu = time.process_time()
         result = await replay_from_store(pool, spec, target)
+        replay_cpu = time.process_time() - cpu
         rate = result.events / result.seconds
         async with pool.acquire() as conn:
             rows = await conn.fetchval(f"SELECT count(*) FROM {target}.applications")
@@ -199,6 +205,9 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
                 meets_absolute_target=rate >= 100_000,
                 peak_rss_mb=round(_peak_rss_mb(), 1),
                 peak_rss_mb_before_replay=round(rss_before, 1),
+                python_cpu_s=round(replay_cpu, 1),
+                raw_read_python_cpu_s=round(read_cpu, 1),
+                load_average=round(os.getloadavg()[0], 1),
             )
         ]
     finally:
