@@ -10,6 +10,15 @@ from shared.messaging import fetch_wait
 
 fetch_wait.install()  # every consumer of the process waits when there is nothing to fetch
 
+BATCH_BYTES = 512 * 1024
+"""Records a producer buffers per partition before `send` waits (aiokafka's default: 16 KiB),
+within the 1 MiB request limit. An outbox relay hands over a page of up to 1000 events at once:
+at 16 KiB about a dozen events filled a partition's batch, and the next `send` to it waited until
+the batch left, which is once the broker answered the request before (aiokafka keeps one request
+in flight per broker): a page of 500 decisions (~600 KB on six partitions) took ~7 round trips,
+0.6 s between two pages under load, and the relay fell behind the decision consumer (issue 14). Batches still leave after `linger_ms`: a send alone is
+not held back."""
+
 
 def make_producer(
     bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet"
@@ -21,6 +30,7 @@ def make_producer(
         acks="all",
         enable_idempotence=idempotent,
         linger_ms=5,
+        max_batch_size=BATCH_BYTES,
     )
 
 
