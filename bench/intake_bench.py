@@ -2,7 +2,9 @@
 
 HTTP: the intake API (validation against the catalog, events + idempotency key + registration
 number + audit record in one transaction) against a FastAPI endpoint that only inserts one row;
-both served by uvicorn on this machine and driven by the same concurrent httpx client.
+both served by uvicorn on this machine and driven by the same concurrent httpx client. Each HTTP
+row also records each server's CPU milliseconds per accepted request and the load average (the
+machine is shared: the rates move with others' load, the CPU per request much less).
 Kafka: the intake command consumer (inbox, the same use case, commit) against a raw aiokafka
 loop that consumes and inserts one row per message.
 """
@@ -19,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,24 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process `pid` so far (None where /proc cannot tell)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class _Drive:
+    rate: float
+    """Accepted (201) requests per second."""
+    server_cpu_ms: float | None
+    """The server process's CPU milliseconds per accepted request while driven."""
 
 
 class _Server:
@@ -147,14 +168,16 @@ def baseline_app() -> FastAPI:
 
 
 async def _drive(
+    server: _Server,
     url: str,
     path: str,
     headers: dict[str, str],
     seconds: float,
     offices: dict[str, dict[str, str]] | None = None,
-) -> float:
-    """Accepted (201) requests per second from HTTP_CONCURRENCY concurrent clients; with
-    `offices` (office -> its headers), client i submits for office i mod len(offices)."""
+) -> _Drive:
+    """Accepted (201) requests per second from HTTP_CONCURRENCY concurrent clients, and the
+    server's CPU per accepted request; with `offices` (office -> its headers), client i submits
+    for office i mod len(offices)."""
     accepted = 0
     failed = 0
     per_client = list((offices or {OFFICE: headers}).items())
@@ -176,15 +199,21 @@ async def _drive(
                     failed += 1
                     refusals.add(f"{response.status_code} {response.text[:200]}")
 
+        assert server.proc is not None
+        cpu_before = _cpu_seconds(server.proc.pid)
         started = time.perf_counter()
         await asyncio.gather(*[worker(*per_client[i % len(per_client)]) for i in range(HTTP_CONCURRENCY)])
         elapsed = time.perf_counter() - started
+        cpu_after = _cpu_seconds(server.proc.pid)
     if failed:
         raise RuntimeError(f"{failed} requests were not accepted: {sorted(refusals)[:3]}")
-    return accepted / elapsed
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and accepted:
+        cpu_ms = round(1000 * (cpu_after - cpu_before) / accepted, 2)
+    return _Drive(accepted / elapsed, cpu_ms)
 
 
-async def _http(database_url: str, schema: str) -> tuple[float, float, float]:
+async def _http(database_url: str, schema: str) -> tuple[_Drive, _Drive, _Drive, float]:
     token = issue_token(SECRET, subject="bench.clerk", role=Role.CLERK, office=OFFICE)
     offices = {
         office: {
@@ -199,8 +228,10 @@ async def _http(database_url: str, schema: str) -> tuple[float, float, float]:
         {"DATABASE_URL": database_url, "INTAKE_SCHEMA": schema, "QYZMET_TOKEN_SECRET": SECRET},
     )
     async with intake as url:
-        value = await _drive(url, "/v1/applications", {"Authorization": f"Bearer {token}"}, HTTP_SECONDS)
-        several = await _drive(url, "/v1/applications", {}, HTTP_SECONDS, offices)
+        value = await _drive(
+            intake, url, "/v1/applications", {"Authorization": f"Bearer {token}"}, HTTP_SECONDS
+        )
+        several = await _drive(intake, url, "/v1/applications", {}, HTTP_SECONDS, offices)
     baseline = _Server(
         [
             python,
@@ -217,8 +248,8 @@ async def _http(database_url: str, schema: str) -> tuple[float, float, float]:
         {"BENCH_DATABASE_URL": database_url, "BENCH_SCHEMA": schema},
     )
     async with baseline as url:
-        raw = await _drive(url, "/raw", {}, HTTP_SECONDS)
-    return value, several, raw
+        raw = await _drive(baseline, url, "/raw", {}, HTTP_SECONDS)
+    return value, several, raw, os.getloadavg()[0]
 
 
 async def _produce(bootstrap: str, topic: str, count: int) -> None:
@@ -303,6 +334,15 @@ async def _kafka_raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str
     return handled / elapsed
 
 
+def _cpu(side: _Drive, baseline: _Drive, load: float) -> Row:
+    """Beside an HTTP row: each server's CPU per accepted request, and the load average at the end."""
+    return {
+        "server_cpu_ms_per_request": side.server_cpu_ms,
+        "baseline_server_cpu_ms_per_request": baseline.server_cpu_ms,
+        "load_average": round(load, 1),
+    }
+
+
 def _row(name: str, value: float, baseline: float, unit: str) -> Row:
     return {
         "name": name,
@@ -327,14 +367,26 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
             await conn.execute(
                 f"CREATE TABLE {schema}.raw_submissions (id uuid PRIMARY KEY, body jsonb NOT NULL)"
             )
-        http, http_offices, http_base = await _http(database_url, schema)
+        http, http_offices, http_base, load = await _http(database_url, schema)
         await _produce(bootstrap_servers, topic, KAFKA_MESSAGES)
         await _produce(bootstrap_servers, raw_topic, KAFKA_MESSAGES)
         kafka = await _kafka_intake(pool, schema, bootstrap_servers, topic, idempotent=True)
         kafka_base = await _kafka_raw(pool, schema, bootstrap_servers, raw_topic)
         return [
-            {**_row("intake_http_submissions", http, http_base, "submissions/s"), "target": ">=0.8"},
-            _row(f"intake_http_submissions_{len(OFFICES)}_offices", http_offices, http_base, "submissions/s"),
+            {
+                **_row("intake_http_submissions", http.rate, http_base.rate, "submissions/s"),
+                **_cpu(http, http_base, load),
+                "target": ">=0.8",
+            },
+            {
+                **_row(
+                    f"intake_http_submissions_{len(OFFICES)}_offices",
+                    http_offices.rate,
+                    http_base.rate,
+                    "submissions/s",
+                ),
+                **_cpu(http_offices, http_base, load),
+            },
             _row("intake_kafka_submissions", kafka, kafka_base, "submissions/s"),
         ]
     finally:
