@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
 import asyncpg
+import orjson
 
 from shared.db.identifiers import checked_identifier
 from shared.db.pool import dumps, loads
@@ -50,7 +51,12 @@ async def indexes_built_after(
 
 
 def _json_bytes(value: object) -> bytes:
-    return dumps(value).encode()
+    """`dumps(value)` as UTF-8 bytes, without the round trip through str: orjson's own output
+    where it needs no default (the only one `dumps` has is for values orjson refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return dumps(value).encode()
 
 
 def _json_value(data: bytes) -> object:
@@ -58,7 +64,7 @@ def _json_value(data: bytes) -> object:
 
 
 def _jsonb_bytes(value: object) -> bytes:
-    return b"\x01" + dumps(value).encode()  # jsonb's binary format: version 1, then the text
+    return b"\x01" + _json_bytes(value)  # jsonb's binary format: version 1, then the text
 
 
 def _jsonb_value(data: bytes) -> object:
