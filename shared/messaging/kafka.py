@@ -16,8 +16,8 @@ within the 1 MiB request limit. An outbox relay hands over a page of up to 1000 
 at 16 KiB about a dozen events filled a partition's batch, and the next `send` to it waited until
 the batch left, which is once the broker answered the request before (aiokafka keeps one request
 in flight per broker): a page of 500 decisions (~600 KB on six partitions) took ~7 round trips,
-0.6 s between two pages under load, and the relay fell behind the decision consumer (issue 14). Batches still leave after `linger_ms`: a send alone is
-not held back."""
+0.6 s between two pages under load, and the relay fell behind the decision consumer (issue 14).
+Batches still leave after `linger_ms`: a send alone is not held back."""
 
 
 def make_producer(
