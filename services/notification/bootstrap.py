@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.notification.entrypoints.applicant_batch import NotifyTogether
 from services.notification.entrypoints.kafka_handlers import (
     NOTIFYING,
     FanOutTogether,
@@ -52,6 +53,7 @@ def consumers(
         registry_of(APPLICANT_TOPICS),
         applicant_handler(service, DECISION_SOURCE),
         producer,
+        batch=NotifyTogether(service),
         handles=NOTIFYING,
     )
     webhooks = EventConsumer(

@@ -81,3 +81,11 @@ class Leased:
     attempt: int
     give_up_at: datetime
     trigger_event_id: str
+
+
+RECIPIENT_COLUMNS = (
+    "subject, language, application_id, office_id, region, service_id, edition_id,"
+    " registration_number, phone, email, address, received_by, withdrawn_at, decided_at,"
+    " result_in_person"
+)
+"""The columns of `recipients`, in the order of `Recipient`'s fields."""

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from services.notification.adapters.notification_rows import (
+    RECIPIENT_COLUMNS,
     Claimed,
     Leased,
     Letter,
@@ -25,12 +26,6 @@ from services.notification.adapters.notification_rows import (
 from services.notification.domain.delivery import Transition
 from shared.db.identifiers import checked_identifier
 from shared.db.pool import dumps
-
-_RECIPIENT_COLUMNS = (
-    "subject, language, application_id, office_id, region, service_id, edition_id,"
-    " registration_number, phone, email, address, received_by, withdrawn_at, decided_at,"
-    " result_in_person"
-)
 
 
 class NotificationStore:
@@ -42,7 +37,7 @@ class NotificationStore:
         """Keep the recipient (the first registration stands) and take the events kept until it
         arrived (`defer`), oldest first: one statement. Call under `lock_subject`."""
         rows = await self.conn.fetch(
-            f"WITH saved AS (INSERT INTO {self.s}.recipients ({_RECIPIENT_COLUMNS})"
+            f"WITH saved AS (INSERT INTO {self.s}.recipients ({RECIPIENT_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
             " ON CONFLICT (subject) DO NOTHING)"
             f" DELETE FROM {self.s}.deferred_triggers WHERE subject = $1"
@@ -58,7 +53,7 @@ class NotificationStore:
         over a paper result) unless the case was withdrawn or a later decision is known: one
         statement."""
         row = await self.conn.fetchrow(
-            f"WITH known AS (SELECT {_RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = $1),"
+            f"WITH known AS (SELECT {RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = $1),"
             f" marked AS (UPDATE {self.s}.recipients SET decided_at = $2, result_in_person = $3"
             "  WHERE subject = $1 AND withdrawn_at IS NULL AND (decided_at IS NULL OR decided_at <= $2))"
             " SELECT * FROM known",
@@ -76,7 +71,7 @@ class NotificationStore:
 
     async def recipient(self, subject: str) -> Recipient | None:
         row = await self.conn.fetchrow(
-            f"SELECT {_RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = $1", subject
+            f"SELECT {RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = $1", subject
         )
         return None if row is None else Recipient(**dict(row))
 
@@ -121,30 +116,31 @@ class NotificationStore:
         return len(rows)
 
     async def queue(self, ns: Sequence[NewNotification]) -> list[NewNotification]:
-        """Queue the notifications of one trigger (ON_DELIVERY, with their first history row) in
-        one statement; those queued now (one for this event and channel may exist already)."""
+        """Queue notifications (ON_DELIVERY, with their first history row) in one statement;
+        those queued now (one for the same trigger and channel may exist already)."""
         if not ns:
             return []
-        first = ns[0]
-        if any((n.trigger_event_id, n.recipient) != (first.trigger_event_id, first.recipient) for n in ns):
-            raise ValueError("queue() takes the notifications of one trigger and recipient")
         rows = await self.conn.fetch(
             f"WITH queued AS (INSERT INTO {self.s}.notifications (notification_id, trigger_event_id,"
             " channel, kind, recipient, application_id, complaint_id, office_id, region, language,"
             " context, state, attempt, next_attempt_at, give_up_at, created_at, updated_at)"
-            " SELECT u.id, $3, u.channel, u.kind, $4, $5, $6, $7, $8, $9, u.context::jsonb,"
-            " 'ON_DELIVERY', 0, u.queued_at, u.give_up_at, u.queued_at, u.queued_at"
-            " FROM unnest($1::uuid[], $2::text[], $10::text[], $11::text[], $12::timestamptz[],"
-            " $13::timestamptz[]) AS u(id, channel, kind, context, queued_at, give_up_at)"
-            " ON CONFLICT (trigger_event_id, channel) DO NOTHING RETURNING notification_id, created_at),"
+            " SELECT u.id, u.trigger, u.channel, u.kind, u.recipient, u.application_id, u.complaint_id,"
+            " u.office_id, u.region, u.language, u.context::jsonb, 'ON_DELIVERY', 0, u.queued_at,"
+            " u.give_up_at, u.queued_at, u.queued_at FROM unnest($1::uuid[], $2::text[], $3::text[],"
+            " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],"
+            " $11::text[], $12::timestamptz[], $13::timestamptz[]) AS u(id, trigger, channel, kind,"
+            " recipient, application_id, complaint_id, office_id, region, language, context, queued_at,"
+            " give_up_at) ON CONFLICT (trigger_event_id, channel) DO NOTHING"
+            " RETURNING notification_id, created_at),"
             f" history AS (INSERT INTO {self.s}.notification_history"
             " (notification_id, seq, state, reason, attempt, changed_at)"
             " SELECT notification_id, 1, 'ON_DELIVERY', NULL, 0, created_at FROM queued)"
             " SELECT notification_id FROM queued",
-            [n.notification_id for n in ns], [n.channel for n in ns], first.trigger_event_id,
-            first.recipient, first.application_id, first.complaint_id, first.office_id, first.region,
-            first.language, [n.kind for n in ns], [dumps(n.context) for n in ns],
-            [n.queued_at for n in ns], [n.give_up_at for n in ns],
+            [n.notification_id for n in ns], [n.trigger_event_id for n in ns], [n.channel for n in ns],
+            [n.kind for n in ns], [n.recipient for n in ns], [n.application_id for n in ns],
+            [n.complaint_id for n in ns], [n.office_id for n in ns], [n.region for n in ns],
+            [n.language for n in ns], [dumps(n.context) for n in ns], [n.queued_at for n in ns],
+            [n.give_up_at for n in ns],
         )  # fmt: skip
         queued = {r["notification_id"] for r in rows}
         return [n for n in ns if n.notification_id in queued]

@@ -43,7 +43,7 @@ WEBHOOK_EVENTS = frozenset(contract_of("decisions.v1").events)
 """What a ЦОН webhook subscription may ask for: the events of decisions.v1."""
 
 
-def _meta(envelope: Envelope, event: DomainEvent) -> Meta:
+def meta_of(envelope: Envelope, event: DomainEvent) -> Meta:
     application_id = getattr(event, "application_id", None)
     return Meta(
         Actor(subject="notification-worker", role=SYSTEM_ROLE, office="*"),
@@ -61,7 +61,7 @@ def applicant_handler(service: NotificationService, decision_source: str) -> Han
         if isinstance(event, InspectionScheduled) and envelope.source != decision_source:
             return
         await service.execute(
-            NotifyOn(event, envelope.id, envelope.region), _meta(envelope, event), conn=conn
+            NotifyOn(event, envelope.id, envelope.region), meta_of(envelope, event), conn=conn
         )
 
     return handle
@@ -75,7 +75,7 @@ def webhook_handler(service: NotificationService) -> Handler:
     async def handle(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
         if type(event) not in WEBHOOK_EVENTS:
             return
-        await service.execute(_fan_out(envelope, event), _meta(envelope, event), conn=conn)
+        await service.execute(_fan_out(envelope, event), meta_of(envelope, event), conn=conn)
 
     return handle
 

@@ -11,21 +11,19 @@ on it, which would hold up the registration behind it in the same batch.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import structlog
 
-from services.notification.adapters.catalog import NotificationCatalog
 from services.notification.adapters.keeping_store import Waiting
 from services.notification.adapters.notification_rows import NewNotification, Recipient
 from services.notification.domain import messages as m
-from services.notification.domain.channels import ContactKinds, channels_for, collect_in_person
+from services.notification.domain.channels import collect_in_person
 from services.notification.domain.commands import NotifyOn
 from services.notification.domain.deferred import trimmed
-from services.notification.domain.keeping import keeping_of
+from services.notification.service_layer.composing import Composer
 from services.notification.service_layer.publishing import publish_states, stop_pending
 from services.notification.service_layer.recipients import (
     applicant,
@@ -35,7 +33,6 @@ from services.notification.service_layer.recipients import (
     queued_row,
 )
 from services.notification.service_layer.unit_of_work import NotificationUnit
-from services.notification.settings import NotificationSettings
 from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.contracts.complaints import ComplaintRegistered, ComplaintResolved, ComplaintReviewExtended
 from shared.contracts.decisions import CaseWithdrawn, DecisionMade, InspectionScheduled, TermExtended
@@ -51,15 +48,6 @@ Clock = Callable[[], datetime]
 DEFERRABLE = registry_of(("applications.v1", "inspections.v1", "decisions.v1", "complaints.v1"))
 
 
-def keeping_starts(event: DecisionMade) -> datetime:
-    """The keeping period runs from the application's due date, or the decision if that came
-    later: the office keeps a result the applicant "did not come for within the set term"
-    (004 L698: белгіленген мерзімде келмеген жағдайларда ... бір ай мерзімде сақтауды)."""
-    if event.due_at is None:
-        return event.decided_at
-    return max(event.decided_at, event.due_at)
-
-
 class NotRegisteredYet(Exception):
     """The event's application (or complaint) has not been registered here yet."""
 
@@ -72,12 +60,7 @@ class CaseWithdrawnAlready(Exception):
     """The decision service closed the case as withdrawn: a later trigger plans nothing."""
 
 
-class Planner:
-    def __init__(self, catalog: NotificationCatalog, settings: NotificationSettings, clock: Clock) -> None:
-        self.catalog = catalog
-        self.settings = settings
-        self.clock = clock
-
+class Planner(Composer):
     async def handle(self, cmd: NotifyOn, uow: NotificationUnit, meta: Meta) -> int:
         """Queue what the event calls for; return how many notifications were queued now. An
         event whose recipient is not registered yet is kept and planned on registration."""
@@ -119,12 +102,7 @@ class Planner:
         await uow.notifications.lock_subject(recipient.subject)
         waiting = await uow.notifications.register(recipient)
         if isinstance(event, ApplicationSubmitted):
-            facts = self._facts(recipient)
-            zone = self.catalog.zone(event.region)
-            queued = await self._queue(
-                uow, cmd, meta, "talon_issued", recipient,
-                lambda lang: m.talon_issued(event, facts(lang), zone),
-            )  # fmt: skip
+            queued = await self._write(uow, meta, self.talon(cmd.event_id, event, recipient))
         else:
             zone = self.catalog.zone(event.region)
             queued = await self._queue(
@@ -213,30 +191,16 @@ class Planner:
         in_person = collect_in_person(delivery.result_delivery)
         subject = application_subject(event.application_id)
         recipient = _usable(subject, await uow.notifications.decided(subject, event.decided_at, in_person))
-        zone = self.catalog.zone(event.region)
-        if in_person and event.outcome != "information":
-            keeping = keeping_of(delivery.storage, keeping_starts(event), zone, delivery.citation)
-            if keeping is not None:
-                waiting = Waiting(
-                    event.application_id, event.service_id, event.office_id, event.region,
-                    event.decided_at, keeping, cmd.event_id,
-                )  # fmt: skip
-                await uow.keeping.start(waiting)
-        facts = self._facts(recipient)
-        return await self._queue(
-            uow, cmd, meta, "decision_made", recipient,
-            lambda lang: m.decision_made(event, facts(lang), zone, in_person),
-            result_delivery=delivery.result_delivery,
-        )  # fmt: skip
-
-    def _facts(self, recipient: Recipient) -> Callable[[str], m.CaseFacts]:
-        def facts(language: str) -> m.CaseFacts:
-            return m.CaseFacts(
-                recipient.registration_number or recipient.application_id or "",
-                self.catalog.service_name(recipient.service_id, language),
-            )
-
-        return facts
+        keeping = self.keeping(event, delivery, in_person)
+        if keeping is not None:
+            waiting = Waiting(
+                event.application_id, event.service_id, event.office_id, event.region,
+                event.decided_at, keeping, cmd.event_id,
+            )  # fmt: skip
+            await uow.keeping.start(waiting)
+        return await self._write(
+            uow, meta, self.decision_notices(cmd.event_id, event, recipient, delivery, in_person)
+        )
 
     async def _needed(self, uow: NotificationUnit, subject: str) -> Recipient:
         """The registered recipient; NotRegisteredYet (kept for later), or CaseWithdrawnAlready
@@ -253,41 +217,17 @@ class Planner:
         context_of: Callable[[str], dict[str, Any]],
         *,
         complaint_id: str | None = None,
-        result_delivery: tuple[str, ...] | None = None,
     ) -> int:
-        if result_delivery is None:
-            result_delivery = self.catalog.delivery(
-                recipient.service_id, recipient.edition_id
-            ).result_delivery
-        contacts = ContactKinds(
-            email=bool(recipient.email), phone=bool(recipient.phone), address=bool(recipient.address)
-        )
-        channels = channels_for(kind, contacts, result_delivery, self.settings.offered_channels)
-        now = self.clock()
-        context = context_of(recipient.language)
-        give_up_at = self.settings.backoff().give_up_at(now)
-        notifications = [
-            NewNotification(
-                notification_id=uuid.uuid4(),
-                trigger_event_id=cmd.event_id,
-                channel=channel,
-                kind=kind,
-                recipient=recipient.subject,
-                application_id=recipient.application_id,
-                complaint_id=complaint_id,
-                office_id=recipient.office_id,
-                region=recipient.region,
-                language=recipient.language,
-                context=context,
-                queued_at=now,
-                give_up_at=give_up_at,
-            )
-            for channel in channels
-        ]
+        notifications = self.compose(cmd.event_id, kind, recipient, context_of, complaint_id=complaint_id)
+        return await self._write(uow, meta, notifications)
+
+    async def _write(self, uow: NotificationUnit, meta: Meta, notifications: list[NewNotification]) -> int:
+        """Queue the notifications (those of this trigger and channel that exist stay as they
+        are) and publish their first state; how many were queued now."""
+        if not notifications:
+            return 0
         queued = await uow.notifications.queue(notifications)
-        await publish_states(uow, [queued_row(n) for n in queued], now, meta)
-        if not channels:
-            log.info("nothing to send: no usable contact", kind=kind, subject=recipient.subject.split("/")[0])
+        await publish_states(uow, [queued_row(n) for n in queued], notifications[0].queued_at, meta)
         return len(queued)
 
 

@@ -25,24 +25,35 @@ async def publish_states(
 ) -> None:
     """One event per row (a notification as it is now); its region and office travel as headers.
     One statement for all the rows (each notification has its own stream)."""
-    appended = []
-    for row in rows:
-        event = NotificationStateChanged(
-            notification_id=str(row["notification_id"]),
-            application_id=row["application_id"],
-            complaint_id=row["complaint_id"],
-            kind=row["kind"],
-            channel=row["channel"],
-            language=row["language"],
-            state=row["state"],
-            reason=row["reason"],
-            attempt=row["attempt"],
-            office_id=row["office_id"],
-            trigger_event_id=row["trigger_event_id"],
-            changed_at=now,
+    await uow.record_each(state_changes(rows, now), meta)
+
+
+def state_changes(
+    rows: Iterable[Mapping[str, Any]], now: datetime
+) -> list[tuple[str, NotificationStateChanged, str | None, str | None]]:
+    """(stream, event, office, region) of each row's `NotificationStateChanged`."""
+    return [
+        (
+            stream_of(row["notification_id"]),
+            NotificationStateChanged(
+                notification_id=str(row["notification_id"]),
+                application_id=row["application_id"],
+                complaint_id=row["complaint_id"],
+                kind=row["kind"],
+                channel=row["channel"],
+                language=row["language"],
+                state=row["state"],
+                reason=row["reason"],
+                attempt=row["attempt"],
+                office_id=row["office_id"],
+                trigger_event_id=row["trigger_event_id"],
+                changed_at=now,
+            ),
+            row["office_id"],
+            row["region"],
         )
-        appended.append((stream_of(row["notification_id"]), event, row["office_id"], row["region"]))
-    await uow.record_each(appended, meta)
+        for row in rows
+    ]
 
 
 async def stop_pending(

@@ -1,0 +1,74 @@
+"""What the applicant consumer's batch reads and writes for several recipients at once (one
+statement each): their locks, the events kept for them, their rows, their registration and
+decision marks. Notifications are queued with `NotificationStore.queue`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from services.notification.adapters.notification_rows import RECIPIENT_COLUMNS, Recipient
+from shared.db.identifiers import checked_identifier
+
+Decided = tuple[str, datetime, bool]
+"""(subject, decided at, result collected in person)"""
+
+
+class PlanningBatchStore:
+    def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.s = checked_identifier(schema)
+        self.conn = conn
+
+    async def lock_subjects(self, subjects: Sequence[str]) -> None:
+        """`NotificationStore.lock_subject` for each subject, in a fixed order (no deadlock
+        between two batches that share recipients)."""
+        await self.conn.fetchval(
+            "SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(s))) FROM unnest($2::text[]) AS s",
+            f"{self.s}.recipients",
+            sorted(set(subjects)),
+        )
+
+    async def kept_for(self, subjects: Sequence[str]) -> set[str]:
+        """The subjects some event is kept for (`NotificationStore.defer`)."""
+        rows = await self.conn.fetch(
+            f"SELECT DISTINCT subject FROM {self.s}.deferred_triggers WHERE subject = ANY($1::text[])",
+            list(subjects),
+        )
+        return {r["subject"] for r in rows}
+
+    async def recipients(self, subjects: Sequence[str]) -> dict[str, Recipient]:
+        rows = await self.conn.fetch(
+            f"SELECT {RECIPIENT_COLUMNS} FROM {self.s}.recipients WHERE subject = ANY($1::text[])",
+            list(subjects),
+        )
+        return {r["subject"]: Recipient(**dict(r)) for r in rows}
+
+    async def register(self, recipients: Sequence[Recipient]) -> None:
+        """Keep the recipients (the first registration of each stands); no events are kept for
+        them (the caller checked under `lock_subjects`)."""
+        if not recipients:
+            return
+        columns = [c.strip() for c in RECIPIENT_COLUMNS.split(",")]
+        types = ["text"] * 12 + ["timestamptz", "timestamptz", "boolean"]
+        arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
+        await self.conn.execute(
+            f"INSERT INTO {self.s}.recipients ({RECIPIENT_COLUMNS}) SELECT * FROM unnest({arrays})"
+            " ON CONFLICT (subject) DO NOTHING",
+            *([getattr(r, c) for r in recipients] for c in columns),
+        )
+
+    async def mark_decided(self, decided: Sequence[Decided]) -> None:
+        """`NotificationStore.decided`'s mark for several recipients (each at most once)."""
+        if not decided:
+            return
+        await self.conn.execute(
+            f"UPDATE {self.s}.recipients r SET decided_at = u.at, result_in_person = u.in_person"
+            " FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS u(subject, at, in_person)"
+            " WHERE r.subject = u.subject AND r.withdrawn_at IS NULL"
+            " AND (r.decided_at IS NULL OR r.decided_at <= u.at)",
+            [d[0] for d in decided],
+            [d[1] for d in decided],
+            [d[2] for d in decided],
+        )
