@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import math
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -44,11 +43,11 @@ from services.notification.domain.signing import (
     REDELIVERY_HEADER,
     signed_headers,
 )
+from services.notification.service_layer.delivery_rules import log_failures, new_lease, system_meta
 from services.notification.service_layer.paper_rounds import PAPER_CHANNELS, deliver_paper
 from services.notification.service_layer.unit_of_work import NotificationUnit
 from services.notification.settings import NotificationSettings
-from shared.domain.actor import SYSTEM_ROLE, Actor
-from shared.service_layer import MessageBus, Meta, is_retryable
+from shared.service_layer import MessageBus, is_retryable
 
 log = structlog.get_logger(__name__)
 
@@ -56,10 +55,6 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 BUSY_PAUSE_S = 0.1
 """The delivery loop's pause after a round that found work but did not fill its batch."""
-
-
-def system_meta(worker: str) -> Meta:
-    return Meta(Actor(subject=worker, role=SYSTEM_ROLE, office="*"))
 
 
 class Dispatcher:
@@ -125,7 +120,7 @@ class Dispatcher:
                 record=self.bus.handle, meta=system_meta(worker), lease=lease,
                 lease_for=timedelta(seconds=self.settings.lease_s), now=self.clock(),
             )  # fmt: skip
-        _log_failures("delivery", failures)
+        log_failures("delivery", failures)
         return len(leased)
 
     async def lease_notifications(self, lease: str) -> list[Leased]:
@@ -187,7 +182,7 @@ class Dispatcher:
     async def deliver_webhooks(self, worker: str) -> int:
         lease = new_lease()
         due = await self.lease_webhooks(lease)
-        _log_failures("webhook", await self._bounded([self.post(d, worker, lease) for d in due]))
+        log_failures("webhook", await self._bounded([self.post(d, worker, lease) for d in due]))
         return len(due)
 
     async def lease_webhooks(self, lease: str) -> list[DueDelivery]:
@@ -255,7 +250,7 @@ class Dispatcher:
                 await self.bus.handle(c.ExpireKeeping(application_id, lease), system_meta(worker))
             except Exception as exc:  # one broken record must not stop the loop (see _log_failures)
                 results.append(exc)
-        _log_failures("keeping", results)
+        log_failures("keeping", results)
         return len(due)
 
     async def expire_deferred(self) -> int:
@@ -301,20 +296,3 @@ class Dispatcher:
             + await self.expire_keeping(worker)
             + await self.expire_deferred()
         )
-
-
-def new_lease() -> str:
-    """A token per lease: a worker that lost its lease (and leased again) can never act on the
-    old one, which a worker's name would allow."""
-    return str(uuid.uuid4())
-
-
-def _log_failures(what: str, results: list[object]) -> None:
-    """A delivery whose outcome could not be recorded keeps its lease until it expires, then is
-    tried again: one broken row must not stop the loop for every other (a database outage still
-    stops the batch, and the loop retries it)."""
-    errors = [r for r in results if isinstance(r, BaseException)]
-    for error in errors:
-        if is_retryable(error) or not isinstance(error, Exception):
-            raise error
-        log.error("could not record a delivery outcome", what=what, error=type(error).__name__)
