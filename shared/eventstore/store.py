@@ -186,7 +186,7 @@ class EventStore:
         """The cursor after the last event visible to a gap-safe reader now."""
         row = await conn.fetchrow(
             f"SELECT e.txid::text::bigint AS txid, e.position FROM {self._table} e"
-            f" WHERE e.txid < {self.schema}.event_horizon()"
+            f" WHERE e.txid < (SELECT {self.schema}.event_horizon())"
             " ORDER BY e.txid DESC, e.position DESC LIMIT 1"
         )
         return GlobalCursor() if row is None else GlobalCursor(row["txid"], row["position"])

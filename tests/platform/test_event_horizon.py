@@ -12,6 +12,7 @@ read back.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,3 +91,70 @@ async def test_a_writers_open_transaction_still_holds_newer_events_back_until_it
     async with pool.acquire() as conn:
         order = [e.stream_id for e in await store.read_committed(conn, GlobalCursor())]
     assert order == ["h-older", "h-newer"]
+
+
+@pytest.fixture
+async def login(admin_pool: asyncpg.Pool, database_url: str) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A throwaway login with a pool of its own (dropped afterwards)."""
+    name = f"qz_hz_{uuid.uuid4().hex[:8]}"
+    async with admin_pool.acquire() as conn:
+        await conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'hz-{name}'")
+    parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(netloc=f"{name}:hz-{name}@{parts.netloc.rpartition('@')[2]}"))
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        yield name, pool
+    finally:
+        await pool.close()
+        async with admin_pool.acquire() as conn:
+            await conn.execute(f"DROP OWNED BY {name}; DROP ROLE {name}")
+
+
+async def test_a_writer_whose_insert_right_was_revoked_after_it_wrote_still_holds_the_read_back(
+    admin_pool: asyncpg.Pool, schema: str, login: tuple[str, asyncpg.Pool]
+) -> None:
+    """Its events are in the table; it holds the table's lock until it ends, whatever the grants."""
+    name, pool = login
+    store = EventStore(schema)
+    async with admin_pool.acquire() as conn:
+        await conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {name}")
+        await conn.execute(f"GRANT SELECT, INSERT, UPDATE ON {schema}.events, {schema}.streams TO {name}")
+        await conn.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {name}")
+    async with pool.acquire() as writer:
+        tx = writer.transaction()
+        await tx.start()
+        await store.append(writer, "r-older", [NewEvent("x", {})], 0)
+        async with admin_pool.acquire() as conn:
+            await conn.execute(f"REVOKE INSERT ON {schema}.events FROM {name}")
+            await store.append(conn, "r-newer", [NewEvent("x", {})], 0)
+        assert await _read_until(admin_pool, store, {"r-newer"}, 0.5) == set()
+        await tx.commit()
+    assert await _read_until(admin_pool, store, {"r-older", "r-newer"}, 30.0) == {"r-older", "r-newer"}
+
+
+async def test_a_login_that_may_become_a_superuser_holds_the_read_back(
+    admin_pool: asyncpg.Pool, schema: str, login: tuple[str, asyncpg.Pool]
+) -> None:
+    """A member of a superuser role (not inheriting it) may SET ROLE to it and write: it counts."""
+    name, pool = login
+    store = EventStore(schema)
+    boss = f"{name}_su"
+    async with admin_pool.acquire() as conn:
+        await conn.execute(f"CREATE ROLE {boss} NOLOGIN SUPERUSER")
+        await conn.execute(f"GRANT {boss} TO {name}")
+    try:
+        async with pool.acquire() as other, other.transaction():
+            await other.fetchval("SELECT pg_current_xact_id()")
+            async with admin_pool.acquire() as conn:
+                await store.append(conn, "s-1", [NewEvent("x", {})], 0)
+            assert await _read_until(admin_pool, store, {"s-1"}, 0.5) == set()
+    finally:
+        async with admin_pool.acquire() as conn:
+            await conn.execute(f"DROP ROLE {boss}")
+
+
+async def test_a_reader_does_not_read_its_own_transactions_events(pool: asyncpg.Pool, schema: str) -> None:
+    store = EventStore(schema)
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, "own", [NewEvent("x", {})], 0)
+        assert await store.read_committed(conn, GlobalCursor()) == []
