@@ -34,6 +34,7 @@ from bench.eventsourcing_peer import WRITERS, Event, Peer
 from bench.rows import ratio_row
 from shared.db.pool import create_pool
 from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migrations, cursor_of
+from shared.eventstore.event_ids import new_event_id
 
 EVENTS = 50_000
 BATCH = 100
@@ -186,7 +187,7 @@ class RawCopy:
         started = time.perf_counter()
         for start in range(0, len(events), batch):
             records = [
-                (stream, version, uuid.uuid4(), topic, 1, json.dumps(data), "{}")
+                (stream, version, new_event_id(), topic, 1, json.dumps(data), "{}")
                 for stream, version, topic, data in events[start : start + batch]
             ]
             await self.conn.copy_records_to_table(

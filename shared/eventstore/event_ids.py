@@ -27,8 +27,8 @@ _UUID = uuid.UUID
 
 
 _ids: list[int] = []
-"""Random ids not handed out yet (integers of 128 bits). Shared by threads: `list.pop` is atomic,
-and two threads refilling at once each take a block of their own."""
+"""Random ids not handed out yet (integers of 128 bits). Shared by threads: each id is taken by one
+`list.pop`, and two threads refilling at once each take a block of their own."""
 
 
 def _refill() -> list[int]:
@@ -43,8 +43,12 @@ def _refill() -> list[int]:
 
 def new_event_id() -> uuid.UUID:
     """A fresh random UUID (version 4), as `uuid.uuid4()` gives."""
+    try:
+        bits = _ids.pop()
+    except IndexError:  # the block is used up (or another thread took its last id meanwhile)
+        bits = _refill().pop()
     value = _new(_UUID)
-    _set(value, "int", (_ids or _refill()).pop())
+    _set(value, "int", bits)
     _set(value, "is_safe", _UNKNOWN)
     return value
 
