@@ -158,3 +158,15 @@ async def test_a_reader_does_not_read_its_own_transactions_events(pool: asyncpg.
     async with pool.acquire() as conn, conn.transaction():
         await store.append(conn, "own", [NewEvent("x", {})], 0)
         assert await store.read_committed(conn, GlobalCursor()) == []
+
+
+async def test_the_horizon_plans_its_catalog_queries_with_sequential_scans_whatever_its_caller_does(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """committed_events plans with sequential scans off (its page must use the index); the horizon
+    it calls reads catalogs and activity, which planned so took 260 ms a call (benchmark)."""
+    async with pool.acquire() as conn:
+        config = await conn.fetchval(
+            "SELECT proconfig FROM pg_proc WHERE oid = $1::regprocedure", f"{schema}.event_horizon()"
+        )
+    assert "enable_seqscan=on" in (config or [])
