@@ -15,11 +15,10 @@ import pytest
 
 from shared.audit import AuditLog
 from shared.audit.published import published_anchors
-from shared.audit.relay import AuditRelay
 from shared.cli.main import main
 from shared.infra import KafkaHandle
-from shared.messaging.kafka import make_producer
 from shared.messaging.topics import TopicSpec, ensure_topics
+from tests.platform.audit_helpers import audit_topic_for_cli, relay_round
 from tests.platform.test_audit_log import KEY, entry, fill
 from tests.platform.test_audit_tamper import tamper
 
@@ -35,19 +34,6 @@ async def qyzmet(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, s
     return code, captured.out, captured.err
 
 
-async def publish(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> None:
-    producer = make_producer(bootstrap, idempotent=False)
-    await producer.start()
-    try:
-        relay = AuditRelay(pool, schema, producer, topic, anchor_interval_s=1)
-        async with pool.acquire() as conn:
-            await relay.publish_records(conn)
-            assert len(await relay.publish_anchors(conn)) == 2  # office-a and office-b
-            assert await relay.publish_anchors(conn) == []  # nothing grew since
-    finally:
-        await producer.stop()
-
-
 async def test_verify_finds_a_cut_off_tail_by_the_anchors_on_the_topic(
     pool: asyncpg.Pool,
     schema: str,
@@ -57,13 +43,12 @@ async def test_verify_finds_a_cut_off_tail_by_the_anchors_on_the_topic(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
-    monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
-    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic_prefix + "audit.v1", 2)])
+    topic = audit_topic_for_cli(monkeypatch, broker, topic_prefix)
     log = AuditLog(schema, KEY)
     await fill(pool, log, 5, "office-a")
     await fill(pool, log, 2, "office-b")
-    await publish(pool, schema, broker.bootstrap_servers, topic_prefix + "audit.v1")
+    assert len(await relay_round(pool, schema, broker.bootstrap_servers, topic)) == 2  # office-a and -b
+    assert await relay_round(pool, schema, broker.bootstrap_servers, topic) == []  # nothing grew since
     anchors = tmp_path / "anchors.jsonl"
 
     code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))

@@ -14,12 +14,11 @@ import pytest
 from shared.audit import AuditLog
 from shared.audit.anchors import ChainMacs
 from shared.audit.published import published_audit
-from shared.audit.relay import AuditRelay
 from shared.cli.audit import EVIDENCE_MISSING_EXIT
 from shared.infra import KafkaHandle
 from shared.infra.procs import free_port
-from shared.messaging.kafka import make_producer
 from shared.messaging.topics import TopicSpec, ensure_topics
+from tests.platform.audit_helpers import audit_topic_for_cli, relay_round
 from tests.platform.test_audit_cli import qyzmet
 from tests.platform.test_audit_log import KEY, fill
 from tests.platform.test_audit_tamper import tamper
@@ -28,19 +27,6 @@ from tests.platform.test_audit_tamper import tamper
 @pytest.fixture(autouse=True)
 def audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QYZMET_AUDIT_KEY", KEY.secret.decode())
-
-
-async def relay_once(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str, *, anchors: bool) -> None:
-    producer = make_producer(bootstrap, idempotent=False)
-    await producer.start()
-    try:
-        relay = AuditRelay(pool, schema, producer, topic, anchor_interval_s=1)
-        async with pool.acquire() as conn:
-            await relay.publish_records(conn)
-            if anchors:
-                assert await relay.publish_anchors(conn)
-    finally:
-        await producer.stop()
 
 
 async def test_a_tail_cut_after_the_last_kept_anchor_fails_verify_when_the_topic_cannot_be_read(
@@ -52,19 +38,16 @@ async def test_a_tail_cut_after_the_last_kept_anchor_fails_verify_when_the_topic
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
-    monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
-    topic = topic_prefix + "audit.v1"
-    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2)])
+    topic = audit_topic_for_cli(monkeypatch, broker, topic_prefix)
     log = AuditLog(schema, KEY)
     anchors = tmp_path / "anchors.jsonl"
     await fill(pool, log, 5, "office-a")
-    await relay_once(pool, schema, broker.bootstrap_servers, topic, anchors=True)
+    assert await relay_round(pool, schema, broker.bootstrap_servers, topic)
     code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))
     assert code == 0, out  # the anchor of record 5 is now kept in the file
 
     await fill(pool, log, 2, "office-a")  # records 6 and 7: published, not yet anchored
-    await relay_once(pool, schema, broker.bootstrap_servers, topic, anchors=False)
+    await relay_round(pool, schema, broker.bootstrap_servers, topic, anchors=False)
     await tamper(pool, f"DELETE FROM {schema}.audit_log WHERE chain = 'office-a' AND seq >= 6")
 
     code, out, _ = await qyzmet(capsys, "verify", "--schema", schema, "--anchors", str(anchors))
@@ -92,8 +75,8 @@ async def test_the_topic_is_folded_into_macs_by_chain_as_it_is_read(
     log = AuditLog(schema, KEY)
     await fill(pool, log, 3, "office-a")
     await fill(pool, log, 2, "office-b")
-    await relay_once(pool, schema, broker.bootstrap_servers, topic, anchors=True)
-    await relay_once(pool, schema, broker.bootstrap_servers, topic, anchors=False)  # nothing new
+    assert await relay_round(pool, schema, broker.bootstrap_servers, topic)
+    await relay_round(pool, schema, broker.bootstrap_servers, topic, anchors=False)  # nothing new
     published = await asyncio.to_thread(published_audit, broker.bootstrap_servers, topic)
     chains = published.of_schema(schema)
     assert sorted(chains) == ["office-a", "office-b"]

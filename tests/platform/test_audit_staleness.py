@@ -16,7 +16,7 @@ from shared.audit.relay import AuditRelay
 from shared.cli.audit import STALE_EXIT
 from shared.infra import KafkaHandle
 from shared.messaging.kafka import make_producer
-from shared.messaging.topics import TopicSpec, ensure_topics
+from tests.platform.audit_helpers import audit_topic_for_cli
 from tests.platform.test_audit_cli import qyzmet
 from tests.platform.test_audit_log import KEY, fill
 from tests.platform.test_audit_tamper import tamper
@@ -36,10 +36,7 @@ async def test_records_past_the_newest_anchor_for_longer_than_n_intervals_are_re
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
-    monkeypatch.setenv("TOPIC_PREFIX", topic_prefix)
-    topic = topic_prefix + "audit.v1"
-    ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 2)])
+    topic = audit_topic_for_cli(monkeypatch, broker, topic_prefix)
     log = AuditLog(schema, KEY)
     await fill(pool, log, 3, "office-a")
     producer = make_producer(broker.bootstrap_servers, idempotent=False)
