@@ -14,12 +14,13 @@ from shared.eventstore import EventStore, GlobalCursor, StoredEvent, cursor_of
 from shared.eventstore.statements import COLUMNS
 
 _PAGE = (
-    "SELECT {columns} FROM {table} e"
+    "SELECT {columns} FROM {schema}.events e"
     " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-    " AND e.txid < pg_snapshot_xmin(pg_current_snapshot()){of_streams}"
+    " AND e.txid < (SELECT {schema}.event_horizon()){of_streams}"
     " ORDER BY e.txid, e.position LIMIT $3"
 )
-"""The store's gap-safe page (`EventStore.read_committed`), of some streams or with other columns.
+"""The store's gap-safe page (`EventStore.read_committed`: below the same horizon, migration 0008),
+of some streams or with other columns.
 Planned here, not in the store's function (which returns whole rows: every payload copied once
 more on the server). On a small table the generic plan of this statement is a scan and a sort; it
 is re-planned when the table's statistics change, and a replay reads in one short-lived process."""
@@ -54,7 +55,7 @@ async def read_committed_rows(
     if streams is not None:
         args.append(list(streams))
     of_streams = "" if streams is None else _OF_STREAMS
-    statement = _PAGE.format(columns=columns, table=f"{store.schema}.events", of_streams=of_streams)
+    statement = _PAGE.format(columns=columns, schema=store.schema, of_streams=of_streams)
     rows: list[asyncpg.Record] = await conn.fetch(statement, *args)
     return rows
 
