@@ -11,6 +11,7 @@ the verifier lacks is reported as signed by another key, naming its key id.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class AuditKeyRing:
     current: AuditKey
     previous: tuple[AuditKey, ...] = ()
 
-    @property
+    @functools.cached_property
     def keys(self) -> tuple[AuditKey, ...]:
         """The current key, then the previous ones, each once."""
         seen: dict[str, AuditKey] = {}
@@ -37,13 +38,17 @@ class AuditKeyRing:
             seen.setdefault(key.kid, key)
         return tuple(seen.values())
 
-    @property
+    @functools.cached_property
     def kids(self) -> tuple[str, ...]:
         return tuple(key.kid for key in self.keys)
 
     def for_alg(self, alg: str) -> AuditKey | None:
         """The key a record with this `alg` was made with, when the ring holds it."""
-        return next((key for key in self.keys if key.alg == alg), None)
+        return self._by_alg.get(alg)
+
+    @functools.cached_property
+    def _by_alg(self) -> dict[str, AuditKey]:
+        return {key.alg: key for key in self.keys}
 
     def lacking(self, alg: str) -> str:
         """Why a record made with `alg`, which no key of the ring made, cannot be checked."""

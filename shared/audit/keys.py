@@ -44,11 +44,11 @@ AUDIT_KEY = SecretKind(KEY_FILE, AUDIT_KEY_ENV, "audit key", lambda system: syst
 class AuditKey:
     secret: bytes
 
-    @property
+    @functools.cached_property
     def kid(self) -> str:
         return hmac.new(self.secret, b"qyzmet audit key id", hashlib.sha256).hexdigest()[:12]
 
-    @property
+    @functools.cached_property
     def alg(self) -> str:
         """What a record made with this key says it is: the algorithm and the key's id."""
         return f"hmac-sha256/{self.kid}"

@@ -19,6 +19,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.audit.anchors import Anchor
+from shared.audit.keys import AuditSettings
 from shared.audit.verify import ChainReport
 from shared.db.identifiers import checked_identifier
 
@@ -26,14 +27,13 @@ from shared.db.identifiers import checked_identifier
 class StalenessSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
-    anchor_interval_s: float = Field(default=60.0, gt=0, alias="QYZMET_AUDIT_ANCHOR_INTERVAL_S")
-    """The relays' anchor interval (`shared.audit.keys.AuditSettings`, the same variable)."""
     stale_after_intervals: float = Field(default=10.0, gt=0, alias="QYZMET_AUDIT_STALE_AFTER_INTERVALS")
     """How many anchor intervals a record may wait for its anchor before verify reports it."""
 
     @property
     def stale_after(self) -> timedelta:
-        return timedelta(seconds=self.anchor_interval_s * self.stale_after_intervals)
+        """The relays' anchor interval (`AuditSettings`) times `stale_after_intervals`."""
+        return timedelta(seconds=AuditSettings().anchor_interval_s * self.stale_after_intervals)
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,6 @@ async def _verify(
     evidence: tuple[list[Anchor], Published | None, bool],
     legacy: bool,
 ) -> tuple[list[VerificationResult], list[StaleChain]]:
-    from datetime import UTC, datetime
-
     from shared.audit.staleness import StalenessSettings, stale_chains
     from shared.audit.verify import audited_schemas, verify_schema
     from shared.db.pool import connect
