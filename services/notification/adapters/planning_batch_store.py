@@ -10,6 +10,7 @@ from datetime import datetime
 import asyncpg
 
 from services.notification.adapters.notification_rows import RECIPIENT_COLUMNS, Recipient
+from services.notification.adapters.repository import lock_subjects
 from shared.db.identifiers import checked_identifier
 
 Decided = tuple[str, datetime, bool]
@@ -24,11 +25,7 @@ class PlanningBatchStore:
     async def lock_subjects(self, subjects: Sequence[str]) -> None:
         """`NotificationStore.lock_subject` for each subject, in a fixed order (no deadlock
         between two batches that share recipients)."""
-        await self.conn.fetchval(
-            "SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(s))) FROM unnest($2::text[]) AS s",
-            f"{self.s}.recipients",
-            sorted(set(subjects)),
-        )
+        await lock_subjects(self.conn, self.s, subjects)
 
     async def kept_for(self, subjects: Sequence[str]) -> set[str]:
         """The subjects some event is kept for (`NotificationStore.defer`)."""

@@ -28,6 +28,16 @@ from shared.db.identifiers import checked_identifier
 from shared.db.pool import dumps
 
 
+async def lock_subjects(conn: asyncpg.Connection, schema: str, subjects: Sequence[str]) -> None:
+    """The recipients' locks (`NotificationStore.lock_subject`), in a fixed order: two batches that
+    share recipients do not deadlock."""
+    await conn.fetchval(
+        "SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(s))) FROM unnest($2::text[]) AS s",
+        f"{schema}.recipients",
+        sorted(set(subjects)),
+    )
+
+
 class NotificationStore:
     def __init__(self, schema: str, conn: asyncpg.Connection) -> None:
         self.s = checked_identifier(schema)
@@ -80,9 +90,7 @@ class NotificationStore:
         the same recipient: they run concurrently in two transactions (two topics, partitions
         handled at once), and neither sees what the other has not committed. Whichever comes
         second sees the first (`defer` finds the recipient, `register` the kept event)."""
-        await self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", f"{self.s}.recipients", subject
-        )
+        await lock_subjects(self.conn, self.s, [subject])
 
     async def defer(
         self,
@@ -166,16 +174,7 @@ class NotificationStore:
         `until`)? Atomic, so a lease that expired meanwhile never sends. With the claim, in the
         same statement, the one contact the channel sends to (personal data: the caller audits
         its use); None if the lease is not ours."""
-        row = await self.conn.fetchrow(
-            f"WITH claimed AS (UPDATE {self.s}.notifications SET leased_until = $4"
-            " WHERE notification_id = $1 AND state = 'ON_DELIVERY' AND leased_by = $2 AND leased_until > $3"
-            " RETURNING recipient, channel)"
-            " SELECT r.subject IS NOT NULL AS known, CASE c.channel WHEN 'email' THEN r.email"
-            " WHEN 'sms' THEN r.phone WHEN 'post' THEN r.address END AS address"
-            f" FROM claimed c LEFT JOIN {self.s}.recipients r ON r.subject = c.recipient",
-            notification_id, lease, now, until,
-        )  # fmt: skip
-        return None if row is None else Claimed(row["known"], row["address"])
+        return (await self.claim_all_to_send([notification_id], lease, now, until)).get(notification_id)
 
     async def claim_all_to_send(
         self, notification_ids: Sequence[uuid.UUID], lease: str, now: datetime, until: datetime
