@@ -34,7 +34,7 @@ from shared.runtime.running import (
     recorded_processes,
     without_password,
 )
-from shared.runtime.startup_wait import StartupWait
+from shared.runtime.startup_wait import StartupWait, api_root
 from shared.runtime.supervisor import Supervisor
 from shared.runtime.supervisor_metrics import SupervisorCollector
 from shared.settings import PlatformSettings
@@ -66,9 +66,7 @@ def _api_urls(plugins: list[ServicePlugin], env: dict[str, str], started: set[st
 
 def _api_metrics(api_urls: dict[str, str]) -> dict[str, str]:
     """Each API's `/metrics`, at the root of the first page recorded for it."""
-    return {
-        f"{name}-api": url.removesuffix("/docs").rstrip("/") + "/metrics" for name, url in api_urls.items()
-    }
+    return {f"{name}-api": api_root(url) + "/metrics" for name, url in api_urls.items()}
 
 
 def _record_metrics(system: RunningSystem) -> RunningSystem:

@@ -12,9 +12,14 @@ from shared.runtime.supervisor import Supervisor
 Probe = Callable[[str], bool]
 
 
+def api_root(url: str) -> str:
+    """The root of an API from its recorded URL (its `/docs` page or its root)."""
+    return url.removesuffix("/docs").rstrip("/")
+
+
 def answers_healthz(url: str, timeout_s: float = 1.0) -> bool:
     """GET `<API>/healthz` (the API's URL, its `/docs` page or its root) answers 200."""
-    base = url.removesuffix("/docs").rstrip("/")
+    base = api_root(url)
     try:
         with urllib.request.urlopen(f"{base}/healthz", timeout=timeout_s) as answer:  # noqa: S310 - our own http URL
             return bool(answer.status == 200)

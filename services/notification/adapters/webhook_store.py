@@ -64,10 +64,9 @@ class WebhookStore:
         assert row is not None
         return dict(row)
 
-    async def subscriptions(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        where = " WHERE active" if active_only else ""
+    async def subscriptions(self) -> list[dict[str, Any]]:
         rows = await self.conn.fetch(
-            f"SELECT {_PUBLIC} FROM {self.s}.webhook_subscriptions{where} ORDER BY created_at"
+            f"SELECT {_PUBLIC} FROM {self.s}.webhook_subscriptions ORDER BY created_at"
         )
         return [dict(r) for r in rows]
 
