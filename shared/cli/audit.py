@@ -63,6 +63,15 @@ def default_anchor_file() -> Path:
     return current_installation().data_dir / ANCHOR_FILE
 
 
+def _installation_key_ring() -> AuditKeyRing:
+    """The audit key the command verifies with and the installation's previous keys (raises
+    `AuditKeyMissing`)."""
+    from shared.audit.keyring import audit_key_ring
+    from shared.audit.keys import find_audit_key
+
+    return audit_key_ring(find_audit_key(), default_anchor_file().parent)
+
+
 def _evidence(args: argparse.Namespace) -> tuple[list[Anchor], Published | None, bool]:
     """The anchors kept in the anchor file, plus those on the topic (added to the file); the
     records' MACs published on the topic (None when it was not read); whether reading it failed."""
@@ -134,15 +143,14 @@ async def _verify(
 def _audit_verify(args: argparse.Namespace) -> int:
     import asyncio
 
-    from shared.audit.keyring import audit_key_ring
-    from shared.audit.keys import AuditKeyMissing, find_audit_key
+    from shared.audit.keys import AuditKeyMissing
     from shared.settings import PlatformSettings
 
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2
     try:
-        key = audit_key_ring(find_audit_key(), default_anchor_file().parent)  # and the previous keys
+        key = _installation_key_ring()
     except AuditKeyMissing as exc:
         print(f"qyzmet: {exc}", file=sys.stderr)
         return 2
@@ -227,11 +235,9 @@ def _iin(text: str) -> str:
 
 def _person_pseudonyms(iin: str) -> frozenset[str]:
     """The ИИН's pseudonyms under the installation's current and previous audit keys."""
-    from shared.audit.keyring import audit_key_ring
-    from shared.audit.keys import find_audit_key
     from shared.audit.pseudonyms import iin_pseudonyms
 
-    return iin_pseudonyms(audit_key_ring(find_audit_key(), default_anchor_file().parent).keys, iin)
+    return iin_pseudonyms(_installation_key_ring().keys, iin)
 
 
 def _audit_export(args: argparse.Namespace) -> int:
