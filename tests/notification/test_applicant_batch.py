@@ -83,3 +83,12 @@ async def test_a_batch_plans_as_one_by_one(
         queued = await conn.fetchval(f"SELECT count(*) FROM {notification_schema}.notifications")
     assert (kept, keeping, decided_marks) == (1, 1, 3)  # the unknown decision waits; the pension is kept
     assert events == queued  # every queued notification's first state, once
+
+
+def test_the_recipients_columns_are_the_recipient_fields_in_order() -> None:
+    """The batch's registration binds one array per field, in the columns' order."""
+    from dataclasses import fields
+
+    from services.notification.adapters.notification_rows import RECIPIENT_COLUMNS, Recipient
+
+    assert [c.strip() for c in RECIPIENT_COLUMNS.split(",")] == [f.name for f in fields(Recipient)]

@@ -5,6 +5,7 @@ decision marks. Notifications are queued with `NotificationStore.queue`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
 import asyncpg
@@ -12,6 +13,14 @@ import asyncpg
 from services.notification.adapters.notification_rows import RECIPIENT_COLUMNS, Recipient
 from services.notification.adapters.repository import lock_subjects
 from shared.db.identifiers import checked_identifier
+
+_PG_TYPES = {"str": "text", "datetime": "timestamptz", "bool": "boolean"}
+_RECIPIENT_FIELDS = tuple(f.name for f in fields(Recipient))
+"""`Recipient`'s fields, in the order of `RECIPIENT_COLUMNS`."""
+_RECIPIENT_ARRAYS = ", ".join(
+    f"${i}::{_PG_TYPES[f.type.removesuffix(' | None')]}[]" for i, f in enumerate(fields(Recipient), 1)
+)
+"""One array parameter per column of `recipients`, typed after `Recipient`'s fields."""
 
 Decided = tuple[str, datetime, bool]
 """(subject, decided at, result collected in person)"""
@@ -47,13 +56,10 @@ class PlanningBatchStore:
         them (the caller checked under `lock_subjects`)."""
         if not recipients:
             return
-        columns = [c.strip() for c in RECIPIENT_COLUMNS.split(",")]
-        types = ["text"] * 12 + ["timestamptz", "timestamptz", "boolean"]
-        arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
         await self.conn.execute(
-            f"INSERT INTO {self.s}.recipients ({RECIPIENT_COLUMNS}) SELECT * FROM unnest({arrays})"
+            f"INSERT INTO {self.s}.recipients ({RECIPIENT_COLUMNS}) SELECT * FROM unnest({_RECIPIENT_ARRAYS})"
             " ON CONFLICT (subject) DO NOTHING",
-            *([getattr(r, c) for r in recipients] for c in columns),
+            *([getattr(r, name) for r in recipients] for name in _RECIPIENT_FIELDS),
         )
 
     async def mark_decided(self, decided: Sequence[Decided]) -> None:
