@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -38,6 +38,14 @@ _HEADS: dict[tuple[str, str], tuple[int, str, datetime | None]] = {}
 the database checks."""
 
 _ATTEMPTS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditAttempt:
+    """One try at appending a record: the record it would be, and audit_append's arguments."""
+
+    record: AuditRecord
+    args: tuple[Any, ...]
 
 
 class AuditAppendFailed(RuntimeError):
@@ -77,27 +85,55 @@ class AuditLog:
         return self._key
 
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> AuditRecord:
+        attempt = self.attempt(entry)
+        head = await conn.fetchrow(self._append_sql, *attempt.args)
+        return await self.settle(conn, attempt, head)
+
+    def attempt(self, entry: AuditEntry) -> AuditAttempt:
+        """The record `entry` makes on the head this process last saw for its chain, as
+        `audit_append`'s arguments (`args`): a caller may send them in a statement of its own
+        (`EventStore.append_audited`) and then `settle` the attempt with the answer."""
         chain = entry.chain
-        entry = _normalised(entry)
         seq, prev, head_at = _HEADS.get((self.schema, chain), (0, GENESIS_HASH, None))
-        key = self.key
+        return self._attempt(_normalised(entry), seq, prev, head_at)
+
+    async def settle(
+        self, conn: asyncpg.Connection, attempt: AuditAttempt, head: Mapping[str, Any] | None
+    ) -> AuditRecord:
+        """The record of `attempt`, given audit_append's answer to it (`head`: the chain's head
+        where the record was not inserted, None or a NULL `head_seq` where it was): a moved head
+        means trying again on it."""
         for _ in range(_ATTEMPTS):
-            recorded_at = datetime.now(UTC)
-            if head_at is not None and head_at > recorded_at:
-                recorded_at = head_at
-            mac = chain_mac(key, chain, seq + 1, recorded_at, entry, prev)
-            head = await conn.fetchrow(
-                f"SELECT head_seq, head_hash, head_recorded_at FROM {self.schema}.audit_append("
-                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                chain, seq + 1, prev, recorded_at, entry.actor, entry.role, entry.office, entry.action,
-                entry.subject, entry.details, entry.correlation_id, entry.outcome, key.alg, mac,
-            )  # fmt: skip
-            if head is None:
-                _HEADS[(self.schema, chain)] = (seq + 1, mac, recorded_at)
-                return AuditRecord(chain, seq + 1, recorded_at, entry, prev, mac, key.alg)
+            record = attempt.record
+            if head is None or head["head_seq"] is None:
+                _HEADS[(self.schema, record.chain)] = (record.seq, record.hash, record.recorded_at)
+                return record
             seq, prev, head_at = head["head_seq"], head["head_hash"], head["head_recorded_at"]
-            _HEADS[(self.schema, chain)] = (seq, prev, head_at)
+            _HEADS[(self.schema, record.chain)] = (seq, prev, head_at)
+            attempt = self._attempt(record.entry, seq, prev, head_at)
+            head = await conn.fetchrow(self._append_sql, *attempt.args)
+        chain = attempt.record.chain
         raise AuditAppendFailed(f"{self.schema}: the head of audit chain {chain!r} kept moving")
+
+    @property
+    def _append_sql(self) -> str:
+        return (
+            f"SELECT head_seq, head_hash, head_recorded_at FROM {self.schema}.audit_append("
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )
+
+    def _attempt(self, entry: AuditEntry, seq: int, prev: str, head_at: datetime | None) -> AuditAttempt:
+        key = self.key
+        recorded_at = datetime.now(UTC)
+        if head_at is not None and head_at > recorded_at:
+            recorded_at = head_at
+        mac = chain_mac(key, entry.chain, seq + 1, recorded_at, entry, prev)
+        record = AuditRecord(entry.chain, seq + 1, recorded_at, entry, prev, mac, key.alg)
+        args = (
+            entry.chain, seq + 1, prev, recorded_at, entry.actor, entry.role, entry.office, entry.action,
+            entry.subject, entry.details, entry.correlation_id, entry.outcome, key.alg, mac,
+        )  # fmt: skip
+        return AuditAttempt(record, args)
 
     async def verify(
         self, conn: asyncpg.Connection, anchors: Iterable[Anchor] = (), *, accept_legacy: bool = False

@@ -33,6 +33,7 @@ _EVENT_COLUMNS = "(stream_id, version, event_id, event_type, schema_version, dat
 @dataclass(frozen=True)
 class Statements:
     append: str
+    append_audited: str
     append_batch: str
     append_batch_heads: str
     refusal: str
@@ -55,8 +56,8 @@ def statements(schema: str) -> Statements:
     # overtake the newer ones) and none of the event ids is stored. A concurrent writer of the
     # stream holds the row lock; after it commits the check sees its version and refuses. Any
     # refusal inserts nothing and raises nothing, so the caller's transaction goes on.
-    append = (
-        f"WITH head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
+    append_head = (
+        f"head AS (INSERT INTO {streams} AS h (stream_id, version, txid)"
         " SELECT $1, CASE WHEN coalesce($2::int, 0) = 0 THEN cardinality($3::uuid[]) ELSE 0 END,"
         " CASE WHEN coalesce($2::int, 0) = 0 THEN pg_current_xact_id() ELSE '0'::xid8 END"
         " ON CONFLICT (stream_id) DO UPDATE"
@@ -64,7 +65,9 @@ def statements(schema: str) -> Statements:
         " WHERE h.version = coalesce($2::int, h.version) AND h.txid <= pg_current_xact_id()"
         f" AND {schema}.stored_event_count($3::uuid[]) = 0"
         " RETURNING h.version - cardinality($3::uuid[]) AS base)"
-        f" INSERT INTO {events} {_EVENT_COLUMNS}"
+    )
+    append_insert = (
+        f"INSERT INTO {events} {_EVENT_COLUMNS}"
         " SELECT $1, head.base + u.ord, u.event_id, u.event_type, u.schema_version, u.data::jsonb,"
         " u.metadata::jsonb"
         " FROM head, unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[])"
@@ -72,6 +75,20 @@ def statements(schema: str) -> Statements:
         # a new stream whose caller expected a later version got a version-0 row and base < 0
         " WHERE head.base >= 0 AND head.base = coalesce($2::int, head.base)"
         " RETURNING version"
+    )
+    append = f"WITH {append_head} {append_insert}"
+    # The same append and the action's audit record in one round trip ($8.. audit_append's
+    # arguments, `shared.audit.log`): the record is offered only if the events went in (otherwise
+    # its sequence number goes as NULL, and audit_append inserts nothing and answers the chain's
+    # head). One row: the stream's version after the append (NULL: nothing appended) and, where
+    # the record was not inserted, the chain's head.
+    append_audited = (
+        f"WITH {append_head}, appended AS ({append_insert})"
+        " SELECT (SELECT max(version) FROM appended) AS version,"
+        " a.head_seq, a.head_hash, a.head_recorded_at"
+        f" FROM (SELECT 1) AS one LEFT JOIN {schema}.audit_append($8,"
+        " CASE WHEN EXISTS (SELECT 1 FROM appended) THEN $9::bigint END,"
+        " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) AS a ON true"
     )
     # Many streams at their current versions: $1/$2 one entry per distinct stream (its event count),
     # $3.. one per event with its place within its stream and its stream's count. A stream a newer
@@ -99,6 +116,7 @@ def statements(schema: str) -> Statements:
     append_batch_heads = f"WITH {head_many}, appended AS ({insert_many}) SELECT stream_id, version FROM head"
     return Statements(
         append=append,
+        append_audited=append_audited,
         append_batch=append_batch,
         append_batch_heads=append_batch_heads,
         refusal=(

@@ -53,33 +53,66 @@ class EventStore:
         """
         if not events:
             return AppendResult(stream_id, await self.stream_version(conn, stream_id), 0)
-        ids = [e.event_id for e in events]
         try:
-            versions = await conn.fetch(
-                self._sql.append,
-                stream_id,
-                expected_version,
-                ids,
-                [e.event_type for e in events],
-                [e.schema_version for e in events],
-                [dumps(e.data) for e in events],
-                [_EMPTY if not e.metadata else dumps(e.metadata) for e in events],
-            )
+            versions = await conn.fetch(self._sql.append, *_append_args(stream_id, events, expected_version))
         except asyncpg.UniqueViolationError as exc:
-            # Only when the stream's row and its events disagree, or these event ids are stored in
-            # another stream: nothing normal gets here. Inside a transaction it is aborted now.
-            if conn.is_in_transaction():
-                raise ConcurrencyConflict(stream_id, _expected(expected_version), -1) from exc
-            refusal = await self._refusal(conn, stream_id, ids, expected_version)
-            if isinstance(refusal, AppendResult):
-                return refusal
-            raise refusal from exc
+            return await self._unique_violation(conn, stream_id, events, expected_version, exc)
         if versions:
             return AppendResult(stream_id, max(r["version"] for r in versions), len(versions))
-        refusal = await self._refusal(conn, stream_id, ids, expected_version)
+        return await self._refused(conn, stream_id, events, expected_version)
+
+    async def append_audited(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        audit_args: Sequence[Any],
+    ) -> tuple[AppendResult, asyncpg.Record]:
+        """`append`, and in the same statement `audit_append(*audit_args)` if the events went in
+        (`shared.audit.log.AuditLog`: the caller settles the record with the answer). The row
+        answered has the chain's head where the record was not inserted (`head_seq` NULL: it was)."""
+        if not events:
+            raise ValueError("an audited append needs events")
+        if not conn.is_in_transaction():  # the action and its record commit together or not at all
+            raise RuntimeError("an audited append runs in the caller's transaction")
+        args = _append_args(stream_id, events, expected_version)
+        try:
+            row = await conn.fetchrow(self._sql.append_audited, *args, *audit_args)
+        except asyncpg.UniqueViolationError as exc:  # as in `append`: the transaction is aborted
+            raise ConcurrencyConflict(stream_id, _expected(expected_version), -1) from exc
+        assert row is not None
+        if row["version"] is not None:
+            return AppendResult(stream_id, row["version"], len(events)), row
+        return await self._refused(conn, stream_id, events, expected_version), row
+
+    async def _unique_violation(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        exc: asyncpg.UniqueViolationError,
+    ) -> AppendResult:
+        # Only when the stream's row and its events disagree, or these event ids are stored in
+        # another stream: nothing normal gets here. Inside a transaction it is aborted now.
+        if conn.is_in_transaction():
+            raise ConcurrencyConflict(stream_id, _expected(expected_version), -1) from exc
+        return await self._refused(conn, stream_id, events, expected_version, exc)
+
+    async def _refused(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        cause: BaseException | None = None,
+    ) -> AppendResult:
+        """Nothing was appended: a no-op result if every id is stored already, else the typed error."""
+        refusal = await self._refusal(conn, stream_id, [e.event_id for e in events], expected_version)
         if isinstance(refusal, AppendResult):
             return refusal
-        raise refusal
+        raise refusal from cause
 
     async def _refusal(
         self, conn: asyncpg.Connection, stream_id: str, ids: list[uuid.UUID], expected: int | None
@@ -194,6 +227,19 @@ class EventStore:
     async def count(self, conn: asyncpg.Connection) -> int:
         total: int = await conn.fetchval(f"SELECT count(*) FROM {self._table}")
         return total
+
+
+def _append_args(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> tuple[Any, ...]:
+    """The append statements' $1..$7: the stream, the expected version, the events' columns."""
+    return (
+        stream_id,
+        expected_version,
+        [e.event_id for e in events],
+        [e.event_type for e in events],
+        [e.schema_version for e in events],
+        [dumps(e.data) for e in events],
+        [_EMPTY if not e.metadata else dumps(e.metadata) for e in events],
+    )
 
 
 def _expected(expected: int | None) -> int:

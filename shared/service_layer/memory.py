@@ -8,12 +8,14 @@ stage their repositories in `_begin` / publish them in `_commit`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Self
 
 from shared.audit import AuditEntry
 from shared.eventstore.memory import InMemoryEventStore, InMemorySession
+from shared.eventstore.records import AppendResult, NewEvent
 from shared.service_layer.unit_of_work import AfterCommit, run_after_commit
 
 
@@ -64,6 +66,13 @@ class InMemoryUnitOfWork:
 
     def after_commit(self, action: AfterCommit) -> None:
         self._actions.append(action)
+
+    async def append_audited(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
+    ) -> AppendResult:
+        result = await self.events.append(stream_id, events, expected_version)
+        await self.audit.append(entry)
+        return result
 
     def _begin(self) -> None:
         """Stage the service's own repositories for this unit."""

@@ -9,7 +9,7 @@ caller, which runs them once the whole batch commits.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -20,6 +20,7 @@ from asyncpg.transaction import Transaction
 from shared.audit import AuditEntry, AuditLog
 from shared.eventstore import EventStore
 from shared.eventstore.ports import EventSession
+from shared.eventstore.records import AppendResult, NewEvent
 from shared.eventstore.store import PgEventSession
 from shared.service_layer.retry import UNAVAILABLE
 
@@ -50,6 +51,13 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def after_commit(self, action: AfterCommit) -> None: ...
+
+    async def append_audited(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
+    ) -> AppendResult:
+        """`events.append` and then `audit.append(entry)`, as one statement where the store can
+        (PostgreSQL: one round trip fewer while the command holds its locks, issue 14)."""
+        ...
 
 
 async def run_after_commit(actions: list[AfterCommit]) -> None:
@@ -172,3 +180,15 @@ class PgUnitOfWork:
 
     def after_commit(self, action: AfterCommit) -> None:
         self._actions.append(action)
+
+    async def append_audited(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
+    ) -> AppendResult:
+        """The events and the action's audit record in one statement (`EventStore.append_audited`);
+        a refusal raises as `events.append` does, having recorded nothing."""
+        attempt = self._audit_log.attempt(entry)
+        result, head = await self._store.append_audited(
+            self.conn, stream_id, events, expected_version, attempt.args
+        )
+        await self._audit_log.settle(self.conn, attempt, head)
+        return result

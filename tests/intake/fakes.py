@@ -82,7 +82,7 @@ class FakeIntakeUnit(InMemoryUnitOfWork):
         self.world = world
 
     def _begin(self) -> None:
-        self.applications = ApplicationStreams(self.events)
+        self.applications = ApplicationStreams(self.events, self.append_audited)
         self.keys = _Keys(self.world.keys)
         self.numbers = _Numbers(self.world.counters, self.keys)
         self.applicants = _Applicants(self.world.status_rows)

@@ -18,8 +18,8 @@ import pytest
 
 from services.intake.adapters.catalog import CatalogAdapter
 from services.intake.adapters.offices import OfficeBook
+from services.intake.adapters.repository import ApplicationStreams
 from services.intake.bootstrap import build
-from services.intake.service_layer import handlers
 from shared.auth.roles import Role
 from shared.contracts.applications import SubmitApplication
 from shared.domain.actor import Actor
@@ -40,15 +40,15 @@ async def test_a_submission_queued_behind_another_of_its_office_holds_no_transac
     await service.handle(SubmitApplication.model_validate(unemployed_registration()), meta)  # warm-up
 
     inside, release = asyncio.Event(), asyncio.Event()
-    audit = handlers._audit
+    append = ApplicationStreams.append_audited
 
-    async def held_audit(*args: Any, **kwargs: Any) -> None:  # the first submission stops here,
+    async def held_append(*args: Any, **kwargs: Any) -> None:  # the first submission stops here,
         if not release.is_set():  # its number taken, its transaction open
             inside.set()
             await release.wait()
-        await audit(*args, **kwargs)
+        await append(*args, **kwargs)
 
-    monkeypatch.setattr(handlers, "_audit", held_audit)
+    monkeypatch.setattr(ApplicationStreams, "append_audited", held_append)
     first = asyncio.create_task(
         service.handle(SubmitApplication.model_validate(unemployed_registration()), meta)
     )

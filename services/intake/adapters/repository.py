@@ -8,17 +8,19 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
 from services.intake.domain.application import ApplicationState, fold, stream_id
+from shared.audit import AuditEntry
 from shared.contracts.application_progress import INTAKE_STORED_EVENTS
 from shared.contracts.event import DomainEvent
 from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
+from shared.eventstore.records import AppendResult, NewEvent
 from shared.service_layer.streams import decode_stored as decode_with
 from shared.service_layer.streams import new_event
 
@@ -33,11 +35,20 @@ def decode_stored(event: StoredEvent) -> DomainEvent:
     return decode_with(INTAKE_STORED_EVENTS, event)
 
 
+class AuditedAppend(Protocol):
+    """The unit of work's `append_audited`: events and the action's audit record together."""
+
+    async def __call__(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
+    ) -> AppendResult: ...
+
+
 class ApplicationStreams:
     """Application streams on the event-store port."""
 
-    def __init__(self, events: EventSession) -> None:
+    def __init__(self, events: EventSession, audited: AuditedAppend) -> None:
         self.events = events
+        self.audited = audited
 
     async def load(self, application_id: str) -> tuple[ApplicationState, list[StoredEvent]]:
         stored = await self.events.load(stream_id(application_id))
@@ -52,6 +63,19 @@ class ApplicationStreams:
     ) -> None:
         await self.events.append(
             stream_id(application_id), [new_event(e, metadata) for e in events], expected_version
+        )
+
+    async def append_audited(
+        self,
+        application_id: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+        metadata: Mapping[str, Any],
+        entry: AuditEntry,
+    ) -> None:
+        """`append` and the command's audit record (in one statement on PostgreSQL)."""
+        await self.audited(
+            stream_id(application_id), [new_event(e, metadata) for e in events], expected_version, entry
         )
 
 

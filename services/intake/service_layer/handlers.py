@@ -152,8 +152,9 @@ class IntakeHandlers:
                 "channel": cmd.channel[:80],
                 "problems": sorted({p.code for p in verdict.problems}),
             }
-        await uow.applications.append(application_id, [event], 0, meta.event_metadata())
-        await _audit(uow, meta, "application.submit", application_id, details)
+        # the event and the audit record in one statement: one round trip less under the office's turn
+        entry = _entry(meta, "application.submit", application_id, details)
+        await uow.applications.append_audited(application_id, [event], 0, meta.event_metadata(), entry)
         return SubmitResult(event, replayed=False)
 
     async def _replayed(self, uow: IntakeUnit, scope: str, key: str, digest: str) -> SubmitResult:
@@ -317,5 +318,8 @@ async def _audit(
     uow: IntakeUnit, meta: Meta, action: str, application_id: str, details: Mapping[str, object]
 ) -> None:
     """The audit record of a command, in the command's transaction."""
-    entry = AuditEntry.by(meta.actor, action, f"application/{application_id}", details, meta.correlation_id)
-    await uow.audit.append(entry)
+    await uow.audit.append(_entry(meta, action, application_id, details))
+
+
+def _entry(meta: Meta, action: str, application_id: str, details: Mapping[str, object]) -> AuditEntry:
+    return AuditEntry.by(meta.actor, action, f"application/{application_id}", details, meta.correlation_id)

@@ -68,7 +68,7 @@ class PgIntakeUnit(PgUnitOfWork):
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         super()._bind(conn)
-        self.applications = ApplicationStreams(self.events)
+        self.applications = ApplicationStreams(self.events, self.append_audited)
         self.keys = IdempotencyKeys(self.schema, conn)
         self.numbers = RegistrationNumbers(self.schema, conn)
         self.applicants = _BoundQueries(ApplicationQueries(self.schema), conn)
