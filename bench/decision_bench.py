@@ -2,6 +2,12 @@
 (applications.v1 -> consumer with inbox -> case stream + timers + projection -> relay ->
 decisions.v1), next to a raw aiokafka consume-and-insert of the same events in the same run.
 
+The figure against the target is the issue's measure, Kafka in -> `DecisionMade` stored (the
+raw side, too, ends when its rows are stored): the clock stops when the store holds every
+decision (looked at every 5 ms on a connection of its own). The relay runs in the worker's
+process all along, so its CPU is in the figure; the time until every decision was also seen on
+decisions.v1 is reported beside it (`value_published`, `ratio_published`).
+
 Each side's clock starts once its consumer may fetch: the raw consumer's after `start()` (it
 needs no group), the worker's once its consumer group gave it the partitions (joining the group
 is the broker's start-up, ~0.3 s here, once per worker's life, not per decision). The figure
@@ -45,8 +51,26 @@ ROUNDS = 3
 lasts under 0.1 s, and its rate alone moved the ratio by 2x from run to run."""
 
 
-async def _pipeline(pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str) -> tuple[float, float]:
-    """Decisions a second from the worker's partition assignment, and from its start."""
+STORED_LOOK_S = 0.005
+
+
+async def _all_stored(pool: asyncpg.Pool, schema: str) -> float:
+    """When the store holds all EVENTS decisions (perf_counter)."""
+    async with pool.acquire() as conn:
+        while True:
+            stored: int = await conn.fetchval(
+                f"SELECT count(*) FROM {schema}.events WHERE event_type = 'decision.made'"
+            )
+            if stored >= EVENTS:
+                return time.perf_counter()
+            await asyncio.sleep(STORED_LOOK_S)
+
+
+async def _pipeline(
+    pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str
+) -> tuple[float, float, float]:
+    """Decisions a second from the worker's partition assignment until all were stored, until
+    all were seen on decisions.v1, and from the worker's start until all were seen."""
     service = DecisionService(pool, schema, DecisionCatalog.load(), DecisionSettings())
     producer = make_producer(bootstrap)
     await producer.start()
@@ -76,6 +100,7 @@ async def _pipeline(pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str
         )
     )
     made = 0
+    stored = asyncio.create_task(_all_stored(pool, schema))
     try:
         await asyncio.wait_for(assigned.wait(), 60)
         started = time.perf_counter()
@@ -87,12 +112,14 @@ async def _pipeline(pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str
                     1 for r in records if dict(r.headers).get("ce_type") == b"kz.qyzmet.decision.made.v1"
                 )
         ended = time.perf_counter()
+        stored_at = await asyncio.wait_for(stored, 60)
     finally:
+        stored.cancel()
         stop.set()
         await worker
         await decisions.stop()
         await producer.stop()
-    return made / (ended - started), made / (ended - launched)
+    return EVENTS / (stored_at - started), made / (ended - started), made / (ended - launched)
 
 
 async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> float:
@@ -130,8 +157,11 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> f
         await consumer.stop()
 
 
-async def _round(pool: asyncpg.Pool, bootstrap_servers: str, raw_first: bool) -> tuple[float, float, float]:
-    """One side by side on fresh topics and a fresh schema: (raw, pipeline, pipeline with start)."""
+async def _round(
+    pool: asyncpg.Pool, bootstrap_servers: str, raw_first: bool
+) -> tuple[float, float, float, float]:
+    """One side by side on fresh topics and a fresh schema: (raw, pipeline to stored, to
+    published, to published with the worker's start)."""
     schema = f"bench_decision_{uuid.uuid4().hex[:8]}"
     prefix = f"benchd{uuid.uuid4().hex[:6]}."
     topics = [prefix + t for t in (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC, DECISIONS_TOPIC)]
@@ -144,10 +174,10 @@ async def _round(pool: asyncpg.Pool, bootstrap_servers: str, raw_first: bool) ->
             await apply_migrations(conn, schema, *MIGRATIONS)
         await produce(bootstrap_servers, topics[0], EVENTS)
         raw = await _raw(pool, schema, bootstrap_servers, topics[0]) if raw_first else 0.0
-        pipeline, with_start = await _pipeline(pool, schema, bootstrap_servers, prefix)
+        pipeline, published, with_start = await _pipeline(pool, schema, bootstrap_servers, prefix)
         if not raw_first:
             raw = await _raw(pool, schema, bootstrap_servers, topics[0])
-        return raw, pipeline, with_start
+        return raw, pipeline, published, with_start
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -161,7 +191,8 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         await pool.close()
     raw = statistics.median(r[0] for r in rounds)
     pipeline = statistics.median(r[1] for r in rounds)
-    with_start = statistics.median(r[2] for r in rounds)
+    published = statistics.median(r[2] for r in rounds)
+    with_start = statistics.median(r[3] for r in rounds)
     return [
         {
             "name": "decision_automated_decisions",
@@ -172,9 +203,15 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
             "ratio": round(statistics.median(r[1] / r[0] if r[0] else 0.0 for r in rounds), 3),
             "baseline_name": "raw aiokafka consume + batched insert of the same events",
             "events": EVENTS,
+            "target": ">=0.15",
+            "value_published": round(published, 1),
+            "ratio_published": round(statistics.median(r[2] / r[0] if r[0] else 0.0 for r in rounds), 3),
             "value_with_start": round(with_start, 1),
-            "ratio_with_start": round(statistics.median(r[2] / r[0] if r[0] else 0.0 for r in rounds), 3),
-            "rounds": [{"raw": round(r[0], 1), "pipeline": round(r[1], 1)} for r in rounds],
+            "ratio_with_start": round(statistics.median(r[3] / r[0] if r[0] else 0.0 for r in rounds), 3),
+            "rounds": [
+                {"raw": round(r[0], 1), "pipeline": round(r[1], 1), "published": round(r[2], 1)}
+                for r in rounds
+            ],
         }
     ]
 
