@@ -1,7 +1,7 @@
 """Audit records of a period as JSON lines or CSV, streamed (a server-side cursor per schema:
-memory stays bounded whatever the period holds). Filtered by office, actor, or the pseudonyms of
-one person (`shared.audit.pseudonyms.iin_pseudonyms`): the records whose subject is one of them or
-whose details hold one as a value, at any depth."""
+memory stays bounded whatever the period holds). Filtered by office, actor, or one person
+(`shared.audit.person.PersonMarks`): the records whose details hold one of the ИИН's pseudonyms
+as a value (at any depth) or whose subject is one of them or one of the person's applications."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import asyncpg
 
 from shared.audit.log import record_of
+from shared.audit.person import PersonMarks
 from shared.db.identifiers import checked_identifier
 
 COLUMNS = (
@@ -29,25 +30,27 @@ class ExportFilter:
     end: datetime
     office: str | None = None
     actor: str | None = None
-    pseudonyms: frozenset[str] | None = None
-    """Only records naming one of these (subject, or a string value in details)."""
+    person: PersonMarks | None = None
+    """Only the records of this person."""
 
 
 async def exported_rows(
     conn: asyncpg.Connection, schemas: Sequence[str], where: ExportFilter, *, prefetch: int = 1000
 ) -> AsyncIterator[dict[str, Any]]:
     """The records of `schemas` with start <= recorded_at < end, schema by schema in time order."""
+    person = where.person
     for schema in schemas:
         schema = checked_identifier(schema)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             cursor = conn.cursor(
                 f"SELECT * FROM {schema}.audit_log WHERE recorded_at >= $1 AND recorded_at < $2"
                 " AND ($3::text IS NULL OR office = $3) AND ($4::text IS NULL OR actor = $4)"
-                " AND ($5::text[] IS NULL OR subject = ANY($5) OR EXISTS (SELECT 1 FROM unnest($5) AS p"
-                "      WHERE strpos(details::text, to_jsonb(p)::text) > 0))"
+                " AND ($5::text[] IS NULL OR subject = ANY($5) OR subject = ANY($6) OR EXISTS"
+                "      (SELECT 1 FROM unnest($5) AS p WHERE strpos(details::text, to_jsonb(p)::text) > 0))"
                 " ORDER BY recorded_at, chain, seq",
                 where.start, where.end, where.office, where.actor,
-                None if where.pseudonyms is None else sorted(where.pseudonyms),
+                None if person is None else sorted(person.pseudonyms),
+                None if person is None else sorted(person.subjects),
                 prefetch=prefetch,
             )  # fmt: skip
             async for row in cursor:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 from dataclasses import asdict
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command run
     from shared.audit.anchors import Anchor, ChainMacs
     from shared.audit.export import ExportFilter, Writer
     from shared.audit.keyring import AuditKeyRing
+    from shared.audit.keys import AuditKey
     from shared.audit.published import Published
     from shared.audit.staleness import StaleChain
     from shared.audit.verify import VerificationResult
@@ -199,15 +201,23 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return UNANCHORED_EXIT if unanchored and not args.allow_unanchored else 0
 
 
-async def _export(url: str, schemas: list[str], where: ExportFilter, writer: Writer) -> int:
+async def _export(
+    url: str, schemas: list[str], where: ExportFilter, writer: Writer, iin: str | None, keys: list[AuditKey]
+) -> int:
+    """The records of `schemas` (all audited ones when empty) that `where` selects; with `iin`,
+    only that person's (their applications looked up in every audited schema)."""
     from shared.audit.export import exported_rows
+    from shared.audit.person import person_marks
     from shared.audit.verify import audited_schemas
     from shared.db.pool import connect
 
     conn = await connect(url)
     written = 0
     try:
-        async for row in exported_rows(conn, schemas or await audited_schemas(conn), where):
+        every = await audited_schemas(conn)
+        if iin is not None:
+            where = dataclasses.replace(where, person=await person_marks(conn, every, keys, iin))
+        async for row in exported_rows(conn, schemas or every, where):
             writer.write(row)
             written += 1
     finally:
@@ -233,13 +243,6 @@ def _iin(text: str) -> str:
     return text
 
 
-def _person_pseudonyms(iin: str) -> frozenset[str]:
-    """The ИИН's pseudonyms under the installation's current and previous audit keys."""
-    from shared.audit.pseudonyms import iin_pseudonyms
-
-    return iin_pseudonyms(_installation_key_ring().keys, iin)
-
-
 def _audit_export(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -250,14 +253,16 @@ def _audit_export(args: argparse.Namespace) -> int:
     url = checked_database_url(PlatformSettings())
     if not url:
         return 2
-    try:
-        pseudonyms = _person_pseudonyms(args.iin) if args.iin else None
+    try:  # the ИИН's pseudonyms under the installation's current and previous audit keys
+        keys = list(_installation_key_ring().keys) if args.iin else []
     except AuditKeyMissing as exc:
         print(f"qyzmet: {exc}", file=sys.stderr)
         return 2
-    where = ExportFilter(args.start, args.end, args.office, args.actor, pseudonyms)
+    where = ExportFilter(args.start, args.end, args.office, args.actor)
     with open(args.out, "w", encoding="utf-8", newline="") if args.out else _stdout() as out:
-        written = asyncio.run(_export(url, args.schema or [], where, Writer(out, args.format)))
+        written = asyncio.run(
+            _export(url, args.schema or [], where, Writer(out, args.format), args.iin, keys)
+        )
     print(f"audit: {written} records exported", file=sys.stderr)
     return 0
 
@@ -341,8 +346,9 @@ def register(subparsers: Any) -> None:
     export.add_argument(
         "--iin",
         type=_iin,
-        help="only the records of reads of this person's data (matched by the ИИН's pseudonym under"
-        " the audit keys, current and previous; the ИИН is never printed)",
+        help="only this person's records: reads by or of their ИИН (matched by its pseudonym under the"
+        " audit keys, current and previous) and actions on their applications (found in intake's"
+        " status view); the ИИН is never printed",
     )
     export.add_argument("--schema", action="append", help="only this service schema (repeatable)")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")

@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 from asyncpg.transaction import Transaction
 
-from shared.audit import AuditEntry, AuditLog
+from shared.audit import AuditEntry, AuditKey, AuditLog
 from shared.eventstore import EventStore
 from shared.eventstore.ports import EventSession
 from shared.eventstore.records import AppendResult, NewEvent
@@ -115,6 +115,11 @@ class PgUnitOfWork:
     def joined(self, conn: asyncpg.Connection, pass_on: PassOn | None = None) -> Self:
         """A unit of the same kind inside the caller's transaction on `conn`."""
         return type(self)(self.pool, self.schema, conn=conn, pass_on=pass_on)
+
+    @property
+    def audit_key(self) -> AuditKey:
+        """The key this unit's audit records are made with (and ИИН pseudonyms derived from)."""
+        return self._audit_log.key
 
     @property
     def conn(self) -> asyncpg.Connection:

@@ -8,6 +8,8 @@ import httpx
 
 from services.complaints.adapters.projection import rebuild
 from shared.audit import AuditLog
+from shared.audit.keys import default_audit_key
+from shared.audit.pseudonyms import iin_pseudonym
 from shared.auth.roles import Role
 from tests.complaints.conftest import (
     DEPT,
@@ -141,7 +143,11 @@ async def test_only_the_routed_offices_reviewer_answers_and_reads_of_the_complai
         records = [r.entry async for r in AuditLog(complaints_schema).records(conn)]
     reads = [r for r in records if r.action == "personal_data.read"]
     assert [(r.actor, r.subject) for r in reads] == [("auditor.officer@hq", f"complaint/{complaint}")]
+    # whose data was read, by the complainant ИИН's pseudonym (`qyzmet audit export --iin`), never the ИИН
+    complainant_iin = complaint_body(app.application_id)["complainant"]["iin"]
+    assert reads[0].details["person_pseudonym"] == iin_pseudonym(default_audit_key(), complainant_iin)
     assert "Айгүл" not in str([r.details for r in records])
+    assert complainant_iin not in str([r.details for r in records])
 
     listed = await client.get(f"/v1/complaints?application={app.application_id}", headers=auth())
     assert [c["complaint_id"] for c in listed.json()["items"]] == [complaint]

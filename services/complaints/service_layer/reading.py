@@ -13,6 +13,7 @@ from services.complaints.domain.commands import ReadComplaint
 from services.complaints.domain.policy import POLICY
 from services.complaints.service_layer.unit_of_work import PgComplaintsUnit
 from shared.audit import AuditEntry
+from shared.audit.pseudonyms import iin_pseudonym
 from shared.contracts.complaints import ComplaintRegistered
 from shared.domain.actor import Actor
 from shared.domain.errors import Forbidden, NotFound
@@ -41,12 +42,13 @@ async def read_one(cmd: ReadComplaint, uow: PgComplaintsUnit, meta: Meta) -> dic
     complaint = state.complaint
     if names_the_actor(complaint, actor):
         raise Forbidden("this complaint names you as the official complained about: you may not read it")
+    details: dict[str, Any] = {"query": "complaint with complainant", "fields": PERSONAL_FIELDS}
+    if complaint.complainant.iin:  # whose data: `qyzmet audit export --iin` finds the read by it
+        details["person_pseudonym"] = iin_pseudonym(uow.audit_key, complaint.complainant.iin)
     await uow.audit.append(
         AuditEntry(
             actor=actor.subject, role=actor.role, office=actor.office, action="personal_data.read",
-            subject=f"complaint/{cmd.complaint_id}",
-            details={"query": "complaint with complainant", "fields": PERSONAL_FIELDS},
-            correlation_id=meta.correlation_id,
+            subject=f"complaint/{cmd.complaint_id}", details=details, correlation_id=meta.correlation_id,
         )
     )  # fmt: skip
     return {
