@@ -70,10 +70,10 @@ async def _all_stored(pool: asyncpg.Pool, schema: str) -> float:
             await asyncio.sleep(LOOK_S)
 
 
-async def _all_published(pool: asyncpg.Pool, schema: str) -> float:
-    """When the relay's checkpoint passed the last event, once all decisions are stored (the
+async def _all_published(pool: asyncpg.Pool, schema: str, stored: asyncio.Future[float]) -> float:
+    """When the relay's checkpoint passed the last event, once all decisions are `stored` (the
     relay moves it when the broker acknowledged what it sent)."""
-    await _all_stored(pool, schema)
+    await asyncio.shield(stored)
     async with pool.acquire() as conn:
         while not await conn.fetchval(
             f"SELECT EXISTS (SELECT FROM {schema}.relay_checkpoints c, (SELECT txid, position"
@@ -127,7 +127,7 @@ async def _pipeline(
         )
     )
     stored = asyncio.create_task(_all_stored(pool, schema))
-    published = asyncio.create_task(_all_published(pool, schema))
+    published = asyncio.create_task(_all_published(pool, schema, stored))
     try:
         await asyncio.wait_for(assigned.wait(), 60)
         started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 
 import asyncpg
 
@@ -11,6 +12,16 @@ from services.decision.domain.model import CaseState, replay
 from shared.contracts.decisions import DECISION_EVENTS
 from shared.contracts.event import DomainEvent, ce_type_of
 from shared.db.identifiers import checked_identifier
+from shared.db.pool import dumps
+
+_VALUES = "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::jsonb,$16, now()"
+_ARRAY_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "text", "text",
+    "timestamptz", "timestamptz", "timestamptz", "text", "boolean", "text", "integer",
+)  # fmt: skip
+"""The types of `_args`'s values, in its order (`upsert_many` sends one array of each)."""
+_FLAGS = 14
+"""The flags' place in `_args` (as JSON text in `upsert_many`)."""
 
 
 class CaseProjection:
@@ -26,7 +37,7 @@ class CaseProjection:
             f"INSERT INTO {self.table} (application_id, registration_number, service_id, edition_id, channel,"
             " office_id, region, status, executor, received_at, due_at, decided_at, outcome, breached, flags,"
             " version, updated_at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::jsonb,$16, now())"
+            f" VALUES ({_VALUES})"
             " ON CONFLICT (application_id) DO UPDATE SET status = excluded.status,"
             " executor = excluded.executor, due_at = excluded.due_at, decided_at = excluded.decided_at,"
             " outcome = excluded.outcome, breached = excluded.breached, flags = excluded.flags,"
@@ -65,10 +76,23 @@ class CaseProjection:
             await conn.execute(self._upsert_sql(), *args)
 
     async def upsert_many(self, conn: asyncpg.Connection, states: Sequence[CaseState]) -> None:
-        """`upsert` of many cases in one round trip (a replay)."""
+        """`upsert` of many distinct cases in one statement (a batch of openings, a replay): one
+        array per column, not a row per execution."""
         rows = [args for state in states if (args := self._args(state)) is not None]
         if rows:
-            await conn.executemany(self._upsert_sql(), rows)
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            columns[_FLAGS] = [dumps(flags) for flags in columns[_FLAGS]]  # JSON text: no nested lists
+            await conn.execute(self._upsert_many_sql, *columns)
+
+    @cached_property
+    def _upsert_many_sql(self) -> str:
+        arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_ARRAY_TYPES, start=1))
+        names = [f"c{i}" for i in range(1, len(_ARRAY_TYPES) + 1)]
+        values = ", ".join(f"u.{name}::jsonb" if i == _FLAGS else f"u.{name}" for i, name in enumerate(names))
+        return self._upsert_sql().replace(
+            f" VALUES ({_VALUES})",
+            f" SELECT {values}, now() FROM unnest({arrays}) AS u({', '.join(names)})",
+        )
 
     async def overdue(self, conn: asyncpg.Connection, office: str, now: datetime) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(
