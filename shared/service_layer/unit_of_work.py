@@ -35,6 +35,14 @@ class AuditSession(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
 
 
+class AuditedAppend(Protocol):
+    """A unit's `append_audited`, handed to a service's stream repository."""
+
+    async def __call__(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
+    ) -> AppendResult: ...
+
+
 class UnitOfWork(Protocol):
     """What every service's unit offers its handlers; services add their own repositories."""
 

@@ -89,7 +89,7 @@ class FakeDecisionUnit(InMemoryUnitOfWork):
         self.world = world
 
     def _begin(self) -> None:
-        self.cases = CaseStreams(self.events)
+        self.cases = CaseStreams(self.events, self.append_audited)
         self.timers = _Timers(self.world)
         self.projection = _Cases()
 

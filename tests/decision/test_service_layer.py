@@ -123,7 +123,7 @@ async def test_a_command_that_loses_the_race_for_its_case_decides_again_on_the_n
 
         def bind() -> None:
             real_bind()
-            real_append = unit.cases.append
+            real_append = unit.cases.append_audited  # an officer's command: appended with its record
 
             async def append_after_a_rival(*args: Any, **kwargs: Any) -> None:
                 nonlocal raced
@@ -132,7 +132,7 @@ async def test_a_command_that_loses_the_race_for_its_case_decides_again_on_the_n
                     await _run(bus, aid, c.AssignExecutor(HEAD, "spec-9"))
                 await real_append(*args, **kwargs)
 
-            unit.cases.append = append_after_a_rival  # type: ignore[method-assign]
+            unit.cases.append_audited = append_after_a_rival  # type: ignore[method-assign]
 
         unit._begin = bind  # type: ignore[method-assign]
         return unit

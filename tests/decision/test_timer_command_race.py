@@ -127,16 +127,22 @@ async def test_a_firing_and_a_signature_inside_each_others_transactions_both_fin
     clock.now = sub.received_at + timedelta(days=25)
 
     appended, go = asyncio.Event(), asyncio.Event()
-    real_append = CaseStreams.append
 
-    async def append_then_hold(self: CaseStreams, application_id: str, *args: Any, **kwargs: Any) -> None:
-        await real_append(self, application_id, *args, **kwargs)
-        who = "timer" if kwargs.get("metadata", args[-1])["actor"] == c.SYSTEM.subject else "head"
-        if who == first and not go.is_set():
-            appended.set()
-            await go.wait()
+    def then_hold(real: Any) -> Any:
+        """`real` (an append; the head's is audited, the timer's not), then held if it is `first`'s."""
 
-    monkeypatch.setattr(CaseStreams, "append", append_then_hold)
+        async def append_then_hold(self: CaseStreams, application_id: str, *args: Any) -> None:
+            await real(self, application_id, *args)
+            metadata = args[2]  # (events, expected version, metadata[, audit record])
+            who = "timer" if metadata["actor"] == c.SYSTEM.subject else "head"
+            if who == first and not go.is_set():
+                appended.set()
+                await go.wait()
+
+        return append_then_hold
+
+    monkeypatch.setattr(CaseStreams, "append", then_hold(CaseStreams.append))
+    monkeypatch.setattr(CaseStreams, "append_audited", then_hold(CaseStreams.append_audited))
 
     def fire() -> asyncio.Task[int]:
         return asyncio.create_task(service.fire_due_timers())

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.complaints.domain.complaint import ComplaintState, fold, stream_id
+from shared.audit import AuditEntry
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import STORED_EVENTS
 from shared.db.counters import RegistrationCounters
@@ -20,6 +21,7 @@ from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
 from shared.service_layer.streams import decode_stored as decode_with
 from shared.service_layer.streams import new_event
+from shared.service_layer.unit_of_work import AuditedAppend
 
 REGISTRY = STORED_EVENTS["complaints"]
 
@@ -34,8 +36,9 @@ def decode_stored(event: StoredEvent) -> DomainEvent:
 
 
 class ComplaintStreams:
-    def __init__(self, events: EventSession) -> None:
+    def __init__(self, events: EventSession, audited: AuditedAppend) -> None:
         self.events = events
+        self.audited = audited
 
     async def load(self, complaint_id: str) -> tuple[ComplaintState, list[DomainEvent]]:
         stored = await self.events.load(stream_id(complaint_id))
@@ -51,6 +54,19 @@ class ComplaintStreams:
     ) -> None:
         await self.events.append(
             stream_id(complaint_id), [new_event(e, metadata) for e in events], expected_version
+        )
+
+    async def append_audited(
+        self,
+        complaint_id: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+        metadata: Mapping[str, Any],
+        entry: AuditEntry,
+    ) -> None:
+        """`append` and the command's audit record (in one statement on PostgreSQL)."""
+        await self.audited(
+            stream_id(complaint_id), [new_event(e, metadata) for e in events], expected_version, entry
         )
 
 

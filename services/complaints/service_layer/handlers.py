@@ -254,17 +254,19 @@ class ComplaintHandlers:
 
         after = state
         complaint_id = events[0].complaint_id  # type: ignore[attr-defined]
-        await uow.complaints.append(complaint_id, events, state.version, meta.event_metadata())
+        if action is None:
+            await uow.complaints.append(complaint_id, events, state.version, meta.event_metadata())
+        else:  # the events and the command's audit record in one statement
+            entry = _entry(meta, action, complaint_id, {"events": [e.event_name for e in events]})
+            await uow.complaints.append_audited(
+                complaint_id, events, state.version, meta.event_metadata(), entry
+            )
         for event in events:
             after = evolve(after, event)
             await uow.rows.apply(event, after.version)
-        if action is not None:
-            await _audit(uow, meta, action, complaint_id, {"events": [e.event_name for e in events]})
         return Changed(after, events)
 
 
-async def _audit(
-    uow: PgComplaintsUnit, meta: Meta, action: str, complaint_id: str, details: Mapping[str, object]
-) -> None:
-    entry = AuditEntry.by(meta.actor, action, f"complaint/{complaint_id}", details, meta.correlation_id)
-    await uow.audit.append(entry)
+def _entry(meta: Meta, action: str, complaint_id: str, details: Mapping[str, object]) -> AuditEntry:
+    """The audit record of a command on a complaint (written with its events)."""
+    return AuditEntry.by(meta.actor, action, f"complaint/{complaint_id}", details, meta.correlation_id)

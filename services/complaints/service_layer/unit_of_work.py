@@ -33,7 +33,7 @@ class PgComplaintsUnit(PgUnitOfWork):
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         super()._bind(conn)
-        self.complaints = ComplaintStreams(self.events)
+        self.complaints = ComplaintStreams(self.events, self.append_audited)
         self.keys = IdempotencyKeys(self.schema, conn)
         self.numbers = RegistrationNumbers(self.schema, conn)
         self.timers = BoundTimers(TimerStore(self.schema), conn)

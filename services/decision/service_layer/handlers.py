@@ -136,11 +136,14 @@ class CaseHandlers:
         plan = self.plan(catalog, cmd, state, opened_under, meta)
         if not plan.events:
             return CaseResult([], state)
-        await uow.cases.append(cmd.application_id, plan.events, state.version, plan.metadata)
+        if plan.audit is None:
+            await uow.cases.append(cmd.application_id, plan.events, state.version, plan.metadata)
+        else:  # the events and the officer's audit record in one statement
+            await uow.cases.append_audited(
+                cmd.application_id, plan.events, state.version, plan.metadata, plan.audit
+            )
         await uow.timers.apply(cmd.application_id, plan.timers)
         await uow.projection.upsert(plan.after)
-        if plan.audit is not None:
-            await uow.audit.append(plan.audit)
         return CaseResult(plan.events, plan.after)
 
     def plan(

@@ -46,6 +46,6 @@ class PgDecisionUnit(PgUnitOfWork):
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         super()._bind(conn)
-        self.cases = CaseStreams(self.events)
+        self.cases = CaseStreams(self.events, self.append_audited)
         self.timers = TimerStore(self.schema).session(conn)
         self.projection = CaseProjection(self.schema).session(conn)

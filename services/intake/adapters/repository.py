@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 
@@ -20,9 +20,9 @@ from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
 from shared.eventstore.ports import EventSession
-from shared.eventstore.records import AppendResult, NewEvent
 from shared.service_layer.streams import decode_stored as decode_with
 from shared.service_layer.streams import new_event
+from shared.service_layer.unit_of_work import AuditedAppend
 
 
 def body_hash(payload: dict[str, Any]) -> str:
@@ -33,14 +33,6 @@ def body_hash(payload: dict[str, Any]) -> str:
 
 def decode_stored(event: StoredEvent) -> DomainEvent:
     return decode_with(INTAKE_STORED_EVENTS, event)
-
-
-class AuditedAppend(Protocol):
-    """The unit of work's `append_audited`: events and the action's audit record together."""
-
-    async def __call__(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
-    ) -> AppendResult: ...
 
 
 class ApplicationStreams:

@@ -208,14 +208,14 @@ class IntakeHandlers:
             problems=list(cmd.problems),
             idempotency_key=cmd.idempotency_key[:128],
         )
-        await uow.applications.append(application_id, [event], 0, meta.event_metadata())
         details = {
             "outcome": "rejected",
             "service_id": cmd.service_id[:80],
             "channel": cmd.channel[:80],
             "problems": sorted({p.code for p in cmd.problems}),
         }
-        await _audit(uow, meta, "application.submit", application_id, details)
+        entry = _entry(meta, "application.submit", application_id, details)
+        await uow.applications.append_audited(application_id, [event], 0, meta.event_metadata(), entry)
         return SubmitResult(event, replayed=False)
 
     # ------------------------------------------------------------------ changes
@@ -269,8 +269,10 @@ class IntakeHandlers:
         self, uow: IntakeUnit, state: ApplicationState, events: list[DomainEvent], meta: Meta, action: str
     ) -> Changed:
         assert state.application_id is not None
-        await uow.applications.append(state.application_id, events, state.version, meta.event_metadata())
-        await _audit(uow, meta, action, state.application_id, {"events": [e.event_name for e in events]})
+        entry = _entry(meta, action, state.application_id, {"events": [e.event_name for e in events]})
+        await uow.applications.append_audited(
+            state.application_id, events, state.version, meta.event_metadata(), entry
+        )
         after = state
         for event in events:
             after = evolve(after, event)
@@ -314,12 +316,6 @@ class IntakeHandlers:
         return rows
 
 
-async def _audit(
-    uow: IntakeUnit, meta: Meta, action: str, application_id: str, details: Mapping[str, object]
-) -> None:
-    """The audit record of a command, in the command's transaction."""
-    await uow.audit.append(_entry(meta, action, application_id, details))
-
-
 def _entry(meta: Meta, action: str, application_id: str, details: Mapping[str, object]) -> AuditEntry:
+    """The audit record of a command on an application (written with its events)."""
     return AuditEntry.by(meta.actor, action, f"application/{application_id}", details, meta.correlation_id)
