@@ -78,17 +78,17 @@ def statements(schema: str) -> Statements:
     )
     append = f"WITH {append_head} {append_insert}"
     # The same append and the action's audit record in one round trip ($8.. audit_append's
-    # arguments, `shared.audit.log`): the record is offered only if the events went in (otherwise
-    # its sequence number goes as NULL, and audit_append inserts nothing and answers the chain's
-    # head). One row: the stream's version after the append (NULL: nothing appended) and, where
-    # the record was not inserted, the chain's head.
+    # arguments, `shared.audit.log`): audit_append runs only if the events went in (a one-time
+    # filter on the appended rows gates it: a refused append neither records nor waits for the
+    # chain's lock). One row: the stream's version after the append (NULL: nothing appended) and,
+    # where audit_append ran but did not insert (the chain's head had moved), that head.
     append_audited = (
         f"WITH {append_head}, appended AS ({append_insert})"
         " SELECT (SELECT max(version) FROM appended) AS version,"
         " a.head_seq, a.head_hash, a.head_recorded_at"
-        f" FROM (SELECT 1) AS one LEFT JOIN {schema}.audit_append($8,"
-        " CASE WHEN EXISTS (SELECT 1 FROM appended) THEN $9::bigint END,"
-        " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) AS a ON true"
+        f" FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT * FROM {schema}.audit_append("
+        "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+        " WHERE EXISTS (SELECT 1 FROM appended)) AS a ON true"
     )
     # Many streams at their current versions: $1/$2 one entry per distinct stream (its event count),
     # $3.. one per event with its place within its stream and its stream's count. A stream a newer

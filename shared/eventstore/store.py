@@ -69,9 +69,10 @@ class EventStore:
         expected_version: int | None,
         audit_args: Sequence[Any],
     ) -> tuple[AppendResult, asyncpg.Record]:
-        """`append`, and in the same statement `audit_append(*audit_args)` if the events went in
-        (`shared.audit.log.AuditLog`: the caller settles the record with the answer). The row
-        answered has the chain's head where the record was not inserted (`head_seq` NULL: it was)."""
+        """`append`, and in the same statement `audit_append(*audit_args)` only if the events went
+        in (`shared.audit.log.AuditLog`: the caller settles the record with the answer, `head_seq`
+        NULL: inserted, else the chain's moved head). Nothing appended: nothing recorded, and the
+        refusal raises or answers the no-op as `append` does."""
         if not events:
             raise ValueError("an audited append needs events")
         if not conn.is_in_transaction():  # the action and its record commit together or not at all

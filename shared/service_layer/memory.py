@@ -70,6 +70,8 @@ class InMemoryUnitOfWork:
     async def append_audited(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
     ) -> AppendResult:
+        if not events:  # as the PostgreSQL unit
+            raise ValueError("an audited append needs events")
         result = await self.events.append(stream_id, events, expected_version)
         await self.audit.append(entry)
         return result

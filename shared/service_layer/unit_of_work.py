@@ -197,11 +197,15 @@ class PgUnitOfWork:
     async def append_audited(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None, entry: AuditEntry
     ) -> AppendResult:
-        """The events and the action's audit record in one statement (`EventStore.append_audited`);
-        a refusal raises as `events.append` does, having recorded nothing."""
+        """The events and the action's audit record in one statement (`EventStore.append_audited`).
+        A refusal raises as `events.append` does, having recorded nothing; events stored already
+        (a repeat) are a no-op whose action is recorded all the same, as an append then an audit."""
         attempt = self._audit_log.attempt(entry)
         result, head = await self._store.append_audited(
             self.conn, stream_id, events, expected_version, attempt.args
         )
-        await self._audit_log.settle(self.conn, attempt, head)
+        if result.appended:
+            await self._audit_log.settle(self.conn, attempt, head)
+        else:
+            await self._audit_log.append(self.conn, entry)
         return result

@@ -4,6 +4,7 @@ followed by an audit append."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -84,6 +85,21 @@ async def test_a_refused_append_records_nothing_and_leaves_the_transaction_usabl
         assert await _records(conn, schema, "case/3") == []
         assert len(await _records(conn, schema, "case/3-after")) == 1
         assert len(await EventStore(schema).load(conn, "case-3")) == 1
+
+
+async def test_a_refused_append_does_not_wait_for_the_offices_audit_chain(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """audit_append runs only when the events went in: a refusal neither records nor queues for
+    the chain another transaction of the office holds."""
+    async with PgUnitOfWork(pool, schema) as uow:
+        await uow.events.append("case-6", [_event()], 0)
+    async with pool.acquire() as holder, holder.transaction():
+        await AuditLog(schema).append(holder, _entry("case/held"))  # the office's chain is locked
+        async with PgUnitOfWork(pool, schema) as uow:
+            refused = uow.append_audited("case-6", [_event()], 0, _entry("case/6"))
+            with pytest.raises(ConcurrencyConflict):
+                await asyncio.wait_for(refused, 5.0)
 
 
 async def test_events_stored_already_are_a_no_op_that_is_still_audited(
