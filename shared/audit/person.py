@@ -3,10 +3,12 @@
 A record names the person in one of two ways. A read made by the ИИН (intake's lookup) or of a
 record that holds it (a complaint's complainant) carries the ИИН's keyed pseudonym in its details
 (`shared.audit.pseudonyms`). A read or action on one of their applications names the application
-in its subject (`application/<id>`; the decision service writes `application:<id>`): the
-decision and notification services keep no ИИН at all, so those applications are found where
-the ИИН is kept - every audited schema's `applications` table with an `applicant_iin` column
-(intake's status view) - when the export runs.
+in its subject (`application/<id>`; the decision service writes `application:<id>`), and one on a
+complaint about those applications names the complaint (`complaint/<id>`): the decision and
+notification services keep no ИИН at all, so those applications are found where the ИИН is kept -
+every audited schema's `applications` table with an `applicant_iin` column (intake's status view),
+and, for what its projector has not reached yet, that schema's events since its least advanced
+projection checkpoint - and the complaints in every `complaints` table with an `application_id`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncpg
 
 from shared.audit.keys import AuditKey
 from shared.audit.pseudonyms import iin_pseudonyms
+from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.db.identifiers import checked_identifier
 
 APPLICATION_SUBJECTS = ("application/{}", "application:{}")
@@ -29,28 +32,85 @@ class PersonMarks:
     pseudonyms: frozenset[str]
     """The ИИН's pseudonym under each audit key (a string value of a record's details)."""
     subjects: frozenset[str]
-    """The subjects of actions on the person's applications."""
+    """The subjects of actions on the person's applications and on complaints about them."""
+    applicant_indexes: tuple[str, ...] = ()
+    """The schemas the applications were looked up in (none: only the pseudonyms mark records)."""
 
 
-async def applicant_index_schemas(conn: asyncpg.Connection, schemas: Sequence[str]) -> list[str]:
-    """Those of `schemas` that keep applications by applicant ИИН (intake's status view)."""
+async def _schemas_with(
+    conn: asyncpg.Connection, schemas: Sequence[str], table: str, column: str
+) -> list[str]:
     rows = await conn.fetch(
         "SELECT table_schema FROM information_schema.columns WHERE table_schema = ANY($1::text[])"
-        " AND table_name = 'applications' AND column_name = 'applicant_iin' ORDER BY 1",
+        " AND table_name = $2 AND column_name = $3 ORDER BY 1",
         list(schemas),
+        table,
+        column,
     )
     return [row["table_schema"] for row in rows]
 
 
+async def applicant_index_schemas(conn: asyncpg.Connection, schemas: Sequence[str]) -> list[str]:
+    """Those of `schemas` that keep applications by applicant ИИН (intake's status view)."""
+    return await _schemas_with(conn, schemas, "applications", "applicant_iin")
+
+
+_SUBMISSIONS = [ApplicationSubmitted.event_name, ApplicationRejectedAtIntake.event_name]
+
+
 async def applications_of(conn: asyncpg.Connection, schemas: Sequence[str], iin: str) -> list[str]:
-    """The ids of the applications `iin` made, in every applicant index among `schemas`."""
+    """The ids of the applications `iin` made, in every applicant index among `schemas` and in
+    those schemas' submissions its projector has not reached yet."""
     found: set[str] = set()
     for schema in await applicant_index_schemas(conn, schemas):
-        rows = await conn.fetch(
-            f"SELECT application_id::text AS id FROM {checked_identifier(schema)}.applications"
-            " WHERE applicant_iin = $1",
-            iin,
-        )
+        try:
+            found.update(await _applications_in(conn, checked_identifier(schema), iin))
+        except _GONE:  # dropped since it was listed (a test's schema, a replay's target)
+            continue
+    return sorted(found)
+
+
+_GONE = (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError)
+
+
+async def _applications_in(conn: asyncpg.Connection, name: str, iin: str) -> set[str]:
+    """`applications_of` in one intake schema: its status view, then its log since the least
+    advanced projection checkpoint (the commit-order index; all of it if no projector ran)."""
+    rows = await conn.fetch(
+        f"SELECT application_id::text AS id FROM {name}.applications WHERE applicant_iin = $1", iin
+    )
+    found = {row["id"] for row in rows}
+    since = await conn.fetchrow(
+        f"SELECT txid::text AS txid, position FROM {name}.projection_checkpoints"
+        " ORDER BY txid, position LIMIT 1"
+    )
+    rows = await conn.fetch(
+        f"SELECT e.data->>'application_id' AS id FROM {name}.events e"
+        " WHERE (e.txid, e.position) > ($3::text::xid8, $4::bigint) AND e.event_type = ANY($2::text[])"
+        " AND (e.data->'applicant'->>'iin' = $1 OR e.data->>'applicant_iin' = $1)",
+        iin,
+        _SUBMISSIONS,
+        since["txid"] if since else "0",
+        since["position"] if since else 0,
+    )
+    found.update(row["id"] for row in rows if row["id"])
+    return found
+
+
+async def complaints_about(
+    conn: asyncpg.Connection, schemas: Sequence[str], applications: Sequence[str]
+) -> list[str]:
+    """The ids of the complaints about `applications` in every complaints table among `schemas`."""
+    found: set[str] = set()
+    for schema in await _schemas_with(conn, schemas, "complaints", "application_id"):
+        try:
+            rows = await conn.fetch(
+                f"SELECT complaint_id::text AS id FROM {checked_identifier(schema)}.complaints"
+                " WHERE application_id = ANY($1::text[])",
+                list(applications),
+            )
+        except _GONE:
+            continue
         found.update(row["id"] for row in rows)
     return sorted(found)
 
@@ -63,6 +123,8 @@ async def person_marks(
     conn: asyncpg.Connection, schemas: Sequence[str], keys: Iterable[AuditKey], iin: str
 ) -> PersonMarks:
     """What marks a record of `schemas` as the person's (`iin`)."""
-    return PersonMarks(
-        iin_pseudonyms(keys, iin), application_subjects(await applications_of(conn, schemas, iin))
-    )
+    applications = await applications_of(conn, schemas, iin)
+    complaints = await complaints_about(conn, schemas, applications) if applications else []
+    subjects = application_subjects(applications) | {f"complaint/{c}" for c in complaints}
+    indexes = tuple(await applicant_index_schemas(conn, schemas))
+    return PersonMarks(iin_pseudonyms(keys, iin), frozenset(subjects), indexes)

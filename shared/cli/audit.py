@@ -216,7 +216,14 @@ async def _export(
     try:
         every = await audited_schemas(conn)
         if iin is not None:
-            where = dataclasses.replace(where, person=await person_marks(conn, every, keys, iin))
+            person = await person_marks(conn, every, keys, iin)
+            if not person.applicant_indexes:
+                print(
+                    "audit: no applicant index (intake's status view) is visible to this login: only"
+                    " records holding the person's pseudonym are exported, not those of their applications",
+                    file=sys.stderr,
+                )
+            where = dataclasses.replace(where, person=person)
         async for row in exported_rows(conn, schemas or every, where):
             writer.write(row)
             written += 1

@@ -1,7 +1,8 @@
 """`qyzmet audit export --iin` across services: besides the reads made by the ИИН (its pseudonym
 in the record), every record of an action on the person's applications - the decision service's
 reads of the case (`application:<id>`), intake's own commands (`application/<id>`) - found through
-intake's status view, although the decision service keeps no ИИН."""
+intake's status view (and its log, for what the projector has not reached), although the decision
+service keeps no ИИН - and the records of complaints about those applications."""
 
 from __future__ import annotations
 
@@ -59,13 +60,28 @@ async def test_export_by_iin_finds_the_reads_of_the_persons_cases_in_another_ser
     others = await service.handle(SubmitApplication.model_validate(other_body), clerk)
     while await ApplicationProjector(pool, intake_schema).run_once():  # intake's status view
         pass
-    decision = "td_person_export"  # the decision service's schema: reads of the cases, no ИИН
+    # submitted after the projector's last batch: not in the status view yet, found in the log
+    late = await service.handle(SubmitApplication.model_validate(unemployed_registration()), clerk)
+    decision = "td_person_export"  # another service's schema: reads of the cases, no ИИН
     async with admin_pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {decision} CASCADE")
         await apply_migrations(conn, decision)
         log = AuditLog(decision, KEY)
         await log.append(conn, case_read(mine.event.application_id, "reader-of-mine"))
+        await log.append(conn, case_read(late.event.application_id, "reader-of-late"))
         await log.append(conn, case_read(others.event.application_id, "reader-of-others"))
+        # a complaint about the person's application, as the complaints service keeps it
+        await conn.execute(f"CREATE TABLE {decision}.complaints (complaint_id text, application_id text)")
+        await conn.execute(
+            f"INSERT INTO {decision}.complaints VALUES ('c-mine', $1), ('c-other', $2)",
+            mine.event.application_id,
+            others.event.application_id,
+        )
+        for complaint in ("c-mine", "c-other"):
+            await log.append(conn, AuditEntry(
+                actor="reviewer-1", role="reviewer", office=DEPT, action="complaint.resolve",
+                subject=f"complaint/{complaint}",
+            ))  # fmt: skip
     end = datetime.now(UTC) + timedelta(seconds=1)
     try:
         argv = ["audit", "export", "--from", start.isoformat(), "--to", end.isoformat()]
@@ -80,6 +96,9 @@ async def test_export_by_iin_finds_the_reads_of_the_persons_cases_in_another_ser
     found = {(r["schema"], r["action"], r["subject"]) for r in rows}
     assert found == {
         (intake_schema, "application.submit", f"application/{mine.event.application_id}"),
+        (intake_schema, "application.submit", f"application/{late.event.application_id}"),
         (decision, "personal_data.read", f"application:{mine.event.application_id}"),
+        (decision, "personal_data.read", f"application:{late.event.application_id}"),
+        (decision, "complaint.resolve", "complaint/c-mine"),
     }
     assert APPLICANT_IIN not in out + err

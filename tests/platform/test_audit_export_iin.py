@@ -68,6 +68,31 @@ async def test_export_by_iin_finds_that_persons_reads_under_every_key_and_no_one
     assert [json.loads(line)["actor"] for line in capsys.readouterr().out.splitlines()] == ["after-rotation"]
 
 
+async def test_export_by_iin_says_when_no_applicant_index_is_visible(
+    pool: asyncpg.Pool,
+    schema: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without intake's status view (another database, or a login that cannot see it) the records of
+    the person's applications cannot be found: the export says so instead of passing it over."""
+    from shared.audit import person
+
+    async def none_visible(conn: asyncpg.Connection, schemas: object) -> list[str]:
+        return []
+
+    monkeypatch.setattr(person, "applicant_index_schemas", none_visible)
+    monkeypatch.setenv("QYZMET_AUDIT_KEY", KEY.secret.decode())
+    monkeypatch.setenv("QYZMET_DATA_DIR", str(tmp_path))
+    now = datetime.now(UTC)
+    argv = ["audit", "export", "--from", (now - timedelta(minutes=1)).isoformat()]
+    argv += ["--to", (now + timedelta(minutes=1)).isoformat(), "--schema", schema, "--iin", PERSON]
+    assert await asyncio.to_thread(main, argv) == 0
+    out, err = capsys.readouterr()
+    assert "no applicant index" in err and PERSON not in out + err
+
+
 def test_export_refuses_a_malformed_iin_without_echoing_it(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["audit", "export", "--from", "2026-01-01", "--to", "2026-01-02", "--iin", "12345x"])
