@@ -4,12 +4,12 @@ decisions.v1), next to a raw aiokafka consume-and-insert of the same events in t
 
 The figure against the target is the issue's measure, Kafka in -> `DecisionMade` stored (the
 raw side, too, ends when its rows are stored): the clock stops when the store holds every
-decision (looked at every 5 ms on a connection of its own). The relay runs in the worker's
-process all along, so its CPU is in the figure; the time until the relay had every decision
-acknowledged by the broker (its checkpoint past the last event) is reported beside it
-(`value_published`, `ratio_published`). decisions.v1 is read only after the window (every
-decision must be there): a consumer in the window would run in the worker's process and take
-its CPU (it took 4-8 % of the process).
+decision (looked at every 5 ms on a connection of its own, by key: see `_all_stored`). The
+relay runs in the worker's process all along, so its CPU is in the figure; the time until the
+relay had every decision acknowledged by the broker (its checkpoint past the last event) is
+reported beside it (`value_published`, `ratio_published`). decisions.v1 is read only after the
+window (every decision must be there): a consumer in the window would run in the worker's
+process and take its CPU (it took 4-8 % of the process).
 
 Each side's clock starts once its consumer may fetch: the raw consumer's after `start()` (it
 needs no group), the worker's once its consumer group gave it the partitions (joining the group
@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from bench.decision_workers import produce
+from bench.decision_workers import produce_placed
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.bootstrap import (
     APPLICATIONS_TOPIC,
@@ -55,56 +55,74 @@ lasts under 0.1 s, and its rate alone moved the ratio by 2x from run to run."""
 
 
 LOOK_S = 0.005
-"""How often the bench looks at the store and at the relay's checkpoint (one short query each)."""
+"""How often the bench looks at the store, and then at the relay's checkpoint."""
 
 
-async def _all_stored(pool: asyncpg.Pool, schema: str) -> float:
-    """When the store holds all EVENTS decisions (perf_counter)."""
-    async with pool.acquire() as conn:
+async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> float:
+    """When the store holds all EVENTS decisions (perf_counter). A partition's records are decided
+    in their order, so it looks (on a connection of its own, not the worker's pool) only at the
+    case of each partition's last application: a probe of `streams` by key, not a count of the
+    events; then it counts them once to be sure."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        streams = [f"case-{aid}" for aid in lasts]
         while True:
-            stored: int = await conn.fetchval(
-                f"SELECT count(*) FROM {schema}.events WHERE event_type = 'decision.made'"
+            decided: int = await conn.fetchval(
+                f"SELECT count(*) FROM {schema}.streams WHERE stream_id = ANY($1::text[]) AND version >= 2",
+                streams,
             )
-            if stored >= EVENTS:
-                return time.perf_counter()
+            if decided == len(streams):
+                at = time.perf_counter()
+                stored: int = await conn.fetchval(
+                    f"SELECT count(*) FROM {schema}.events WHERE event_type = 'decision.made'"
+                )
+                if stored >= EVENTS:
+                    return at
             await asyncio.sleep(LOOK_S)
+    finally:
+        await conn.close()
 
 
-async def _all_published(pool: asyncpg.Pool, schema: str, stored: asyncio.Future[float]) -> float:
+async def _all_published(database_url: str, schema: str, stored: asyncio.Future[float]) -> float:
     """When the relay's checkpoint passed the last event, once all decisions are `stored` (the
     relay moves it when the broker acknowledged what it sent)."""
     await asyncio.shield(stored)
-    async with pool.acquire() as conn:
+    conn = await asyncpg.connect(database_url)
+    try:
         while not await conn.fetchval(
             f"SELECT EXISTS (SELECT FROM {schema}.relay_checkpoints c, (SELECT txid, position"
             f" FROM {schema}.events ORDER BY txid DESC, position DESC LIMIT 1) AS e"
             " WHERE (c.txid, c.position) >= (e.txid, e.position))"
         ):
             await asyncio.sleep(LOOK_S)
-    return time.perf_counter()
+        return time.perf_counter()
+    finally:
+        await conn.close()
 
 
 async def _decisions_on_topic(bootstrap: str, topic: str) -> int:
-    """The DecisionMade on `topic`, read once the window closed (a consumer in the window would
-    take the worker's CPU: this process runs it)."""
+    """The distinct DecisionMade on `topic`, read once the window closed (a consumer in the
+    window would take the worker's CPU: this process runs it)."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
-    made, deadline = 0, time.perf_counter() + 60
+    made: set[bytes] = set()
+    deadline = time.perf_counter() + 60
     try:
-        while made < EVENTS and time.perf_counter() < deadline:
+        while len(made) < EVENTS and time.perf_counter() < deadline:
             for records in (await consumer.getmany(timeout_ms=200)).values():
-                made += sum(
-                    1 for r in records if dict(r.headers).get("ce_type") == b"kz.qyzmet.decision.made.v1"
-                )
+                for record in records:
+                    headers = dict(record.headers)
+                    if headers.get("ce_type") == b"kz.qyzmet.decision.made.v1":
+                        made.add(headers["ce_id"])
     finally:
         await consumer.stop()
-    return made
+    return len(made)
 
 
 async def _pipeline(
-    pool: asyncpg.Pool, schema: str, bootstrap: str, prefix: str
+    pool: asyncpg.Pool, database_url: str, schema: str, bootstrap: str, prefix: str, lasts: list[str]
 ) -> tuple[float, float, float]:
     """Decisions a second from the worker's partition assignment until all were stored, until
     all were published on decisions.v1, and from the worker's start until all were published."""
@@ -126,8 +144,8 @@ async def _pipeline(
             assigned=assigned,
         )
     )
-    stored = asyncio.create_task(_all_stored(pool, schema))
-    published = asyncio.create_task(_all_published(pool, schema, stored))
+    stored = asyncio.create_task(_all_stored(database_url, schema, lasts))
+    published = asyncio.create_task(_all_published(database_url, schema, stored))
     try:
         await asyncio.wait_for(assigned.wait(), 60)
         started = time.perf_counter()
@@ -184,7 +202,7 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> f
 
 
 async def _round(
-    pool: asyncpg.Pool, bootstrap_servers: str, raw_first: bool
+    pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, raw_first: bool
 ) -> tuple[float, float, float, float]:
     """One side by side on fresh topics and a fresh schema: (raw, pipeline to stored, to
     published, to published with the worker's start)."""
@@ -198,9 +216,12 @@ async def _round(
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn, schema, *MIGRATIONS)
-        await produce(bootstrap_servers, topics[0], EVENTS)
+        placed = await produce_placed(bootstrap_servers, topics[0], EVENTS)
+        lasts = list({partition: aid for aid, partition in placed}.values())  # each partition's last
         raw = await _raw(pool, schema, bootstrap_servers, topics[0]) if raw_first else 0.0
-        pipeline, published, with_start = await _pipeline(pool, schema, bootstrap_servers, prefix)
+        pipeline, published, with_start = await _pipeline(
+            pool, database_url, schema, bootstrap_servers, prefix, lasts
+        )
         if not raw_first:
             raw = await _raw(pool, schema, bootstrap_servers, topics[0])
         return raw, pipeline, published, with_start
@@ -212,7 +233,9 @@ async def _round(
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     pool = await create_pool(database_url, min_size=2, max_size=8)
     try:
-        rounds = [await _round(pool, bootstrap_servers, raw_first=i % 2 == 0) for i in range(ROUNDS)]
+        rounds = [
+            await _round(pool, database_url, bootstrap_servers, raw_first=i % 2 == 0) for i in range(ROUNDS)
+        ]
     finally:
         await pool.close()
     raw = statistics.median(r[0] for r in rounds)

@@ -58,6 +58,11 @@ def application(i: int) -> ApplicationSubmitted:
 
 async def produce(bootstrap: str, topic: str, count: int) -> list[str]:
     """`count` ApplicationSubmitted on `topic`, keyed by application id; their ids."""
+    return [aid for aid, _ in await produce_placed(bootstrap, topic, count)]
+
+
+async def produce_placed(bootstrap: str, topic: str, count: int) -> list[tuple[str, int]]:
+    """`produce`, each id with the partition it went to, in the order of each partition."""
     producer = make_producer(bootstrap)
     await producer.start()
     ids = []
@@ -81,10 +86,13 @@ async def produce(bootstrap: str, topic: str, count: int) -> list[str]:
                     headers=envelope.to_headers(),
                 )
             )
-        await asyncio.gather(*futures)
+        placed = await asyncio.gather(*futures)
     finally:
         await producer.stop()
-    return ids
+    return [
+        (aid, meta.partition)
+        for aid, meta in sorted(zip(ids, placed, strict=True), key=lambda p: (p[1].partition, p[1].offset))
+    ]
 
 
 async def decided(conn: asyncpg.Connection, schema: str = "decision") -> dict[str, int]:
