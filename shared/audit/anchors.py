@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from shared.audit.chain_macs import ChainMacs
 
 RECORD_KIND = "audit.record"
 ANCHOR_KIND = "audit.anchor"
@@ -57,37 +59,12 @@ class PublishedRecord:
         )  # fmt: skip
 
 
-@dataclass
-class ChainMacs:
-    """The MACs audit.v1 holds of one chain's records, by seq: one string per record (a second,
-    differing MAC for a seq is kept apart: it proves a rewrite), nothing else of the record."""
-
-    by_seq: dict[int, str] = field(default_factory=dict)
-    others: dict[int, set[str]] = field(default_factory=dict)
-
-    def add(self, seq: int, mac: str) -> None:
-        if self.by_seq.setdefault(seq, mac) != mac:
-            self.others.setdefault(seq, set()).add(mac)
-
-    def hashes(self, seq: int) -> set[str]:
-        mac = self.by_seq.get(seq)
-        return set() if mac is None else {mac, *self.others.get(seq, ())}
-
-    @property
-    def first(self) -> int:
-        return min(self.by_seq, default=0)
-
-    @property
-    def last(self) -> int:
-        return max(self.by_seq, default=0)
-
-    @classmethod
-    def of(cls, records: Iterable[PublishedRecord]) -> dict[tuple[str, str], ChainMacs]:
-        """(schema, chain) -> the MACs of `records`."""
-        out: dict[tuple[str, str], ChainMacs] = {}
-        for record in records:
-            out.setdefault((record.schema, record.chain), cls()).add(record.seq, record.hash)
-        return out
+def chain_macs_of(records: Iterable[PublishedRecord]) -> dict[tuple[str, str], ChainMacs]:
+    """(schema, chain) -> the MACs of `records`."""
+    out: dict[tuple[str, str], ChainMacs] = {}
+    for record in records:
+        out.setdefault((record.schema, record.chain), ChainMacs()).add(record.seq, record.hash)
+    return out
 
 
 def anchors_in(messages: Iterable[dict[str, Any]]) -> Iterator[Anchor]:

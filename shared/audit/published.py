@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 
-from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor, ChainMacs
+from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
+from shared.audit.chain_macs import ChainMacs
 from shared.audit.relay import KIND_HEADER
 
 
@@ -26,7 +27,7 @@ class Published:
 
     @property
     def record_count(self) -> int:
-        return sum(len(macs.by_seq) for macs in self.records.values())
+        return sum(macs.count for macs in self.records.values())
 
     def add(self, kind: bytes | None, value: bytes) -> None:
         if kind == ANCHOR_KIND.encode():

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from shared.audit.anchors import Anchor, ChainMacs, PublishedRecord
+from shared.audit.anchors import Anchor, PublishedRecord, chain_macs_of
+from shared.audit.chain_macs import ChainMacs
 from shared.audit.keyring import AuditKeyRing, as_ring, key_id_of
 from shared.audit.keys import AuditKey
 from shared.audit.log import AuditLog
@@ -240,7 +241,7 @@ async def verify_schema(
         sent = published
     elif published is not None:
         sent = {
-            chain: macs for (owner, chain), macs in ChainMacs.of(published).items() if owner == log.schema
+            chain: macs for (owner, chain), macs in chain_macs_of(published).items() if owner == log.schema
         }
     before = datetime.now(UTC) - unpublished_after
     result = VerificationResult()

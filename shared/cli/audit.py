@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from shared.cli import checked_database_url
 
 if TYPE_CHECKING:  # the audit, database and Kafka code loads when a command runs, not for `--help`
-    from shared.audit.anchors import Anchor, ChainMacs
+    from shared.audit.anchors import Anchor
+    from shared.audit.chain_macs import ChainMacs
     from shared.audit.export import ExportFilter, Writer
     from shared.audit.keyring import AuditKeyRing
     from shared.audit.keys import AuditKey

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from shared.audit import AuditLog
-from shared.audit.anchors import ChainMacs
+from shared.audit.chain_macs import ChainMacs
 from shared.audit.published import published_audit
 from shared.cli.audit import EVIDENCE_MISSING_EXIT
 from shared.infra import KafkaHandle
