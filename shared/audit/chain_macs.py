@@ -3,11 +3,13 @@
 `qyzmet audit verify` reads the whole topic and keeps, per chain, the MAC of every published
 record (evidence between anchors). As a dict of strings that cost ~200 bytes a record: a year of a
 busy installation's records (tens of millions) would need gigabytes. A record's MAC is an
-HMAC-SHA256 in hex, so it is kept as its 32 bytes in one array indexed by seq (a chain's seqs are
-dense: 1, 2, 3, ...), with a byte saying whether the slot holds one: 33 bytes a record. What does
-not fit that form - a MAC that is not 64 lowercase hex digits, a seq far beyond the chain's last
-(a forged message must not make the array huge) - is kept as text apart, as is a second, differing
-MAC for a seq (it proves a rewrite).
+HMAC-SHA256 in hex, and a chain's seqs run 1, 2, 3, ..., so a MAC is kept as its 32 bytes in slot
+seq - 1 of one array, with a byte saying whether the slot holds one: 33 bytes a record. The array
+only grows while it stays dense (at most twice the records it holds, plus `_SLACK` slots), so no
+message - a forged one with a huge seq among them - can make it large; what does not fit (such a
+seq, a MAC that is not 64 lowercase hex digits) is kept as text apart, as is a second, differing
+MAC for a seq (it proves a rewrite). A topic whose first records were deleted (it keeps them for
+ever here) would be kept apart, as text: correct, only not compact.
 """
 
 from __future__ import annotations
@@ -15,16 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 _MAC_BYTES = 32
-_FAR = 1 << 20
-"""A seq this far beyond the array's end is kept apart rather than growing the array to reach it."""
+_SLACK = 4096
+"""Slots the array may hold beyond twice its records (records read out of order, small gaps)."""
 
 
 class ChainMacs:
     def __init__(self) -> None:
-        self._base = 0
-        """The seq of slot 0 (0: no slot yet)."""
         self._macs = bytearray()
         self._held = bytearray()
+        """Slot seq - 1: 1 where `_macs` holds that seq's MAC."""
+        self._arrayed = 0
         self._apart: dict[int, str] = {}
         self.others: dict[int, set[str]] = {}
         """Seq -> MACs published for it besides the first one (a rewrite)."""
@@ -47,8 +49,8 @@ class ChainMacs:
         apart = self._apart.get(seq)
         if apart is not None:
             return apart
-        slot = seq - self._base
-        if self._base and 0 <= slot < len(self._held) and self._held[slot]:
+        slot = seq - 1
+        if 0 <= slot < len(self._held) and self._held[slot]:
             return self._macs[slot * _MAC_BYTES : (slot + 1) * _MAC_BYTES].hex()
         return None
 
@@ -59,10 +61,8 @@ class ChainMacs:
     @property
     def first(self) -> int:
         """The lowest seq published (0: none)."""
-        return min(
-            [slot + self._base for slot in (self._held.find(1),) if slot >= 0] + list(self._apart),
-            default=0,
-        )
+        slot = self._held.find(1)
+        return min([*([slot + 1] if slot >= 0 else []), *self._apart], default=0)
 
     @property
     def by_seq(self) -> dict[int, str]:
@@ -72,34 +72,23 @@ class ChainMacs:
     def _items(self) -> Iterator[tuple[int, str]]:
         for slot, held in enumerate(self._held):
             if held:
-                yield self._base + slot, self._macs[slot * _MAC_BYTES : (slot + 1) * _MAC_BYTES].hex()
+                yield slot + 1, self._macs[slot * _MAC_BYTES : (slot + 1) * _MAC_BYTES].hex()
         yield from self._apart.items()
 
     def _store(self, seq: int, mac: str) -> None:
         raw = _digest(mac)
-        if raw is None or seq < 1:
+        slot = seq - 1
+        dense = slot < len(self._held) or slot < 2 * (self._arrayed + 1) + _SLACK
+        if raw is None or slot < 0 or not dense:
             self._apart[seq] = mac
             return
-        if not self._base:
-            self._base = seq
-        if seq < self._base:  # an earlier record read after later ones (another partition's order)
-            if self._base - seq > _FAR:
-                self._apart[seq] = mac
-                return
-            shift = self._base - seq
-            self._macs[0:0] = bytes(shift * _MAC_BYTES)
-            self._held[0:0] = bytes(shift)
-            self._base = seq
-        slot = seq - self._base
         if slot >= len(self._held):
-            if slot - len(self._held) > _FAR:
-                self._apart[seq] = mac
-                return
             grow = slot + 1 - len(self._held)
             self._macs.extend(bytes(grow * _MAC_BYTES))
             self._held.extend(bytes(grow))
         self._macs[slot * _MAC_BYTES : (slot + 1) * _MAC_BYTES] = raw
         self._held[slot] = 1
+        self._arrayed += 1
 
     @property
     def size_bytes(self) -> int:

@@ -7,8 +7,8 @@ in its subject (`application/<id>`; the decision service writes `application:<id
 complaint about those applications names the complaint (`complaint/<id>`): the decision and
 notification services keep no ИИН at all, so those applications are found where the ИИН is kept -
 every audited schema's `applications` table with an `applicant_iin` column (intake's status view),
-and, for what its projector has not reached yet, that schema's events since its least advanced
-projection checkpoint - and the complaints in every `complaints` table with an `application_id`.
+and, for what its projector has not reached yet, that schema's submissions since the view's
+checkpoint - and the complaints in every `complaints` table with an `application_id`.
 """
 
 from __future__ import annotations
@@ -56,45 +56,54 @@ async def applicant_index_schemas(conn: asyncpg.Connection, schemas: Sequence[st
 
 
 _SUBMISSIONS = [ApplicationSubmitted.event_name, ApplicationRejectedAtIntake.event_name]
+STATUS_VIEW_PROJECTION = "intake.applications"
+"""The status view's row in `projection_checkpoints` (intake's `PROJECTION`; a test keeps them equal)."""
+_UNREADABLE = (
+    asyncpg.UndefinedTableError,
+    asyncpg.InvalidSchemaNameError,
+    asyncpg.InsufficientPrivilegeError,
+)
+"""Dropped since it was listed (a test's schema, a replay's target), or not this login's to read."""
 
 
-async def applications_of(conn: asyncpg.Connection, schemas: Sequence[str], iin: str) -> list[str]:
+async def applications_of(
+    conn: asyncpg.Connection, schemas: Sequence[str], iin: str
+) -> tuple[list[str], list[str]]:
     """The ids of the applications `iin` made, in every applicant index among `schemas` and in
-    those schemas' submissions its projector has not reached yet."""
+    those schemas' submissions the status view has not reached yet; and the schemas searched."""
     found: set[str] = set()
+    searched: list[str] = []
     for schema in await applicant_index_schemas(conn, schemas):
+        name = checked_identifier(schema)
         try:
-            found.update(await _applications_in(conn, checked_identifier(schema), iin))
-        except _GONE:  # dropped since it was listed (a test's schema, a replay's target)
+            # the checkpoint before the view: what the view lacks is then in the log after it
+            since = await conn.fetchrow(
+                f"SELECT txid::text AS txid, position FROM {name}.projection_checkpoints"
+                " WHERE projection = $1",
+                STATUS_VIEW_PROJECTION,
+            )
+            rows = await conn.fetch(
+                f"SELECT application_id::text AS id FROM {name}.applications WHERE applicant_iin = $1", iin
+            )
+        except _UNREADABLE:
             continue
-    return sorted(found)
-
-
-_GONE = (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError)
-
-
-async def _applications_in(conn: asyncpg.Connection, name: str, iin: str) -> set[str]:
-    """`applications_of` in one intake schema: its status view, then its log since the least
-    advanced projection checkpoint (the commit-order index; all of it if no projector ran)."""
-    rows = await conn.fetch(
-        f"SELECT application_id::text AS id FROM {name}.applications WHERE applicant_iin = $1", iin
-    )
-    found = {row["id"] for row in rows}
-    since = await conn.fetchrow(
-        f"SELECT txid::text AS txid, position FROM {name}.projection_checkpoints"
-        " ORDER BY txid, position LIMIT 1"
-    )
-    rows = await conn.fetch(
-        f"SELECT e.data->>'application_id' AS id FROM {name}.events e"
-        " WHERE (e.txid, e.position) > ($3::text::xid8, $4::bigint) AND e.event_type = ANY($2::text[])"
-        " AND (e.data->'applicant'->>'iin' = $1 OR e.data->>'applicant_iin' = $1)",
-        iin,
-        _SUBMISSIONS,
-        since["txid"] if since else "0",
-        since["position"] if since else 0,
-    )
-    found.update(row["id"] for row in rows if row["id"])
-    return found
+        searched.append(schema)
+        found.update(row["id"] for row in rows)
+        try:
+            rows = await conn.fetch(
+                f"SELECT e.data->>'application_id' AS id FROM {name}.events e"
+                " WHERE (e.txid, e.position) > ($3::text::xid8, $4::bigint)"
+                " AND e.event_type = ANY($2::text[])"
+                " AND (e.data->'applicant'->>'iin' = $1 OR e.data->>'applicant_iin' = $1)",
+                iin,
+                _SUBMISSIONS,
+                since["txid"] if since else "0",
+                since["position"] if since else 0,
+            )
+        except _UNREADABLE:
+            continue
+        found.update(row["id"] for row in rows if row["id"])
+    return sorted(found), searched
 
 
 async def complaints_about(
@@ -109,7 +118,7 @@ async def complaints_about(
                 " WHERE application_id = ANY($1::text[])",
                 list(applications),
             )
-        except _GONE:
+        except _UNREADABLE:
             continue
         found.update(row["id"] for row in rows)
     return sorted(found)
@@ -123,8 +132,7 @@ async def person_marks(
     conn: asyncpg.Connection, schemas: Sequence[str], keys: Iterable[AuditKey], iin: str
 ) -> PersonMarks:
     """What marks a record of `schemas` as the person's (`iin`)."""
-    applications = await applications_of(conn, schemas, iin)
+    applications, searched = await applications_of(conn, schemas, iin)
     complaints = await complaints_about(conn, schemas, applications) if applications else []
     subjects = application_subjects(applications) | {f"complaint/{c}" for c in complaints}
-    indexes = tuple(await applicant_index_schemas(conn, schemas))
-    return PersonMarks(iin_pseudonyms(keys, iin), frozenset(subjects), indexes)
+    return PersonMarks(iin_pseudonyms(keys, iin), frozenset(subjects), tuple(searched))

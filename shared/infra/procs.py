@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import signal
 import socket
 import time
@@ -23,22 +24,48 @@ LOCALHOST = "127.0.0.1"
 # --------------------------------------------------------------------------- ports
 
 
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_FLOOR = 10_000
+"""The lowest port handed out (well-known services of this machine sit below it)."""
+
+
+def handout_range() -> range:
+    """The ports to hand to a process that will bind one later: below the kernel's ephemeral
+    range, from which every bind to port 0 (a worker's metrics listener, a test's receiver) and
+    every outgoing connection's source port is drawn. A port chosen inside it could be taken
+    meanwhile: a worker's metrics listener once took the port chosen for the decision API while
+    that API was starting. Empty when the kernel's range cannot be read or leaves no room below."""
+    try:
+        low = int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return range(0)
+    return range(_FLOOR, low) if low > _FLOOR + 1000 else range(0)
+
+
 def free_port(host: str = LOCALHOST) -> int:
-    """Return a TCP port that is free right now (the kernel's ephemeral choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port free right now, for a process that binds it later (`free_ports`)."""
+    return free_ports(1, host)[0]
 
 
 def free_ports(count: int, host: str = LOCALHOST) -> list[int]:
-    """`count` distinct TCP ports free right now: each socket stays bound until all are chosen, so
-    the kernel cannot hand the same port out twice (as separate `free_port` calls may)."""
-    sockets = []
+    """`count` distinct TCP ports free right now, for processes that bind them later: drawn from
+    `handout_range` (the kernel's ephemeral choice where that is empty). Each socket stays bound
+    until all are chosen, so no port is handed out twice."""
+    candidates = handout_range()
+    sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        tries = 0
+        while len(sockets) < count:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((host, 0))
+            port = candidates[secrets.randbelow(len(candidates))] if candidates else 0
+            try:
+                sock.bind((host, port))
+            except OSError:
+                sock.close()
+                tries += 1
+                if tries > 1000:
+                    raise InfraError(f"no free port found in {candidates}") from None
+                continue
             sockets.append(sock)
         return [int(sock.getsockname()[1]) for sock in sockets]
     finally:

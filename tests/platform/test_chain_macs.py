@@ -23,7 +23,7 @@ def test_a_chains_macs_cost_33_bytes_a_record_and_answer_by_seq() -> None:
 
 def test_records_read_out_of_order_and_again_are_kept_once() -> None:
     macs = ChainMacs()
-    for seq in (7, 9, 3, 8, 3, 12):  # another partition's order; 3 read twice; 10 and 11 never
+    for seq in (7, 9, 3, 8, 3, 12):  # out of order; 3 read twice; 10 and 11 never
         macs.add(seq, mac(seq))
     assert macs.by_seq == {seq: mac(seq) for seq in (3, 7, 8, 9, 12)}
     assert (macs.count, macs.first, macs.last) == (5, 3, 12)
@@ -43,11 +43,16 @@ def test_macs_not_in_the_canonical_form_are_kept_as_text() -> None:
     macs.add(2, mac(2).upper())  # would not come back the same from its bytes
     macs.add(3, mac(3))
     assert macs.by_seq == {1: "aa", 2: mac(2).upper(), 3: mac(3)}
-    assert macs.size_bytes == 33  # only seq 3 in the array
+    assert macs.size_bytes == 33 * 3 and macs.by_seq[3] == mac(3)  # slots 1-3; only 3's is held
 
 
-def test_a_forged_far_seq_does_not_grow_the_array() -> None:
+def test_forged_far_seqs_do_not_grow_the_array_whatever_their_number_or_order() -> None:
     macs = ChainMacs()
-    macs.add(1, mac(1))
-    macs.add(10**12, mac(2))
-    assert macs.size_bytes == 33 and macs.hashes(10**12) == {mac(2)} and macs.last == 10**12
+    for n in range(1, 101):  # each far beyond the last, as the first message or after others
+        macs.add(10**12 * n, mac(n, "forged"))
+        macs.add(n, mac(n))
+        macs.add(n * 5_000, mac(n, "beyond"))
+    genuine = 33 * 100
+    assert macs.size_bytes <= 2 * genuine + 33 * 4096  # dense: twice its records at most, plus slack
+    assert macs.hashes(10**12 * 7) == {mac(7, "forged")} and macs.hashes(7) == {mac(7)}
+    assert macs.last == 10**14 and macs.first == 1

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from services.complaints.domain.complaint import ComplaintState, fold, stream_id
-from shared.audit import AuditEntry
 from shared.contracts.event import DomainEvent
 from shared.contracts.topics import STORED_EVENTS
 from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
-from shared.eventstore.ports import EventSession
+from shared.service_layer.streams import DomainStreams
 from shared.service_layer.streams import decode_stored as decode_with
-from shared.service_layer.streams import new_event
-from shared.service_layer.unit_of_work import AuditedAppend
 
 REGISTRY = STORED_EVENTS["complaints"]
 
@@ -35,39 +31,14 @@ def decode_stored(event: StoredEvent) -> DomainEvent:
     return decode_with(REGISTRY, event)
 
 
-class ComplaintStreams:
-    def __init__(self, events: EventSession, audited: AuditedAppend) -> None:
-        self.events = events
-        self.audited = audited
+class ComplaintStreams(DomainStreams):
+    def stream_of(self, aggregate_id: str) -> str:
+        return stream_id(aggregate_id)
 
     async def load(self, complaint_id: str) -> tuple[ComplaintState, list[DomainEvent]]:
         stored = await self.events.load(stream_id(complaint_id))
         decoded = [decode_stored(e) for e in stored]
         return fold(decoded), decoded
-
-    async def append(
-        self,
-        complaint_id: str,
-        events: Sequence[DomainEvent],
-        expected_version: int,
-        metadata: Mapping[str, Any],
-    ) -> None:
-        await self.events.append(
-            stream_id(complaint_id), [new_event(e, metadata) for e in events], expected_version
-        )
-
-    async def append_audited(
-        self,
-        complaint_id: str,
-        events: Sequence[DomainEvent],
-        expected_version: int,
-        metadata: Mapping[str, Any],
-        entry: AuditEntry,
-    ) -> None:
-        """`append` and the command's audit record (in one statement on PostgreSQL)."""
-        await self.audited(
-            stream_id(complaint_id), [new_event(e, metadata) for e in events], expected_version, entry
-        )
 
 
 @dataclass(frozen=True)

@@ -6,23 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from services.intake.domain.application import ApplicationState, fold, stream_id
-from shared.audit import AuditEntry
 from shared.contracts.application_progress import INTAKE_STORED_EVENTS
 from shared.contracts.event import DomainEvent
 from shared.db.counters import RegistrationCounters
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import StoredEvent
-from shared.eventstore.ports import EventSession
+from shared.service_layer.streams import DomainStreams
 from shared.service_layer.streams import decode_stored as decode_with
-from shared.service_layer.streams import new_event
-from shared.service_layer.unit_of_work import AuditedAppend
 
 
 def body_hash(payload: dict[str, Any]) -> str:
@@ -35,40 +31,15 @@ def decode_stored(event: StoredEvent) -> DomainEvent:
     return decode_with(INTAKE_STORED_EVENTS, event)
 
 
-class ApplicationStreams:
+class ApplicationStreams(DomainStreams):
     """Application streams on the event-store port."""
 
-    def __init__(self, events: EventSession, audited: AuditedAppend) -> None:
-        self.events = events
-        self.audited = audited
+    def stream_of(self, aggregate_id: str) -> str:
+        return stream_id(aggregate_id)
 
     async def load(self, application_id: str) -> tuple[ApplicationState, list[StoredEvent]]:
         stored = await self.events.load(stream_id(application_id))
         return fold(decode_stored(e) for e in stored), stored
-
-    async def append(
-        self,
-        application_id: str,
-        events: Sequence[DomainEvent],
-        expected_version: int,
-        metadata: Mapping[str, Any],
-    ) -> None:
-        await self.events.append(
-            stream_id(application_id), [new_event(e, metadata) for e in events], expected_version
-        )
-
-    async def append_audited(
-        self,
-        application_id: str,
-        events: Sequence[DomainEvent],
-        expected_version: int,
-        metadata: Mapping[str, Any],
-        entry: AuditEntry,
-    ) -> None:
-        """`append` and the command's audit record (in one statement on PostgreSQL)."""
-        await self.audited(
-            stream_id(application_id), [new_event(e, metadata) for e in events], expected_version, entry
-        )
 
 
 @dataclass(frozen=True)
