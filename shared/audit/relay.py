@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -27,6 +28,7 @@ from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
 from shared.audit.log import AuditLog, record_of
 from shared.db.identifiers import checked_identifier
 from shared.messaging.kafka import make_producer
+from shared.messaging.relay_errors import needs_new_producer
 from shared.metrics import AUDIT_RELAY_LOCK_WAIT
 
 log = structlog.get_logger(__name__)
@@ -51,10 +53,16 @@ class AuditRelay:
         poll_s: float = 1.0,
         batch: int = 500,
         lock_warn_after_s: float = 120.0,
+        producer_factory: Callable[[], Awaitable[AIOKafkaProducer]] | None = None,
     ) -> None:
+        """`producer_factory`: a fresh producer after a fatal producer error (a broker that lost
+        its idempotence state answers OutOfOrderSequenceNumber to the old one for ever)."""
         self.pool = pool
         self.schema = checked_identifier(schema)
         self.producer = producer
+        self.producer_factory = producer_factory
+        self._owns_producer = False
+        self.renewals = 0
         self.topic = topic
         self.anchor_interval_s = anchor_interval_s
         self.poll_s = poll_s
@@ -66,14 +74,35 @@ class AuditRelay:
         self._warned = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            sent = 0
-            try:
-                sent = await self.run_once()
-            except Exception as exc:  # the database or the broker away: try again after a pause
-                log.warning("audit relay interrupted", schema=self.schema, error=type(exc).__name__)
-            if sent < self.batch:
-                await _sleep(stop, self.poll_s)
+        try:
+            while not stop.is_set():
+                sent = 0
+                try:
+                    sent = await self.run_once()
+                except Exception as exc:  # the database or the broker away: try again after a pause
+                    log.warning("audit relay interrupted", schema=self.schema, error=type(exc).__name__)
+                    if needs_new_producer(exc, self.producer):
+                        await self._renew_producer(exc)
+                if sent < self.batch:
+                    await _sleep(stop, self.poll_s)
+        finally:
+            if self._owns_producer:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.producer.stop(), 5.0)
+
+    async def _renew_producer(self, error: BaseException) -> None:
+        """A fresh producer of its own (the one it was given stays the giver's to stop)."""
+        if self.producer_factory is None:
+            return
+        log.error("audit relay: fatal producer error, starting a fresh producer", schema=self.schema,
+                  error=type(error).__name__)  # fmt: skip
+        old, owned = self.producer, self._owns_producer
+        self.producer = await self.producer_factory()
+        self._owns_producer = True
+        self.renewals += 1
+        if owned:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.stop(), 5.0)
 
     async def run_once(self) -> int:
         """One round, if no other relay of the schema is in one (a row lock for the transaction,

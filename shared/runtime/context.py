@@ -59,9 +59,16 @@ class ServiceContext:
     def audit_relay(self) -> AuditRelay:
         """Publishes the schema's audit records and chain anchors on `audit.v1`."""
         interval = AuditSettings().anchor_interval_s
-        return AuditRelay(
-            self.pool, self.schema, self.producer, self.topic(AUDIT_TOPIC), anchor_interval_s=interval
+        assert self.settings.kafka_bootstrap_servers is not None
+        fresh = producer_factory(
+            self.settings.kafka_bootstrap_servers,
+            idempotent=self.settings.kafka_idempotent_producer,
+            client_id=f"{self.service}-audit-relay",
         )
+        return AuditRelay(
+            self.pool, self.schema, self.producer, self.topic(AUDIT_TOPIC), anchor_interval_s=interval,
+            producer_factory=fresh,
+        )  # fmt: skip
 
 
 def require_infrastructure(settings: PlatformSettings, service: str) -> tuple[str, str]:
