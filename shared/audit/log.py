@@ -77,6 +77,10 @@ class AuditLog:
     def __init__(self, schema: str, key: AuditKey | None = None) -> None:
         self.schema = checked_identifier(schema)
         self._key = key
+        self._append_sql = (
+            f"SELECT head_seq, head_hash, head_recorded_at FROM {self.schema}.audit_append("
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )
 
     @property
     def key(self) -> AuditKey:
@@ -114,13 +118,6 @@ class AuditLog:
             head = await conn.fetchrow(self._append_sql, *attempt.args)
         chain = attempt.record.chain
         raise AuditAppendFailed(f"{self.schema}: the head of audit chain {chain!r} kept moving")
-
-    @property
-    def _append_sql(self) -> str:
-        return (
-            f"SELECT head_seq, head_hash, head_recorded_at FROM {self.schema}.audit_append("
-            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        )
 
     def _attempt(self, entry: AuditEntry, seq: int, prev: str, head_at: datetime | None) -> AuditAttempt:
         key = self.key

@@ -80,8 +80,9 @@ class EventStore:
         args = _append_args(stream_id, events, expected_version)
         try:
             row = await conn.fetchrow(self._sql.append_audited, *args, *audit_args)
-        except asyncpg.UniqueViolationError as exc:  # as in `append`: the transaction is aborted
-            raise ConcurrencyConflict(stream_id, _expected(expected_version), -1) from exc
+        except asyncpg.UniqueViolationError as exc:  # in its transaction: raises as `append` does
+            await self._unique_violation(conn, stream_id, events, expected_version, exc)
+            raise
         assert row is not None
         if row["version"] is not None:
             return AppendResult(stream_id, row["version"], len(events)), row
