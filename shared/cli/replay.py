@@ -2,6 +2,9 @@
 store or (`--source kafka`) from the contract topics from offset 0; `--verify` compares them with
 the live projections key by key (exit 1 on any difference). The live schema is never written.
 
+A large replay from the store folds in several processes (`--workers`, one per core by default),
+each a share of the streams (`shared.replay.partitions`).
+
 `qyzmet replay decisions --verify`: re-evaluate every recorded decision with its recorded inputs
 and the rule edition in force at the time, and list those that would now differ, with why.
 
@@ -13,6 +16,7 @@ imported, and only here.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +28,8 @@ if TYPE_CHECKING:  # the replay engine, database and services' code load when a 
     from shared.settings import PlatformSettings
 
 DECISIONS = "decisions"
+MAX_WORKERS = 8
+"""A replay's processes at most (each holds three connections and its own row cache)."""
 
 
 def known_projections() -> dict[str, ProjectionSpec]:
@@ -55,8 +61,9 @@ async def _run(args: argparse.Namespace, specs: list[ProjectionSpec], settings: 
     from shared.db.pool import create_pool
     from shared.replay.engine import fresh_schema_name, replay_from_kafka, replay_from_store, verify
     from shared.replay.progress import ProgressBar
-    from shared.replay.spec import Selection
+    from shared.replay.spec import Parallel, Selection
 
+    parallel = Parallel(settings.database_url or "", args.workers) if args.workers > 1 else None
     selection = Selection(office=args.office, service=args.service, since=args.since, until=args.until)
     pool = await create_pool(settings.database_url or "", min_size=1, max_size=4)
     differing = 0
@@ -81,7 +88,7 @@ async def _run(args: argparse.Namespace, specs: list[ProjectionSpec], settings: 
                     bar.total = totals[0] if totals else None
                     bar(count)
 
-                result = await replay_from_store(pool, spec, target, selection, progress, totals)
+                result = await replay_from_store(pool, spec, target, selection, progress, totals, parallel)
             bar.close()
             rate = result.events / result.seconds if result.seconds else 0.0
             print(
@@ -175,4 +182,21 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--verify", action="store_true", help="compare with the live projection; exit 1 if any differ"
     )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=min(os.cpu_count() or 1, MAX_WORKERS),
+        help="processes a large replay from the store is split into (default: one per core, at most"
+        f" {MAX_WORKERS}; 1: none)",
+    )
     parser.set_defaults(handler=_replay_command)
+
+
+def _workers(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to {MAX_WORKERS}")
+    return workers

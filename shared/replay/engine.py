@@ -13,7 +13,7 @@ import asyncpg
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import apply_migrations
 from shared.replay.selection import count_events, selected_streams
-from shared.replay.spec import KafkaJob, Progress, ProjectionSpec, ReplayJob, Selection
+from shared.replay.spec import KafkaJob, Parallel, Progress, ProjectionSpec, ReplayJob, Selection
 from shared.replay.verify import TableComparison, compare_table
 
 EVERYTHING = Selection()
@@ -58,9 +58,11 @@ async def replay_from_store(
     selection: Selection = EVERYTHING,
     progress: Progress | None = None,
     total: list[int] | None = None,
+    parallel: Parallel | None = None,
 ) -> ReplayResult:
     """Rebuild `spec` from its live event store into the fresh schema `target`. `total`, if
-    given, receives the number of events to replay before it starts (for a progress bar)."""
+    given, receives the number of events to replay before it starts (for a progress bar);
+    `parallel`: split across processes where the projection can."""
     source = spec.schema()
     async with pool.acquire() as conn:
         await prepare_target(conn, spec, target)
@@ -68,7 +70,7 @@ async def replay_from_store(
         if total is not None:
             total.append(await count_events(conn, source, streams))
     started = time.monotonic()
-    job = ReplayJob(source, target, streams, progress or (lambda _: None))
+    job = ReplayJob(source, target, streams, progress or (lambda _: None), parallel)
     events = await spec.replay(pool, job)
     return ReplayResult(spec.full_name, target, events, time.monotonic() - started, streams)
 

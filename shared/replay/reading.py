@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent, cursor_of
 from shared.eventstore.statements import COLUMNS
 
+if TYPE_CHECKING:
+    from shared.replay.partitions import Partition
+
 _PAGE = (
     "SELECT {columns} FROM {schema}.events e"
     " WHERE (e.txid, e.position) > ($1::text::xid8, $2)"
-    " AND e.txid < (SELECT {schema}.event_horizon()){of_streams}"
+    " AND e.txid < (SELECT {schema}.event_horizon()){of_streams}{until}{partition}"
     " ORDER BY e.txid, e.position LIMIT $3"
 )
 """The store's gap-safe page (`EventStore.read_committed`: below the same horizon, migration 0008),
@@ -24,7 +27,8 @@ of some streams or with other columns.
 Planned here, not in the store's function (which returns whole rows: every payload copied once
 more on the server). On a small table the generic plan of this statement is a scan and a sort; it
 is re-planned when the table's statistics change, and a replay reads in one short-lived process."""
-_OF_STREAMS = " AND e.stream_id = ANY($4::text[])"
+_OF_STREAMS = " AND e.stream_id = ANY(${}::text[])"
+_UNTIL = " AND (e.txid, e.position) <= (${}::text::xid8, ${})"
 
 
 async def read_committed(
@@ -48,14 +52,27 @@ async def read_committed_rows(
     limit: int,
     columns: str,
     streams: Sequence[str] | None = None,
+    until: GlobalCursor | None = None,
+    partition: Partition | None = None,
 ) -> list[asyncpg.Record]:
     """The page `read_committed` reads, as rows of `columns` (a select list over the events
-    table as `e`): what a reader needs of each event, computed by PostgreSQL."""
+    table as `e`): what a reader needs of each event, computed by PostgreSQL. `until`: no event
+    after it; `partition`: the events of its streams only."""
     args: list[Any] = [str(after.txid), after.position, limit]
+    of_streams = until_sql = ""
     if streams is not None:
         args.append(list(streams))
-    of_streams = "" if streams is None else _OF_STREAMS
-    statement = _PAGE.format(columns=columns, schema=store.schema, of_streams=of_streams)
+        of_streams = _OF_STREAMS.format(len(args))
+    if until is not None:
+        args += [str(until.txid), until.position]
+        until_sql = _UNTIL.format(len(args) - 1, len(args))
+    statement = _PAGE.format(
+        columns=columns,
+        schema=store.schema,
+        of_streams=of_streams,
+        until=until_sql,
+        partition="" if partition is None else partition.condition(),
+    )
     rows: list[asyncpg.Record] = await conn.fetch(statement, *args)
     return rows
 
@@ -121,16 +138,23 @@ async def pages_read_ahead(
     streams: Sequence[str] | None = None,
     patience_s: float = 300.0,
     columns: str | None = None,
+    until: GlobalCursor | None = None,
+    partition: Partition | None = None,
 ) -> AsyncGenerator[list[Any], None]:
     """The gap-safe pages `read_all` reads (every one of `expected` events, then anything stored
     since), with the next page read on `conn` while the caller works on the current one: the
     server reads as the caller projects. Pages of `StoredEvent`, or of rows of `columns`
-    (`read_committed_rows`; among them `position` and `txid`, which the next page follows)."""
+    (`read_committed_rows`; among them `position` and `txid`, which the next page follows),
+    up to `until` and of `partition`'s streams if given (rows only)."""
+    if columns is None and (until is not None or partition is not None):
+        raise ValueError("a read up to a cursor or of a partition reads rows of given columns")
 
     def read(after: GlobalCursor) -> asyncio.Future[list[Any]]:
         if columns is None:
             return asyncio.ensure_future(read_committed(conn, store, after, size, streams))
-        return asyncio.ensure_future(read_committed_rows(conn, store, after, size, columns, streams))
+        return asyncio.ensure_future(
+            read_committed_rows(conn, store, after, size, columns, streams, until, partition)
+        )
 
     def last(page: list[Any]) -> GlobalCursor:
         row = page[-1]

@@ -74,6 +74,20 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class Parallel:
+    """How a replay may split: into `workers` processes that connect to `database_url`, if it
+    has at least `min_events` events (below, starting processes costs more than it saves)."""
+
+    database_url: str = field(repr=False)
+    workers: int
+    min_events: int = 200_000
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
+
+
+@dataclass(frozen=True)
 class ReplayJob:
     source: str
     """The live schema whose event store is read."""
@@ -82,6 +96,8 @@ class ReplayJob:
     streams: Sequence[str] | None = None
     """Only these streams (None: all)."""
     progress: Progress = _no_progress
+    parallel: Parallel | None = None
+    """Split across processes (`shared.replay.partitions`) if the projection can; None: one."""
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,13 @@ def test_replay_on_a_database_without_the_service_is_a_clear_error(
         assert cli_main(["replay", "no.such"]) == 2
     finally:
         drop_database(database_url, name)
+
+
+@pytest.mark.parametrize("workers", ["0", "9", "two"])
+def test_replay_refuses_a_number_of_processes_out_of_range(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli_main(["replay", "intake", "--workers", workers])
+    assert refused.value.code == 2
+    assert f"{workers!r} is not a number of processes from 1 to 8" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from operator import itemgetter
 
@@ -31,11 +31,12 @@ from services.intake.adapters.projection import PROJECTION, rows_sql, upsert_sql
 from services.intake.adapters.status_read import fold_columns, folded
 from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row, fold
 from shared.db.identifiers import checked_identifier
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, GlobalCursor
 from shared.replay.bulk import binary_json, indexes_built_after
+from shared.replay.partitions import PartitionJob, Worker, plan, run_in_processes
 from shared.replay.reading import pages_read_ahead
 from shared.replay.selection import count_events
-from shared.replay.spec import Progress
+from shared.replay.spec import Parallel, Progress
 from shared.runtime.heap import automatic_collection_paused
 
 _TABLES = ("applications", "application_history")
@@ -86,27 +87,74 @@ class StatusReplay:
         self._rows = rows_sql(self.target)
 
     async def run(self, pool: asyncpg.Pool, streams: Sequence[str] | None, progress: Progress) -> int:
-        total, last = 0, None
         async with pool.acquire() as reader, pool.acquire() as writer, pool.acquire() as lookup:
-            if await writer.fetchval(f"SELECT EXISTS (SELECT FROM {self.target}.applications)"):
-                raise TargetNotFresh(f"{self.target}.applications is not empty")
+            await self._refuse_unless_fresh(writer)
             expected = await count_events(reader, self.store.schema, streams)
-            try:
-                async with indexes_built_after(writer, self.target, _TABLES, keep=_KEPT), binary_json(writer):
-                    pages = pages_read_ahead(
-                        reader, self.store, self.page, expected, streams, columns=fold_columns()
-                    )
-                    with automatic_collection_paused():
-                        async with aclosing(pages):
-                            async for events in pages:
-                                await self._fold(writer, lookup, events)
-                                total, last = total + len(events), events[-1]
-                                progress(len(events))
-                    await self._finish(writer, last)
-            finally:
-                if self._writing is not None and not self._writing.done():
-                    self._writing.cancel()
-                    await asyncio.wait([self._writing])
+            pages = pages_read_ahead(reader, self.store, self.page, expected, streams, columns=fold_columns())
+            async with indexes_built_after(writer, self.target, _TABLES, keep=_KEPT):
+                return await self._replay(writer, lookup, pages, progress, checkpoint=True)
+
+    async def run_split(
+        self,
+        pool: asyncpg.Pool,
+        streams: Sequence[str] | None,
+        progress: Progress,
+        parallel: Parallel,
+        worker: Worker,
+    ) -> int:
+        """`run`, split into `parallel.workers` processes (`shared.replay.partitions`) each
+        running `worker` (which calls `run_partition`) on its partition, if the store has
+        `parallel.min_events` events or more; the checkpoint after the last event they all read."""
+        async with pool.acquire() as conn:
+            await self._refuse_unless_fresh(conn)
+            planned = await plan(conn, self.store.schema, streams, parallel)
+            if planned.until is not None and planned.enough:
+                jobs = planned.jobs(parallel, self.store.schema, self.target, streams)
+                async with indexes_built_after(conn, self.target, _TABLES, keep=_KEPT):
+                    replayed = await run_in_processes(worker, jobs, progress)
+                await self._checkpoint(conn, planned.until)
+                return sum(replayed)
+        return await self.run(pool, streams, progress)
+
+    async def run_partition(self, pool: asyncpg.Pool, job: PartitionJob, progress: Progress) -> int:
+        """One partition of `run_split`, in its own process: its rows and history (no checkpoint,
+        the target's indexes dropped and built again by the caller)."""
+        async with pool.acquire() as reader, pool.acquire() as writer, pool.acquire() as lookup:
+            pages = pages_read_ahead(
+                reader, self.store, self.page, 0, job.streams, columns=fold_columns(),
+                until=job.until, partition=job.partition,
+            )  # fmt: skip
+            return await self._replay(writer, lookup, pages, progress, checkpoint=False)
+
+    async def _refuse_unless_fresh(self, conn: asyncpg.Connection) -> None:
+        if await conn.fetchval(f"SELECT EXISTS (SELECT FROM {self.target}.applications)"):
+            raise TargetNotFresh(f"{self.target}.applications is not empty")
+
+    async def _replay(
+        self,
+        writer: asyncpg.Connection,
+        lookup: asyncpg.Connection,
+        pages: AsyncGenerator[list[asyncpg.Record], None],
+        progress: Progress,
+        *,
+        checkpoint: bool,
+    ) -> int:
+        """Fold `pages` and write what they make; the checkpoint after the last event if asked."""
+        total, last = 0, None
+        try:
+            async with binary_json(writer):
+                with automatic_collection_paused():
+                    async with aclosing(pages):
+                        async for events in pages:
+                            await self._fold(writer, lookup, events)
+                            total, last = total + len(events), events[-1]
+                            progress(len(events))
+                at = GlobalCursor() if last is None else GlobalCursor(last["txid"], last["position"])
+                await self._finish(writer, at if checkpoint else None)
+        finally:
+            if self._writing is not None and not self._writing.done():
+                self._writing.cancel()
+                await asyncio.wait([self._writing])
         return total
 
     async def _fold(
@@ -179,20 +227,24 @@ class StatusReplay:
                 "application_history", schema_name=self.target, columns=HISTORY_COLUMNS, records=history
             )
 
-    async def _finish(self, writer: asyncpg.Connection, last: asyncpg.Record | None) -> None:
-        """The rows still held and the history, and the checkpoint after `last`, in one transaction."""
+    async def _finish(self, writer: asyncpg.Connection, checkpoint: GlobalCursor | None) -> None:
+        """The rows still held and the history, and the `checkpoint` if given, in one transaction."""
         if self._writing is not None:
             await self._writing
         self._leaving.update((app, row) for app, row in self._cache.items() if row is not None)
         self._cache.clear()
         async with writer.transaction():
             await self._write(writer, self._leaving, self._history)
-            await writer.execute(
-                f"INSERT INTO {self.target}.projection_checkpoints (projection, txid, position)"
-                " VALUES ($1, $2::text::xid8, $3) ON CONFLICT (projection) DO UPDATE"
-                " SET txid = excluded.txid, position = excluded.position, updated_at = now()",
-                PROJECTION,
-                str(0 if last is None else last["txid"]),
-                0 if last is None else last["position"],
-            )
+            if checkpoint is not None:
+                await self._checkpoint(writer, checkpoint)
         self._leaving, self._history, self._unwritten = {}, [], {}
+
+    async def _checkpoint(self, conn: asyncpg.Connection, at: GlobalCursor) -> None:
+        await conn.execute(
+            f"INSERT INTO {self.target}.projection_checkpoints (projection, txid, position)"
+            " VALUES ($1, $2::text::xid8, $3) ON CONFLICT (projection) DO UPDATE"
+            " SET txid = excluded.txid, position = excluded.position, updated_at = now()",
+            PROJECTION,
+            str(at.txid),
+            at.position,
+        )

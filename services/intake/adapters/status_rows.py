@@ -16,7 +16,7 @@ are kept whether or not it moved the status.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -214,47 +214,55 @@ def _progress(
     """A case step recorded at `occurred_at`: the status moves as `domain/status.py` says; the
     step's facts (executor, inspection date, decision, new due date) are kept whether or not it
     moved the status."""
-    current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
-    _set_status(row, version, recorded_at, next_status(current, data["step"], occurred_at))
-    entry = _keyed_entry(data, occurred_at)
-    if entry is not None:
-        column, key, value = entry
-        merged = dict(row[column])
-        merged[key] = {**merged.get(key, {}), **value}
-        row[column] = merged
-    row.update(_facts(data))
-
-
-def _facts(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Columns a step sets besides the status."""
     step = data["step"]
-    if step == "executor_assigned":
-        return {"executor": data.get("executor")}
-    if step == "inspection_scheduled":
-        return {"inspection_date": _day(data.get("inspection_date"))}
-    if step == "decision_made":
-        return {
-            "decision_outcome": data.get("outcome"),
-            "decided_at": _time(data.get("decided_at")),
-            "decision_grounds": [{"id": g["id"], "text": g["text"]} for g in data.get("grounds") or ()],
-            "decision_event_id": data["source_event_id"],
-        }
-    if step == "term_extended":
-        return {"due_at": _time(data.get("due_at"))}
-    if step == "reopened":  # the decision is set aside (the history keeps it); a new term runs
-        return {
-            "due_at": _time(data.get("due_at")),
-            "decision_outcome": None,
-            "decided_at": None,
-            "decision_grounds": [],
-            "decision_event_id": None,
-        }
-    if step in ("result_collected", "result_uncollected"):
-        return {
-            "result_collection": step.removeprefix("result_"),
-            "result_collection_at": _time(data["occurred_at"]),
-        }
-    return {}
+    current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
+    _set_status(row, version, recorded_at, next_status(current, step, occurred_at))
+    if step in _KEYED_STEPS:
+        entry = _keyed_entry(step, data, occurred_at)
+        if entry is not None:
+            column, key, value = entry
+            merged = dict(row[column])
+            merged[key] = {**merged.get(key, {}), **value}
+            row[column] = merged
+    facts = _FACTS.get(step)
+    if facts is not None:
+        row.update(facts(data))
+
+
+def _decision(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "decision_outcome": data.get("outcome"),
+        "decided_at": _time(data.get("decided_at")),
+        "decision_grounds": [{"id": g["id"], "text": g["text"]} for g in data.get("grounds") or ()],
+        "decision_event_id": data["source_event_id"],
+    }
+
+
+def _reopening(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision is set aside (the history keeps it); a new term runs."""
+    return {
+        "due_at": _time(data.get("due_at")),
+        "decision_outcome": None,
+        "decided_at": None,
+        "decision_grounds": [],
+        "decision_event_id": None,
+    }
+
+
+def _collection(outcome: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    return lambda data: {"result_collection": outcome, "result_collection_at": _time(data["occurred_at"])}
+
+
+_FACTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "executor_assigned": lambda data: {"executor": data.get("executor")},
+    "inspection_scheduled": lambda data: {"inspection_date": _day(data.get("inspection_date"))},
+    "decision_made": _decision,
+    "term_extended": lambda data: {"due_at": _time(data.get("due_at"))},
+    "reopened": _reopening,
+    "result_collected": _collection("collected"),
+    "result_uncollected": _collection("uncollected"),
+}
+"""Columns a step sets besides the status, by step (a step not here sets none)."""
 
 
 _KEYED_STEPS = frozenset(
@@ -268,12 +276,12 @@ _KEYED_STEPS = frozenset(
 )
 
 
-def _keyed_entry(data: Mapping[str, Any], occurred_at: datetime) -> tuple[str, str, dict[str, Any]] | None:
-    """(column, key, fields merged into its entry) for a step about one complaint or one
-    notification of the application; None for the other steps."""
-    step, complaint = data["step"], data.get("complaint_id")
-    if step not in _KEYED_STEPS:
-        return None
+def _keyed_entry(
+    step: str, data: Mapping[str, Any], occurred_at: datetime
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(column, key, fields merged into its entry) for a step of `_KEYED_STEPS` about one
+    complaint or one notification of the application; None if it names neither."""
+    complaint = data.get("complaint_id")
     at = occurred_at.isoformat()
     if step == "complaint_registered" and complaint:
         return (

@@ -17,9 +17,9 @@ received too late is overridden explicitly (`WithdrawalOverridden`, see `applica
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from shared.contracts.application_progress import CaseStep
 
@@ -114,8 +114,10 @@ STAGE: dict[ApplicationStatus, int] = {
 """The order of the life: decides between steps the decision service recorded at one time."""
 
 
-@dataclass(frozen=True)
-class StatusPoint:
+class StatusPoint(NamedTuple):
+    """A status and when it was set (a tuple: a replay makes one per case step it folds, and a
+    frozen dataclass costs several times as much to build)."""
+
     status: ApplicationStatus
     at: datetime | None = None
     """When the case step that set it was recorded; None for a status intake set itself."""
