@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
@@ -25,29 +26,49 @@ ORDER BY i.indexrelid
 
 @asynccontextmanager
 async def indexes_built_after(
-    conn: asyncpg.Connection, schema: str, tables: Collection[str], keep: Collection[str] = ()
+    conn: asyncpg.Connection,
+    schema: str,
+    tables: Collection[str],
+    keep: Collection[str] = (),
+    pool: asyncpg.Pool | None = None,
 ) -> AsyncIterator[None]:
     """Drop the indexes of `schema`'s `tables` (primary keys and unique constraints with them)
     but those named in `keep`, and build them again, as they were, once the block
     has loaded the rows: one sort per index instead of an insertion per row and index. If the
-    block fails, they are not built again (the fresh schema is not usable: start again).
+    block fails, they are not built again (the fresh schema is not usable: start again). With a
+    `pool`, each table's are built on a connection of their own, the tables at the same time.
 
-    1,000,000 status history rows: its primary key built after the load in ~1 s."""
+    1,000,000 status history rows: its primary key built after the load in ~0.4 s, the 100,000
+    rows' four indexes meanwhile."""
     schema = checked_identifier(schema)
-    rebuild: list[str] = []
+    rebuild: dict[str, list[str]] = {}
     for table in tables:
         qualified = f"{schema}.{checked_identifier(table)}"
+        statements = rebuild[table] = []
         for found in await conn.fetch(_INDEXES, qualified, list(keep)):
             if found["constraint_name"] is None:
                 await conn.execute(f"DROP INDEX {schema}.{checked_identifier(found['index'])}")
-                rebuild.append(found["definition"])
+                statements.append(found["definition"])
             else:
                 name = checked_identifier(found["constraint_name"])
                 await conn.execute(f"ALTER TABLE {qualified} DROP CONSTRAINT {name}")
-                rebuild.append(f"ALTER TABLE {qualified} ADD CONSTRAINT {name} {found['definition']}")
+                statements.append(f"ALTER TABLE {qualified} ADD CONSTRAINT {name} {found['definition']}")
     yield
-    for statement in rebuild:
-        await conn.execute(statement)
+
+    async def build(statements: list[str], on: asyncpg.Connection) -> None:
+        for statement in statements:
+            await on.execute(statement)
+
+    async def build_apart(statements: list[str]) -> None:
+        assert pool is not None
+        async with pool.acquire() as own:
+            await build(statements, own)
+
+    if pool is None:
+        for statements in rebuild.values():
+            await build(statements, conn)
+    else:
+        await asyncio.gather(*(build_apart(statements) for statements in rebuild.values() if statements))
 
 
 def _json_bytes(value: object) -> bytes:

@@ -33,16 +33,22 @@ from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, Histo
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor
 from shared.replay.bulk import binary_json, indexes_built_after
-from shared.replay.partitions import PartitionJob, Worker, plan, run_in_processes
+from shared.replay.partitions import PartitionJob, Worker, partition_pool, plan, run_in_processes
 from shared.replay.reading import pages_read_ahead
 from shared.replay.selection import count_events
 from shared.replay.spec import Parallel, Progress
+from shared.runtime.event_loop import install_event_loop
 from shared.runtime.heap import automatic_collection_paused
 
 _TABLES = ("applications", "application_history")
 _KEPT = ("applications_pkey",)
 """What the replay itself needs: a row that left the cache is found, and written again, by it."""
 
+
+PAGE = 5000
+"""Events per gap-safe page read."""
+CACHE_ROWS = 20_000
+"""Rows a replay (each process of a split one) keeps in memory (written when they leave, or at the end)."""
 
 _in_columns = itemgetter(*COLUMNS)
 """A row's values in the order of `COLUMNS` (as COPY takes them)."""
@@ -61,8 +67,8 @@ class StatusReplay:
         source: str,
         target: str,
         *,
-        page: int = 5000,
-        cache_rows: int = 20_000,
+        page: int = PAGE,
+        cache_rows: int = CACHE_ROWS,
         history_rows: int = 20_000,
     ) -> None:
         self.store = EventStore(source)
@@ -110,7 +116,7 @@ class StatusReplay:
             planned = await plan(conn, self.store.schema, streams, parallel)
             if planned.until is not None and planned.enough:
                 jobs = planned.jobs(parallel, self.store.schema, self.target, streams)
-                async with indexes_built_after(conn, self.target, _TABLES, keep=_KEPT):
+                async with indexes_built_after(conn, self.target, _TABLES, keep=_KEPT, pool=pool):
                     replayed = await run_in_processes(worker, jobs, progress)
                 await self._checkpoint(conn, planned.until)
                 return sum(replayed)
@@ -143,14 +149,14 @@ class StatusReplay:
         total, last = 0, None
         try:
             async with binary_json(writer):
-                with automatic_collection_paused():
+                with automatic_collection_paused():  # the last write too: it would walk the cache
                     async with aclosing(pages):
                         async for events in pages:
                             await self._fold(writer, lookup, events)
                             total, last = total + len(events), events[-1]
                             progress(len(events))
-                at = GlobalCursor() if last is None else GlobalCursor(last["txid"], last["position"])
-                await self._finish(writer, at if checkpoint else None)
+                    at = GlobalCursor() if last is None else GlobalCursor(last["txid"], last["position"])
+                    await self._finish(writer, at if checkpoint else None)
         finally:
             if self._writing is not None and not self._writing.done():
                 self._writing.cancel()
@@ -160,11 +166,14 @@ class StatusReplay:
     async def _fold(
         self, writer: asyncpg.Connection, lookup: asyncpg.Connection, page: list[asyncpg.Record]
     ) -> None:
-        cache = self._cache
+        cache, written, unwritten = self._cache, self._written, self._unwritten
         events = folded(page)
-        apps = {event[0] for event in events}
-        written, unwritten = self._written, self._unwritten
-        missing = [app for app in apps if app not in cache and (app in written or app in unwritten)]
+        missing = []
+        for app in {event[0] for event in events}:  # the page's rows: the most recently touched
+            if app in cache:
+                cache.move_to_end(app)
+            elif app in written or app in unwritten:
+                missing.append(app)
         if missing:
             await self._load(lookup, missing)
         history = self._history
@@ -172,9 +181,6 @@ class StatusReplay:
             entry = fold(cache, *event)
             if entry is not None:
                 history.append(entry)
-        for app in apps:
-            if app in cache:
-                cache.move_to_end(app)
         while len(cache) > self.cache_rows:
             app, row = cache.popitem(last=False)
             if row is not None:
@@ -248,3 +254,16 @@ class StatusReplay:
             str(at.txid),
             at.position,
         )
+
+
+def replay_partition(job: PartitionJob, progress: Progress) -> int:
+    """`StatusReplay.run_partition` in a process of its own (`run_split`'s worker). Here, not
+    beside the projection's spec: a spawned process imports the module of the function it runs,
+    and this one needs half of what the service's projections module loads."""
+
+    async def run() -> int:
+        async with partition_pool(job) as pool:
+            return await StatusReplay(job.source, job.target).run_partition(pool, job, progress)
+
+    install_event_loop()
+    return asyncio.run(run())

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from services.intake.domain.status import ApplicationStatus, StatusPoint, next_status
+from services.intake.domain.status import STEP_STATUS, ApplicationStatus, StatusPoint, next_status
 from services.intake.domain.status import ApplicationStatus as S
 from shared.contracts.application_progress import (
     INTAKE_STORED_EVENTS,
@@ -215,8 +215,11 @@ def _progress(
     step's facts (executor, inspection date, decision, new due date) are kept whether or not it
     moved the status."""
     step = data["step"]
-    current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
-    _set_status(row, version, recorded_at, next_status(current, step, occurred_at))
+    if STEP_STATUS[step] is None:  # a step of the history only: `next_status` keeps the status
+        _touch(row, version, recorded_at)
+    else:
+        current = StatusPoint(_STATUSES[row["status"]], row["status_at"])
+        _set_status(row, version, recorded_at, next_status(current, step, occurred_at))
     if step in _KEYED_STEPS:
         entry = _keyed_entry(step, data, occurred_at)
         if entry is not None:
