@@ -16,12 +16,18 @@ the whole payloads decoded -> 0.9-1.0 s; PostgreSQL's 1.1 -> 0.9 s (with the pag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
-from services.intake.adapters.status_rows import application_key, current_data, current_versions
+from services.intake.adapters.status_rows import (
+    HistoryEntry,
+    Row,
+    application_key,
+    current_data,
+    current_versions,
+    fold,
+)
 
 TEXT_FIELDS: tuple[str, ...] = (
     "application_id", "registration_number", "service_id", "subtype", "edition_id", "channel", "office_id",
@@ -41,7 +47,7 @@ _HEAD: tuple[str, ...] = (
     "position", "txid", "kind", "version", "schema_version", "recorded_at", "actor", "correlation_id",
     "whole",
 )  # fmt: skip
-"""The columns before the data's keys, in this order (`folded` reads them by position)."""
+"""The columns before the data's keys, in this order (`fold_page` reads them by position)."""
 _APPLICATION = len(_HEAD) + TEXT_FIELDS.index("application_id")
 
 
@@ -65,21 +71,26 @@ def fold_columns() -> str:
     return ", ".join([head, *keys])
 
 
-Folded = tuple[str, str, int, Any, Any, Any, Mapping[str, Any]]
-"""(application, kind, version, recorded_at, actor, correlation_id, data): `status_rows.fold`'s
-arguments after the rows."""
-
-
-def folded(rows: list[asyncpg.Record]) -> list[Folded]:
-    """The events of a page read with `fold_columns`, as `status_rows.fold` takes them."""
+def applications_of(page: list[asyncpg.Record]) -> list[str]:
+    """The application of each event of a page read with `fold_columns` (`application_key`)."""
     return [
-        (application_key(row[_APPLICATION]), row[2], row[3], row[5], row[6], row[7], row)
-        if row[8] is None
-        else _upcast(row)
-        for row in rows
+        application_key(row[_APPLICATION] if row[8] is None else _current(row)["application_id"])
+        for row in page
     ]
 
 
-def _upcast(row: asyncpg.Record) -> Folded:
-    data = current_data(row[2], row[4], row[8])
-    return application_key(data["application_id"]), row[2], row[3], row[5], row[6], row[7], data
+def fold_page(
+    rows: dict[str, Row | None], page: list[asyncpg.Record], apps: list[str], history: list[HistoryEntry]
+) -> None:
+    """`status_rows.fold` each event of `page` (of the applications `apps_of` gave) into `rows`,
+    its history entry appended to `history`. The rows go to the fold as the events' data; an
+    event stored under an older schema version as its upcast data."""
+    for app, row in zip(apps, page, strict=True):
+        data = row if row[8] is None else _current(row)
+        entry = fold(rows, app, row[2], row[3], row[5], row[6], row[7], data)
+        if entry is not None:
+            history.append(entry)
+
+
+def _current(row: asyncpg.Record) -> dict[str, Any]:
+    return current_data(row[2], row[4], row[8])
