@@ -95,6 +95,23 @@ async def _indexes(conn: asyncpg.Connection, schema: str) -> set[str]:
     return {row["indexdef"].replace(f"{schema}.", "") for row in rows}
 
 
+async def _assert_as_live(pool: asyncpg.Pool, live: str, result: ReplayResult) -> None:
+    """The target holds what the live projector made of `_log`'s events: its rows and history,
+    its indexes, its checkpoint."""
+    spec = dataclasses.replace(APPLICATIONS, schema=lambda: live)
+    tables = await verify(pool, spec, result)
+    assert [(t.table, t.compared, t.differing) for t in tables] == [
+        ("applications", 7, 0),
+        ("application_history", result.events - 1, 0),  # the orphan step has no row, no history
+    ], [str(d) for t in tables for d in t.shown]
+    checkpoint = "SELECT txid, position FROM {}.projection_checkpoints WHERE projection = $1"
+    async with pool.acquire() as conn:
+        assert await _indexes(conn, result.target) == await _indexes(conn, live)
+        assert await conn.fetchrow(checkpoint.format(result.target), PROJECTION) == await conn.fetchrow(
+            checkpoint.format(live), PROJECTION
+        )
+
+
 async def test_a_replay_with_a_small_cache_gives_the_live_rows(
     pool: asyncpg.Pool, intake_schema: str
 ) -> None:
@@ -115,19 +132,7 @@ async def test_a_replay_with_a_small_cache_gives_the_live_rows(
         progress: list[int] = []
         assert await replay.run(pool, None, progress.append) == events == sum(progress)
 
-        tables = await verify(pool, spec, ReplayResult(spec.full_name, target, events, 0.0, None))
-        assert [(t.table, t.compared, t.differing) for t in tables] == [
-            ("applications", 7, 0),
-            ("application_history", events - 1, 0),  # the orphan step has no row, no history
-        ], [str(d) for t in tables for d in t.shown]
-        async with pool.acquire() as conn:
-            assert await _indexes(conn, target) == await _indexes(conn, intake_schema)
-            checkpoint = (
-                f"SELECT txid, position FROM {{}}.projection_checkpoints WHERE projection = '{PROJECTION}'"
-            )
-            assert await conn.fetchrow(checkpoint.format(target)) == await conn.fetchrow(
-                checkpoint.format(intake_schema)
-            )
+        await _assert_as_live(pool, intake_schema, ReplayResult(spec.full_name, target, events, 0.0, None))
         with pytest.raises(TargetNotFresh):
             await StatusReplay(intake_schema, target).run(pool, None, progress.append)
     finally:
