@@ -32,6 +32,12 @@ MAX_WORKERS = 8
 """A replay's processes at most (each holds three connections and its own row cache)."""
 
 
+def default_workers() -> int:
+    """One replay process per core this process may run on (its CPU affinity), at most `MAX_WORKERS`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
 def known_projections() -> dict[str, ProjectionSpec]:
     """`<service>.<name>` -> spec, over every installed service."""
     from shared.runtime.registry import registered_services
@@ -185,7 +191,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--workers",
         type=_workers,
-        default=min(os.cpu_count() or 1, MAX_WORKERS),
+        default=default_workers(),
         help="processes a large replay from the store is split into (default: one per core, at most"
         f" {MAX_WORKERS}; 1: none)",
     )

@@ -36,7 +36,8 @@ async def indexes_built_after(
     but those named in `keep`, and build them again, as they were, once the block
     has loaded the rows: one sort per index instead of an insertion per row and index. If the
     block fails, they are not built again (the fresh schema is not usable: start again). With a
-    `pool`, each table's are built on a connection of their own, the tables at the same time.
+    `pool`, each table's are built on a connection of their own, the tables at the same time (the
+    pool needs a free connection per table besides `conn`).
 
     1,000,000 status history rows: its primary key built after the load in ~0.4 s, the 100,000
     rows' four indexes meanwhile."""
@@ -68,7 +69,10 @@ async def indexes_built_after(
         for statements in rebuild.values():
             await build(statements, conn)
     else:
-        await asyncio.gather(*(build_apart(statements) for statements in rebuild.values() if statements))
+        async with asyncio.TaskGroup() as builds:  # one failing stops the others
+            for statements in rebuild.values():
+                if statements:
+                    builds.create_task(build_apart(statements))
 
 
 def _json_bytes(value: object) -> bytes:

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import queue
-from collections.abc import AsyncIterator, Callable, Sequence
+import sys
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -65,23 +70,33 @@ class PartitionJob:
     streams: tuple[str, ...] | None
     partition: Partition
     until: GlobalCursor
+    settings: Mapping[str, int] = field(default_factory=dict)
+    """The projection's own tuning (page and batch sizes...), as its replay in one process has it."""
 
 
 @dataclass(frozen=True)
 class Plan:
     until: GlobalCursor | None
-    """The last event every partition reads up to (None: the store is empty)."""
+    """The last event every partition reads up to (None: the store, or the selection, is empty, or
+    one process was asked for: no split)."""
     enough: bool
-    """Whether there are at least `Parallel.min_events` events up to it."""
+    """Whether the store (the selection) holds at least `Parallel.min_events` events."""
 
     def jobs(
-        self, parallel: Parallel, source: str, target: str, streams: Sequence[str] | None
+        self,
+        parallel: Parallel,
+        source: str,
+        target: str,
+        streams: Sequence[str] | None,
+        settings: Mapping[str, int],
     ) -> list[PartitionJob]:
         assert self.until is not None, "nothing to replay"
         chosen = None if streams is None else tuple(streams)
-        url, count = parallel.database_url, parallel.workers
-        until = self.until
-        return [PartitionJob(url, source, target, chosen, Partition(i, count), until) for i in range(count)]
+        url, count, until = parallel.database_url, parallel.workers, self.until
+        return [
+            PartitionJob(url, source, target, chosen, Partition(i, count), until, dict(settings))
+            for i in range(count)
+        ]
 
 
 class PartitionFailed(RuntimeError):
@@ -109,15 +124,14 @@ async def plan(
     newest = await conn.fetchrow(last_below, str(2**63 - 1), *chosen)
     if newest is None or parallel.workers == 1:
         return Plan(None, False)
-    waited = 0.0
+    deadline = time.monotonic() + patience_s
     while (reached := await conn.fetchval(horizon)) <= newest["txid"]:
-        if waited > patience_s:
+        if time.monotonic() > deadline:
             raise ReplayStalled(
                 f"the store's last events not readable after {patience_s:.0f} s:"
                 " a transaction older than them is still running"
             )
         await asyncio.sleep(0.1)
-        waited += 0.1
     edge = await conn.fetchrow(last_below, str(reached), *chosen)
     at_least = await conn.fetchval(
         f"SELECT count(*) FROM (SELECT FROM {schema}.events"
@@ -149,12 +163,42 @@ def _join(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
             process.join()
 
 
-def _run_one(worker: Worker, job: PartitionJob, messages: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _described(exc: BaseException) -> str:
+    """What the parent is told of a worker's failure: the error's type and first line, for
+    PostgreSQL's its SQLSTATE and primary message; never PostgreSQL's DETAIL or the other lines
+    of a validation error, which quote the values of the row or event at fault."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return f"{type(exc).__name__} [{exc.sqlstate}]: {getattr(exc, 'message', '')}"
+    first = str(exc).split("\n", 1)[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """End this process soon after its parent is gone (killed, or stopped by a signal that left no
+    time to stop its workers): a replay nobody waits for would go on writing into the target."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _run_one(
+    worker: Worker,
+    job: PartitionJob,
+    messages: multiprocessing.Queue,  # type: ignore[type-arg]
+    parent: int,
+) -> None:
+    _exit_with_parent(parent)
     index = job.partition.index
     try:
         replayed = worker(job, lambda n: messages.put(("progress", index, n)))
     except BaseException as exc:  # reported to the parent, which fails the replay
-        messages.put(("failed", index, f"{type(exc).__name__}: {exc}"))
+        traceback.print_tb(exc.__traceback__)  # where, to this process's stderr; what: below
+        print(_described(exc), file=sys.stderr)
+        messages.put(("failed", index, _described(exc)))
         raise SystemExit(1) from None
     messages.put(("done", index, replayed))
 
@@ -164,11 +208,14 @@ async def run_in_processes(
 ) -> list[int]:
     """Run `worker` on each job in a process of its own (spawned: nothing of this process's
     event loop or connections is inherited); pass their progress on; return each one's count.
-    Any process that fails or dies fails the whole replay, and the others are stopped."""
+    Any process that fails or dies fails the whole replay, and the others are stopped; they stop
+    by themselves if this process dies."""
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     processes = [
-        context.Process(target=_run_one, args=(worker, job, messages), name=f"replay-{job.partition.index}")
+        context.Process(
+            target=_run_one, args=(worker, job, messages, os.getpid()), name=f"replay-{job.partition.index}"
+        )
         for job in jobs
     ]
     done: dict[int, int] = {}
@@ -181,24 +228,30 @@ async def run_in_processes(
         else:
             raise PartitionFailed(f"replay partition {index} of {len(jobs)} failed: {value}")
 
+    def check_alive() -> None:
+        """Fail as soon as a process ended without reporting its count (after reading what it
+        sent before it ended: its own report of a failure names the cause)."""
+        ended = [i for i, p in enumerate(processes) if i not in done and p.exitcode is not None]
+        if not ended:
+            return
+        while True:
+            try:
+                handle(*messages.get_nowait())
+            except queue.Empty:
+                break
+        if dead := [i for i in ended if i not in done]:
+            codes = ", ".join(f"{i}: exit code {processes[i].exitcode}" for i in dead)
+            raise PartitionFailed(f"replay partitions ended without their count ({codes})")
+
     try:
         for process in processes:
             process.start()
         while len(done) < len(jobs):
             try:
                 handle(*await asyncio.to_thread(messages.get, True, poll_s))
-                continue
             except queue.Empty:
                 pass
-            dead = [i for i, p in enumerate(processes) if i not in done and p.exitcode not in (None, 0)]
-            if dead:
-                while True:  # a failure it reported before it died names the cause
-                    try:
-                        handle(*messages.get(timeout=poll_s))
-                    except queue.Empty:
-                        break
-                codes = ", ".join(f"{i}: exit code {processes[i].exitcode}" for i in dead)
-                raise PartitionFailed(f"replay partitions died ({codes})")
+            check_alive()  # on every pass: the others' progress must not hide a dead one
     finally:
         for process in processes:
             if process.is_alive():

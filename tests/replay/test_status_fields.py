@@ -145,7 +145,8 @@ async def test_the_read_columns_fold_as_the_stored_events(pool: asyncpg.Pool, in
         page = await read_committed_rows(conn, store, GlobalCursor(), 1000, fold_columns())
     bulk_rows: dict[str, Row | None] = {}
     bulk: list[HistoryEntry] = []
-    fold_page(bulk_rows, page, applications_of(page), bulk)
+    upcast: dict[int, dict[str, Any]] = {}
+    fold_page(bulk_rows, page, applications_of(page, upcast), upcast, bulk)
 
     assert bulk == [entry for entry in live if entry is not None] and None in live  # the orphan step: no row
     assert bulk_rows == live_rows

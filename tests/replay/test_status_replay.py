@@ -53,10 +53,12 @@ async def _append(conn: asyncpg.Connection, store: EventStore, app: str, event: 
     await store.append(conn, f"application-{app}", [event], None)
 
 
-async def _log(pool: asyncpg.Pool, schema: str) -> int:
-    """Seven applications whose steps come round by round (each touches every application
-    again), late complaints about the first two, and steps of an application never submitted."""
-    store, apps = EventStore(schema), [str(uuid.uuid4()) for _ in range(7)]
+async def _log(pool: asyncpg.Pool, schema: str, apps: list[str] | None = None) -> int:
+    """Seven applications (`apps`, else new ids) whose steps come round by round (each touches
+    every application again), late complaints about the first two, and steps of an application
+    never submitted."""
+    store, apps = EventStore(schema), apps or [str(uuid.uuid4()) for _ in range(7)]
+    assert len(apps) == 7
     rounds: list[tuple[CaseStep, dict[str, Any]]] = [
         ("executor_assigned", {"executor": "spec-1"}),
         ("inspection_scheduled", {"inspection_date": date(2025, 3, 10)}),
@@ -113,7 +115,7 @@ async def _assert_as_live(pool: asyncpg.Pool, live: str, result: ReplayResult) -
 
 
 async def test_a_replay_with_a_small_cache_gives_the_live_rows(
-    pool: asyncpg.Pool, intake_schema: str
+    pool: asyncpg.Pool, intake_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = await _log(pool, intake_schema)
     live, projected = ApplicationProjector(pool, intake_schema, batch_size=500), []
@@ -129,8 +131,17 @@ async def test_a_replay_with_a_small_cache_gives_the_live_rows(
         async with pool.acquire() as conn:
             await prepare_target(conn, spec, target)
         replay = StatusReplay(intake_schema, target, page=4, cache_rows=3, history_rows=5)
+        brought_back: list[str] = []
+        load = replay._load
+
+        async def counted(lookup: asyncpg.Connection, missing: list[str]) -> None:
+            brought_back.extend(missing)
+            await load(lookup, missing)
+
+        monkeypatch.setattr(replay, "_load", counted)
         progress: list[int] = []
         assert await replay.run(pool, None, progress.append) == events == sum(progress)
+        assert brought_back  # rows left the cache and later events needed them again
 
         await _assert_as_live(pool, intake_schema, ReplayResult(spec.full_name, target, events, 0.0, None))
         with pytest.raises(TargetNotFresh):

@@ -71,26 +71,29 @@ def fold_columns() -> str:
     return ", ".join([head, *keys])
 
 
-def applications_of(page: list[asyncpg.Record]) -> list[str]:
-    """The application of each event of a page read with `fold_columns` (`application_key`)."""
-    return [
-        application_key(row[_APPLICATION] if row[8] is None else _current(row)["application_id"])
-        for row in page
-    ]
+def applications_of(page: list[asyncpg.Record], upcast: dict[int, dict[str, Any]]) -> list[str]:
+    """The application of each event of a page read with `fold_columns` (`application_key`); the
+    data of each event stored under an older schema version, upcast, into `upcast` by position."""
+    return [application_key(row[_APPLICATION]) if row[8] is None else _upcast(row, upcast) for row in page]
 
 
 def fold_page(
-    rows: dict[str, Row | None], page: list[asyncpg.Record], apps: list[str], history: list[HistoryEntry]
+    rows: dict[str, Row | None],
+    page: list[asyncpg.Record],
+    apps: list[str],
+    upcast: dict[int, dict[str, Any]],
+    history: list[HistoryEntry],
 ) -> None:
-    """`status_rows.fold` each event of `page` (of the applications `apps_of` gave) into `rows`,
-    its history entry appended to `history`. The rows go to the fold as the events' data; an
-    event stored under an older schema version as its upcast data."""
+    """`status_rows.fold` each event of `page` (of the applications and upcast data
+    `applications_of` gave) into `rows`, its history entry appended to `history`. The rows go to
+    the fold as the events' data; an event stored under an older schema version as its upcast data."""
     for app, row in zip(apps, page, strict=True):
-        data = row if row[8] is None else _current(row)
+        data = row if row[8] is None else upcast[row[0]]
         entry = fold(rows, app, row[2], row[3], row[5], row[6], row[7], data)
         if entry is not None:
             history.append(entry)
 
 
-def _current(row: asyncpg.Record) -> dict[str, Any]:
-    return current_data(row[2], row[4], row[8])
+def _upcast(row: asyncpg.Record, upcast: dict[int, dict[str, Any]]) -> str:
+    data = upcast[row[0]] = current_data(row[2], row[4], row[8])
+    return application_key(data["application_id"])

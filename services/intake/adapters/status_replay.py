@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from operator import itemgetter
+from typing import Any
 
 import asyncpg
 
@@ -57,7 +58,8 @@ PAGE = 40_000
 """Events per gap-safe page read (5,000 to 80,000 measured: larger pages write in fewer,
 larger batches; past 40,000 no faster, only more memory)."""
 CACHE_ROWS = 20_000
-"""Rows a replay (each process of a split one) keeps in memory (written when they leave, or at the end)."""
+"""Rows a replay (each process of a split one) keeps in memory (written when they leave, or at the
+end), or those of its last page if that touched more."""
 
 _in_columns = itemgetter(*COLUMNS)
 """A row's values in the order of `COLUMNS` (as COPY takes them)."""
@@ -124,7 +126,8 @@ class StatusReplay:
             await self._refuse_unless_fresh(conn)
             planned = await plan(conn, self.store.schema, streams, parallel)
             if planned.until is not None and planned.enough:
-                jobs = planned.jobs(parallel, self.store.schema, self.target, streams)
+                sizes = {"page": self.page, "cache_rows": self.cache_rows, "history_rows": self.history_rows}
+                jobs = planned.jobs(parallel, self.store.schema, self.target, streams, sizes)
                 async with indexes_built_after(conn, self.target, _TABLES, keep=_KEPT, pool=pool):
                     replayed = await run_in_processes(worker, jobs, progress)
                 await self._checkpoint(conn, planned.until)
@@ -176,17 +179,19 @@ class StatusReplay:
         self, writer: asyncpg.Connection, lookup: asyncpg.Connection, page: list[asyncpg.Record]
     ) -> None:
         cache, written, unwritten = self._cache, self._written, self._unwritten
-        apps = applications_of(page)
-        missing = []
-        for app in set(apps):  # the page's rows: the most recently touched
+        upcast: dict[int, dict[str, Any]] = {}
+        apps = applications_of(page, upcast)
+        missing, touched = [], set(apps)
+        for app in touched:  # the page's rows: the most recently touched
             if app in cache:
                 cache.move_to_end(app)
             elif app in written or app in unwritten:
                 missing.append(app)
         if missing:
             await self._load(lookup, missing)
-        fold_page(cache, page, apps, self._history)
-        while len(cache) > self.cache_rows:
+        fold_page(cache, page, apps, upcast, self._history)
+        # least recently touched first, never a row of this page (it may be touched again next)
+        while len(cache) > max(self.cache_rows, len(touched)):
             app, row = cache.popitem(last=False)
             if row is not None:
                 self._leaving[app] = self._unwritten[app] = row
@@ -268,7 +273,8 @@ def replay_partition(job: PartitionJob, progress: Progress) -> int:
 
     async def run() -> int:
         async with partition_pool(job) as pool:
-            return await StatusReplay(job.source, job.target).run_partition(pool, job, progress)
+            replay = StatusReplay(job.source, job.target, **job.settings)
+            return await replay.run_partition(pool, job, progress)
 
     install_event_loop()
     return asyncio.run(run())
