@@ -25,6 +25,7 @@ from shared.runtime.database import (
     startup_wait_s,
     when_ready,
 )
+from shared.runtime.shutdown import bounded, close_pool
 from shared.settings import PlatformSettings
 
 
@@ -138,6 +139,6 @@ async def service_context(
                 audit=AuditLog(schema),
             )
         finally:
-            await producer.stop()
+            await bounded("stop the producer", producer.stop())
     finally:
-        await pool.close()
+        await close_pool(pool)
