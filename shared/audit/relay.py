@@ -28,8 +28,9 @@ from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
 from shared.audit.log import AuditLog, record_of
 from shared.db.identifiers import checked_identifier
 from shared.messaging.kafka import make_producer
-from shared.messaging.relay_errors import needs_new_producer
+from shared.messaging.relay_errors import RELAY_PRODUCER_STOP_S, needs_new_producer
 from shared.metrics import AUDIT_RELAY_LOCK_WAIT
+from shared.runtime.shutdown import bounded
 
 log = structlog.get_logger(__name__)
 
@@ -87,8 +88,7 @@ class AuditRelay:
                     await _sleep(stop, self.poll_s)
         finally:
             if self._owns_producer:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.producer.stop(), 5.0)
+                await bounded("stop the relay's producer", self.producer.stop(), RELAY_PRODUCER_STOP_S)
 
     async def _renew_producer(self, error: BaseException) -> None:
         """A fresh producer of its own (the one it was given stays the giver's to stop)."""
@@ -101,8 +101,7 @@ class AuditRelay:
         self._owns_producer = True
         self.renewals += 1
         if owned:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(old.stop(), 5.0)
+            await bounded("stop the relay's old producer", old.stop(), RELAY_PRODUCER_STOP_S)
 
     async def run_once(self) -> int:
         """One round, if no other relay of the schema is in one (a row lock for the transaction,
