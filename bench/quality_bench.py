@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.system import peak_rss_mb
 from services.complaints.bootstrap import MIGRATIONS as COMPLAINTS_MIGRATIONS
 from services.decision.bootstrap import MIGRATIONS as DECISION_MIGRATIONS
 from services.intake.bootstrap import MIGRATIONS as INTAKE_MIGRATIONS
@@ -172,10 +172,6 @@ async def _raw_read(pool: asyncpg.Pool, schemas: EventSchemas) -> tuple[int, flo
     return count, count / (time.perf_counter() - started)
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]:
     tag = uuid.uuid4().hex[:8]
     schemas = EventSchemas(f"bench_qi_{tag}", f"bench_qd_{tag}", f"bench_qc_{tag}")
@@ -188,7 +184,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
             await apply_migrations(conn, schemas.complaints, *COMPLAINTS_MIGRATIONS)
             stored = await _generate(conn, schemas, APPLICATIONS)
         read, read_rate = await _raw_read(pool, schemas)
-        rss_before = _peak_rss_mb()
+        rss_before = peak_rss_mb()
         request = ReportRequest(
             date(2009, 3, 1), date(2009, 3, 31), schemas=schemas, catalog_schema=f"none_{tag}"
         )
@@ -207,7 +203,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
                 "name": "quality_report", "value": round(rate, 1), "baseline": round(read_rate, 1),
                 "unit": "events/s", "ratio": round(ratio, 3), "target_ratio": None, "meets_target": None,
                 "events": stored, "seconds": round(seconds, 2),
-                "peak_rss_mb": round(_peak_rss_mb(), 1), "peak_rss_mb_before_report": round(rss_before, 1),
+                "peak_rss_mb": round(peak_rss_mb(), 1), "peak_rss_mb_before_report": round(rss_before, 1),
             }
         ]  # fmt: skip
     finally:

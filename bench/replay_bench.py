@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 
 from bench.rows import ratio_row
+from bench.system import peak_rss_mb
 from services.intake.bootstrap import migrate
 from services.intake.projections import APPLICATIONS
 from shared.cli.replay import default_workers
@@ -182,11 +183,6 @@ async def _raw_read(pool: asyncpg.Pool, schema: str, expected: int) -> tuple[int
     return count, count / (time.perf_counter() - started), time.process_time() - cpu
 
 
-def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """The high-water mark of this process (or of its largest reaped child)."""
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
 def _children_cpu_s() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
@@ -201,7 +197,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
         async with pool.acquire() as conn:
             stored = await _generate(conn, schema, max(EVENTS // PER_APPLICATION, 1))
         read, read_rate, read_cpu = await _raw_read(pool, schema, stored)
-        rss_before = _peak_rss_mb()
+        rss_before = peak_rss_mb()
         spec = dataclasses.replace(APPLICATIONS, schema=lambda: schema)
         cpu, children_cpu = time.process_time(), _children_cpu_s()
         parallel = Parallel(database_url, WORKERS)
@@ -226,9 +222,9 @@ async def run(database_url: str, bootstrap_servers: str) -> list[dict[str, Any]]
                 absolute_target=100_000,
                 meets_absolute_target=rate >= 100_000,
                 processes=WORKERS if stored >= parallel.min_events else 1,
-                peak_rss_mb=round(_peak_rss_mb(), 1),
+                peak_rss_mb=round(peak_rss_mb(), 1),
                 peak_rss_mb_before_replay=round(rss_before, 1),
-                peak_rss_mb_replay_process=round(_peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
+                peak_rss_mb_replay_process=round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
                 python_cpu_s=round(replay_cpu + replay_children_cpu, 1),
                 raw_read_python_cpu_s=round(read_cpu, 1),
                 load_average=round(os.getloadavg()[0], 1),

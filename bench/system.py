@@ -7,6 +7,7 @@ Used by the idle and latency benchmarks (the same machinery `make run` starts).
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -39,6 +40,11 @@ def cpu_seconds(pid: int) -> float | None:
         return None
     fields = raw[raw.rfind(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """The high-water mark of this process's resident set (or of its largest reaped child)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def rss_mb(pid: int) -> float | None:
