@@ -113,6 +113,8 @@ async def plan(
     """The store's last event once no transaction older than it is running (waiting for them, up
     to `patience_s`: the gap-safe read would not reach the events behind them), and whether the
     replay is worth `parallel`'s processes."""
+    if parallel.workers == 1:
+        return Plan(None, False)
     schema = checked_identifier(schema)
     of_streams = "" if streams is None else " AND stream_id = ANY(${}::text[])"
     chosen: list[object] = [] if streams is None else [list(streams)]
@@ -122,7 +124,7 @@ async def plan(
     )
     horizon = f"SELECT {schema}.event_horizon()::text::bigint"
     newest = await conn.fetchrow(last_below, str(2**63 - 1), *chosen)
-    if newest is None or parallel.workers == 1:
+    if newest is None:
         return Plan(None, False)
     deadline = time.monotonic() + patience_s
     while (reached := await conn.fetchval(horizon)) <= newest["txid"]:
