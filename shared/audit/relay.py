@@ -97,7 +97,11 @@ class AuditRelay:
         log.error("audit relay: fatal producer error, starting a fresh producer", schema=self.schema,
                   error=type(error).__name__)  # fmt: skip
         old, owned = self.producer, self._owns_producer
-        self.producer = await self.producer_factory()
+        try:
+            self.producer = await self.producer_factory()
+        except Exception as exc:  # the broker still away: the next round's error tries again
+            log.warning("audit relay: no fresh producer yet", schema=self.schema, error=type(exc).__name__)
+            return
         self._owns_producer = True
         self.renewals += 1
         if owned:

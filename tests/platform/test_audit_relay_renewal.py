@@ -59,3 +59,34 @@ async def test_a_fatal_producer_error_gets_the_relay_a_fresh_producer(
         await asyncio.wait_for(task, 10)
     assert relay.renewals == 1 and len(fresh.sent) >= 3  # the three records (and the first anchors)
     assert not given.stopped and fresh.stopped  # its own is stopped with it; the given one is not
+
+
+async def test_a_fresh_producer_that_cannot_start_yet_is_tried_again_next_round(
+    pool: asyncpg.Pool, schema: str
+) -> None:
+    """The broker still away when the relay asks for a fresh producer: the relay goes on (it
+    used to end there for good, its error out of the loop) and renews on a later round."""
+    await fill(pool, AuditLog(schema, KEY), 2, "office-a")
+    given, fresh, attempts = _Producer(broken=True), _Producer(broken=False), []
+
+    async def factory() -> Any:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionRefusedError("the broker is still restarting")
+        return fresh
+
+    relay = AuditRelay(
+        pool, schema, given, "audit.v1", anchor_interval_s=3600, poll_s=0.05,
+        producer_factory=factory,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(200):
+            if len(fresh.sent) >= 2 or task.done():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert len(attempts) == 3 and relay.renewals == 1 and len(fresh.sent) >= 2
