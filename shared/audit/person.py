@@ -57,7 +57,7 @@ async def applicant_index_schemas(conn: asyncpg.Connection, schemas: Sequence[st
 
 _SUBMISSIONS = [ApplicationSubmitted.event_name, ApplicationRejectedAtIntake.event_name]
 STATUS_VIEW_PROJECTION = "intake.applications"
-"""The status view's row in `projection_checkpoints` (intake's `PROJECTION`; a test keeps them equal)."""
+"""The status view's row in `projection_checkpoints` (intake's projector writes it under this name)."""
 _UNREADABLE = (
     asyncpg.UndefinedTableError,
     asyncpg.InvalidSchemaNameError,
@@ -82,15 +82,10 @@ async def applications_of(
                 " WHERE projection = $1",
                 STATUS_VIEW_PROJECTION,
             )
-            rows = await conn.fetch(
+            indexed = await conn.fetch(
                 f"SELECT application_id::text AS id FROM {name}.applications WHERE applicant_iin = $1", iin
             )
-        except _UNREADABLE:
-            continue
-        searched.append(schema)
-        found.update(row["id"] for row in rows)
-        try:
-            rows = await conn.fetch(
+            logged = await conn.fetch(
                 f"SELECT e.data->>'application_id' AS id FROM {name}.events e"
                 " WHERE (e.txid, e.position) > ($3::text::xid8, $4::bigint)"
                 " AND e.event_type = ANY($2::text[])"
@@ -101,8 +96,9 @@ async def applications_of(
                 since["position"] if since else 0,
             )
         except _UNREADABLE:
-            continue
-        found.update(row["id"] for row in rows if row["id"])
+            continue  # not searched: the export names only the schemas it read whole
+        searched.append(schema)
+        found.update(row["id"] for row in [*indexed, *logged] if row["id"])
     return sorted(found), searched
 
 
