@@ -102,10 +102,3 @@ async def test_export_by_iin_finds_the_reads_of_the_persons_cases_in_another_ser
         (decision, "complaint.resolve", "complaint/c-mine"),
     }
     assert APPLICANT_IIN not in out + err
-
-
-def test_the_export_knows_the_status_views_checkpoint_by_intakes_name_for_it() -> None:
-    from services.intake.adapters.projection import PROJECTION
-    from shared.audit.person import STATUS_VIEW_PROJECTION
-
-    assert STATUS_VIEW_PROJECTION == PROJECTION

@@ -19,13 +19,15 @@ import structlog
 
 from services.intake.adapters import status_rows
 from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row
+from shared.audit.person import STATUS_VIEW_PROJECTION
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
 from shared.runtime.pacing import IdlePacing
 
 log = structlog.get_logger(__name__)
 
-PROJECTION = "intake.applications"
+PROJECTION = STATUS_VIEW_PROJECTION
+"""Its row in `projection_checkpoints`, by the name the audit export reads it under."""
 
 
 def upsert_sql(schema: str) -> str:
