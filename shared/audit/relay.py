@@ -28,7 +28,7 @@ from shared.audit.anchors import ANCHOR_KIND, RECORD_KIND, Anchor
 from shared.audit.log import AuditLog, record_of
 from shared.db.identifiers import checked_identifier
 from shared.messaging.kafka import make_producer
-from shared.messaging.relay_errors import RELAY_PRODUCER_STOP_S, needs_new_producer
+from shared.messaging.relay_errors import needs_new_producer
 from shared.metrics import AUDIT_RELAY_LOCK_WAIT
 from shared.runtime.shutdown import bounded
 
@@ -88,7 +88,7 @@ class AuditRelay:
                     await _sleep(stop, self.poll_s)
         finally:
             if self._owns_producer:
-                await bounded("stop the relay's producer", self.producer.stop(), RELAY_PRODUCER_STOP_S)
+                await bounded("stop the relay's producer", self.producer.stop())
 
     async def _renew_producer(self, error: BaseException) -> None:
         """A fresh producer of its own (the one it was given stays the giver's to stop)."""
@@ -105,7 +105,7 @@ class AuditRelay:
         self._owns_producer = True
         self.renewals += 1
         if owned:
-            await bounded("stop the relay's old producer", old.stop(), RELAY_PRODUCER_STOP_S)
+            await bounded("stop the relay's old producer", old.stop())
 
     async def run_once(self) -> int:
         """One round, if no other relay of the schema is in one (a row lock for the transaction,

@@ -54,7 +54,7 @@ from shared.contracts.routes import Route
 from shared.eventstore.records import GlobalCursor
 from shared.eventstore.store import EventStore
 from shared.messaging.relay_batch import Sent, send_batch, settle
-from shared.messaging.relay_errors import RELAY_PRODUCER_STOP_S, BatchRefused, needs_new_producer
+from shared.messaging.relay_errors import BatchRefused, needs_new_producer
 from shared.messaging.relay_ledger import LeadershipLost, Parked, RelayLedger
 from shared.messaging.relay_recovery import rewind_point
 from shared.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
@@ -261,13 +261,13 @@ class OutboxRelay:
         self.producer = await self.producer_factory()
         self._owns_producer = True
         if owned:
-            await bounded("stop the relay's old producer", old.stop(), RELAY_PRODUCER_STOP_S)
+            await bounded("stop the relay's old producer", old.stop())
 
     async def close(self) -> None:
         """Stop the producers this relay started itself (never the one it was given)."""
         if self._owns_producer:
             self._owns_producer = False
-            await bounded("stop the relay's producer", self.producer.stop(), RELAY_PRODUCER_STOP_S)
+            await bounded("stop the relay's producer", self.producer.stop())
 
     async def run(
         self,

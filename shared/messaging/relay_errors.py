@@ -17,9 +17,6 @@ import re
 
 from aiokafka import errors as kafka_errors
 
-RELAY_PRODUCER_STOP_S = 5.0
-"""How long a relay waits for a producer of its own to stop (renewed, or at the end of its run)."""
-
 FATAL_PRODUCER_ERRORS: tuple[type[BaseException], ...] = (
     kafka_errors.OutOfOrderSequenceNumber,
     kafka_errors.UnknownProducerId,

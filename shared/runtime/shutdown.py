@@ -1,6 +1,6 @@
 """A service process's own resources closed within a bound when it stops.
 
-The supervisor (`qyzmet run`) kills a process that has not stopped 10 s after being told to. A
+The supervisor (`qyzmet run`) kills a process that has not stopped `STOP_GRACE_S` after being told to. A
 closing step that waits on something that may never come would spend that time and end the run
 with a kill: asyncpg's `Pool.close()` waits for every connection to be released (a background loop
 still in its round holds one), aiokafka's `stop()` for the producer's last batches (a broker that
@@ -17,10 +17,13 @@ from collections.abc import Awaitable
 import asyncpg
 import structlog
 
+from shared.runtime.supervisor import STOP_GRACE_S
+
 log = structlog.get_logger(__name__)
 
-CLOSE_TIMEOUT_S = 3.0
-"""Each closing step's bound: the pool and the producer together well inside the supervisor's 10 s."""
+CLOSE_TIMEOUT_S = STOP_GRACE_S / 5
+"""Each closing step's bound: a worker's steps (the pool, the producer, its relays' own producers)
+one after another inside the time the supervisor gives it to stop."""
 
 
 def running_tasks() -> list[str]:

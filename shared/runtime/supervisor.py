@@ -19,6 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+STOP_GRACE_S = 10.0
+"""How long a child has to stop after SIGTERM before it is killed."""
+
 
 class Process(Protocol):
     pid: int
@@ -150,7 +153,7 @@ class Supervisor:
         """True while some child runs or waits to be restarted."""
         return any(c.running or (c.restart_at is not None and not c.gave_up) for c in self.children.values())
 
-    def stop(self, grace_s: float = 10.0) -> None:
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """SIGTERM every running child, then SIGKILL what has not exited within `grace_s`."""
         for child in self.children.values():
             child.restart_at = None
