@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -24,6 +23,7 @@ from shared.auth.roles import Role
 from shared.contracts.complaints import FileComplaint
 from shared.contracts.event import DomainEvent
 from shared.infra import KafkaHandle
+from shared.infra.procs import free_port
 from shared.messaging.envelope import Envelope, decode
 from tests.complaints.conftest import (
     DEPT,
@@ -40,12 +40,6 @@ from tests.intake.conftest import wait_for
 from tests.roles import role_secret_env
 
 QYZMET = str(Path(sys.executable).with_name("qyzmet"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -90,7 +84,7 @@ async def test_api_and_worker_processes_end_to_end_without_pii_in_logs(
     processes: list[subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
-    schema, port = f"tcp_{uuid.uuid4().hex[:12]}", _free_port()
+    schema, port = f"tcp_{uuid.uuid4().hex[:12]}", free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,

@@ -3,7 +3,6 @@ test moves, and a real SMTP server (aiosmtpd) on a free port."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 
 from services.notification.service import NotificationService
 from services.notification.settings import NotificationSettings
+from shared.infra.procs import free_port
 from tests.roles import provisioned_schema
 
 
@@ -25,12 +25,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Mailbox:

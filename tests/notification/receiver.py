@@ -18,8 +18,7 @@ from services.notification.domain.signing import (
     TIMESTAMP_HEADER,
     verify_signature,
 )
-
-from .conftest import free_port
+from shared.infra.procs import free_port
 
 
 @dataclass

@@ -14,8 +14,9 @@ import asyncpg
 from services.notification.adapters.templates import TEMPLATE_DIR, Templates, _sources
 from services.notification.domain.commands import RecordAttempt
 from services.notification.service import NotificationService
+from shared.infra.procs import free_port
 
-from .conftest import FakeClock, Mailbox, free_port, settings_for
+from .conftest import FakeClock, Mailbox, settings_for
 from .events import contacts, decided, submitted
 from .helpers import deliver, notify, states
 
