@@ -26,7 +26,6 @@ class ChainMacs:
         self._macs = bytearray()
         self._held = bytearray()
         """Slot seq - 1: 1 where `_macs` holds that seq's MAC."""
-        self._arrayed = 0
         self._apart: dict[int, str] = {}
         self.others: dict[int, set[str]] = {}
         """Seq -> MACs published for it besides the first one (a rewrite)."""
@@ -78,7 +77,8 @@ class ChainMacs:
     def _store(self, seq: int, mac: str) -> None:
         raw = _digest(mac)
         slot = seq - 1
-        dense = slot < len(self._held) or slot < 2 * (self._arrayed + 1) + _SLACK
+        arrayed = self.count - len(self._apart)  # `add` counts this seq after storing it
+        dense = slot < len(self._held) or slot < 2 * (arrayed + 1) + _SLACK
         if raw is None or slot < 0 or not dense:
             self._apart[seq] = mac
             return
@@ -88,7 +88,6 @@ class ChainMacs:
             self._held.extend(bytes(grow))
         self._macs[slot * _MAC_BYTES : (slot + 1) * _MAC_BYTES] = raw
         self._held[slot] = 1
-        self._arrayed += 1
 
     @property
     def size_bytes(self) -> int:
