@@ -82,7 +82,7 @@ class EventStore:
             row = await conn.fetchrow(self._sql.append_audited, *args, *audit_args)
         except asyncpg.UniqueViolationError as exc:  # in its transaction: raises as `append` does
             await self._unique_violation(conn, stream_id, events, expected_version, exc)
-            raise
+            raise  # not reached: in a transaction `_unique_violation` raises ConcurrencyConflict
         assert row is not None
         if row["version"] is not None:
             return AppendResult(stream_id, row["version"], len(events)), row
