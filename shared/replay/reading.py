@@ -26,7 +26,7 @@ _PAGE = (
 of some streams or with other columns.
 Planned here, not in the store's function (which returns whole rows: every payload copied once
 more on the server). On a small table the generic plan of this statement is a scan and a sort; it
-is re-planned when the table's statistics change, and a replay reads in one short-lived process."""
+is re-planned when the table's statistics change, and a replay's processes are short-lived."""
 _OF_STREAMS = " AND e.stream_id = ANY(${}::text[])"
 _UNTIL = " AND (e.txid, e.position) <= (${}::text::xid8, ${})"
 

@@ -186,7 +186,7 @@ def _alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_the_processes_end_when_the_replay_process_is_killed(tmp_path: object) -> None:
+def test_the_processes_end_when_the_replay_process_is_killed() -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
     )
