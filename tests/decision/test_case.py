@@ -430,3 +430,18 @@ def test_an_incomplete_document_set_cannot_be_approved_until_checked_again() -> 
     assert drafted and drafted[0].event_name == "decision.drafted"
     with pytest.raises(Forbidden):
         decide(c.CheckDocuments(HEAD, complete=True), state, e)  # the specialist checks documents
+
+
+def test_timer_changes_from_the_callers_fold_equal_its_own() -> None:
+    """`plan` folds the events once and hands timer_changes the states after each (issue 14)."""
+    e = env(TSA, TSA_AKMOLA, *AKMOLA_Q4_2012)
+    state = _inspected(e)
+    state, _ = _run(state, c.DraftDecision(SPECIALIST, amount="5000"), e)
+    made = decide(c.SignDecision(HEAD), state, e)
+    states, after = [], state
+    for event in made:
+        after = evolve(after, event)
+        states.append(after)
+    assert timer_changes(state, made, e, states) == timer_changes(state, made, e)
+    with pytest.raises(ValueError, match="states for"):
+        timer_changes(state, made, e, states[:-1])

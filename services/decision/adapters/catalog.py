@@ -16,6 +16,8 @@ from shared.catalog.parameters import ParameterBook, ParameterRecord
 
 APPROACHING_SHARE_PARAMETER = "deadline_approaching_share"
 """Used when the catalog defines it; otherwise the service setting applies (see the report)."""
+SHARES_KEPT = 4096
+"""Approaching shares a catalog keeps looked up (regions x days; emptied when full)."""
 
 
 class DecisionCatalog:
@@ -24,6 +26,7 @@ class DecisionCatalog:
         self.parameters = parameters
         self.lookup: ParameterLookup = book_lookup(parameters)
         self._base = parameters
+        self._shares: dict[tuple[str, date, Decimal], Decimal] = {}
 
     @classmethod
     def load(
@@ -61,6 +64,19 @@ class DecisionCatalog:
         return self.catalog.deadline_policy
 
     def approaching_share(self, region: str, on_date: date, default: Decimal) -> Decimal:
+        """The share of a term after which its deadline approaches, in `region` on `on_date`
+        (`default` where the catalog has none in force). Looked up once per region and day for
+        this catalog (it never changes: a parameter refresh makes a new catalog): every case
+        opened asks (issue 14)."""
+        key = (region, on_date, default)
+        share = self._shares.get(key)
+        if share is None:
+            if len(self._shares) >= SHARES_KEPT:
+                self._shares.clear()
+            share = self._shares[key] = self._approaching_share(region, on_date, default)
+        return share
+
+    def _approaching_share(self, region: str, on_date: date, default: Decimal) -> Decimal:
         if APPROACHING_SHARE_PARAMETER not in self.parameters.definitions:
             return default
         try:

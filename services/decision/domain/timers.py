@@ -10,6 +10,7 @@ Date-based timers fire at local midnight of their day in the office's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -100,11 +101,20 @@ def _child_18(state: CaseState, env: Env) -> list[TimerChange]:
     return [ScheduleTimer("child_turns_18", at, at)]
 
 
-def timer_changes(before: CaseState, events: list[DomainEvent], env: Env) -> list[TimerChange]:
+def timer_changes(
+    before: CaseState,
+    events: list[DomainEvent],
+    env: Env,
+    states: Sequence[CaseState] | None = None,
+) -> list[TimerChange]:
+    """The timer changes `events` make to the case at `before`; `states`: the case after each
+    event, where the caller folded them already (the fold is not done a second time)."""
     changes: list[TimerChange] = []
     state = before
-    for event in events:
-        state = evolve(state, event)
+    if states is not None and len(states) != len(events):
+        raise ValueError(f"{len(states)} states for {len(events)} events")
+    for i, event in enumerate(events):
+        state = evolve(state, event) if states is None else states[i]
         if isinstance(event, CaseOpened) and event.due_at is not None:
             changes.extend(_deadline(event.received_at, event.due_at, env))
         elif isinstance(event, TermExtended):

@@ -175,15 +175,17 @@ class CaseHandlers:
             # the officer can mend by sending the command again.
             raise CatalogCannotAnswer(str(exc), title="The catalog cannot answer") from exc
         metadata = replace(meta, correlation_id=correlation).event_metadata(office=office, region=case.region)
+        states: list[CaseState] = []
         after = state
         for event in events:
             after = evolve(after, event)
+            states.append(after)
         audit = None
         if events and not meta.actor.is_system:
             details = {"events": [e.event_name for e in events], "version": after.version}
             action = AUDIT_ACTIONS[type(command)]
             audit = AuditEntry.by(meta.actor, action, f"application:{application_id}", details, correlation)
-        timers = timer_changes(state, events, env) if events else []
+        timers = timer_changes(state, events, env, states) if events else []
         return CasePlan(application_id, state.version, events, after, timers, metadata, audit)
 
     async def fire_timer(self, cmd: FireDueTimer, uow: DecisionUnit, meta: Meta) -> bool:
