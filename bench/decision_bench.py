@@ -23,12 +23,14 @@ import asyncio
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from bench.decision_workers import produce_placed
+from bench.system import cpu_by_program, cpu_spent
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.bootstrap import (
     APPLICATIONS_TOPIC,
@@ -45,6 +47,8 @@ from shared.messaging.kafka import make_producer
 from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
 
 Row = dict[str, Any]
+Cpu = dict[str, float]
+"""CPU milliseconds per decision (or raw record): `process` (this one), and `cpu_by_program`'s."""
 EVENTS = 6000
 """Applications per round: the raw side takes a few tenths of a second (at 1,500 it took under
 0.1 s, and one round's ratio moved 2x from run to run), the worker several seconds."""
@@ -54,15 +58,28 @@ ROUNDS = 3
 lasts under 0.1 s, and its rate alone moved the ratio by 2x from run to run."""
 
 
+TARGET = 0.15
+"""Issue 14's target: automated decisions at this share of the raw side's rate."""
+
 LOOK_S = 0.005
 """How often the bench looks at the store, and then at the relay's checkpoint."""
 
 
-async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> float:
-    """When the store holds all EVENTS decisions (perf_counter). A partition's records are decided
-    in their order, so it looks (on a connection of its own, not the worker's pool) only at the
-    case of each partition's last application: a probe of `streams` by key, not a count of the
-    events; then it counts them once to be sure."""
+@dataclass(frozen=True)
+class _Stored:
+    at: float
+    """perf_counter when the store held every decision."""
+    programs: dict[str, float]
+    """`cpu_by_program` then."""
+    process_cpu: float
+    """This process's CPU seconds then (the worker, its relay and this watcher)."""
+
+
+async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> _Stored:
+    """When the store holds all EVENTS decisions, and the CPU spent until then. A partition's
+    records are decided in their order, so it looks (on a connection of its own, not the
+    worker's pool) only at the case of each partition's last application: a probe of `streams`
+    by key, not a count of the events; then it counts them once to be sure."""
     conn = await asyncpg.connect(database_url)
     try:
         streams = [f"case-{aid}" for aid in lasts]
@@ -77,13 +94,13 @@ async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> float
                     f"SELECT count(*) FROM {schema}.events WHERE event_type = 'decision.made'"
                 )
                 if stored >= EVENTS:
-                    return at
+                    return _Stored(at, cpu_by_program(), time.process_time())
             await asyncio.sleep(LOOK_S)
     finally:
         await conn.close()
 
 
-async def _all_published(database_url: str, schema: str, stored: asyncio.Future[float]) -> float:
+async def _all_published(database_url: str, schema: str, stored: asyncio.Future[_Stored]) -> float:
     """When the relay's checkpoint passed the last event, once all decisions are `stored` (the
     relay moves it when the broker acknowledged what it sent)."""
     await asyncio.shield(stored)
@@ -123,9 +140,10 @@ async def _decisions_on_topic(bootstrap: str, topic: str) -> int:
 
 async def _pipeline(
     pool: asyncpg.Pool, database_url: str, schema: str, bootstrap: str, prefix: str, lasts: list[str]
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, Cpu]:
     """Decisions a second from the worker's partition assignment until all were stored, until
-    all were published on decisions.v1, and from the worker's start until all were published."""
+    all were published on decisions.v1, and from the worker's start until all were published;
+    the CPU per decision until all were stored."""
     service = DecisionService(pool, schema, DecisionCatalog.load(), DecisionSettings())
     producer = make_producer(bootstrap)
     await producer.start()
@@ -149,7 +167,8 @@ async def _pipeline(
     try:
         await asyncio.wait_for(assigned.wait(), 60)
         started = time.perf_counter()
-        stored_at, published_at = await asyncio.wait_for(asyncio.gather(stored, published), 120)
+        programs, process_cpu = cpu_by_program(), time.process_time()
+        done, published_at = await asyncio.wait_for(asyncio.gather(stored, published), 120)
     finally:
         stored.cancel()
         published.cancel()
@@ -159,14 +178,19 @@ async def _pipeline(
     made = await _decisions_on_topic(bootstrap, prefix + DECISIONS_TOPIC)
     if made != EVENTS:
         raise RuntimeError(f"{made} of {EVENTS} decisions reached {prefix + DECISIONS_TOPIC}")
+    cpu = {
+        "process": round(1000 * (done.process_cpu - process_cpu) / EVENTS, 3),
+        **cpu_spent(programs, done.programs, EVENTS),
+    }
     return (
-        EVENTS / (stored_at - started),
+        EVENTS / (done.at - started),
         EVENTS / (published_at - started),
         EVENTS / (published_at - launched),
+        cpu,
     )
 
 
-async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> float:
+async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> tuple[float, Cpu]:
     async with pool.acquire() as conn:
         await conn.execute(
             f"CREATE TABLE {schema}.raw_applications (event_id text PRIMARY KEY, body jsonb NOT NULL)"
@@ -177,6 +201,7 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> f
     await consumer.start()
     inserted = 0
     started = time.perf_counter()
+    programs, process_cpu = cpu_by_program(), time.process_time()
     try:
         while inserted < EVENTS and time.perf_counter() - started < 120:
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -196,16 +221,30 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> f
                     [r[1] for r in rows],
                 )
             inserted += len(rows)
-        return inserted / (time.perf_counter() - started)
+        rate = inserted / (time.perf_counter() - started)
+        cpu = {
+            "process": round(1000 * (time.process_time() - process_cpu) / max(inserted, 1), 3),
+            **cpu_spent(programs, cpu_by_program(), max(inserted, 1)),
+        }
+        return rate, cpu
     finally:
         await consumer.stop()
 
 
-async def _round(
-    pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, raw_first: bool
-) -> tuple[float, float, float, float]:
-    """One side by side on fresh topics and a fresh schema: (raw, pipeline to stored, to
-    published, to published with the worker's start)."""
+@dataclass(frozen=True)
+class _Round:
+    raw: float
+    pipeline: float
+    """To stored."""
+    published: float
+    with_start: float
+    """To published, with the worker's start."""
+    raw_cpu: Cpu
+    pipeline_cpu: Cpu
+
+
+async def _round(pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, raw_first: bool) -> _Round:
+    """One side by side on fresh topics and a fresh schema."""
     schema = f"bench_decision_{uuid.uuid4().hex[:8]}"
     prefix = f"benchd{uuid.uuid4().hex[:6]}."
     topics = [prefix + t for t in (APPLICATIONS_TOPIC, INSPECTIONS_TOPIC, DECISIONS_TOPIC)]
@@ -218,13 +257,13 @@ async def _round(
             await apply_migrations(conn, schema, *MIGRATIONS)
         placed = await produce_placed(bootstrap_servers, topics[0], EVENTS)
         lasts = list({partition: aid for aid, partition in placed}.values())  # each partition's last
-        raw = await _raw(pool, schema, bootstrap_servers, topics[0]) if raw_first else 0.0
-        pipeline, published, with_start = await _pipeline(
+        raw = await _raw(pool, schema, bootstrap_servers, topics[0]) if raw_first else None
+        pipeline, published, with_start, cpu = await _pipeline(
             pool, database_url, schema, bootstrap_servers, prefix, lasts
         )
-        if not raw_first:
+        if raw is None:
             raw = await _raw(pool, schema, bootstrap_servers, topics[0])
-        return raw, pipeline, published, with_start
+        return _Round(raw[0], pipeline, published, with_start, raw[1], cpu)
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -238,10 +277,12 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         ]
     finally:
         await pool.close()
-    raw = statistics.median(r[0] for r in rounds)
-    pipeline = statistics.median(r[1] for r in rounds)
-    published = statistics.median(r[2] for r in rounds)
-    with_start = statistics.median(r[3] for r in rounds)
+    raw = statistics.median(r.raw for r in rounds)
+    pipeline = statistics.median(r.pipeline for r in rounds)
+    published = statistics.median(r.published for r in rounds)
+    with_start = statistics.median(r.with_start for r in rounds)
+    pipeline_cpu = {k: statistics.median(r.pipeline_cpu[k] for r in rounds) for k in rounds[0].pipeline_cpu}
+    raw_cpu = {k: statistics.median(r.raw_cpu[k] for r in rounds) for k in rounds[0].raw_cpu}
     return [
         {
             "name": "decision_automated_decisions",
@@ -249,16 +290,31 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
             "baseline": round(raw, 1),
             "unit": "decisions/s",
             # the median of the rounds' ratios (each round's two sides ran one after the other)
-            "ratio": round(statistics.median(r[1] / r[0] if r[0] else 0.0 for r in rounds), 3),
+            "ratio": round(statistics.median(r.pipeline / r.raw if r.raw else 0.0 for r in rounds), 3),
             "baseline_name": "raw aiokafka consume + batched insert of the same events",
             "events": EVENTS,
-            "target": ">=0.15",
+            "target": f">={TARGET}",
             "value_published": round(published, 1),
-            "ratio_published": round(statistics.median(r[2] / r[0] if r[0] else 0.0 for r in rounds), 3),
+            "ratio_published": round(
+                statistics.median(r.published / r.raw if r.raw else 0.0 for r in rounds), 3
+            ),
             "value_with_start": round(with_start, 1),
-            "ratio_with_start": round(statistics.median(r[3] / r[0] if r[0] else 0.0 for r in rounds), 3),
+            "ratio_with_start": round(
+                statistics.median(r.with_start / r.raw if r.raw else 0.0 for r in rounds), 3
+            ),
+            # CPU milliseconds per decision (per record on the raw side) until stored: this process
+            # (the worker and its relay; the raw consumer), PostgreSQL, the broker
+            "cpu_ms_per_decision": pipeline_cpu,
+            "baseline_cpu_ms_per_record": raw_cpu,
+            # how busy the one worker process was (share of a core), and the cores the pipeline
+            # would take at the target's rate at this CPU per decision (one process can use one)
+            "worker_process_core_share": round(pipeline * pipeline_cpu["process"] / 1000, 3),
+            "cores_at_target": {
+                "process": round(TARGET * raw * pipeline_cpu["process"] / 1000, 2),
+                "all": round(TARGET * raw * sum(pipeline_cpu.values()) / 1000, 2),
+            },
             "rounds": [
-                {"raw": round(r[0], 1), "pipeline": round(r[1], 1), "published": round(r[2], 1)}
+                {"raw": round(r.raw, 1), "pipeline": round(r.pipeline, 1), "published": round(r.published, 1)}
                 for r in rounds
             ],
         }

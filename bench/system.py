@@ -24,7 +24,7 @@ import httpx
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import create_database, drop_database
-from shared.infra.procs import children_of, cmdline, free_ports
+from shared.infra.procs import children_of, cmdline, free_ports, iter_procs
 
 SECRET = "bench-system-secret-" + "s" * 32
 SERVICES = ("intake", "decision", "notification", "complaints")
@@ -40,6 +40,43 @@ def cpu_seconds(pid: int) -> float | None:
         return None
     fields = raw[raw.rfind(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+PROGRAMS = {"postgres": ("postgres",), "broker": ("noida-db", "tansu")}
+"""The shared parts of a benchmark's machine, by what their processes' command lines hold."""
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds so far of every process of each of `PROGRAMS` on this machine (PostgreSQL's
+    backends and background processes, the broker), with their reaped children's: taken before
+    and after a measured window, the difference is what the window cost them. On a shared
+    machine other users' queries count too."""
+    totals = dict.fromkeys(PROGRAMS, 0.0)
+    for proc in iter_procs():
+        argv = cmdline(proc.pid)
+        program = argv[0] if argv else ""  # a backend's is its title: "postgres: 15/main: ..."
+        for name, marks in PROGRAMS.items():
+            if any(mark in program for mark in marks):
+                totals[name] += _with_reaped_children(proc.pid)
+                break
+    return totals
+
+
+def _with_reaped_children(pid: int) -> float:
+    """User + system CPU of `pid` and of its children it has reaped (a backend that ended in the
+    window counts in its postmaster's)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return sum(int(f) for f in fields[11:15]) / _TICKS
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float], per: int) -> dict[str, float]:
+    """Milliseconds of CPU per unit (`per` units in the window) of each program between two
+    `cpu_by_program` readings."""
+    return {name: round(1000 * (after[name] - before[name]) / per, 3) for name in before}
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
