@@ -73,13 +73,14 @@ class MessageBus(Generic[U]):
                 result = await handler(command, uow, meta)
             _handled(command, meta)
             return result
-        async for attempt in self.retry.retrying(RETRYABLE_ERRORS):
-            with attempt:
-                async with self.begin() as uow:
-                    result = await handler(command, uow, meta)
-                _handled(command, meta)
-                return result
-        raise AssertionError("unreachable: the retry policy re-raises the last error")
+
+        async def attempt() -> Any:
+            async with self.begin() as uow:
+                return await handler(command, uow, meta)
+
+        result = await self.retry.run(attempt, RETRYABLE_ERRORS)
+        _handled(command, meta)
+        return result
 
 
 def _handled(command: object, meta: Meta) -> None:
