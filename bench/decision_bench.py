@@ -44,7 +44,7 @@ from services.decision.settings import DecisionSettings
 from shared.db.pool import create_pool
 from shared.eventstore import apply_migrations
 from shared.messaging.kafka import make_producer
-from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
+from shared.messaging.topics import TopicSpec, delete_topics, dlq_of, ensure_topics
 
 Row = dict[str, Any]
 Cpu = dict[str, float]
@@ -267,6 +267,7 @@ async def _round(pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, 
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        delete_topics(bootstrap_servers, prefix=prefix)
 
 
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:

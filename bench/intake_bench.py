@@ -48,7 +48,7 @@ from shared.db.pool import create_pool
 from shared.messaging.consumer import Outcome
 from shared.messaging.envelope import Envelope
 from shared.messaging.kafka import make_consumer, make_producer
-from shared.messaging.topics import TopicSpec, dlq_of, ensure_topics
+from shared.messaging.topics import TopicSpec, delete_topics, dlq_of, ensure_topics
 from shared.messaging.worker import consume_until
 
 Row = dict[str, Any]
@@ -451,6 +451,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        delete_topics(bootstrap_servers, prefix=prefix)
         await pool.close()
 
 

@@ -17,7 +17,7 @@ from shared.eventstore import EventStore, GlobalCursor, NewEvent, apply_migratio
 from shared.messaging.envelope import envelope_of
 from shared.messaging.kafka import make_producer
 from shared.messaging.relay import OutboxRelay
-from shared.messaging.topics import TopicSpec, ensure_topics
+from shared.messaging.topics import TopicSpec, delete_topics, ensure_topics
 
 EVENTS = 50_000
 BATCH = 1_000
@@ -158,3 +158,4 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await pool.close()
+        delete_topics(bootstrap_servers, prefix=prefix)

@@ -15,7 +15,7 @@ from typing import Any
 from bench.decision_workers import decided, decision_workers, produce, wait_for_group
 from shared.db.pool import connect
 from shared.infra import create_database, drop_database
-from shared.messaging.topics import contract_topics, ensure_topics
+from shared.messaging.topics import contract_topics, delete_topics, ensure_topics
 
 Row = dict[str, Any]
 EVENTS = int(os.environ.get("BENCH_SCALEOUT_EVENTS", "1500"))
@@ -54,6 +54,7 @@ async def _throughput(database_url: str, bootstrap: str, workers: int, tmp: Path
         return len(counts) / elapsed, sum(1 for n in counts.values() if n > 1)
     finally:
         drop_database(database_url, name)
+        delete_topics(bootstrap, prefix=prefix)
 
 
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:

@@ -25,6 +25,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.infra import create_database, drop_database
 from shared.infra.procs import children_of, cmdline, free_ports, iter_procs
+from shared.messaging.topics import delete_topics
 
 SECRET = "bench-system-secret-" + "s" * 32
 SERVICES = ("intake", "decision", "notification", "complaints")
@@ -212,3 +213,4 @@ def running_system(
                 pass
         time.sleep(0.5)
         drop_database(database_url, name)
+        delete_topics(bootstrap, prefix=prefix)

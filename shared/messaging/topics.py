@@ -102,3 +102,31 @@ def ensure_topics(
         return created
     finally:
         admin.close()
+
+
+def delete_topics(
+    bootstrap_servers: str, names: Iterable[str] = (), *, prefix: str | None = None
+) -> list[str]:
+    """Delete those of `names` that exist, and every topic whose name starts with `prefix` (a
+    run's own prefix, never empty); return the names deleted. For what made topics only to throw
+    them away (benchmark rounds, test systems): a broker keeps every record of a topic until it
+    is deleted (`new_topic`: kept forever), and the local broker rewrites everything it holds at
+    each snapshot, so a topic left behind costs every later measurement its share of that."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import UnknownTopicOrPartitionError
+
+    if prefix is not None and not prefix:
+        raise ValueError("an empty prefix would name every topic")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="qyzmet-topics")
+    try:
+        existing = set(admin.list_topics())
+        wanted = set(names) | ({t for t in existing if t.startswith(prefix)} if prefix else set())
+        present = sorted(wanted & existing)
+        if present:
+            try:
+                admin.delete_topics(present)
+            except UnknownTopicOrPartitionError:  # deleted meanwhile by somebody else
+                pass
+        return present
+    finally:
+        admin.close()
