@@ -30,7 +30,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from bench.decision_workers import produce_placed
-from bench.system import cpu_by_program, cpu_spent
+from bench.system import CpuReading, sum_or_none
 from services.decision.adapters.catalog import DecisionCatalog
 from services.decision.bootstrap import (
     APPLICATIONS_TOPIC,
@@ -47,7 +47,7 @@ from shared.messaging.kafka import make_producer
 from shared.messaging.topics import TopicSpec, delete_topics, dlq_of, ensure_topics
 
 Row = dict[str, Any]
-Cpu = dict[str, float]
+Cpu = dict[str, float | None]
 """CPU milliseconds per decision (or raw record): `process` (this one), and `cpu_by_program`'s."""
 EVENTS = 6000
 """Applications per round: the raw side takes a few tenths of a second (at 1,500 it took under
@@ -69,10 +69,8 @@ LOOK_S = 0.005
 class _Stored:
     at: float
     """perf_counter when the store held every decision."""
-    programs: dict[str, float]
-    """`cpu_by_program` then."""
-    process_cpu: float
-    """This process's CPU seconds then (the worker, its relay and this watcher)."""
+    cpu: CpuReading
+    """Then (this process runs the worker, its relay and this watcher)."""
 
 
 async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> _Stored:
@@ -94,7 +92,7 @@ async def _all_stored(database_url: str, schema: str, lasts: list[str]) -> _Stor
                     f"SELECT count(*) FROM {schema}.events WHERE event_type = 'decision.made'"
                 )
                 if stored >= EVENTS:
-                    return _Stored(at, cpu_by_program(), time.process_time())
+                    return _Stored(at, CpuReading.now())
             await asyncio.sleep(LOOK_S)
     finally:
         await conn.close()
@@ -166,8 +164,8 @@ async def _pipeline(
     published = asyncio.create_task(_all_published(database_url, schema, stored))
     try:
         await asyncio.wait_for(assigned.wait(), 60)
+        before = CpuReading.now()
         started = time.perf_counter()
-        programs, process_cpu = cpu_by_program(), time.process_time()
         done, published_at = await asyncio.wait_for(asyncio.gather(stored, published), 120)
     finally:
         stored.cancel()
@@ -178,10 +176,7 @@ async def _pipeline(
     made = await _decisions_on_topic(bootstrap, prefix + DECISIONS_TOPIC)
     if made != EVENTS:
         raise RuntimeError(f"{made} of {EVENTS} decisions reached {prefix + DECISIONS_TOPIC}")
-    cpu = {
-        "process": round(1000 * (done.process_cpu - process_cpu) / EVENTS, 3),
-        **cpu_spent(programs, done.programs, EVENTS),
-    }
+    cpu = before.per_unit_until(done.cpu, EVENTS)
     return (
         EVENTS / (done.at - started),
         EVENTS / (published_at - started),
@@ -200,8 +195,8 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> t
     )
     await consumer.start()
     inserted = 0
+    before = CpuReading.now()
     started = time.perf_counter()
-    programs, process_cpu = cpu_by_program(), time.process_time()
     try:
         while inserted < EVENTS and time.perf_counter() - started < 120:
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -222,11 +217,7 @@ async def _raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str) -> t
                 )
             inserted += len(rows)
         rate = inserted / (time.perf_counter() - started)
-        cpu = {
-            "process": round(1000 * (time.process_time() - process_cpu) / max(inserted, 1), 3),
-            **cpu_spent(programs, cpu_by_program(), max(inserted, 1)),
-        }
-        return rate, cpu
+        return rate, before.per_unit_until(CpuReading.now(), inserted)
     finally:
         await consumer.stop()
 
@@ -270,6 +261,16 @@ async def _round(pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, 
         delete_topics(bootstrap_servers, prefix=prefix)
 
 
+def _medians(figures: list[Cpu]) -> Cpu:
+    """Each figure's median over the rounds (None if a round could not tell it)."""
+    return {
+        name: None
+        if any(f[name] is None for f in figures)
+        else statistics.median(f[name] or 0.0 for f in figures)
+        for name in figures[0]
+    }
+
+
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     pool = await create_pool(database_url, min_size=2, max_size=8)
     try:
@@ -282,8 +283,10 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     pipeline = statistics.median(r.pipeline for r in rounds)
     published = statistics.median(r.published for r in rounds)
     with_start = statistics.median(r.with_start for r in rounds)
-    pipeline_cpu = {k: statistics.median(r.pipeline_cpu[k] for r in rounds) for k in rounds[0].pipeline_cpu}
-    raw_cpu = {k: statistics.median(r.raw_cpu[k] for r in rounds) for k in rounds[0].raw_cpu}
+    pipeline_cpu = _medians([r.pipeline_cpu for r in rounds])
+    raw_cpu = _medians([r.raw_cpu for r in rounds])
+    process_ms = pipeline_cpu["process"] or 0.0
+    all_ms = sum_or_none(pipeline_cpu.values())
     return [
         {
             "name": "decision_automated_decisions",
@@ -309,10 +312,10 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
             "baseline_cpu_ms_per_record": raw_cpu,
             # how busy the one worker process was (share of a core), and the cores the pipeline
             # would take at the target's rate at this CPU per decision (one process can use one)
-            "worker_process_core_share": round(pipeline * pipeline_cpu["process"] / 1000, 3),
+            "worker_process_core_share": round(pipeline * process_ms / 1000, 3),
             "cores_at_target": {
-                "process": round(TARGET * raw * pipeline_cpu["process"] / 1000, 2),
-                "all": round(TARGET * raw * sum(pipeline_cpu.values()) / 1000, 2),
+                "process": round(TARGET * raw * process_ms / 1000, 2),
+                "all": None if all_ms is None else round(TARGET * raw * all_ms / 1000, 2),
             },
             "rounds": [
                 {"raw": round(r.raw, 1), "pipeline": round(r.pipeline, 1), "published": round(r.published, 1)}

@@ -37,7 +37,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from bench.system import cpu_by_program, cpu_seconds, cpu_spent
+from bench.system import cpu_by_program, cpu_seconds, cpu_spent, sum_or_none
 from services.intake.bootstrap import SUBMISSIONS_TOPIC, build, migrate
 from services.intake.domain.identity import make_iin
 from services.intake.entrypoints.kafka_submissions import submission_consumer
@@ -105,7 +105,7 @@ class _Drive:
     """The server process's CPU milliseconds per accepted request while driven."""
     client_cpu_ms: float
     """The load generator's CPU milliseconds per accepted request (this process)."""
-    postgres_cpu_ms: float
+    postgres_cpu_ms: float | None
     """PostgreSQL's CPU milliseconds per accepted request (all its processes on this machine)."""
 
 
@@ -219,8 +219,8 @@ async def _drive(
                     failed += 1
 
         assert server.proc is not None
+        programs_before = cpu_by_program()  # first: its /proc scan is not the client's work
         cpu_before, client_before = cpu_seconds(server.proc.pid), time.process_time()
-        programs_before = cpu_by_program()
         started = time.perf_counter()
         await asyncio.gather(*[worker(*per_client[i % len(per_client)]) for i in range(HTTP_CONCURRENCY)])
         elapsed = time.perf_counter() - started
@@ -376,28 +376,34 @@ async def _kafka_raw(pool: asyncpg.Pool, schema: str, bootstrap: str, topic: str
     return handled / elapsed
 
 
-def _cpu(side: _Drive, baseline: _Drive, load: float) -> Row:
-    """Beside an HTTP row: each server's, the client's and PostgreSQL's CPU per accepted request,
-    the load average at the end, and the cores the side would take at the target's rate (TARGET
-    x the baseline's) at this CPU per request: all of it, and PostgreSQL's alone. The machine has
-    `cores`; the server is one process (one core at most)."""
-    at_target = TARGET * baseline.rate / 1000  # requests per millisecond at the target
-    total = (side.server_cpu_ms or 0.0) + side.client_cpu_ms + side.postgres_cpu_ms
-    return {
+def _cpu(side: _Drive, baseline: _Drive, load: float, *, at_target: bool = True) -> Row:
+    """Beside an HTTP row: each server's, the client's and PostgreSQL's CPU per accepted request
+    and the load average at the end; `at_target`: also the cores this side would take at the
+    target's rate (TARGET x the baseline's) at this CPU per request, all of it (the load
+    generator's too: the bench's client runs on the same cores) and the server's and
+    PostgreSQL's apart. The machine has `cores`; the server is one process (one core at most)."""
+    row: Row = {
         "server_cpu_ms_per_request": side.server_cpu_ms,
         "baseline_server_cpu_ms_per_request": baseline.server_cpu_ms,
         "client_cpu_ms_per_request": side.client_cpu_ms,
         "baseline_client_cpu_ms_per_request": baseline.client_cpu_ms,
         "postgres_cpu_ms_per_request": side.postgres_cpu_ms,
         "baseline_postgres_cpu_ms_per_request": baseline.postgres_cpu_ms,
-        "cores_at_target": {
-            "all": round(at_target * total, 2),
-            "server": round(at_target * (side.server_cpu_ms or 0.0), 2),
-            "postgres": round(at_target * side.postgres_cpu_ms, 2),
-        },
         "cores": len(os.sched_getaffinity(0)),
         "load_average": round(load, 1),
     }
+    if at_target:
+        per_ms = TARGET * baseline.rate / 1000  # requests per millisecond at the target
+
+        def cores(ms: float | None) -> float | None:
+            return None if ms is None else round(per_ms * ms, 2)
+
+        row["cores_at_target"] = {
+            "all": cores(sum_or_none((side.server_cpu_ms, side.client_cpu_ms, side.postgres_cpu_ms))),
+            "server": cores(side.server_cpu_ms),
+            "postgres": cores(side.postgres_cpu_ms),
+        }
+    return row
 
 
 def _row(name: str, value: float, baseline: float, unit: str) -> Row:
@@ -442,7 +448,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
                     http_base.rate,
                     "submissions/s",
                 ),
-                **{k: v for k, v in _cpu(http_offices, http_base, load).items() if k != "cores_at_target"},
+                **_cpu(http_offices, http_base, load, at_target=False),
                 "vs_one_office": round(http_offices.rate / http.rate, 3),
                 "target": "> one office",
             },

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,51 +33,96 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of `pid` (None if it is gone)."""
+_UTIME, _STIME, _CUTIME, _CSTIME = 11, 12, 13, 14
+"""Indices of /proc/<pid>/stat's CPU times in the fields after the command name."""
+
+
+def _stat(pid: int) -> tuple[str, list[str]] | None:
+    """The command name (what the kernel keeps, also for a process not yet reaped) and the fields
+    after it of /proc/<pid>/stat; None if there is no such process."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = raw[raw.rfind(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    return raw[raw.find("(") + 1 : raw.rfind(")")], raw[raw.rfind(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of `pid` (None if it is gone)."""
+    stat = _stat(pid)
+    if stat is None:
+        return None
+    fields = stat[1]
+    return (int(fields[_UTIME]) + int(fields[_STIME])) / _TICKS
 
 
 PROGRAMS = {"postgres": ("postgres",), "broker": ("noida-db", "tansu")}
-"""The shared parts of a benchmark's machine, by what their processes' command lines hold."""
+"""The shared parts of a benchmark's machine, by their processes' command names."""
 
 
-def cpu_by_program() -> dict[str, float]:
+def cpu_by_program() -> dict[str, float | None]:
     """CPU seconds so far of every process of each of `PROGRAMS` on this machine (PostgreSQL's
-    backends and background processes, the broker), with their reaped children's: taken before
-    and after a measured window, the difference is what the window cost them. On a shared
-    machine other users' queries count too."""
-    totals = dict.fromkeys(PROGRAMS, 0.0)
+    backends and background processes, the broker), with the children they reaped (a backend
+    that ended in the window counts in its postmaster's): taken before and after a measured
+    window, the difference is what the window cost them. None for a program with no process
+    here (a remote server: its CPU is not seen). On a shared machine other users' queries count."""
+    totals: dict[str, float | None] = dict.fromkeys(PROGRAMS)
     for proc in iter_procs():
-        argv = cmdline(proc.pid)
-        program = argv[0] if argv else ""  # a backend's is its title: "postgres: 15/main: ..."
-        for name, marks in PROGRAMS.items():
-            if any(mark in program for mark in marks):
-                totals[name] += _with_reaped_children(proc.pid)
+        stat = _stat(proc.pid)
+        if stat is None:
+            continue
+        name, fields = stat
+        for program, names in PROGRAMS.items():
+            if name in names:
+                spent = sum(int(fields[i]) for i in (_UTIME, _STIME, _CUTIME, _CSTIME)) / _TICKS
+                totals[program] = (totals[program] or 0.0) + spent
                 break
     return totals
 
 
-def _with_reaped_children(pid: int) -> float:
-    """User + system CPU of `pid` and of its children it has reaped (a backend that ended in the
-    window counts in its postmaster's)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = raw[raw.rfind(")") + 2 :].split()
-    return sum(int(f) for f in fields[11:15]) / _TICKS
-
-
-def cpu_spent(before: dict[str, float], after: dict[str, float], per: int) -> dict[str, float]:
+def cpu_spent(
+    before: dict[str, float | None], after: dict[str, float | None], per: int
+) -> dict[str, float | None]:
     """Milliseconds of CPU per unit (`per` units in the window) of each program between two
-    `cpu_by_program` readings."""
-    return {name: round(1000 * (after[name] - before[name]) / per, 3) for name in before}
+    `cpu_by_program` readings (None where a reading is)."""
+    return {
+        name: None
+        if start is None or (end := after.get(name)) is None
+        else round(1000 * (end - start) / per, 3)
+        for name, start in before.items()
+    }
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    """This process's CPU seconds and `cpu_by_program`'s at one moment."""
+
+    process: float
+    programs: dict[str, float | None]
+
+    @classmethod
+    def now(cls) -> CpuReading:
+        programs = cpu_by_program()  # first: its /proc scan is not this process's measured work
+        return cls(time.process_time(), programs)
+
+    def per_unit_until(self, later: CpuReading, units: int) -> dict[str, float | None]:
+        """CPU milliseconds per unit from this reading to `later`: `process` (this one) and each
+        program's (None where it is not on this machine)."""
+        units = max(units, 1)
+        return {
+            "process": round(1000 * (later.process - self.process) / units, 3),
+            **cpu_spent(self.programs, later.programs, units),
+        }
+
+
+def sum_or_none(values: Iterable[float | None]) -> float | None:
+    """The sum, None if any part is unknown."""
+    total = 0.0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:

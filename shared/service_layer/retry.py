@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import asyncpg
@@ -73,7 +73,10 @@ class RetryPolicy:
     budget_s: float = 10.0
     """Stop retrying once this much time has passed since the first attempt."""
     initial_wait_s: float = 0.005
+    """The first back-off is up to this long; each next one up to twice the one before (jittered)."""
     max_wait_s: float = 0.5
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False, repr=False)
+    """How a back-off waits (a test records the waits instead)."""
 
     def retrying(
         self, errors: tuple[type[BaseException], ...] = RETRYABLE_ERRORS, *, earlier_attempts: int = 0
@@ -91,6 +94,7 @@ class RetryPolicy:
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.budget_s),
             before_sleep=log_retry,
             reraise=True,
+            sleep=self.sleep,
         )
 
     async def run(
@@ -107,9 +111,14 @@ class RetryPolicy:
             if self.attempts <= 1 or time.monotonic() - started >= self.budget_s:
                 raise
             _log_retry_of(1, exc)
-        await asyncio.sleep(random.uniform(0, min(self.max_wait_s, self.initial_wait_s * 2)))
+        await self.sleep(random.uniform(0, min(self.max_wait_s, self.initial_wait_s)))
+        # tenacity's windows double from `initial_wait_s` at its own first retry: here that is
+        # the second one, whose window is twice the first's
         later = replace(
-            self, attempts=self.attempts - 1, budget_s=max(0.0, self.budget_s - (time.monotonic() - started))
+            self,
+            attempts=self.attempts - 1,
+            budget_s=max(0.0, self.budget_s - (time.monotonic() - started)),
+            initial_wait_s=self.initial_wait_s * 2,
         )
         async for retry in later.retrying(errors, earlier_attempts=1):
             with retry:

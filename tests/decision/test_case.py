@@ -433,15 +433,45 @@ def test_an_incomplete_document_set_cannot_be_approved_until_checked_again() -> 
 
 
 def test_timer_changes_from_the_callers_fold_equal_its_own() -> None:
-    """`plan` folds the events once and hands timer_changes the states after each (issue 14)."""
-    e = env(TSA, TSA_AKMOLA, *AKMOLA_Q4_2012)
-    state = _inspected(e)
-    state, _ = _run(state, c.DraftDecision(SPECIALIST, amount="5000"), e)
-    made = decide(c.SignDecision(HEAD), state, e)
+    """`plan` folds the events once and hands timer_changes the states after each (issue 14); the
+    child's 18th birthday timer is read from the state after the decision, so states that are
+    not the fold's give another answer."""
+    from shared.contracts.decisions import HouseholdMember
+
+    svc = "child_benefit_under_18"
+    krg = env(
+        svc,
+        "krg_2008_standard",
+        record("food_basket_cost", "karaganda", date(2008, 10, 1), "6800", date(2009, 1, 1)),
+        INCOME_RULES,
+        region="karaganda",
+        now=datetime(2008, 12, 10, tzinfo=UTC),
+    )
+    sub = submitted(
+        service_id=svc,
+        edition_id="krg_2008_standard",
+        channel="department",
+        region="karaganda",
+        received_at=datetime(2008, 12, 1, 5, tzinfo=UTC),
+    )
+    state, _ = _run(initial(sub.application_id), c.OpenCase(sub), krg)
+    state, _ = _run(
+        state,
+        c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("5000", "0"), "2008-12-05"))),
+        krg,
+    )
+    household = (
+        HouseholdMember(relation="mother", monthly_income="5000", activity="works"),
+        HouseholdMember(relation="child", monthly_income="0", birth_date=date(1995, 4, 2)),
+    )
+    events = decide(c.DraftDecision(SPECIALIST, household=household, amount="2000"), state, krg)
     states, after = [], state
-    for event in made:
+    for event in events:
         after = evolve(after, event)
         states.append(after)
-    assert timer_changes(state, made, e, states) == timer_changes(state, made, e)
+    own = timer_changes(state, events, krg)
+    assert timer_changes(state, events, krg, states) == own
+    assert any(isinstance(x, ScheduleTimer) and x.kind == "child_turns_18" for x in own)
+    assert timer_changes(state, events, krg, [state] * len(events)) != own  # the states are used
     with pytest.raises(ValueError, match="states for"):
-        timer_changes(state, made, e, states[:-1])
+        timer_changes(state, events, krg, states[:-1])

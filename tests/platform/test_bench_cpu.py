@@ -13,13 +13,15 @@ from bench.system import cpu_by_program, cpu_spent
 
 
 def test_cpu_spent_is_per_unit_milliseconds() -> None:
-    before = {"postgres": 1.0, "broker": 2.0}
-    after = {"postgres": 1.5, "broker": 2.0}
+    before: dict[str, float | None] = {"postgres": 1.0, "broker": 2.0}
+    after: dict[str, float | None] = {"postgres": 1.5, "broker": 2.0}
     assert cpu_spent(before, after, 250) == {"postgres": 2.0, "broker": 0.0}
+    # a program not on this machine is unknown, not free
+    assert cpu_spent({"broker": None}, {"broker": None}, 10) == {"broker": None}
 
 
 async def test_a_query_of_one_backend_counts_as_postgres_cpu(database_url: str) -> None:
-    if not cpu_by_program()["postgres"]:
+    if cpu_by_program()["postgres"] is None:
         pytest.skip("PostgreSQL does not run on this machine")
     conn = await asyncpg.connect(database_url)
     try:
@@ -28,6 +30,7 @@ async def test_a_query_of_one_backend_counts_as_postgres_cpu(database_url: str) 
         after = cpu_by_program()
     finally:
         await conn.close()
+    assert after["postgres"] is not None and before["postgres"] is not None
     spent = after["postgres"] - before["postgres"]
     assert spent >= 0.05, spent  # the count takes PostgreSQL well over 50 ms of CPU here
     assert time.process_time() - own < spent  # it was the server's work, not this process's

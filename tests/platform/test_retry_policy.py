@@ -5,6 +5,7 @@ machinery cost every command ~0.1 ms of CPU even when nothing failed)."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -66,14 +67,39 @@ async def test_one_attempt_allowed_is_one_call() -> None:
 
 
 async def test_the_time_budget_counts_the_first_attempt() -> None:
-    slow = Flaky(10, took_s=0.06)
+    slow = Flaky(10, took_s=0.3)
     with pytest.raises(ConcurrencyConflict):
-        await RetryPolicy(attempts=50, budget_s=0.1, initial_wait_s=0.0, max_wait_s=0.0).run(slow)
-    assert 2 <= slow.calls <= 3  # 0.06 s each: the budget of 0.1 s allows a second one, not many
+        await RetryPolicy(attempts=50, budget_s=0.5, initial_wait_s=0.0, max_wait_s=0.0).run(slow)
+    assert slow.calls == 2  # the second attempt ends past the budget: no third (a fresh budget: 2)
     spent = Flaky(10, took_s=0.12)
     with pytest.raises(ConcurrencyConflict):
         await RetryPolicy(attempts=50, budget_s=0.1, initial_wait_s=0.0, max_wait_s=0.0).run(spent)
     assert spent.calls == 1  # the first attempt used the whole budget
+
+
+async def test_the_back_off_windows_double_from_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As one tenacity loop over all the attempts gave: up to 1x, 2x, 4x... the initial wait."""
+    waits: list[float] = []
+
+    async def recorded(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # the window's upper end
+    policy = RetryPolicy(attempts=6, initial_wait_s=0.01, max_wait_s=0.05, sleep=recorded)
+    assert await policy.run(Flaky(5)) == 6
+    assert waits == pytest.approx([0.01, 0.02, 0.04, 0.05, 0.05])
+
+
+async def test_a_cancelled_attempt_is_not_retried() -> None:
+    class Cancelled(Flaky):
+        async def __call__(self) -> int:
+            self.calls += 1
+            raise asyncio.CancelledError
+
+    attempt = Cancelled(0)
+    with pytest.raises(asyncio.CancelledError):
+        await FAST.run(attempt)
+    assert attempt.calls == 1
 
 
 async def test_the_first_retry_is_logged_as_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
