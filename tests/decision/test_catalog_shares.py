@@ -38,3 +38,19 @@ def test_the_lookups_kept_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for day in range(1, 11):
         assert cat.approaching_share("akmola", date(2024, 3, day), DEFAULT) == Decimal("0.75")
         assert 1 <= len(cat._shares) <= 3
+
+
+def test_a_region_and_day_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = decision_catalog(record(SHARE, "national", date(2008, 1, 1), "0.75"))
+    looked_up: list[tuple[str, date]] = []
+    decimal = type(cat.parameters).decimal
+
+    def counted(book: object, parameter: str, region: str, on: date) -> Decimal:
+        looked_up.append((region, on))
+        return decimal(book, parameter, region, on)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(cat.parameters), "decimal", counted)
+    for _ in range(3):
+        assert cat.approaching_share("akmola", date(2024, 3, 1), DEFAULT) == Decimal("0.75")
+    cat.approaching_share("karaganda", date(2024, 3, 1), DEFAULT)
+    assert looked_up == [("akmola", date(2024, 3, 1)), ("karaganda", date(2024, 3, 1))]
