@@ -34,6 +34,10 @@ def test_a_built_model_is_the_validated_one() -> None:
     assert made == validated and made.model_fields_set == validated.model_fields_set
     assert made.model_dump(mode="json") == validated.model_dump(mode="json")
     assert made.household == () and made.subtype is None  # defaults filled
+    # given in another order than the model's, the fields still come out in the model's order
+    reordered = b.built(CaseOpened, **dict(reversed(list(FIELDS.items()))))
+    assert list(reordered.model_dump()) == list(validated.model_dump())
+    assert reordered.model_dump_json() == validated.model_dump_json() and repr(reordered) == repr(validated)
     with pytest.raises(ValueError, match="frozen"):
         made.region = "almaty"
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.decision.domain.built import built
 from services.decision.domain.eligibility_conditions import (
     CARE_EXEMPTIONS,
     PARENT_RELATIONS,
@@ -173,7 +174,10 @@ def evaluate(
             amount_source = "specialist_input"
             citations.append(f"{where}: {rule.text} - no formula: the amount is recorded by the specialist")
         keys.append(amount_key)
-    return Evaluation(
+    # Of validated parts (the inputs, the catalog's parameters and texts) and what the checks
+    # computed from them: built, not validated again (issue 14; the tests validate it too).
+    return built(
+        Evaluation,
         service_id=service_id,
         edition_id=edition.id,
         rule_ids=tuple(keys),
