@@ -12,10 +12,19 @@ import asyncpg
 
 from services.decision.bootstrap import run_scheduler
 from services.decision.domain import commands as c
+from services.decision.domain.timers import (
+    DEADLINE_KINDS,
+    ENTITLEMENT_KINDS,
+    CancelTimers,
+    ScheduleTimer,
+    _Deadline,
+    _net,
+    approaching_at,
+)
 from services.decision.service import DecisionService
 
 from .conftest import FakeClock
-from .helpers import submitted
+from .helpers import TSA, TSA_AKMOLA, env, submitted
 
 
 async def _event_types(pool: asyncpg.Pool, schema: str) -> Counter[tuple[str, str]]:
@@ -168,3 +177,21 @@ async def test_a_timer_that_fails_is_postponed_and_never_blocks_the_others(
         )
     assert rows and all(r["attempts"] == 1 and r["last_error"] == "UnknownEventType" for r in rows)
     assert all(r["due_at"] > broken.received_at + timedelta(days=5) for r in rows)  # postponed
+
+
+def test_deadline_timers_are_worked_out_only_when_they_survive_the_batch() -> None:
+    """`_net` keeps a term's deadline timers unworked (issue 14): dropped whole by a cancel of
+    both, kept by an unrelated cancel, and worked out when a cancel leaves one of the two."""
+    e = env(TSA, TSA_AKMOLA)
+    start, due = datetime(2024, 1, 1, 4, tzinfo=UTC), datetime(2024, 1, 31, 4, tzinfo=UTC)
+    term = _Deadline(start, due)
+    approaching = ScheduleTimer("deadline_approaching", approaching_at(start, due, e.approaching_share), due)
+    breached = ScheduleTimer("deadline_breached", due, due)
+    assert term.timers(e) == [approaching, breached]
+    assert _net([term, CancelTimers(DEADLINE_KINDS)], e, stored_before=False) == []
+    assert _net([term, CancelTimers(ENTITLEMENT_KINDS)], e, stored_before=False) == [term]
+    assert _net([term, CancelTimers(frozenset({"deadline_breached"}))], e, stored_before=False) == [
+        approaching
+    ]
+    cancel = CancelTimers(DEADLINE_KINDS)
+    assert _net([term, cancel, term], e, stored_before=True) == [cancel, term]

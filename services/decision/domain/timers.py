@@ -60,11 +60,25 @@ def approaching_at(start: datetime, due: datetime, share: Decimal) -> datetime:
     return start + timedelta(microseconds=int(Decimal(max(micros, 0)) * share))
 
 
-def _deadline(start: datetime, due: datetime, env: Env) -> list[TimerChange]:
-    return [
-        ScheduleTimer("deadline_approaching", approaching_at(start, due, env.approaching_share), due),
-        ScheduleTimer("deadline_breached", due, due),
-    ]
+@dataclass(frozen=True)
+class _Deadline:
+    """Both deadline timers of a term, worked out only if no later event of the same batch
+    cancels them (an automated case is opened and decided at once: issue 14)."""
+
+    start: datetime
+    due: datetime
+
+    def timers(self, env: Env) -> list[ScheduleTimer]:
+        return [
+            ScheduleTimer(
+                "deadline_approaching", approaching_at(self.start, self.due, env.approaching_share), self.due
+            ),
+            ScheduleTimer("deadline_breached", self.due, self.due),
+        ]
+
+
+def _deadline(start: datetime, due: datetime, env: Env) -> list[TimerChange | _Deadline]:
+    return [_Deadline(start, due)]
 
 
 def _midnight(day: date, env: Env) -> datetime:
@@ -109,7 +123,7 @@ def timer_changes(
 ) -> list[TimerChange]:
     """The timer changes `events` make to the case at `before`; `states`: the case after each
     event, where the caller folded them already (the fold is not done a second time)."""
-    changes: list[TimerChange] = []
+    changes: list[TimerChange | _Deadline] = []
     state = before
     if states is not None and len(states) != len(events):
         raise ValueError(f"{len(states)} states for {len(events)} events")
@@ -140,16 +154,34 @@ def timer_changes(
             changes.append(CancelTimers(ENTITLEMENT_KINDS))
         elif isinstance(event, CaseWithdrawn):
             changes.append(CancelTimers(DEADLINE_KINDS | ENTITLEMENT_KINDS))
-    return _net(changes, stored_before=before.version > 0)
+    net = _net(changes, env, stored_before=before.version > 0)
+    return [
+        timer
+        for change in net
+        for timer in (change.timers(env) if isinstance(change, _Deadline) else (change,))
+    ]
 
 
-def _net(changes: list[TimerChange], *, stored_before: bool) -> list[TimerChange]:
+def _net(
+    changes: list[TimerChange | _Deadline], env: Env, *, stored_before: bool
+) -> list[TimerChange | _Deadline]:
     """Drop timers set and cancelled by the same batch of events (an automated decision sets none);
-    a cancel is only needed when earlier batches may have stored timers."""
-    out: list[TimerChange] = []
+    a cancel is only needed when earlier batches may have stored timers. A term's deadline timers
+    stay unworked until a cancel leaves one of them (or the batch ends)."""
+    out: list[TimerChange | _Deadline] = []
     for change in changes:
         if isinstance(change, CancelTimers):
-            out = [x for x in out if not (isinstance(x, ScheduleTimer) and x.kind in change.kinds)]
+            deadlines = change.kinds & DEADLINE_KINDS
+            kept: list[TimerChange | _Deadline] = []
+            for x in out:
+                if isinstance(x, _Deadline):
+                    if not deadlines:
+                        kept.append(x)
+                    elif deadlines != DEADLINE_KINDS:  # one of the two cancelled: work out the other
+                        kept.extend(t for t in x.timers(env) if t.kind not in change.kinds)
+                elif not (isinstance(x, ScheduleTimer) and x.kind in change.kinds):
+                    kept.append(x)
+            out = kept
             if stored_before:
                 out.append(change)
         else:
