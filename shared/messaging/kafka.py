@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from shared.messaging import fetch_wait
 
@@ -20,6 +21,32 @@ in flight per broker): a page of 500 decisions (~600 KB on six partitions) took 
 Batches still leave after `linger_ms`: a send alone is not held back."""
 
 
+KEYS_KEPT = 8192
+"""Keys whose hash a producer's partitioner keeps (`KeyPartitions`)."""
+
+
+class KeyPartitions:
+    """aiokafka's default partitioner (murmur2 of the key, as Kafka's Java clients place keys)
+    that keeps each recent key's hash: an outbox relay sends a case's events one after another
+    under the same key, and murmur2 in pure Python cost ~4 µs a key (issue 14: a quarter of the
+    relay's `send`). The partition is the same as the default's, for any partition count."""
+
+    def __init__(self, kept: int = KEYS_KEPT) -> None:
+        self.kept = kept
+        self._hashes: dict[bytes, int] = {}
+        self._default = DefaultPartitioner()
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return int(self._default(key, all_partitions, available))
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self.kept:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[hashed % len(all_partitions)]
+
+
 def make_producer(
     bootstrap_servers: str, *, idempotent: bool = True, client_id: str = "qyzmet"
 ) -> AIOKafkaProducer:
@@ -31,6 +58,7 @@ def make_producer(
         enable_idempotence=idempotent,
         linger_ms=5,
         max_batch_size=BATCH_BYTES,
+        partitioner=KeyPartitions(),
     )
 
 
