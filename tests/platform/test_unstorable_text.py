@@ -55,3 +55,28 @@ def test_ordinary_values_of_every_kind_pass_unchanged() -> None:
     extra = {"ключ": ["a", {"b": 1.5}], "n": None}
     sample = _Sample(tags=("a", "ә"), names=["x"], kinds=frozenset({"k"}), extra=extra, note="Қ")
     assert sample.extra == extra and sample.tags == ("a", "ә") and sample.amount == Decimal("1.5")
+
+
+class _Part(ContractModel):
+    text: str = "ok"
+
+
+class _Whole(ContractModel):
+    parts: tuple[_Part, ...] = ()
+    kind: str = "k"
+
+
+def test_the_inline_checks_cover_nested_models_and_str_subclasses() -> None:
+    """`_no_nul` checks plain strings itself and lets models, numbers and times pass (issue 14):
+    a nested model's text is still refused, as its own field, and so is a str subclass's."""
+    from enum import StrEnum
+
+    class Kind(StrEnum):
+        BAD = "b\x00"
+
+    with pytest.raises(ValidationError) as refused:
+        _Whole(parts=(_Part(), {"text": "x\x00"}))  # type: ignore[arg-type]
+    assert [e["loc"] for e in refused.value.errors()] == [("parts", 1, "text")]
+    with pytest.raises(ValidationError, match="NUL"):
+        _Whole(kind=Kind.BAD)
+    assert _Whole(parts=(_Part(text="Қ"),)).parts[0].text == "Қ"
