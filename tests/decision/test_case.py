@@ -18,6 +18,7 @@ from shared.contracts.decisions import (
     EntitlementStarted,
     EntitlementSuspended,
     EntitlementTerminated,
+    HouseholdMember,
     InspectionAct,
 )
 from shared.contracts.event import DomainEvent
@@ -365,7 +366,8 @@ def test_manual_service_outcome_and_grounds_only_from_the_catalog() -> None:
     assert made.grounds[0].text_kk is not None and made.grounds[0].text_kk.startswith("егер денсаулығына")
 
 
-def test_child_benefit_ends_when_the_child_turns_18() -> None:
+def _child_benefit_inspected() -> tuple[Env, CaseState, tuple[HouseholdMember, ...]]:
+    """A child benefit case (Karaganda, 2008) after its inspection, and the household a draft names."""
     svc = "child_benefit_under_18"
     krg = env(
         svc,
@@ -388,12 +390,15 @@ def test_child_benefit_ends_when_the_child_turns_18() -> None:
         c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("5000", "0"), "2008-12-05"))),
         krg,
     )
-    from shared.contracts.decisions import HouseholdMember
-
     household = (
         HouseholdMember(relation="mother", monthly_income="5000", activity="works"),
         HouseholdMember(relation="child", monthly_income="0", birth_date=date(1995, 4, 2)),
     )
+    return krg, state, household
+
+
+def test_child_benefit_ends_when_the_child_turns_18() -> None:
+    krg, state, household = _child_benefit_inspected()
     before = state
     state, events = _run(state, c.DraftDecision(SPECIALIST, household=household, amount="2000"), krg)
     assert state.status is Status.ACTIVE
@@ -436,34 +441,7 @@ def test_timer_changes_from_the_callers_fold_equal_its_own() -> None:
     """`plan` folds the events once and hands timer_changes the states after each (issue 14); the
     child's 18th birthday timer is read from the state after the decision, so states that are
     not the fold's give another answer."""
-    from shared.contracts.decisions import HouseholdMember
-
-    svc = "child_benefit_under_18"
-    krg = env(
-        svc,
-        "krg_2008_standard",
-        record("food_basket_cost", "karaganda", date(2008, 10, 1), "6800", date(2009, 1, 1)),
-        INCOME_RULES,
-        region="karaganda",
-        now=datetime(2008, 12, 10, tzinfo=UTC),
-    )
-    sub = submitted(
-        service_id=svc,
-        edition_id="krg_2008_standard",
-        channel="department",
-        region="karaganda",
-        received_at=datetime(2008, 12, 1, 5, tzinfo=UTC),
-    )
-    state, _ = _run(initial(sub.application_id), c.OpenCase(sub), krg)
-    state, _ = _run(
-        state,
-        c.RecordInspection(INSPECTOR, InspectionAct.model_validate(act_json(("5000", "0"), "2008-12-05"))),
-        krg,
-    )
-    household = (
-        HouseholdMember(relation="mother", monthly_income="5000", activity="works"),
-        HouseholdMember(relation="child", monthly_income="0", birth_date=date(1995, 4, 2)),
-    )
+    krg, state, household = _child_benefit_inspected()
     events = decide(c.DraftDecision(SPECIALIST, household=household, amount="2000"), state, krg)
     states, after = [], state
     for event in events:
