@@ -258,7 +258,7 @@ async def _round(pool: asyncpg.Pool, database_url: str, bootstrap_servers: str, 
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        delete_topics(bootstrap_servers, prefix=prefix)
+        delete_topics(bootstrap_servers, prefix=prefix, quiet=True)
 
 
 def _medians(figures: list[Cpu]) -> Cpu:

@@ -457,7 +457,7 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        delete_topics(bootstrap_servers, prefix=prefix)
+        delete_topics(bootstrap_servers, prefix=prefix, quiet=True)
         await pool.close()
 
 

@@ -158,4 +158,4 @@ async def run(database_url: str, bootstrap_servers: str) -> list[Row]:
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await pool.close()
-        delete_topics(bootstrap_servers, prefix=prefix)
+        delete_topics(bootstrap_servers, prefix=prefix, quiet=True)

@@ -54,7 +54,7 @@ async def _throughput(database_url: str, bootstrap: str, workers: int, tmp: Path
         return len(counts) / elapsed, sum(1 for n in counts.values() if n > 1)
     finally:
         drop_database(database_url, name)
-        delete_topics(bootstrap, prefix=prefix)
+        delete_topics(bootstrap, prefix=prefix, quiet=True)
 
 
 async def run(database_url: str, bootstrap_servers: str) -> list[Row]:

@@ -258,4 +258,4 @@ def running_system(
                 pass
         time.sleep(0.5)
         drop_database(database_url, name)
-        delete_topics(bootstrap, prefix=prefix)
+        delete_topics(bootstrap, prefix=prefix, quiet=True)

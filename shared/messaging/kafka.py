@@ -37,7 +37,7 @@ class KeyPartitions:
         self._default = DefaultPartitioner()
 
     def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
-        if key is None:
+        if key.__class__ is not bytes:  # None (any partition), or a key that is not hashable
             return int(self._default(key, all_partitions, available))
         hashed = self._hashes.get(key)
         if hashed is None:

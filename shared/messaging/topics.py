@@ -13,10 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import structlog
+
 from shared.contracts.topic_names import TOPIC_NAMES
 
 if TYPE_CHECKING:  # the Kafka client loads when topics are created, not when they are listed
     from kafka.admin import NewTopic
+
+log = structlog.get_logger(__name__)
 
 DOMAIN_TOPICS: tuple[str, ...] = TOPIC_NAMES
 DLQ_SUFFIX = ".dlq"
@@ -105,18 +109,26 @@ def ensure_topics(
 
 
 def delete_topics(
-    bootstrap_servers: str, names: Iterable[str] = (), *, prefix: str | None = None
+    bootstrap_servers: str, names: Iterable[str] = (), *, prefix: str | None = None, quiet: bool = False
 ) -> list[str]:
     """Delete those of `names` that exist, and every topic whose name starts with `prefix` (a
     run's own prefix, never empty); return the names deleted. For what made topics only to throw
     them away (benchmark rounds, test systems): a broker keeps every record of a topic until it
     is deleted (`new_topic`: kept forever), and the local broker rewrites everything it holds at
-    each snapshot, so a topic left behind costs every later measurement its share of that."""
+    each snapshot, so a topic left behind costs every later measurement its share of that.
+    `quiet`: a clean-up that must not hide what went before it (a `finally` block): a failure is
+    logged and nothing is deleted."""
+    if prefix is not None and not prefix:
+        raise ValueError("an empty prefix would name every topic")
+    if quiet:
+        try:
+            return delete_topics(bootstrap_servers, names, prefix=prefix)
+        except Exception as exc:
+            log.warning("topics not deleted", prefix=prefix, error=type(exc).__name__)
+            return []
     from kafka import KafkaAdminClient
     from kafka.errors import UnknownTopicOrPartitionError
 
-    if prefix is not None and not prefix:
-        raise ValueError("an empty prefix would name every topic")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="qyzmet-topics")
     try:
         existing = set(admin.list_topics())

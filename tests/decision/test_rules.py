@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
+from services.decision.domain import built as built_module
 from services.decision.domain.rules import ParameterMissing, book_lookup, computable, evaluate, reevaluate
 from shared.catalog.loader import load_parameter_book
 from shared.contracts.decisions import EligibilityInputs, Evaluation, HouseholdMember
@@ -305,6 +307,18 @@ LSA_RECORDS = (
     record("local_assistance_categories", "karaganda", date(2008, 1, 1), ["large families", "veterans"]),
     record("local_assistance_amount", "karaganda", date(2008, 1, 1), "12000"),
 )
+
+
+@pytest.mark.parametrize("value", ["-1", "10000.125", "1e4", "1234567890123"])
+def test_a_flat_amount_that_is_not_money_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluation is built of its parts without validation (issue 14): the amount a money
+    parameter gives is still checked as Money, as validating the evaluation did. (Without the
+    tests' checking mode, which validates every built model: production does not.)"""
+    monkeypatch.setattr(built_module, "checking", False)
+    records = (LSA_RECORDS[0], record("local_assistance_amount", "karaganda", date(2008, 1, 1), value))
+    inputs = _inputs(on=date(2008, 12, 1), region="karaganda", facts={"category": "veterans"})
+    with pytest.raises(ValidationError, match="pattern"):
+        _run(LSA, KRG, inputs, *records)
 
 
 def test_local_assistance_category_and_amount_from_parameters() -> None:

@@ -37,3 +37,18 @@ def test_the_runs_topics_go_and_no_other(broker: KafkaHandle, topic_prefix: str)
 def test_an_empty_prefix_is_refused(broker: KafkaHandle) -> None:
     with pytest.raises(ValueError, match="every topic"):
         delete_topics(broker.bootstrap_servers, prefix="")
+
+
+def test_a_quiet_clean_up_that_fails_raises_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a `finally` block the clean-up must not replace what went wrong before it."""
+    import kafka
+
+    def unreachable(**_: object) -> None:
+        raise kafka.errors.BrokerNotAvailableError()
+
+    monkeypatch.setattr(kafka, "KafkaAdminClient", unreachable)
+    assert delete_topics("127.0.0.1:1", prefix="bench-gone.", quiet=True) == []
+    with pytest.raises(kafka.errors.BrokerNotAvailableError):
+        delete_topics("127.0.0.1:1", prefix="bench-gone.")

@@ -27,6 +27,8 @@ def test_the_hashes_kept_stay_bounded_and_a_keyless_record_goes_anywhere() -> No
     random.seed(7)
     assert {mine(None, [0, 1, 2], [2]) for _ in range(20)} == {2}  # only an available one
     assert {mine(None, [0, 1, 2], []) for _ in range(60)} == {0, 1, 2}
+    placed = DefaultPartitioner()(b"case-1", [0, 1, 2], [0, 1, 2])
+    assert mine(bytearray(b"case-1"), [0, 1, 2], [0, 1, 2]) == placed  # not kept, still placed alike
 
 
 async def test_producers_use_it() -> None:

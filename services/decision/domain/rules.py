@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import TypeAdapter
+
 from services.decision.domain.built import built
 from services.decision.domain.eligibility_conditions import (
     CARE_EXEMPTIONS,
@@ -57,10 +59,13 @@ from shared.contracts.decisions import (
     EligibilityInputs,
     Evaluation,
     IncomeCounting,
+    Money,
     ParameterUsed,
 )
 
 AMOUNT_RULES = frozenset({"amount", "compensation_amount", "categories_and_amounts"})
+_AMOUNT: TypeAdapter[str] = TypeAdapter(Money)
+
 AMOUNT_VALUE_PARAMETERS = ("local_assistance_amount", "home_schooled_child_support_amount")
 """Parameters that are the amount itself (a flat sum set by the maslikhat); other amount rules name
 no computable formula (e.g. `benefit_amounts` is the citation of an act), so the specialist records
@@ -165,7 +170,9 @@ def evaluate(
         flat = next((p for p in rule.parameters if p in AMOUNT_VALUE_PARAMETERS), None)
         if flat is not None:
             ctx = RuleContext(service_id, edition, amount_key, rule.text, inputs, lookup)
-            amount = str(ctx.decimal(flat))
+            # A money parameter is any finite number to the catalog; a decided amount is Money
+            # (the evaluation is built without validation, so its one computed text is checked)
+            amount = _AMOUNT.validate_python(str(ctx.decimal(flat)))
             used.update(ctx.used)
             amount_source = "formula"
             citations.append(f"{where}: {rule.text} - the amount is the parameter {flat}")
