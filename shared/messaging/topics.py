@@ -13,14 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import structlog
-
 from shared.contracts.topic_names import TOPIC_NAMES
 
 if TYPE_CHECKING:  # the Kafka client loads when topics are created, not when they are listed
     from kafka.admin import NewTopic
-
-log = structlog.get_logger(__name__)
 
 DOMAIN_TOPICS: tuple[str, ...] = TOPIC_NAMES
 DLQ_SUFFIX = ".dlq"
@@ -124,6 +120,9 @@ def delete_topics(
         try:
             return delete_topics(bootstrap_servers, names, prefix=prefix)
         except Exception as exc:
+            import structlog  # here: `qyzmet topics list` must start without it
+
+            log = structlog.get_logger(__name__)
             log.warning("topics not deleted", prefix=prefix, error=type(exc).__name__)
             return []
     from kafka import KafkaAdminClient
