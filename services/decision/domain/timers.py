@@ -77,10 +77,6 @@ class _Deadline:
         ]
 
 
-def _deadline(start: datetime, due: datetime, env: Env) -> list[TimerChange | _Deadline]:
-    return [_Deadline(start, due)]
-
-
 def _midnight(day: date, env: Env) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=env.tz)
 
@@ -130,17 +126,17 @@ def timer_changes(
     for i, event in enumerate(events):
         state = evolve(state, event) if states is None else states[i]
         if isinstance(event, CaseOpened) and event.due_at is not None:
-            changes.extend(_deadline(event.received_at, event.due_at, env))
+            changes.append(_Deadline(event.received_at, event.due_at))
         elif isinstance(event, TermExtended):
             assert state.opened is not None
             changes.append(CancelTimers(DEADLINE_KINDS))
-            changes.extend(_deadline(state.opened.received_at, event.new_due_at, env))
+            changes.append(_Deadline(state.opened.received_at, event.new_due_at))
         elif isinstance(event, DecisionMade):
             changes.append(CancelTimers(DEADLINE_KINDS))
         elif isinstance(event, ApplicationReopened):
             changes.append(CancelTimers(DEADLINE_KINDS | ENTITLEMENT_KINDS))
             if event.new_due_at is not None:
-                changes.extend(_deadline(event.reopened_at, event.new_due_at, env))
+                changes.append(_Deadline(event.reopened_at, event.new_due_at))
         elif isinstance(event, EntitlementStarted):
             if event.reconfirm_by is not None:
                 changes.extend(_reconfirmation(event.reconfirm_by, env))
