@@ -37,7 +37,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from bench.system import cpu_by_program, cpu_seconds, cpu_spent, sum_or_none
+from bench.system import CpuReading, cpu_seconds, sum_or_none
 from services.intake.bootstrap import SUBMISSIONS_TOPIC, build, migrate
 from services.intake.domain.identity import make_iin
 from services.intake.entrypoints.kafka_submissions import submission_consumer
@@ -219,24 +219,18 @@ async def _drive(
                     failed += 1
 
         assert server.proc is not None
-        programs_before = cpu_by_program()  # first: its /proc scan is not the client's work
-        cpu_before, client_before = cpu_seconds(server.proc.pid), time.process_time()
+        before, cpu_before = CpuReading.now(), cpu_seconds(server.proc.pid)
         started = time.perf_counter()
         await asyncio.gather(*[worker(*per_client[i % len(per_client)]) for i in range(HTTP_CONCURRENCY)])
         elapsed = time.perf_counter() - started
-        cpu_after, client_after = cpu_seconds(server.proc.pid), time.process_time()
-        programs_after = cpu_by_program()
+        cpu_after, after = cpu_seconds(server.proc.pid), CpuReading.now()
     if failed or not accepted:
         raise RuntimeError(f"{failed} requests were not accepted: {sorted(refusals)[:3]}")
     cpu_ms = None
     if cpu_before is not None and cpu_after is not None:
         cpu_ms = round(1000 * (cpu_after - cpu_before) / accepted, 2)
-    return _Drive(
-        accepted / elapsed,
-        cpu_ms,
-        round(1000 * (client_after - client_before) / accepted, 2),
-        cpu_spent(programs_before, programs_after, accepted)["postgres"],
-    )
+    spent = before.per_unit_until(after, accepted)  # this process's is the client's
+    return _Drive(accepted / elapsed, cpu_ms, round(spent["process"] or 0.0, 2), spent["postgres"])
 
 
 def _clerk(office: str) -> dict[str, str]:
