@@ -34,6 +34,28 @@ class _Producer:
         self.stopped = True
 
 
+async def _run_until_sent(
+    pool: asyncpg.Pool, schema: str, given: _Producer, fresh: _Producer, factory: Any, records: int
+) -> AuditRelay:
+    """The audit relay with `given` and `factory`, run until `fresh` sent `records` (or the relay
+    ended, or 10 s), then stopped; the relay, for its counts."""
+    relay = AuditRelay(
+        pool, schema, given, "audit.v1", anchor_interval_s=3600, poll_s=0.05,
+        producer_factory=factory,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(200):
+            if len(fresh.sent) >= records or task.done():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    return relay
+
+
 async def test_a_fatal_producer_error_gets_the_relay_a_fresh_producer(
     pool: asyncpg.Pool, schema: str
 ) -> None:
@@ -43,20 +65,7 @@ async def test_a_fatal_producer_error_gets_the_relay_a_fresh_producer(
     async def factory() -> Any:
         return fresh
 
-    relay = AuditRelay(
-        pool, schema, given, "audit.v1", anchor_interval_s=3600, poll_s=0.05,
-        producer_factory=factory,
-    )  # fmt: skip
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
-        for _ in range(200):
-            if len(fresh.sent) >= 3:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
+    relay = await _run_until_sent(pool, schema, given, fresh, factory, 3)
     assert relay.renewals == 1 and len(fresh.sent) >= 3  # the three records (and the first anchors)
     assert not given.stopped and fresh.stopped  # its own is stopped with it; the given one is not
 
@@ -75,18 +84,5 @@ async def test_a_fresh_producer_that_cannot_start_yet_is_tried_again_next_round(
             raise ConnectionRefusedError("the broker is still restarting")
         return fresh
 
-    relay = AuditRelay(
-        pool, schema, given, "audit.v1", anchor_interval_s=3600, poll_s=0.05,
-        producer_factory=factory,
-    )  # fmt: skip
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
-        for _ in range(200):
-            if len(fresh.sent) >= 2 or task.done():
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
+    relay = await _run_until_sent(pool, schema, given, fresh, factory, 2)
     assert len(attempts) == 3 and relay.renewals == 1 and len(fresh.sent) >= 2
