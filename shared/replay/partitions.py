@@ -166,13 +166,17 @@ def _join(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
 
 
 def _described(exc: BaseException) -> str:
-    """What the parent is told of a worker's failure: the error's type and first line, for
-    PostgreSQL's its SQLSTATE and primary message; never PostgreSQL's DETAIL or the other lines
-    of a validation error, which quote the values of the row or event at fault."""
+    """What the parent is told of a worker's failure, never a value of the row or event at fault:
+    for PostgreSQL's errors the type, SQLSTATE and primary message (an integrity violation's names
+    its constraint; its DETAIL, which quotes the row, is left out), for a data exception (class
+    22, whose message quotes the input: asyncpg's own encoding errors too) the type and SQLSTATE
+    only; for any other error its type and the place it was raised (its message may quote data)."""
+    if isinstance(exc, asyncpg.DataError):
+        return f"{type(exc).__name__} [{exc.sqlstate}]"
     if isinstance(exc, asyncpg.PostgresError):
         return f"{type(exc).__name__} [{exc.sqlstate}]: {getattr(exc, 'message', '')}"
-    first = str(exc).split("\n", 1)[0][:200]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{type(exc).__name__} at {frames[-1].name}:{frames[-1].lineno}" if frames else type(exc).__name__
 
 
 def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
@@ -198,9 +202,10 @@ def _run_one(
     try:
         replayed = worker(job, lambda n: messages.put(("progress", index, n)))
     except BaseException as exc:  # reported to the parent, which fails the replay
+        described = _described(exc)
         traceback.print_tb(exc.__traceback__)  # where, to this process's stderr; what: below
-        print(_described(exc), file=sys.stderr)
-        messages.put(("failed", index, _described(exc)))
+        print(described, file=sys.stderr)
+        messages.put(("failed", index, described))
         raise SystemExit(1) from None
     messages.put(("done", index, replayed))
 
