@@ -15,16 +15,25 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
 
+from services.intake.adapters import status_replay
 from services.intake.adapters.projection import ApplicationProjector
 from services.intake.adapters.status_replay import StatusReplay, replay_partition
 from services.intake.projections import APPLICATIONS
 from shared.eventstore import EventStore, GlobalCursor
 from shared.replay.engine import ReplayResult, prepare_target
-from shared.replay.partitions import Partition, PartitionFailed, PartitionJob, plan, run_in_processes
+from shared.replay.partitions import (
+    Partition,
+    PartitionFailed,
+    PartitionJob,
+    _described,
+    plan,
+    run_in_processes,
+)
 from shared.replay.reading import ReplayStalled, read_committed_rows
 from shared.replay.spec import Parallel
 from tests.intake.conftest import wait_for
@@ -34,10 +43,14 @@ from tests.replay.test_status_replay import _append, _assert_as_live, _log, _sub
 async def _apps_in_both_halves(conn: asyncpg.Connection) -> list[str]:
     """Seven application ids, some in each of two partitions."""
     ids = [str(uuid.uuid4()) for _ in range(40)]
-    rows = await conn.fetch(
-        "SELECT id, (hashtext('application-' || id) & 2147483647) % 2 AS half FROM unnest($1::text[]) id", ids
-    )
-    halves = [[r["id"] for r in rows if r["half"] == h] for h in (0, 1)]
+    halves = [
+        await conn.fetchval(
+            "SELECT array_agg(id) FROM unnest($1::text[]) id WHERE true"
+            + Partition(half, 2).condition("'application-' || id"),
+            ids,
+        )
+        for half in (0, 1)
+    ]
     return halves[0][:3] + halves[1][:4]
 
 
@@ -54,7 +67,7 @@ async def _live(pool: asyncpg.Pool, schema: str, apps: list[str] | None = None) 
 
 
 async def test_a_split_replay_with_small_pages_and_cache_gives_the_live_rows(
-    pool: asyncpg.Pool, intake_schema: str, database_url: str
+    pool: asyncpg.Pool, intake_schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with pool.acquire() as conn:
         apps = await _apps_in_both_halves(conn)
@@ -69,8 +82,15 @@ async def test_a_split_replay_with_small_pages_and_cache_gives_the_live_rows(
         # its cache and are read back from the target
         replay = StatusReplay(intake_schema, target, page=4, cache_rows=3, history_rows=5)
         progress: list[int] = []
+        shares: list[int] = []
+
+        async def counted(*args: Any, **kwargs: Any) -> list[int]:
+            shares.extend(await run_in_processes(*args, **kwargs))
+            return shares
+
+        monkeypatch.setattr(status_replay, "run_in_processes", counted)
         assert await replay.run_split(pool, None, progress.append, parallel, replay_partition) == events
-        assert sum(progress) == events and len(progress) > events // 4  # pages of both processes
+        assert sum(progress) == events and len(shares) == 2 and min(shares) > 0  # both processes folded
         await _assert_as_live(pool, intake_schema, ReplayResult(spec.full_name, target, events, 0.0, None))
     finally:
         async with pool.acquire() as conn:
@@ -101,7 +121,8 @@ async def test_a_partition_reads_up_to_the_planned_event_only(pool: asyncpg.Pool
 
 async def test_the_partitions_share_the_streams_out(pool: asyncpg.Pool, intake_schema: str) -> None:
     """Every event in exactly one partition, all of a stream's in the same one."""
-    await _log(pool, intake_schema)
+    async with pool.acquire() as conn:
+        await _log(pool, intake_schema, await _apps_in_both_halves(conn))
     store, columns = EventStore(intake_schema), "e.stream_id, e.position"
     partition_of_stream: dict[str, int] = {}
     read: list[int] = []
@@ -114,6 +135,7 @@ async def test_the_partitions_share_the_streams_out(pool: asyncpg.Pool, intake_s
                 assert partition_of_stream.setdefault(row["stream_id"], index) == index
                 read.append(row["position"])
     assert sorted(read) == sorted(row["position"] for row in everything)
+    assert len(set(partition_of_stream.values())) > 1  # shared out, not all in one
 
 
 def _fail_the_second(job: PartitionJob, progress: object) -> int:
@@ -231,3 +253,18 @@ async def test_the_plan_waits_for_an_older_transaction(
         assert planned.until == GlobalCursor(last["txid"], last["position"]) and planned.enough
         more = dataclasses.replace(parallel, min_events=3)
         assert not (await plan(planner, intake_schema, None, more)).enough
+
+
+def test_a_workers_failure_is_described_without_the_values_at_fault() -> None:
+    """A data exception's message quotes the input, any other error's may: the parent is told
+    the type, SQLSTATE and place only (an integrity violation's primary message names its
+    constraint and stays)."""
+    refused = asyncpg.InvalidTextRepresentationError.new(
+        {"C": "22P02", "M": 'invalid input syntax for type bigint: "850412300017x"'}
+    )
+    assert _described(refused) == "InvalidTextRepresentationError [22P02]"
+    try:
+        {}["850412300017"]
+    except KeyError as missing:
+        described = _described(missing)
+    assert described.startswith("KeyError at test_a_workers_failure_is_described") and "8504" not in described
