@@ -70,7 +70,15 @@ def producer_factory(
 
     async def start_one() -> AIOKafkaProducer:
         producer = make_producer(bootstrap_servers, idempotent=idempotent, client_id=client_id)
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            # a relay asks again next round while the broker is away: each failed start would
+            # otherwise leave its client's connections and tasks behind
+            from shared.runtime.shutdown import bounded
+
+            await bounded("stop a producer that did not start", producer.stop())
+            raise
         return producer
 
     return start_one

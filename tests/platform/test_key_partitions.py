@@ -1,10 +1,14 @@
 """The producers' partitioner keeps recent keys' hashes (issue 14) and places every key where
-aiokafka's default partitioner (Kafka's murmur2) does, for any partition count."""
+aiokafka's default partitioner (Kafka's murmur2) does, for any partition count; a relay's
+fresh producer that fails to start is stopped."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.partitioner import DefaultPartitioner
 
 from shared.messaging import kafka
@@ -34,3 +38,21 @@ def test_the_hashes_kept_stay_bounded_and_a_keyless_record_goes_anywhere() -> No
 async def test_producers_use_it() -> None:
     producer = kafka.make_producer("127.0.0.1:1")  # not started: nothing is sent
     assert isinstance(producer._partitioner, KeyPartitions)
+
+
+async def test_a_fresh_producer_that_does_not_start_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relay asks for a fresh producer each round while the broker is away: one that failed to
+    start is stopped, not left with its client's connections and tasks."""
+    stopped: list[object] = []
+
+    async def refuse(self: AIOKafkaProducer) -> None:
+        raise KafkaConnectionError("the broker is still restarting")
+
+    async def stop(self: AIOKafkaProducer) -> None:
+        stopped.append(self)
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", refuse)
+    monkeypatch.setattr(AIOKafkaProducer, "stop", stop)
+    with pytest.raises(KafkaConnectionError):
+        await kafka.producer_factory("127.0.0.1:1")()
+    assert len(stopped) == 1
