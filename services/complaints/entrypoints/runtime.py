@@ -10,6 +10,7 @@ from services.complaints.bootstrap import MIGRATIONS, SERVICE, build, migrate
 from services.complaints.service import Clock, ComplaintsService
 from shared.http.problems import unavailable
 from shared.runtime.context import open_service_pool
+from shared.runtime.shutdown import close_pool
 from shared.settings import PlatformSettings
 
 
@@ -48,7 +49,7 @@ class ComplaintsRuntime:
 
     async def stop(self) -> None:
         if self._owns_pool and self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)  # bounded: the supervisor kills what does not stop
             self._pool = None
         self._service = None
 

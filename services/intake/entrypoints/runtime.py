@@ -16,6 +16,7 @@ from services.intake.bootstrap import MIGRATIONS, SERVICE, IntakeDeps, build, mi
 from services.intake.service import Clock
 from shared.http.problems import unavailable
 from shared.runtime.context import open_service_pool
+from shared.runtime.shutdown import close_pool
 from shared.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
@@ -83,7 +84,7 @@ class IntakeRuntime:
                 await asyncio.wait_for(task, 5)
         self._tasks.clear()
         if self._owns_pool and self._pool is not None:
-            await self._pool.close()
+            await close_pool(self._pool)  # bounded: the supervisor kills what does not stop
             self._pool = None
         self._deps = None
 
