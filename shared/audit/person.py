@@ -20,6 +20,7 @@ import asyncpg
 
 from shared.audit.keys import AuditKey
 from shared.audit.pseudonyms import iin_pseudonyms
+from shared.contracts.application_progress import STATUS_VIEW_PROJECTION
 from shared.contracts.applications import ApplicationRejectedAtIntake, ApplicationSubmitted
 from shared.db.identifiers import checked_identifier
 
@@ -56,8 +57,6 @@ async def applicant_index_schemas(conn: asyncpg.Connection, schemas: Sequence[st
 
 
 _SUBMISSIONS = [ApplicationSubmitted.event_name, ApplicationRejectedAtIntake.event_name]
-STATUS_VIEW_PROJECTION = "intake.applications"
-"""The status view's row in `projection_checkpoints` (intake's projector writes it under this name)."""
 _UNREADABLE = (
     asyncpg.UndefinedTableError,
     asyncpg.InvalidSchemaNameError,

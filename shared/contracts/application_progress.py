@@ -19,6 +19,11 @@ from shared.contracts.event import ContractModel, DomainEvent
 from shared.contracts.notifications import DeliveryState, NotificationChannel, NotificationKind
 from shared.contracts.registry import EventRegistry
 
+STATUS_VIEW_PROJECTION = "intake.applications"
+"""Intake's status view (the applications rows these steps move) as named in its schema's
+`projection_checkpoints`: its projector writes its place under it, `audit export --iin` reads it.
+Here, not with the audit export: a replay's worker processes and the projector need only the name."""
+
 CaseStep = Literal[
     "executor_assigned",
     "inspection_scheduled",

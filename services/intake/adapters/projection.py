@@ -19,7 +19,7 @@ import structlog
 
 from services.intake.adapters import status_rows
 from services.intake.adapters.status_rows import COLUMNS, HISTORY_COLUMNS, HistoryEntry, Row
-from shared.audit.person import STATUS_VIEW_PROJECTION
+from shared.contracts.application_progress import STATUS_VIEW_PROJECTION
 from shared.db.identifiers import checked_identifier
 from shared.eventstore import EventStore, GlobalCursor, StoredEvent
 from shared.runtime.pacing import IdlePacing
