@@ -19,10 +19,11 @@ import pytest
 
 from services.notification.bootstrap import DECISION_SOURCE
 from shared.infra import KafkaHandle
+from shared.infra.procs import free_port
 from shared.messaging.kafka import make_producer
 from tests.roles import role_secret_env
 
-from .conftest import Mailbox, free_port
+from .conftest import Mailbox
 from .events import decided, submitted
 from .receiver import Receiver, running
 from .test_pipeline import eventually, send

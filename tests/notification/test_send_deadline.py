@@ -14,8 +14,9 @@ from datetime import timedelta
 from services.notification.domain.commands import FanOut, Subscribe
 from services.notification.service import NotificationService
 from services.notification.service_layer.dispatch import new_lease, system_meta
+from shared.infra.procs import free_port
 
-from .conftest import FakeClock, Mailbox, free_port, settings_for
+from .conftest import FakeClock, Mailbox, settings_for
 from .events import DECIDED, decided, submitted
 from .helpers import notify, states
 from .receiver import Receiver, running

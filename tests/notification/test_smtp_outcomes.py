@@ -22,8 +22,9 @@ from services.notification.domain.delivery import (
     SendOutcome,
     TemporaryFailure,
 )
+from shared.infra.procs import free_port
 
-from .conftest import Mailbox, free_port
+from .conftest import Mailbox
 
 
 def outgoing(address: str = "aigul.nurlanova@example.kz") -> Outgoing:

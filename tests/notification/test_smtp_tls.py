@@ -15,8 +15,9 @@ from aiosmtpd.controller import Controller
 
 from services.notification.adapters.channels import Outgoing, SmtpConfig, SmtpEmail
 from services.notification.domain.delivery import Delivered, Message, PermanentFailure
+from shared.infra.procs import free_port
 
-from .conftest import Mailbox, free_port
+from .conftest import Mailbox
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 

@@ -18,8 +18,9 @@ from services.notification.service import NotificationService
 from services.notification.service_layer.dispatch import system_meta
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
+from shared.infra.procs import free_port
 
-from .conftest import FakeClock, free_port, settings_for
+from .conftest import FakeClock, settings_for
 from .events import DECIDED, decided, submitted
 from .receiver import Receiver, running
 

@@ -3,7 +3,6 @@ never a 500: the service layer's retries are spent, then the edge says "try agai
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from services.intake.entrypoints.api import create_app as intake_app
 from shared.auth.roles import Role
 from shared.auth.tokens import issue_token
 from shared.db.pool import create_pool
+from shared.infra.procs import free_port
 from shared.runtime.database import with_login
 from shared.service_layer import RetryPolicy
 from tests.decision.helpers import AKMOLA_Q4_2012, decision_catalog
@@ -35,12 +35,6 @@ QUICK = RetryPolicy(attempts=3, budget_s=0.5)
 def _headers(role: Role, office: str) -> dict[str, str]:
     token = issue_token(SECRET, subject=f"{role.value}-1", role=role, office=office)
     return {"Authorization": f"Bearer {token}"}
-
-
-def _nothing_listening() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -77,7 +71,7 @@ async def own_decision(database_url: str, admin_pool: asyncpg.Pool) -> AsyncIter
 
 
 async def _stop_database(pool: asyncpg.Pool) -> None:
-    pool.set_connect_args(f"postgresql://postgres@127.0.0.1:{_nothing_listening()}/gone", timeout=2)
+    pool.set_connect_args(f"postgresql://postgres@127.0.0.1:{free_port()}/gone", timeout=2)
     await pool.expire_connections()
 
 
